@@ -1,0 +1,46 @@
+# powerfit: `make demo` and `make test` are the two commands a new user needs.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.deps-stamp
+export CARGO_BUILD_JOBS ?= 2
+
+.PHONY: demo test test-rust test-python build bench lint stubtest clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "maturin>=1.5,<2" numpy pandas scipy pytest hypothesis pyarrow polars tqdm matplotlib lmfit mypy "dask[dataframe]" distributed
+	touch $(STAMP)
+
+# Rebuilds the extension (release, LTO) into the venv; cargo skips work when nothing changed.
+build: $(STAMP)
+	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/maturin develop --release -q
+
+demo: build
+	$(PY) -m powerfit.demo
+
+test-rust:
+	cargo test --workspace --release -q
+
+test-python: build
+	$(PY) -m pytest -q
+
+test: test-rust test-python stubtest
+
+stubtest: build
+	$(PY) -m mypy.stubtest powerfit._core --allowlist stubtest-allowlist.txt
+
+bench: build
+	$(PY) benches/bench.py
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+clean:
+	cargo clean
+	rm -rf $(VENV)

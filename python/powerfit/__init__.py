@@ -1,0 +1,32 @@
+"""powerfit: fit neural scaling laws with a Rust engine.
+
+>>> import powerfit as pf
+>>> res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log")
+>>> print(res.summary())
+"""
+
+from __future__ import annotations
+
+from . import datasets, laws
+from ._core import __version__
+from .errors import (
+    InvalidDataError,
+    InvalidLawError,
+    InvalidOptionError,
+    PowerfitError,
+    PowerfitWarning,
+)
+from .fit import FitResult, fit
+
+__all__ = [
+    "__version__",
+    "fit",
+    "FitResult",
+    "datasets",
+    "laws",
+    "PowerfitError",
+    "InvalidDataError",
+    "InvalidLawError",
+    "InvalidOptionError",
+    "PowerfitWarning",
+]

@@ -1,0 +1,38 @@
+"""Type stub of the native module (rust/powerfit-py). Kept honest by mypy.stubtest."""
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+class PowerfitError(ValueError): ...
+class InvalidDataError(PowerfitError): ...
+class InvalidLawError(PowerfitError): ...
+class InvalidOptionError(PowerfitError): ...
+
+def law_info(law: str, vars: list[str]) -> dict[str, Any]: ...
+def evaluate(
+    law: str, vars: list[str], x: list[npt.NDArray[np.float64]], params: list[float]
+) -> npt.NDArray[np.float64]: ...
+def fit(
+    law: str,
+    vars: list[str],
+    x: list[npt.NDArray[np.float64]],
+    y: npt.NDArray[np.float64],
+    y_name: str,
+    weights: npt.NDArray[np.float64] | None,
+    loss: str,
+    delta: float,
+    penalty: float,
+    fixed: list[float | None],
+    lower: list[float],
+    upper: list[float],
+    starts: str,
+    p0: list[float] | None,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    max_iter: int,
+) -> dict[str, Any]: ...

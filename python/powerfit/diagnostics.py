@@ -1,0 +1,72 @@
+"""Warnings when the data cannot support a fit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .fit import FitResult
+
+#: Above this condition number (of J^T J scaled to unit diagonal) parameters are flagged as
+#: not identifiable: beyond ~1e10 a relative change of 1e-5 in the data moves the estimate
+#: along the weak direction by O(1).
+CONDITION_LIMIT = 1e10
+
+
+def _drives(res: FitResult) -> dict[str, int]:
+    """How many parameters each variable drives (its own amplitude and exponent; a lone
+    variable also carries the constant)."""
+    if len(res.variables) == 1:
+        return {res.variables[0]: len(res.param_names) - len(res.fixed)}
+    return {v: 2 for v in res.variables}
+
+
+def fit_warnings(res: FitResult) -> list[str]:
+    """All diagnostics for a fit, as sentences."""
+    out: list[str] = []
+    for v, col in res._x.items():
+        lo, hi = float(np.min(col)), float(np.max(col))
+        if hi / lo < 10.0:
+            out.append(
+                f"{v} spans less than one decade ({lo:.3g} to {hi:.3g}): its exponent is "
+                f"poorly constrained"
+            )
+        need = _drives(res).get(v, 0)
+        distinct = len(np.unique(col))
+        if distinct < need:
+            out.append(
+                f"{v} has {distinct} distinct value(s) but drives {need} parameters: they are "
+                f"not identifiable"
+            )
+    cond = res.condition_number
+    if not np.isfinite(cond) or cond > CONDITION_LIMIT:
+        free = [n for n in res.param_names if n not in res.fixed]
+        weak = np.asarray(res._raw["weak_direction"], dtype=float)
+        involved = [free[i] for i in np.flatnonzero(np.abs(weak) > 0.3)] if weak.size else []
+        out.append(
+            f"J^T J is nearly singular (condition number {cond:.3g}); the weakly identified "
+            f"combination involves {', '.join(involved) or 'several parameters'}"
+        )
+    params = res.params
+    for k, name in enumerate(res.param_names):
+        if name in res.fixed:
+            continue
+        v = params[name]
+        for b, side in ((res._lower[k], "lower"), (res._upper[k], "upper")):
+            if np.isfinite(b) and abs(v - b) <= 1e-8 * max(1.0, abs(b)):
+                out.append(f"parameter {name} is at its {side} bound ({b:g})")
+    const = next((c for c in ("L_inf", "E") if c in params and c == res.param_names[0]), None)
+    if const is not None:
+        v = params[const]
+        ymin = float(np.min(res._y))
+        if v < 0:
+            out.append(f"{const} = {v:.4g} is negative: an irreducible loss cannot be")
+        elif v > ymin:
+            out.append(
+                f"{const} = {v:.4g} lies above the smallest observed loss ({ymin:.4g})"
+            )
+    if not res.success:
+        out.append(f"the solver did not converge: {res.message}")
+    return out

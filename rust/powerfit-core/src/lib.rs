@@ -1,0 +1,21 @@
+//! powerfit-core: the numerics of powerfit, in pure Rust.
+//!
+//! Laws (`law`, `laws`), losses (`loss`), the Levenberg-Marquardt solver and global starts
+//! (`solver`), single fits (`fit`), bootstrap refits (`bootstrap`) and bulk fits (`groups`).
+
+pub mod error;
+pub mod fastmath;
+pub mod fit;
+pub mod law;
+pub mod laws;
+pub mod linalg;
+pub mod loss;
+pub mod problem;
+pub mod solver;
+
+pub use error::{Error, Result};
+pub use fit::{fit, FitOptions, FitResult, Starts};
+pub use law::{Cols, Law, OwnedCols, Structure};
+pub use loss::{Loss, Rho, Scale};
+pub use problem::{target_for, validate_data, ParamSpec, Problem};
+pub use solver::{LmOptions, Termination, Workspace};

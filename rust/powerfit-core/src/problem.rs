@@ -1,0 +1,236 @@
+//! A fitting problem: law, borrowed data, target on the loss's scale, weights, loss and
+//! the parameter specification (fixed values, bounds, log-parametrisation).
+
+use crate::error::{Error, Result};
+use crate::law::{Cols, Law};
+use crate::loss::{Loss, Scale};
+
+/// Which parameters are free, their bounds, and which the solver works with in log space.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSpec {
+    /// Natural values of fixed parameters.
+    pub fixed: Vec<Option<f64>>,
+    /// Natural bounds (use +-inf for none).
+    pub lower: Vec<f64>,
+    pub upper: Vec<f64>,
+    /// Solve for ln p instead of p (positive amplitudes).
+    pub log_param: Vec<bool>,
+}
+
+impl ParamSpec {
+    /// All free, unbounded, with the law's own positivity.
+    pub fn for_law(law: &dyn Law) -> Self {
+        let p = law.n_params();
+        ParamSpec {
+            fixed: vec![None; p],
+            lower: vec![f64::NEG_INFINITY; p],
+            upper: vec![f64::INFINITY; p],
+            log_param: law.positive(),
+        }
+    }
+
+    pub fn n_params(&self) -> usize {
+        self.fixed.len()
+    }
+
+    /// Indices of the free parameters.
+    pub fn free(&self) -> Vec<usize> {
+        (0..self.fixed.len())
+            .filter(|&k| self.fixed[k].is_none())
+            .collect()
+    }
+
+    pub fn validate(&self, names: &[String]) -> Result<()> {
+        let p = names.len();
+        if self.fixed.len() != p
+            || self.lower.len() != p
+            || self.upper.len() != p
+            || self.log_param.len() != p
+        {
+            return Err(Error::InvalidOption(format!(
+                "parameter specification has the wrong length (the law has {p} parameters)"
+            )));
+        }
+        for k in 0..p {
+            let (lo, hi) = (self.lower[k], self.upper[k]);
+            if lo.is_nan() || hi.is_nan() || lo >= hi {
+                return Err(Error::InvalidOption(format!(
+                    "bounds of parameter '{}' are empty or NaN: [{lo}, {hi}]",
+                    names[k]
+                )));
+            }
+            if self.log_param[k] && hi <= 0.0 {
+                return Err(Error::InvalidOption(format!(
+                    "parameter '{}' is positive by construction but its upper bound is {hi}",
+                    names[k]
+                )));
+            }
+            if let Some(v) = self.fixed[k] {
+                if !v.is_finite() {
+                    return Err(Error::InvalidOption(format!(
+                        "fixed value of parameter '{}' is not finite: {v}",
+                        names[k]
+                    )));
+                }
+                if self.log_param[k] && v <= 0.0 {
+                    return Err(Error::InvalidOption(format!(
+                        "parameter '{}' must be positive, fixed at {v}",
+                        names[k]
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Natural -> internal coordinate of parameter k.
+    #[inline]
+    pub fn to_internal(&self, k: usize, v: f64) -> f64 {
+        if self.log_param[k] {
+            v.ln()
+        } else {
+            v
+        }
+    }
+
+    #[inline]
+    pub fn to_natural(&self, k: usize, t: f64) -> f64 {
+        if self.log_param[k] {
+            t.exp()
+        } else {
+            t
+        }
+    }
+
+    /// Internal bounds of parameter k.
+    pub fn internal_bounds(&self, k: usize) -> (f64, f64) {
+        if self.log_param[k] {
+            let lo = if self.lower[k] > 0.0 {
+                self.lower[k].ln()
+            } else {
+                f64::NEG_INFINITY
+            };
+            (lo, self.upper[k].ln())
+        } else {
+            (self.lower[k], self.upper[k])
+        }
+    }
+
+    /// Clips a natural value into the bounds (and positivity).
+    pub fn clip(&self, k: usize, v: f64) -> f64 {
+        let mut v = v.clamp(self.lower[k], self.upper[k]);
+        if self.log_param[k] && v <= 0.0 {
+            v = if self.upper[k].is_finite() {
+                self.upper[k] * 1e-12
+            } else {
+                1e-12
+            };
+        }
+        v
+    }
+}
+
+/// One fitting problem. Cheap to build (references only), so bootstrap replicates and groups
+/// make their own without copying data.
+#[derive(Clone, Copy)]
+pub struct Problem<'a> {
+    pub law: &'a dyn Law,
+    pub cols: &'a Cols<'a>,
+    /// Observations on the loss's scale (y, or ln y for log losses).
+    pub target: &'a [f64],
+    pub weights: Option<&'a [f64]>,
+    pub loss: Loss,
+    pub spec: &'a ParamSpec,
+}
+
+impl<'a> Problem<'a> {
+    pub fn n(&self) -> usize {
+        self.target.len()
+    }
+}
+
+/// The observations on the scale of `loss`.
+pub fn target_for(loss: &Loss, y: &[f64]) -> Vec<f64> {
+    match loss.scale {
+        Scale::Linear => y.to_vec(),
+        Scale::Log => y.iter().map(|v| v.ln()).collect(),
+    }
+}
+
+/// Checks data for a law: equal lengths, finite values, positive where logs are taken,
+/// positive observations for log losses, non-negative finite weights.
+pub fn validate_data(
+    law: &dyn Law,
+    x: &[&[f64]],
+    y: &[f64],
+    weights: Option<&[f64]>,
+    loss: &Loss,
+    y_name: &str,
+) -> Result<()> {
+    let names = law.var_names();
+    if x.len() != names.len() {
+        return Err(Error::InvalidShape(format!(
+            "law '{}' needs {} variable column(s) ({}), got {}",
+            law.name(),
+            names.len(),
+            names.join(", "),
+            x.len()
+        )));
+    }
+    let n = y.len();
+    for (c, name) in x.iter().zip(names) {
+        if c.len() != n {
+            return Err(Error::InvalidShape(format!(
+                "column '{name}' has {} rows but '{y_name}' has {n}",
+                c.len()
+            )));
+        }
+        for (row, &v) in c.iter().enumerate() {
+            if !v.is_finite() || (law.needs_logs() && v <= 0.0) {
+                return Err(Error::InvalidData {
+                    column: name.clone(),
+                    row,
+                    value: v,
+                    reason: if v.is_finite() {
+                        "must be positive".into()
+                    } else {
+                        "must be finite".into()
+                    },
+                });
+            }
+        }
+    }
+    for (row, &v) in y.iter().enumerate() {
+        if !v.is_finite() || (loss.scale == Scale::Log && v <= 0.0) {
+            return Err(Error::InvalidData {
+                column: y_name.to_string(),
+                row,
+                value: v,
+                reason: if v.is_finite() {
+                    "must be positive for a loss on log residuals".into()
+                } else {
+                    "must be finite".into()
+                },
+            });
+        }
+    }
+    if let Some(w) = weights {
+        if w.len() != n {
+            return Err(Error::InvalidShape(format!(
+                "weights have {} rows but '{y_name}' has {n}",
+                w.len()
+            )));
+        }
+        for (row, &v) in w.iter().enumerate() {
+            if !v.is_finite() || v < 0.0 {
+                return Err(Error::InvalidData {
+                    column: "weights".into(),
+                    row,
+                    value: v,
+                    reason: "must be finite and non-negative".into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}

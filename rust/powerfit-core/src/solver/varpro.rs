@@ -1,0 +1,433 @@
+//! Variable projection over a grid of exponents. For fixed exponents, a power-sum law is
+//! linear in its constant and amplitudes: those solve a small weighted non-negative least
+//! squares problem, so a grid over the exponents alone maps the whole landscape. The best
+//! grid cells that are local minima become starts for Levenberg-Marquardt on the real loss.
+
+use crate::law::Structure;
+use crate::linalg::{cholesky, cholesky_solve};
+use crate::loss::Scale;
+use crate::problem::Problem;
+
+/// Grid points per exponent dimension, by number of free exponents (the total stays ~1,000).
+fn grid_size(dims: usize) -> usize {
+    match dims {
+        0 => 1,
+        1 => 80,
+        2 => 24,
+        3 => 10,
+        _ => 5,
+    }
+}
+
+fn linspace(lo: f64, hi: f64, m: usize) -> Vec<f64> {
+    if m == 1 {
+        return vec![0.5 * (lo + hi)];
+    }
+    (0..m)
+        .map(|i| lo + (hi - lo) * i as f64 / (m - 1) as f64)
+        .collect()
+}
+
+/// Exponent grid for parameter k: its fixed value, or a span clipped to its bounds.
+fn exponent_grid(pb: &Problem, k: usize, m: usize, lo: f64, hi: f64) -> Vec<f64> {
+    if let Some(v) = pb.spec.fixed[k] {
+        return vec![v];
+    }
+    let lo = lo.max(pb.spec.lower[k]);
+    let hi = hi.min(pb.spec.upper[k]);
+    if !(lo < hi) {
+        return vec![pb.spec.clip(k, 0.5 * (lo + hi))];
+    }
+    linspace(lo, hi, m)
+}
+
+/// Weighted NNLS for a tiny system given its Gram matrix `g` (m x m), rhs `b` and y'Wy:
+/// unknowns flagged `nonneg` must be >= 0. Enumerates active sets (m <= 4). Returns the
+/// weighted SSE and writes the solution into `x`.
+fn small_nnls(g: &[f64], b: &[f64], yy: f64, m: usize, nonneg: &[bool], x: &mut [f64]) -> f64 {
+    let mut best = f64::INFINITY;
+    let mut idx = [0usize; 8];
+    let mut sub = [0.0f64; 64];
+    let mut rhs = [0.0f64; 8];
+    for mask in 0u32..(1u32 << m) {
+        // bit set = variable clamped to zero (only allowed for nonneg ones)
+        if (0..m).any(|j| mask >> j & 1 == 1 && !nonneg[j]) {
+            continue;
+        }
+        let act: usize = (0..m).filter(|&j| mask >> j & 1 == 0).count();
+        let mut c = 0;
+        for j in 0..m {
+            if mask >> j & 1 == 0 {
+                idx[c] = j;
+                c += 1;
+            }
+        }
+        for a in 0..act {
+            rhs[a] = b[idx[a]];
+            for bb in 0..act {
+                sub[a * act + bb] = g[idx[a] * m + idx[bb]];
+            }
+        }
+        // light ridge keeps near-collinear columns solvable
+        for a in 0..act {
+            sub[a * act + a] *= 1.0 + 1e-12;
+        }
+        if act > 0 && !cholesky(&mut sub[..act * act], act) {
+            continue;
+        }
+        if act > 0 {
+            cholesky_solve(&sub[..act * act], act, &mut rhs[..act]);
+        }
+        if (0..act).any(|a| nonneg[idx[a]] && rhs[a] < 0.0) {
+            continue;
+        }
+        // SSE = y'Wy - sol' b (at the least-squares solution of the active set)
+        let mut sse = yy;
+        for a in 0..act {
+            sse -= rhs[a] * b[idx[a]];
+        }
+        if sse < best {
+            best = sse;
+            x[..m].fill(0.0);
+            for a in 0..act {
+                x[idx[a]] = rhs[a];
+            }
+        }
+    }
+    best
+}
+
+/// A candidate start (natural parameters) and its grid SSE.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub params: Vec<f64>,
+    pub sse: f64,
+}
+
+/// Best local minima of the exponent grid, best first, at most `keep`.
+pub fn varpro_starts(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
+    match pb.law.structure() {
+        Structure::PowerSum { constant, terms } => power_sum(pb, y, constant, &terms, keep),
+        Structure::Kaplan => kaplan(pb, y, keep),
+        Structure::General => Vec::new(),
+    }
+}
+
+/// Weights of the linear problem: the loss's weights, and 1/y^2 for log losses so the linear
+/// residual approximates the log residual.
+fn linear_weights(pb: &Problem, y: &[f64]) -> Vec<f64> {
+    y.iter()
+        .enumerate()
+        .map(|(i, &yi)| {
+            let w = pb.weights.map_or(1.0, |w| w[i]);
+            match pb.loss.scale {
+                Scale::Linear => w,
+                Scale::Log => w / (yi * yi),
+            }
+        })
+        .collect()
+}
+
+/// Indices of grid cells that are no worse than their axis neighbours, best first.
+fn local_minima(sse: &[f64], dims: &[usize], keep: usize) -> Vec<usize> {
+    let total = sse.len();
+    let mut strides = vec![1usize; dims.len()];
+    for d in (0..dims.len().saturating_sub(1)).rev() {
+        strides[d] = strides[d + 1] * dims[d + 1];
+    }
+    let mut mins: Vec<usize> = (0..total)
+        .filter(|&c| {
+            if !sse[c].is_finite() {
+                return false;
+            }
+            (0..dims.len()).all(|d| {
+                let pos = (c / strides[d]) % dims[d];
+                let left = pos > 0 && sse[c - strides[d]] < sse[c];
+                let right = pos + 1 < dims[d] && sse[c + strides[d]] < sse[c];
+                !(left || right)
+            })
+        })
+        .collect();
+    mins.sort_by(|&a, &b| sse[a].total_cmp(&sse[b]).then(a.cmp(&b)));
+    mins.truncate(keep);
+    mins
+}
+
+fn power_sum(
+    pb: &Problem,
+    y: &[f64],
+    constant: Option<usize>,
+    terms: &[(usize, usize, usize)],
+    keep: usize,
+) -> Vec<Candidate> {
+    let n = y.len();
+    let k = terms.len();
+    let w = linear_weights(pb, y);
+    let free_exp = terms
+        .iter()
+        .filter(|t| pb.spec.fixed[t.1].is_none())
+        .count();
+    let m = grid_size(free_exp);
+    let grids: Vec<Vec<f64>> = terms
+        .iter()
+        .map(|t| exponent_grid(pb, t.1, m, 0.02, 2.5))
+        .collect();
+    // y minus the fixed linear parts; which linear unknowns remain
+    let mut yr = y.to_vec();
+    if let Some(c) = constant {
+        if let Some(v) = pb.spec.fixed[c] {
+            yr.iter_mut().for_each(|t| *t -= v);
+        }
+    }
+    let const_free = constant.is_some_and(|c| pb.spec.fixed[c].is_none());
+    // powers u[t][g][i] = x_t,i^-e_g
+    let pow: Vec<Vec<Vec<f64>>> = terms
+        .iter()
+        .zip(&grids)
+        .map(|(t, gr)| {
+            gr.iter()
+                .map(|&e| {
+                    let mut u = vec![0.0; n];
+                    crate::fastmath::pow_neg(pb.cols.logx[t.2], e, &mut u);
+                    u
+                })
+                .collect()
+        })
+        .collect();
+    let amp_free: Vec<bool> = terms.iter().map(|t| pb.spec.fixed[t.0].is_none()).collect();
+    let dot = |a: &[f64], b: &[f64]| -> f64 {
+        let mut acc = [0.0f64; 4];
+        let mut i = 0;
+        while i + 4 <= n {
+            for l in 0..4 {
+                acc[l] += w[i + l] * a[i + l] * b[i + l];
+            }
+            i += 4;
+        }
+        let mut s = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+        while i < n {
+            s += w[i] * a[i] * b[i];
+            i += 1;
+        }
+        s
+    };
+    // Inner products of the basis {1, y, u_(t,g)} under the weights, tabulated once, so a
+    // grid cell costs O(k^2) instead of O(k^2 n).
+    let ones = vec![1.0; n];
+    let one_one = dot(&ones, &ones);
+    let one_y = dot(&ones, &yr);
+    let y_y = dot(&yr, &yr);
+    let one_u: Vec<Vec<f64>> = pow.iter().map(|pt| pt.iter().map(|u| dot(&ones, u)).collect()).collect();
+    let y_u: Vec<Vec<f64>> = pow.iter().map(|pt| pt.iter().map(|u| dot(&yr, u)).collect()).collect();
+    let u_u: Vec<Vec<f64>> = pow.iter().map(|pt| pt.iter().map(|u| dot(u, u)).collect()).collect();
+    // cross[t][t2][g * dims[t2] + g2] for t < t2
+    let mut cross: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); k]; k];
+    for t in 0..k {
+        for t2 in t + 1..k {
+            let mut tab = Vec::with_capacity(pow[t].len() * pow[t2].len());
+            for u in &pow[t] {
+                for v in &pow[t2] {
+                    tab.push(dot(u, v));
+                }
+            }
+            cross[t][t2] = tab;
+        }
+    }
+    #[derive(Clone, Copy)]
+    enum B {
+        One,
+        Y,
+        U(usize),
+    }
+    let dims: Vec<usize> = grids.iter().map(|g| g.len()).collect();
+    let total: usize = dims.iter().product();
+    let mut sse = vec![f64::INFINITY; total];
+    let mut sols = vec![0.0; total * (k + 1)];
+    let mut sel = vec![0usize; k];
+    for cell in 0..total {
+        let mut rem = cell;
+        for d in (0..k).rev() {
+            sel[d] = rem % dims[d];
+            rem /= dims[d];
+        }
+        let ip = |a: B, b: B| -> f64 {
+            match (a, b) {
+                (B::One, B::One) => one_one,
+                (B::One, B::Y) | (B::Y, B::One) => one_y,
+                (B::Y, B::Y) => y_y,
+                (B::One, B::U(t)) | (B::U(t), B::One) => one_u[t][sel[t]],
+                (B::Y, B::U(t)) | (B::U(t), B::Y) => y_u[t][sel[t]],
+                (B::U(t), B::U(t2)) => {
+                    if t == t2 {
+                        u_u[t][sel[t]]
+                    } else if t < t2 {
+                        cross[t][t2][sel[t] * dims[t2] + sel[t2]]
+                    } else {
+                        cross[t2][t][sel[t2] * dims[t] + sel[t]]
+                    }
+                }
+            }
+        };
+        // the response: y minus the terms of fixed amplitudes
+        let mut resp: [(f64, B); 9] = [(0.0, B::One); 9];
+        resp[0] = (1.0, B::Y);
+        let mut nr = 1;
+        for t in 0..k {
+            if let Some(a) = pb.spec.fixed[terms[t].0] {
+                resp[nr] = (-a, B::U(t));
+                nr += 1;
+            }
+        }
+        let mut basis = [B::One; 8];
+        let mut nonneg = [false; 8];
+        let mut mm = 0;
+        if const_free {
+            basis[0] = B::One;
+            mm = 1;
+        }
+        for t in 0..k {
+            if amp_free[t] {
+                basis[mm] = B::U(t);
+                nonneg[mm] = true;
+                mm += 1;
+            }
+        }
+        let mut g = [0.0f64; 64];
+        let mut b = [0.0f64; 8];
+        let mut yy = 0.0;
+        for &(ca, ba) in &resp[..nr] {
+            for &(cb, bb) in &resp[..nr] {
+                yy += ca * cb * ip(ba, bb);
+            }
+        }
+        for a in 0..mm {
+            b[a] = resp[..nr].iter().map(|&(c, bb)| c * ip(basis[a], bb)).sum();
+            for bb in 0..=a {
+                let v = ip(basis[a], basis[bb]);
+                g[a * mm + bb] = v;
+                g[bb * mm + a] = v;
+            }
+        }
+        let mut x = [0.0f64; 8];
+        let s = if mm == 0 {
+            yy
+        } else {
+            small_nnls(&g[..mm * mm], &b[..mm], yy, mm, &nonneg[..mm], &mut x)
+        };
+        sse[cell] = s;
+        sols[cell * (k + 1)..(cell + 1) * (k + 1)].copy_from_slice(&x[..k + 1]);
+    }
+    let ymean = y.iter().sum::<f64>() / n.max(1) as f64;
+    local_minima(&sse, &dims, keep)
+        .into_iter()
+        .map(|cell| {
+            let mut rem = cell;
+            for d in (0..k).rev() {
+                sel[d] = rem % dims[d];
+                rem /= dims[d];
+            }
+            let x = &sols[cell * (k + 1)..(cell + 1) * (k + 1)];
+            let mut params = vec![0.0; pb.spec.n_params()];
+            let mut j = 0;
+            if let Some(c) = constant {
+                params[c] = pb.spec.fixed[c].unwrap_or_else(|| {
+                    j += 1;
+                    x[0]
+                });
+            }
+            for t in 0..k {
+                let (ia, ie, iv) = terms[t];
+                params[ie] = grids[t][sel[t]];
+                params[ia] = match pb.spec.fixed[ia] {
+                    Some(v) => v,
+                    None => {
+                        let a = x[j];
+                        j += 1;
+                        if a > 0.0 {
+                            a
+                        } else {
+                            // a dropped term: start it tiny, at the data's geometric centre
+                            let lmean = pb.cols.logx[iv].iter().sum::<f64>() / n.max(1) as f64;
+                            1e-6 * ymean.abs().max(1e-300) * (params[ie] * lmean).exp()
+                        }
+                    }
+                };
+            }
+            for (q, v) in params.iter_mut().enumerate() {
+                *v = pb.spec.clip(q, *v);
+            }
+            Candidate {
+                params,
+                sse: sse[cell],
+            }
+        })
+        .collect()
+}
+
+/// Kaplan: L^(1/alpha_D) = a N^-p + b/D with p = alpha_N/alpha_D, a = N_c^p, b = D_c, so for
+/// fixed (p, alpha_D) the rest is a two-unknown NNLS on the transformed data.
+fn kaplan(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
+    let n = y.len();
+    let m = grid_size(2);
+    let qs = exponent_grid(pb, 3, m, 0.02, 1.5);
+    let ps = linspace(0.1, 3.0, m);
+    let wbase = linear_weights(pb, y);
+    let dinv: Vec<f64> = pb.cols.logx[1].iter().map(|l| (-l).exp()).collect();
+    let npow: Vec<Vec<f64>> = ps
+        .iter()
+        .map(|&p| {
+            let mut u = vec![0.0; n];
+            crate::fastmath::pow_neg(pb.cols.logx[0], p, &mut u);
+            u
+        })
+        .collect();
+    let dims = [qs.len(), ps.len()];
+    let mut sse = vec![f64::INFINITY; dims[0] * dims[1]];
+    let mut sols = vec![[0.0f64; 2]; dims[0] * dims[1]];
+    let mut z = vec![0.0; n];
+    let mut w = vec![0.0; n];
+    for (iq, &q) in qs.iter().enumerate() {
+        for i in 0..n {
+            z[i] = y[i].powf(1.0 / q);
+            // first-order map of a residual in z back to the loss's scale
+            let dy = q * y[i] / z[i];
+            w[i] = wbase[i] * dy * dy;
+        }
+        for (ip, u) in npow.iter().enumerate() {
+            let (mut g00, mut g01, mut g11, mut b0, mut b1, mut yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+            for i in 0..n {
+                let wi = w[i];
+                g00 += wi * u[i] * u[i];
+                g01 += wi * u[i] * dinv[i];
+                g11 += wi * dinv[i] * dinv[i];
+                b0 += wi * u[i] * z[i];
+                b1 += wi * dinv[i] * z[i];
+                yy += wi * z[i] * z[i];
+            }
+            let mut x = [0.0; 2];
+            let s = small_nnls(&[g00, g01, g01, g11], &[b0, b1], yy, 2, &[true, true], &mut x);
+            let cell = iq * dims[1] + ip;
+            if s.is_finite() {
+                sse[cell] = s;
+                sols[cell] = x;
+            }
+        }
+    }
+    local_minima(&sse, &dims, keep)
+        .into_iter()
+        .map(|cell| {
+            let (q, p) = (qs[cell / dims[1]], ps[cell % dims[1]]);
+            let [a, b] = sols[cell];
+            let a = if a > 0.0 { a } else { 1e-12 };
+            let b = if b > 0.0 { b } else { 1e-12 };
+            let mut params = vec![a.powf(1.0 / p), p * q, b, q];
+            for (k, v) in params.iter_mut().enumerate() {
+                *v = pb.spec.fixed[k].unwrap_or(pb.spec.clip(k, *v));
+            }
+            Candidate {
+                params,
+                sse: sse[cell],
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,313 @@
+//! Thin pyo3 binding of powerfit-core: array conversion, GIL release, interrupts and error
+//! mapping. No numerics here.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use powerfit_core as core;
+use powerfit_core::{Error, FitOptions, Law, LmOptions, Loss, OwnedCols, ParamSpec, Starts};
+
+create_exception!(_core, PowerfitError, PyValueError, "Base class of powerfit's errors.");
+create_exception!(_core, InvalidDataError, PowerfitError, "Bad data: NaN, inf, non-positive or mismatched columns.");
+create_exception!(_core, InvalidLawError, PowerfitError, "Unknown law, bad law text, or parameters the law lacks.");
+create_exception!(_core, InvalidOptionError, PowerfitError, "Bad options: loss, bounds, starts, tolerances.");
+
+/// The one place core errors become Python exceptions.
+fn to_py(e: Error) -> PyErr {
+    let msg = e.to_string();
+    match e {
+        Error::InvalidData { .. } | Error::InvalidShape(_) => InvalidDataError::new_err(msg),
+        Error::InvalidLaw(_) => InvalidLawError::new_err(msg),
+        _ => InvalidOptionError::new_err(msg),
+    }
+}
+
+/// A contiguous f64 view of a numpy array, or a clear error naming it.
+fn slice<'a>(a: &'a PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<&'a [f64]> {
+    a.as_slice().map_err(|_| {
+        InvalidDataError::new_err(format!(
+            "column '{name}' must be a contiguous float64 array (got shape {:?})",
+            a.shape()
+        ))
+    })
+}
+
+/// Runs `work` without the GIL on a helper thread while this thread polls for Ctrl-C every
+/// 50 ms; on an interrupt it raises the cancel flag, waits for the work to wind down and
+/// raises KeyboardInterrupt.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    cancel: &AtomicBool,
+    work: impl FnOnce() -> T + Send,
+) -> PyResult<T> {
+    let mut interrupted = false;
+    let out = py.detach(|| {
+        std::thread::scope(|s| {
+            let h = s.spawn(work);
+            while !h.is_finished() {
+                std::thread::sleep(Duration::from_millis(20));
+                if !interrupted && Python::attach(|py| py.check_signals()).is_err() {
+                    interrupted = true;
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+            h.join()
+        })
+    });
+    if interrupted {
+        return Err(PyKeyboardInterrupt::new_err("interrupted"));
+    }
+    out.map_err(|_| PyValueError::new_err("internal error: a worker thread panicked"))
+}
+
+fn build_law(name: &str, vars: &[String]) -> PyResult<Box<dyn Law>> {
+    core::laws::builtin(name, vars).map_err(to_py)
+}
+
+/// Law metadata: parameter names, variable names, positivity.
+#[pyfunction]
+fn law_info(py: Python<'_>, law: &str, vars: Vec<String>) -> PyResult<Py<PyDict>> {
+    let l = build_law(law, &vars)?;
+    let d = PyDict::new(py);
+    d.set_item("params", l.param_names().to_vec())?;
+    d.set_item("vars", l.var_names().to_vec())?;
+    d.set_item("positive", l.positive())?;
+    Ok(d.unbind())
+}
+
+/// Evaluates a law at points.
+#[pyfunction]
+fn evaluate<'py>(
+    py: Python<'py>,
+    law: &str,
+    vars: Vec<String>,
+    x: Vec<PyReadonlyArray1<'py, f64>>,
+    params: Vec<f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let l = build_law(law, &vars)?;
+    if params.len() != l.n_params() {
+        return Err(InvalidOptionError::new_err(format!(
+            "law '{law}' has {} parameters, got {}",
+            l.n_params(),
+            params.len()
+        )));
+    }
+    let names = l.var_names().to_vec();
+    if x.len() != names.len() {
+        return Err(InvalidDataError::new_err(format!(
+            "law '{law}' needs columns {}",
+            names.join(", ")
+        )));
+    }
+    let cols: Vec<Vec<f64>> = x
+        .iter()
+        .zip(&names)
+        .map(|(a, n)| slice(a, n).map(|s| s.to_vec()))
+        .collect::<PyResult<_>>()?;
+    let n = cols.first().map_or(0, |c| c.len());
+    let owned = OwnedCols::new(cols, l.needs_logs());
+    let mut out = vec![0.0; n];
+    py.detach(|| l.eval(&owned.view(), &params, &mut out));
+    Ok(PyArray1::from_vec(py, out))
+}
+
+/// Parsed options shared by fit and bootstrap.
+struct Setup {
+    law: Box<dyn Law>,
+    cols: OwnedCols,
+    target: Vec<f64>,
+    weights: Option<Vec<f64>>,
+    loss: Loss,
+    spec: ParamSpec,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn setup(
+    law: &str,
+    vars: &[String],
+    x: &[PyReadonlyArray1<'_, f64>],
+    y: &PyReadonlyArray1<'_, f64>,
+    y_name: &str,
+    weights: Option<&PyReadonlyArray1<'_, f64>>,
+    loss: &str,
+    delta: f64,
+    penalty: f64,
+    fixed: Vec<Option<f64>>,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+) -> PyResult<Setup> {
+    let l = build_law(law, vars)?;
+    let loss = Loss::from_name(loss, delta, penalty).map_err(to_py)?;
+    let names = l.var_names().to_vec();
+    let xs: Vec<&[f64]> = x
+        .iter()
+        .zip(names.iter().chain(std::iter::repeat(&String::new())))
+        .map(|(a, n)| slice(a, n))
+        .collect::<PyResult<_>>()?;
+    let ys = slice(y, y_name)?;
+    let ws = match weights {
+        Some(w) => Some(slice(w, "weights")?),
+        None => None,
+    };
+    core::validate_data(l.as_ref(), &xs, ys, ws, &loss, y_name).map_err(to_py)?;
+    let mut spec = ParamSpec::for_law(l.as_ref());
+    let p = l.n_params();
+    if fixed.len() != p || lower.len() != p || upper.len() != p {
+        return Err(InvalidOptionError::new_err(format!(
+            "fixed/lower/upper must have {p} entries"
+        )));
+    }
+    spec.fixed = fixed;
+    spec.lower = lower;
+    spec.upper = upper;
+    spec.validate(l.param_names()).map_err(to_py)?;
+    let cols = OwnedCols::new(xs.iter().map(|s| s.to_vec()).collect(), l.needs_logs());
+    let target = core::target_for(&loss, ys);
+    Ok(Setup {
+        law: l,
+        cols,
+        target,
+        weights: ws.map(|w| w.to_vec()),
+        loss,
+        spec,
+    })
+}
+
+fn fit_options(
+    starts: &str,
+    p0: Option<Vec<f64>>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_iter: usize,
+) -> PyResult<FitOptions> {
+    for (name, v) in [("ftol", ftol), ("xtol", xtol), ("gtol", gtol)] {
+        if !(v >= 0.0 && v.is_finite()) {
+            return Err(InvalidOptionError::new_err(format!(
+                "{name} must be a finite non-negative number, got {v}"
+            )));
+        }
+    }
+    let starts = match (starts, &p0) {
+        ("auto", _) => Starts::Auto,
+        ("grid", _) => Starts::Grid,
+        ("given", Some(p)) => Starts::Given(p.clone()),
+        ("given", None) => {
+            return Err(InvalidOptionError::new_err(
+                "starts='given' needs p0 (a starting value for every parameter)",
+            ))
+        }
+        (other, _) => {
+            return Err(InvalidOptionError::new_err(format!(
+                "unknown starts '{other}': use 'auto', 'grid' or 'given'"
+            )))
+        }
+    };
+    Ok(FitOptions {
+        lm: LmOptions {
+            ftol,
+            xtol,
+            gtol,
+            max_iter,
+        },
+        p0: if matches!(starts, Starts::Auto) { p0 } else { None },
+        starts,
+        n_refine: 4,
+    })
+}
+
+fn result_dict<'py>(py: Python<'py>, r: &core::FitResult) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let p = r.params.len();
+    d.set_item("params", PyArray1::from_slice(py, &r.params))?;
+    d.set_item("cost", r.cost)?;
+    d.set_item("n_iter", r.n_iter)?;
+    d.set_item("nfev", r.nfev)?;
+    d.set_item("status", r.termination.name())?;
+    d.set_item("message", r.termination.message())?;
+    d.set_item("success", r.termination.is_success())?;
+    d.set_item("n_points", r.n_points)?;
+    d.set_item("n_free", r.n_free)?;
+    d.set_item("n_starts", r.n_starts)?;
+    match &r.cov {
+        Some(c) => d.set_item(
+            "covariance",
+            PyArray1::from_slice(py, c).reshape([p, p])?,
+        )?,
+        None => d.set_item("covariance", py.None())?,
+    }
+    d.set_item("cov_note", &r.cov_note)?;
+    d.set_item("condition", r.condition)?;
+    d.set_item("weak_direction", r.weak_direction.clone())?;
+    d.set_item("aic", r.aic)?;
+    d.set_item("bic", r.bic)?;
+    Ok(d)
+}
+
+/// Fits one data set. See `powerfit.fit` for the meaning of the arguments.
+#[pyfunction]
+#[pyo3(signature = (law, vars, x, y, y_name, weights, loss, delta, penalty, fixed, lower, upper, starts, p0, ftol, xtol, gtol, max_iter))]
+#[allow(clippy::too_many_arguments)]
+fn fit<'py>(
+    py: Python<'py>,
+    law: &str,
+    vars: Vec<String>,
+    x: Vec<PyReadonlyArray1<'py, f64>>,
+    y: PyReadonlyArray1<'py, f64>,
+    y_name: &str,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    loss: &str,
+    delta: f64,
+    penalty: f64,
+    fixed: Vec<Option<f64>>,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+    starts: &str,
+    p0: Option<Vec<f64>>,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_iter: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let s = setup(
+        law, &vars, &x, &y, y_name, weights.as_ref(), loss, delta, penalty, fixed, lower, upper,
+    )?;
+    let opts = fit_options(starts, p0, ftol, xtol, gtol, max_iter)?;
+    let view = s.cols.view();
+    let pb = core::Problem {
+        law: s.law.as_ref(),
+        cols: &view,
+        target: &s.target,
+        weights: s.weights.as_deref(),
+        loss: s.loss,
+        spec: &s.spec,
+    };
+    let r = if matches!(opts.starts, Starts::Grid) {
+        let cancel = AtomicBool::new(false);
+        interruptible(py, &cancel, || core::fit(&pb, &opts, Some(&cancel)))?
+    } else {
+        py.detach(|| core::fit(&pb, &opts, None))
+    }
+    .map_err(to_py)?;
+    result_dict(py, &r)
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("PowerfitError", py.get_type::<PowerfitError>())?;
+    m.add("InvalidDataError", py.get_type::<InvalidDataError>())?;
+    m.add("InvalidLawError", py.get_type::<InvalidLawError>())?;
+    m.add("InvalidOptionError", py.get_type::<InvalidOptionError>())?;
+    m.add_function(wrap_pyfunction!(fit, m)?)?;
+    m.add_function(wrap_pyfunction!(law_info, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
