@@ -1,5 +1,6 @@
 """Type stub of the native module (rust/powerfit-py). Kept honest by mypy.stubtest."""
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,8 @@ class InvalidDataError(PowerfitError): ...
 class InvalidLawError(PowerfitError): ...
 class InvalidOptionError(PowerfitError): ...
 
+TERMINATION_NAMES: list[str]
+
 def law_info(law: str, vars: list[str]) -> dict[str, Any]: ...
 def evaluate(
     law: str, vars: list[str], x: list[npt.NDArray[np.float64]], params: list[float]
@@ -19,6 +22,7 @@ def evaluate(
 def fit(
     law: str,
     vars: list[str],
+    x_names: list[str],
     x: list[npt.NDArray[np.float64]],
     y: npt.NDArray[np.float64],
     y_name: str,
@@ -36,3 +40,37 @@ def fit(
     gtol: float,
     max_iter: int,
 ) -> dict[str, Any]: ...
+def bootstrap(
+    law: str,
+    vars: list[str],
+    x_names: list[str],
+    x: list[npt.NDArray[np.float64]],
+    y: npt.NDArray[np.float64],
+    y_name: str,
+    weights: npt.NDArray[np.float64] | None,
+    loss: str,
+    delta: float,
+    penalty: float,
+    fixed: list[float | None],
+    lower: list[float],
+    upper: list[float],
+    estimate: list[float],
+    method: str,
+    n: int,
+    seed: int,
+    labels: list[int] | None,
+    sigma: float,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    max_iter: int,
+    jackknife: bool = False,
+    progress: Callable[[int], Any] | None = None,
+) -> dict[str, Any]: ...
+def intervals(
+    samples: npt.NDArray[np.float64],
+    estimate: list[float],
+    level: float,
+    method: str,
+    jackknife: npt.NDArray[np.float64] | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...

@@ -20,12 +20,13 @@ def column_names(data: Any) -> list[str]:
     """Names of the columns of a table-like object."""
     if isinstance(data, Mapping):
         return [str(k) for k in data.keys()]
+    # pyarrow first: a Table's `.columns` is its list of arrays, not their names
+    names = getattr(data, "column_names", None)
+    if names is not None and not callable(names):
+        return [str(c) for c in names]
     cols = getattr(data, "columns", None)
     if cols is not None:
         return [str(c) for c in cols]
-    names = getattr(data, "column_names", None)  # pyarrow.Table
-    if names is not None:
-        return [str(c) for c in names]
     raise InvalidDataError(
         f"data must be a DataFrame (pandas or polars), a pyarrow Table or a dict of columns, "
         f"not {type(data).__name__}"

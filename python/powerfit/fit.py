@@ -95,8 +95,9 @@ def _gather(
     arrays: dict[str, Any],
     columns: Mapping[str, str],
     weights: Any,
-) -> tuple[LawSpec, dict[str, np.ndarray], np.ndarray, str, np.ndarray | None]:
-    """Finds the law's variables, the observations and the weights."""
+) -> tuple[LawSpec, dict[str, np.ndarray], list[str], np.ndarray, str, np.ndarray | None]:
+    """Finds the law's variables (with the names of their columns), the observations and the
+    weights."""
     if data is not None:
         names = column_names(data)
         xname = x if isinstance(x, str) else None
@@ -105,10 +106,8 @@ def _gather(
         else:
             avail = [v for v in ("N", "D", "C") if columns.get(v, v) in names]
         spec = law_spec(law, default_vars(law, avail, xname))
-        xs = {
-            v: as_float_array(get_column(data, resolve_column(v, names, columns)), v)
-            for v in spec.vars
-        }
+        labels = [resolve_column(v, names, columns) for v in spec.vars]
+        xs = {v: as_float_array(get_column(data, c), c) for v, c in zip(spec.vars, labels)}
         yname = find_y(names, columns)
         yv = as_float_array(get_column(data, yname), yname)
         if isinstance(weights, str):
@@ -129,10 +128,11 @@ def _gather(
                 f"law '{law}' needs the variable(s) {', '.join(missing)}: pass them as arrays"
             )
         xs = {v: as_float_array(given[v], v) for v in spec.vars}
+        labels = list(spec.vars)
         yname = "loss"
         yv = as_float_array(y, yname)
     w = None if weights is None else as_float_array(weights, "weights")
-    return spec, xs, yv, yname, w
+    return spec, xs, labels, yv, yname, w
 
 
 def fit(
@@ -204,13 +204,14 @@ def fit(
     if not isinstance(law, str):
         raise InvalidLawError(f"law must be a law name, got {type(law).__name__}")
     cols = dict(columns or {})
-    spec, xs, yv, yname, w = _gather(
+    spec, xs, labels, yv, yname, w = _gather(
         data, law, x, y, {"N": N, "D": D, "C": C}, cols, weights
     )
     fx, lo, hi, start = _options(spec, fixed, bounds, p0)
     raw = _core.fit(
         spec.name,
         list(spec.vars),
+        labels,
         [xs[v] for v in spec.vars],
         yv,
         yname,
@@ -234,6 +235,8 @@ def fit(
         xs,
         yv,
         w,
+        labels=labels,
+        y_name=yname,
         loss=loss,
         delta=float(delta),
         penalty=float(overestimate_penalty),
@@ -270,6 +273,8 @@ class FitResult:
         y: np.ndarray,
         weights: np.ndarray | None,
         *,
+        labels: list[str] | None = None,
+        y_name: str = "loss",
         loss: str,
         delta: float,
         penalty: float,
@@ -283,6 +288,8 @@ class FitResult:
         self._x = xs
         self._y = y
         self._w = weights
+        self._labels = list(labels) if labels is not None else list(spec.vars)
+        self._y_name = y_name
         self.loss = loss
         self.delta = delta
         self.overestimate_penalty = penalty

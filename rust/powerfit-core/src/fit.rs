@@ -255,28 +255,42 @@ fn covariance(
     let mut f = vec![0.0; n];
     let mut jac = vec![0.0; n * p];
     pb.law.eval_jac(pb.cols, params, &mut f, &mut jac);
-    let mut a = vec![0.0; pf * pf];
-    let mut b = vec![0.0; pf * pf];
-    let mut row = vec![0.0; pf];
+    // residual-space Jacobian columns, pre-scaled for the two quadratic forms:
+    // A = sum w psi' J J^T (sa = sqrt(w psi')), B = sum w^2 psi^2 J J^T (sb = w |psi|)
+    let mut ja = vec![0.0; n * pf];
+    let mut jb = vec![0.0; n * pf];
+    let mut sa = vec![0.0; n];
+    let mut sb = vec![0.0; n];
+    let mut d = vec![0.0; n];
     for i in 0..n {
         let w = pb.weights.map_or(1.0, |w| w[i]);
-        if w == 0.0 {
-            continue;
-        }
-        let (e, d) = match pb.loss.scale {
+        let (e, di) = match pb.loss.scale {
             Scale::Linear => (f[i] - pb.target[i], 1.0),
             Scale::Log => (f[i].ln() - pb.target[i], 1.0 / f[i]),
         };
-        for (jf, &k) in free.iter().enumerate() {
-            let chain = if pb.spec.log_param[k] { params[k] } else { 1.0 };
-            row[jf] = jac[k * n + i] * d * chain;
-        }
         let (psi, dpsi) = pb.loss.psi(e);
-        for x in 0..pf {
-            for y in 0..pf {
-                a[x * pf + y] += w * dpsi * row[x] * row[y];
-                b[x * pf + y] += w * w * psi * psi * row[x] * row[y];
-            }
+        sa[i] = (w * dpsi).sqrt();
+        sb[i] = w * psi.abs();
+        d[i] = di;
+    }
+    for (jf, &k) in free.iter().enumerate() {
+        let chain = if pb.spec.log_param[k] { params[k] } else { 1.0 };
+        for i in 0..n {
+            let v = jac[k * n + i] * d[i] * chain;
+            ja[jf * n + i] = v * sa[i];
+            jb[jf * n + i] = v * sb[i];
+        }
+    }
+    let mut a = vec![0.0; pf * pf];
+    let mut b = vec![0.0; pf * pf];
+    for x in 0..pf {
+        for y in 0..=x {
+            let va = crate::linalg::dot(&ja[x * n..(x + 1) * n], &ja[y * n..(y + 1) * n]);
+            let vb = crate::linalg::dot(&jb[x * n..(x + 1) * n], &jb[y * n..(y + 1) * n]);
+            a[x * pf + y] = va;
+            a[y * pf + x] = va;
+            b[x * pf + y] = vb;
+            b[y * pf + x] = vb;
         }
     }
     if a.iter().any(|v| !v.is_finite()) {
@@ -351,8 +365,10 @@ fn covariance(
         let corr = n_points as f64 / dof;
         for x in 0..pf {
             for y in 0..pf {
-                out[x * pf + y] =
-                    corr * (0..pf).map(|z| tmp[x * pf + z] * ainv[z * pf + y]).sum::<f64>();
+                out[x * pf + y] = corr
+                    * (0..pf)
+                        .map(|z| tmp[x * pf + z] * ainv[z * pf + y])
+                        .sum::<f64>();
             }
         }
         (out, "sandwich (robust M-estimator) A^-1 B A^-1".to_string())
@@ -360,9 +376,19 @@ fn covariance(
     let mut cov = vec![0.0; p * p];
     for (x, &kx) in free.iter().enumerate() {
         for (y, &ky) in free.iter().enumerate() {
-            let cx = if pb.spec.log_param[kx] { params[kx] } else { 1.0 };
-            let cy = if pb.spec.log_param[ky] { params[ky] } else { 1.0 };
-            cov[kx * p + ky] = cint[x * pf + y] * cx * cy;
+            let cx = if pb.spec.log_param[kx] {
+                params[kx]
+            } else {
+                1.0
+            };
+            let cy = if pb.spec.log_param[ky] {
+                params[ky]
+            } else {
+                1.0
+            };
+            // symmetrise: the sandwich product is symmetric only up to rounding
+            let v = 0.5 * (cint[x * pf + y] + cint[y * pf + x]);
+            cov[kx * p + ky] = v * cx * cy;
         }
     }
     (Some(cov), note, condition, weak)

@@ -37,7 +37,9 @@ impl OwnedCols {
     /// Takes the columns; computes logs only when `with_logs` (laws on positive variables).
     pub fn new(x: Vec<Vec<f64>>, with_logs: bool) -> Self {
         let logx = if with_logs {
-            x.iter().map(|c| c.iter().map(|v| v.ln()).collect()).collect()
+            x.iter()
+                .map(|c| c.iter().map(|v| v.ln()).collect())
+                .collect()
         } else {
             x.iter().map(|_| Vec::new()).collect()
         };

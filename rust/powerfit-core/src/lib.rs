@@ -3,6 +3,8 @@
 //! Laws (`law`, `laws`), losses (`loss`), the Levenberg-Marquardt solver and global starts
 //! (`solver`), single fits (`fit`), bootstrap refits (`bootstrap`) and bulk fits (`groups`).
 
+pub mod analysis;
+pub mod bootstrap;
 pub mod error;
 pub mod fastmath;
 pub mod fit;
@@ -11,7 +13,9 @@ pub mod laws;
 pub mod linalg;
 pub mod loss;
 pub mod problem;
+pub mod rng;
 pub mod solver;
+pub mod stats;
 
 pub use error::{Error, Result};
 pub use fit::{fit, FitOptions, FitResult, Starts};

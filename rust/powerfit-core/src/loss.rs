@@ -14,9 +14,13 @@ pub enum Scale {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Rho {
     Squared,
-    Huber { delta: f64 },
+    Huber {
+        delta: f64,
+    },
     /// r^2/2 for r <= 0 (under-prediction), penalty * r^2/2 for r > 0.
-    Asymmetric { penalty: f64 },
+    Asymmetric {
+        penalty: f64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

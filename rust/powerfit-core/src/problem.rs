@@ -159,21 +159,28 @@ pub fn target_for(loss: &Loss, y: &[f64]) -> Vec<f64> {
 
 /// Checks data for a law: equal lengths, finite values, positive where logs are taken,
 /// positive observations for log losses, non-negative finite weights.
+/// `x_names` are the columns' names as the user knows them (for messages); observations must
+/// be positive for log losses and for laws on positive variables (scaling laws model losses).
 pub fn validate_data(
     law: &dyn Law,
     x: &[&[f64]],
+    x_names: &[String],
     y: &[f64],
     weights: Option<&[f64]>,
     loss: &Loss,
     y_name: &str,
 ) -> Result<()> {
-    let names = law.var_names();
+    let names = if x_names.len() == law.var_names().len() {
+        x_names
+    } else {
+        law.var_names()
+    };
     if x.len() != names.len() {
         return Err(Error::InvalidShape(format!(
             "law '{}' needs {} variable column(s) ({}), got {}",
             law.name(),
             names.len(),
-            names.join(", "),
+            law.var_names().join(", "),
             x.len()
         )));
     }
@@ -200,16 +207,19 @@ pub fn validate_data(
             }
         }
     }
+    let need_positive = loss.scale == Scale::Log || law.needs_logs();
     for (row, &v) in y.iter().enumerate() {
-        if !v.is_finite() || (loss.scale == Scale::Log && v <= 0.0) {
+        if !v.is_finite() || (need_positive && v <= 0.0) {
             return Err(Error::InvalidData {
                 column: y_name.to_string(),
                 row,
                 value: v,
-                reason: if v.is_finite() {
+                reason: if !v.is_finite() {
+                    "must be finite".into()
+                } else if loss.scale == Scale::Log {
                     "must be positive for a loss on log residuals".into()
                 } else {
-                    "must be finite".into()
+                    "must be positive (a loss)".into()
                 },
             });
         }

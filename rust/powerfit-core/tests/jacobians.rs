@@ -33,7 +33,10 @@ fn check(law: &dyn Law, rng: &mut Lcg, params: impl Fn(&mut Lcg) -> Vec<f64>) {
         let mut f2 = vec![0.0; n];
         law.eval(&v, &p, &mut f2);
         for i in 0..n {
-            assert!((f[i] - f2[i]).abs() <= 1e-13 * f[i].abs(), "eval vs eval_jac");
+            assert!(
+                (f[i] - f2[i]).abs() <= 1e-13 * f[i].abs(),
+                "eval vs eval_jac"
+            );
         }
         for k in 0..np {
             let h = 1e-6 * p[k].abs().max(1e-3);

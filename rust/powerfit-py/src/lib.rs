@@ -4,19 +4,40 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use std::sync::atomic::AtomicUsize;
 
 use powerfit_core as core;
 use powerfit_core::{Error, FitOptions, Law, LmOptions, Loss, OwnedCols, ParamSpec, Starts};
 
-create_exception!(_core, PowerfitError, PyValueError, "Base class of powerfit's errors.");
-create_exception!(_core, InvalidDataError, PowerfitError, "Bad data: NaN, inf, non-positive or mismatched columns.");
-create_exception!(_core, InvalidLawError, PowerfitError, "Unknown law, bad law text, or parameters the law lacks.");
-create_exception!(_core, InvalidOptionError, PowerfitError, "Bad options: loss, bounds, starts, tolerances.");
+create_exception!(
+    _core,
+    PowerfitError,
+    PyValueError,
+    "Base class of powerfit's errors."
+);
+create_exception!(
+    _core,
+    InvalidDataError,
+    PowerfitError,
+    "Bad data: NaN, inf, non-positive or mismatched columns."
+);
+create_exception!(
+    _core,
+    InvalidLawError,
+    PowerfitError,
+    "Unknown law, bad law text, or parameters the law lacks."
+);
+create_exception!(
+    _core,
+    InvalidOptionError,
+    PowerfitError,
+    "Bad options: loss, bounds, starts, tolerances."
+);
 
 /// The one place core errors become Python exceptions.
 fn to_py(e: Error) -> PyErr {
@@ -46,22 +67,45 @@ fn interruptible<T: Send>(
     cancel: &AtomicBool,
     work: impl FnOnce() -> T + Send,
 ) -> PyResult<T> {
+    interruptible_with(py, cancel, work, None, |_| 0)
+}
+
+/// `interruptible` that also reports `counter` to a Python callable on every poll (progress).
+fn interruptible_with<T: Send>(
+    py: Python<'_>,
+    cancel: &AtomicBool,
+    work: impl FnOnce() -> T + Send,
+    callback: Option<&Py<PyAny>>,
+    mut done: impl FnMut(&Py<PyAny>) -> usize + Send,
+) -> PyResult<T> {
     let mut interrupted = false;
+    let mut cb_error: Option<PyErr> = None;
     let out = py.detach(|| {
         std::thread::scope(|s| {
             let h = s.spawn(work);
             while !h.is_finished() {
                 std::thread::sleep(Duration::from_millis(20));
-                if !interrupted && Python::attach(|py| py.check_signals()).is_err() {
-                    interrupted = true;
-                    cancel.store(true, Ordering::Relaxed);
-                }
+                Python::attach(|py| {
+                    if !interrupted && py.check_signals().is_err() {
+                        interrupted = true;
+                        cancel.store(true, Ordering::Relaxed);
+                    }
+                    if let (Some(cb), None) = (callback, &cb_error) {
+                        let k = done(cb);
+                        if let Err(e) = cb.call1(py, (k,)) {
+                            cb_error = Some(e);
+                        }
+                    }
+                });
             }
             h.join()
         })
     });
     if interrupted {
         return Err(PyKeyboardInterrupt::new_err("interrupted"));
+    }
+    if let Some(e) = cb_error {
+        return Err(e);
     }
     out.map_err(|_| PyValueError::new_err("internal error: a worker thread panicked"))
 }
@@ -131,6 +175,7 @@ struct Setup {
 fn setup(
     law: &str,
     vars: &[String],
+    x_names: &[String],
     x: &[PyReadonlyArray1<'_, f64>],
     y: &PyReadonlyArray1<'_, f64>,
     y_name: &str,
@@ -145,9 +190,14 @@ fn setup(
     let l = build_law(law, vars)?;
     let loss = Loss::from_name(loss, delta, penalty).map_err(to_py)?;
     let names = l.var_names().to_vec();
+    let labels = if x_names.len() == names.len() {
+        x_names
+    } else {
+        &names[..]
+    };
     let xs: Vec<&[f64]> = x
         .iter()
-        .zip(names.iter().chain(std::iter::repeat(&String::new())))
+        .zip(labels.iter().chain(std::iter::repeat(&String::new())))
         .map(|(a, n)| slice(a, n))
         .collect::<PyResult<_>>()?;
     let ys = slice(y, y_name)?;
@@ -155,7 +205,7 @@ fn setup(
         Some(w) => Some(slice(w, "weights")?),
         None => None,
     };
-    core::validate_data(l.as_ref(), &xs, ys, ws, &loss, y_name).map_err(to_py)?;
+    core::validate_data(l.as_ref(), &xs, labels, ys, ws, &loss, y_name).map_err(to_py)?;
     let mut spec = ParamSpec::for_law(l.as_ref());
     let p = l.n_params();
     if fixed.len() != p || lower.len() != p || upper.len() != p {
@@ -216,7 +266,11 @@ fn fit_options(
             gtol,
             max_iter,
         },
-        p0: if matches!(starts, Starts::Auto) { p0 } else { None },
+        p0: if matches!(starts, Starts::Auto) {
+            p0
+        } else {
+            None
+        },
         starts,
         n_refine: 4,
     })
@@ -236,10 +290,7 @@ fn result_dict<'py>(py: Python<'py>, r: &core::FitResult) -> PyResult<Bound<'py,
     d.set_item("n_free", r.n_free)?;
     d.set_item("n_starts", r.n_starts)?;
     match &r.cov {
-        Some(c) => d.set_item(
-            "covariance",
-            PyArray1::from_slice(py, c).reshape([p, p])?,
-        )?,
+        Some(c) => d.set_item("covariance", PyArray1::from_slice(py, c).reshape([p, p])?)?,
         None => d.set_item("covariance", py.None())?,
     }
     d.set_item("cov_note", &r.cov_note)?;
@@ -252,12 +303,13 @@ fn result_dict<'py>(py: Python<'py>, r: &core::FitResult) -> PyResult<Bound<'py,
 
 /// Fits one data set. See `powerfit.fit` for the meaning of the arguments.
 #[pyfunction]
-#[pyo3(signature = (law, vars, x, y, y_name, weights, loss, delta, penalty, fixed, lower, upper, starts, p0, ftol, xtol, gtol, max_iter))]
+#[pyo3(signature = (law, vars, x_names, x, y, y_name, weights, loss, delta, penalty, fixed, lower, upper, starts, p0, ftol, xtol, gtol, max_iter))]
 #[allow(clippy::too_many_arguments)]
 fn fit<'py>(
     py: Python<'py>,
     law: &str,
     vars: Vec<String>,
+    x_names: Vec<String>,
     x: Vec<PyReadonlyArray1<'py, f64>>,
     y: PyReadonlyArray1<'py, f64>,
     y_name: &str,
@@ -276,7 +328,19 @@ fn fit<'py>(
     max_iter: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     let s = setup(
-        law, &vars, &x, &y, y_name, weights.as_ref(), loss, delta, penalty, fixed, lower, upper,
+        law,
+        &vars,
+        &x_names,
+        &x,
+        &y,
+        y_name,
+        weights.as_ref(),
+        loss,
+        delta,
+        penalty,
+        fixed,
+        lower,
+        upper,
     )?;
     let opts = fit_options(starts, p0, ftol, xtol, gtol, max_iter)?;
     let view = s.cols.view();
@@ -298,6 +362,171 @@ fn fit<'py>(
     result_dict(py, &r)
 }
 
+fn boot_dict<'py>(
+    py: Python<'py>,
+    r: &core::bootstrap::BootResult,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let n = r.status.len();
+    let samples = PyArray1::from_slice(py, &r.samples).reshape([n, r.n_params])?;
+    d.set_item("samples", samples)?;
+    let codes: Vec<u8> = r.status.iter().map(|t| t.code()).collect();
+    d.set_item("status", PyArray1::from_vec(py, codes))?;
+    let ok: Vec<bool> = r.status.iter().map(|t| t.is_success()).collect();
+    d.set_item("success", PyArray1::from_vec(py, ok))?;
+    d.set_item("cost", PyArray1::from_slice(py, &r.cost))?;
+    d.set_item("n_iter", PyArray1::from_slice(py, &r.n_iter))?;
+    Ok(d)
+}
+
+/// Bootstrap refits (see `powerfit.bootstrap`). `method` is case, cluster, residual or
+/// parametric; `labels` gives cluster ids (0..k) for the cluster method; `sigma` the noise
+/// scale for the parametric one. `jackknife=True` instead runs leave-one-(cluster-)out refits.
+#[pyfunction]
+#[pyo3(signature = (law, vars, x_names, x, y, y_name, weights, loss, delta, penalty, fixed, lower, upper, estimate, method, n, seed, labels, sigma, ftol, xtol, gtol, max_iter, jackknife=false, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn bootstrap<'py>(
+    py: Python<'py>,
+    law: &str,
+    vars: Vec<String>,
+    x_names: Vec<String>,
+    x: Vec<PyReadonlyArray1<'py, f64>>,
+    y: PyReadonlyArray1<'py, f64>,
+    y_name: &str,
+    weights: Option<PyReadonlyArray1<'py, f64>>,
+    loss: &str,
+    delta: f64,
+    penalty: f64,
+    fixed: Vec<Option<f64>>,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+    estimate: Vec<f64>,
+    method: &str,
+    n: usize,
+    seed: u64,
+    labels: Option<Vec<usize>>,
+    sigma: f64,
+    ftol: f64,
+    xtol: f64,
+    gtol: f64,
+    max_iter: usize,
+    jackknife: bool,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    use core::bootstrap::Method;
+    let s = setup(
+        law,
+        &vars,
+        &x_names,
+        &x,
+        &y,
+        y_name,
+        weights.as_ref(),
+        loss,
+        delta,
+        penalty,
+        fixed,
+        lower,
+        upper,
+    )?;
+    let lm = fit_options("auto", None, ftol, xtol, gtol, max_iter)?.lm;
+    let m = match method {
+        "case" => Method::Case,
+        "cluster" => Method::Cluster {
+            labels: labels.clone().ok_or_else(|| {
+                InvalidOptionError::new_err("the cluster bootstrap needs cluster labels")
+            })?,
+        },
+        "residual" => Method::Residual,
+        "parametric" => Method::Parametric { sigma },
+        other => {
+            return Err(InvalidOptionError::new_err(format!(
+                "unknown bootstrap method '{other}': use case, cluster, residual or parametric"
+            )))
+        }
+    };
+    let view = s.cols.view();
+    let pb = core::Problem {
+        law: s.law.as_ref(),
+        cols: &view,
+        target: &s.target,
+        weights: s.weights.as_deref(),
+        loss: s.loss,
+        spec: &s.spec,
+    };
+    let cancel = AtomicBool::new(false);
+    let counter = AtomicUsize::new(0);
+    let r = interruptible_with(
+        py,
+        &cancel,
+        || {
+            if jackknife {
+                core::bootstrap::jackknife(&pb, &estimate, labels.as_deref(), &lm, Some(&cancel))
+            } else {
+                core::bootstrap::bootstrap(
+                    &pb,
+                    &estimate,
+                    &m,
+                    n,
+                    seed,
+                    &lm,
+                    Some(&cancel),
+                    Some(&counter),
+                )
+            }
+        },
+        progress.as_ref(),
+        |_| counter.load(Ordering::Relaxed),
+    )?
+    .map_err(to_py)?;
+    boot_dict(py, &r)
+}
+
+/// Lower and upper bounds, one entry per quantity.
+type Bounds<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
+
+/// Interval bounds per column of `samples` (replicates x quantities): percentile, basic or
+/// bca (which needs `jackknife`, leave-one-out values x quantities).
+#[pyfunction]
+#[pyo3(signature = (samples, estimate, level, method, jackknife=None))]
+fn intervals<'py>(
+    py: Python<'py>,
+    samples: PyReadonlyArray2<'py, f64>,
+    estimate: Vec<f64>,
+    level: f64,
+    method: &str,
+    jackknife: Option<PyReadonlyArray2<'py, f64>>,
+) -> PyResult<Bounds<'py>> {
+    let m = core::stats::IntervalMethod::from_name(method).map_err(to_py)?;
+    let s = samples.as_array();
+    let q = s.ncols();
+    if estimate.len() != q {
+        return Err(InvalidOptionError::new_err(format!(
+            "estimate has {} values for {q} columns",
+            estimate.len()
+        )));
+    }
+    let jk = jackknife.as_ref().map(|j| j.as_array());
+    if let Some(j) = &jk {
+        if j.ncols() != q {
+            return Err(InvalidOptionError::new_err(
+                "jackknife has the wrong number of columns",
+            ));
+        }
+    }
+    let mut lo = vec![f64::NAN; q];
+    let mut hi = vec![f64::NAN; q];
+    for c in 0..q {
+        let col: Vec<f64> = s.column(c).iter().copied().collect();
+        let jcol: Option<Vec<f64>> = jk.as_ref().map(|j| j.column(c).iter().copied().collect());
+        let (l, h) =
+            core::stats::interval(&col, estimate[c], jcol.as_deref(), level, m).map_err(to_py)?;
+        lo[c] = l;
+        hi[c] = h;
+    }
+    Ok((PyArray1::from_vec(py, lo), PyArray1::from_vec(py, hi)))
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -308,6 +537,13 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit, m)?)?;
     m.add_function(wrap_pyfunction!(law_info, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
+    m.add_function(wrap_pyfunction!(bootstrap, m)?)?;
+    m.add_function(wrap_pyfunction!(intervals, m)?)?;
+    let names: Vec<&str> = (0u8..=255)
+        .map_while(core::Termination::from_code)
+        .map(|t| t.name())
+        .collect();
+    m.add("TERMINATION_NAMES", names)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

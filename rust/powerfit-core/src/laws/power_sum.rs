@@ -2,7 +2,7 @@
 //! and the `additive` multi-term law are all this one family.
 
 use crate::error::{Error, Result};
-use crate::fastmath::exp;
+use crate::fastmath::{add_term, add_term_jac};
 use crate::law::{Cols, Law, Structure};
 
 #[derive(Debug, Clone)]
@@ -38,7 +38,11 @@ impl PowerSum {
 
     /// L = E + A N^-alpha + B D^-beta; parameters [E, A, B, alpha, beta].
     pub fn chinchilla() -> Self {
-        Self::build("chinchilla", "E", &[("N", "A", "alpha"), ("D", "B", "beta")])
+        Self::build(
+            "chinchilla",
+            "E",
+            &[("N", "A", "alpha"), ("D", "B", "beta")],
+        )
     }
 
     /// L = L_inf + A N^-alpha + B D^-beta + E C^-gamma over the given subset of N, D, C.
@@ -79,10 +83,7 @@ impl Law for PowerSum {
     fn eval(&self, x: &Cols, p: &[f64], out: &mut [f64]) {
         out.fill(p[self.constant]);
         for (t, &(ia, ie)) in self.terms.iter().enumerate() {
-            let (a, e) = (p[ia], p[ie]);
-            for (o, &l) in out.iter_mut().zip(x.logx[t]) {
-                *o += a * exp(-e * l);
-            }
+            add_term(x.logx[t], p[ia], p[ie], out);
         }
     }
 
@@ -100,12 +101,7 @@ impl Law for PowerSum {
                 let (lo, hi) = jac.split_at_mut(ia * n);
                 (&mut hi[..n], &mut lo[ie * n..(ie + 1) * n])
             };
-            for (((o, &l), da), de) in out.iter_mut().zip(x.logx[t]).zip(ja).zip(je) {
-                let u = exp(-e * l);
-                *o += a * u;
-                *da = u;
-                *de = -a * u * l;
-            }
+            add_term_jac(x.logx[t], a, e, out, ja, je);
         }
     }
 

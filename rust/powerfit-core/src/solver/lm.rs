@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::linalg::{cholesky, cholesky_solve, dot};
-use crate::loss::Scale;
+use crate::loss::{Rho, Scale};
 use crate::problem::Problem;
 
 /// Why the solver stopped.
@@ -137,6 +137,8 @@ pub struct Workspace {
     f_t: Vec<f64>,
     jac_t: Vec<f64>,
     row: Vec<f64>,
+    e: Vec<f64>,
+    e_t: Vec<f64>,
     pub(crate) jr: Vec<f64>,
     pub(crate) r: Vec<f64>,
     p: Vec<f64>,
@@ -169,6 +171,8 @@ impl Workspace {
         size(&mut self.jac, n * p);
         size(&mut self.jac_t, n * p);
         size(&mut self.row, n);
+        size(&mut self.e, n);
+        size(&mut self.e_t, n);
         size(&mut self.jr, n * pf);
         size(&mut self.r, n);
         size(&mut self.p, p);
@@ -189,35 +193,24 @@ impl Workspace {
     }
 }
 
-/// Cost of the current `f` (natural-scale law values) against the problem's target.
-fn cost_of(pb: &Problem, f: &[f64]) -> f64 {
-    let loss = pb.loss;
-    let t = pb.target;
-    let mut c = 0.0;
-    match (loss.scale, pb.weights) {
-        (Scale::Linear, None) => {
-            for (fi, ti) in f.iter().zip(t) {
-                c += loss.rho(fi - ti);
-            }
-        }
-        (Scale::Log, None) => {
-            for (fi, ti) in f.iter().zip(t) {
-                c += loss.rho(fi.ln() - ti);
-            }
-        }
-        (scale, Some(w)) => {
-            for ((fi, ti), wi) in f.iter().zip(t).zip(w) {
-                if *wi == 0.0 {
-                    continue;
-                }
-                let e = match scale {
-                    Scale::Linear => fi - ti,
-                    Scale::Log => fi.ln() - ti,
-                };
-                c += wi * loss.rho(e);
-            }
-        }
+/// Residuals e = scale(f) - target into `e`, and the cost sum w rho(e).
+pub(crate) fn residuals(pb: &Problem, f: &[f64], e: &mut [f64]) -> f64 {
+    match pb.loss.scale {
+        Scale::Linear => e.copy_from_slice(f),
+        Scale::Log => crate::fastmath::ln_slice(f, e),
     }
+    for (ei, ti) in e.iter_mut().zip(pb.target) {
+        *ei -= ti;
+    }
+    let c = match (pb.loss.rho, pb.weights) {
+        (Rho::Squared, None) => 0.5 * dot(e, e),
+        (_, None) => e.iter().map(|&r| pb.loss.rho(r)).sum(),
+        (_, Some(w)) => e
+            .iter()
+            .zip(w)
+            .map(|(&r, &wi)| if wi == 0.0 { 0.0 } else { wi * pb.loss.rho(r) })
+            .sum(),
+    };
     if c.is_nan() {
         f64::INFINITY
     } else {
@@ -226,28 +219,49 @@ fn cost_of(pb: &Problem, f: &[f64]) -> f64 {
 }
 
 /// Fills `ws.r` (IRLS-scaled residuals) and `ws.jr` (scaled residual-space Jacobian over the
-/// free parameters, chain rule through log-parametrisation included) from `ws.f`, `ws.jac`.
+/// free parameters, chain rule through log-parametrisation included) from `ws.e`, `ws.f`,
+/// `ws.jac`.
 pub(crate) fn linearise(pb: &Problem, ws: &mut Workspace) {
-    let n = pb.n();
     let loss = pb.loss;
-    // row multiplier: sqrt(w * irls) * d(scale)/df
-    for i in 0..n {
-        let fi = ws.f[i];
-        let (e, d) = match loss.scale {
-            Scale::Linear => (fi - pb.target[i], 1.0),
-            Scale::Log => (fi.ln() - pb.target[i], 1.0 / fi),
-        };
-        let w = pb.weights.map_or(1.0, |w| w[i]);
-        let s = (w * loss.irls_weight(e)).sqrt();
-        ws.r[i] = s * e;
-        ws.row[i] = s * d;
+    let plain = matches!(loss.rho, Rho::Squared) && pb.weights.is_none();
+    if plain {
+        ws.r.copy_from_slice(&ws.e);
+        match loss.scale {
+            Scale::Linear => ws.row.fill(1.0),
+            Scale::Log => {
+                for (m, f) in ws.row.iter_mut().zip(&ws.f) {
+                    *m = 1.0 / f;
+                }
+            }
+        }
+    } else {
+        // row multiplier: sqrt(w * irls) * d(scale)/df
+        for i in 0..ws.e.len() {
+            let e = ws.e[i];
+            let d = match loss.scale {
+                Scale::Linear => 1.0,
+                Scale::Log => 1.0 / ws.f[i],
+            };
+            let w = pb.weights.map_or(1.0, |w| w[i]);
+            let s = (w * loss.irls_weight(e)).sqrt();
+            ws.r[i] = s * e;
+            ws.row[i] = s * d;
+        }
     }
+    let n = ws.e.len();
+    let unit_rows = plain && loss.scale == Scale::Linear;
     for (jf, &k) in ws.free.iter().enumerate() {
         let chain = if pb.spec.log_param[k] { ws.p[k] } else { 1.0 };
         let src = &ws.jac[k * n..(k + 1) * n];
         let dst = &mut ws.jr[jf * n..(jf + 1) * n];
-        for ((d, &s), &m) in dst.iter_mut().zip(src).zip(&ws.row) {
-            *d = s * m * chain;
+        if unit_rows {
+            for (d, &s) in dst.iter_mut().zip(src) {
+                *d = s * chain;
+            }
+        } else {
+            for ((d, &s), &m) in dst.iter_mut().zip(src).zip(&ws.row) {
+                *d = s * m * chain;
+            }
         }
     }
 }
@@ -259,7 +273,11 @@ fn fill_natural(pb: &Problem, free: &[usize], theta: &[f64], p: &mut [f64]) {
         }
     }
     for (jf, &k) in free.iter().enumerate() {
-        p[k] = pb.spec.to_natural(k, theta[jf]);
+        // exp(ln(bound)) may round past the bound: report values inside it
+        p[k] = pb
+            .spec
+            .to_natural(k, theta[jf])
+            .clamp(pb.spec.lower[k], pb.spec.upper[k]);
     }
 }
 
@@ -274,7 +292,8 @@ pub fn lm(
     let n = pb.n();
     let p = pb.spec.n_params();
     ws.free.clear();
-    ws.free.extend((0..p).filter(|&k| pb.spec.fixed[k].is_none()));
+    ws.free
+        .extend((0..p).filter(|&k| pb.spec.fixed[k].is_none()));
     let pf = ws.free.len();
     ws.prepare(n, p, pf);
 
@@ -299,8 +318,8 @@ pub fn lm(
 
     pb.law.eval_jac(pb.cols, &ws.p, &mut ws.f, &mut ws.jac);
     let mut nfev = 1;
-    let mut cost = cost_of(pb, &ws.f);
-    if !cost.is_finite() || ws.jac.iter().any(|v| !v.is_finite()) {
+    let mut cost = residuals(pb, &ws.f, &mut ws.e);
+    if !cost.is_finite() {
         return finish(ws, cost, 0, nfev, Termination::NonFinite);
     }
     if pf == 0 {
@@ -354,6 +373,10 @@ pub fn lm(
                 ws.diag[a] = 1.0;
             }
         }
+        // a non-finite Jacobian shows up in H and g (computed anyway)
+        if (0..pf).any(|a| !ws.h[a * pf + a].is_finite() || !ws.g[a].is_finite()) {
+            return finish(ws, cost, n_iter, nfev, Termination::NonFinite);
+        }
         if gmax <= opts.gtol {
             return finish(ws, cost, n_iter, nfev, Termination::ConvergedGradient);
         }
@@ -370,6 +393,20 @@ pub fn lm(
             for a in 0..pf {
                 ws.a[a * pf + a] += lambda * ws.diag[a] * ws.diag[a];
                 ws.step[a] = -ws.g[a];
+            }
+            // active set: a parameter on a bound whose descent direction leaves the box is
+            // held there for this step (its row and column become the identity)
+            for a in 0..pf {
+                let at_lo = ws.theta[a] <= ws.lo[a] && ws.g[a] > 0.0;
+                let at_hi = ws.theta[a] >= ws.hi[a] && ws.g[a] < 0.0;
+                if at_lo || at_hi {
+                    for b in 0..pf {
+                        ws.a[a * pf + b] = 0.0;
+                        ws.a[b * pf + a] = 0.0;
+                    }
+                    ws.a[a * pf + a] = 1.0;
+                    ws.step[a] = 0.0;
+                }
             }
             let ok = cholesky(&mut ws.a, pf);
             let mut pred = 0.0;
@@ -406,9 +443,10 @@ pub fn lm(
             ws.p_t.copy_from_slice(&ws.p);
             fill_natural(pb, &free, &ws.theta_t, &mut ws.p_t);
             ws.free = free;
-            pb.law.eval_jac(pb.cols, &ws.p_t, &mut ws.f_t, &mut ws.jac_t);
+            pb.law
+                .eval_jac(pb.cols, &ws.p_t, &mut ws.f_t, &mut ws.jac_t);
             nfev += 1;
-            let cost_t = cost_of(pb, &ws.f_t);
+            let cost_t = residuals(pb, &ws.f_t, &mut ws.e_t);
             let actual = cost - cost_t;
             let rho = actual / pred;
             let mut snorm = 0.0;
@@ -418,11 +456,12 @@ pub fn lm(
                 xnorm += (ws.diag[a] * ws.theta[a]).powi(2);
             }
             let (snorm, xnorm) = (snorm.sqrt(), xnorm.sqrt());
-            if cost_t.is_finite() && rho > 1e-4 && ws.jac_t.iter().all(|v| v.is_finite()) {
+            if cost_t.is_finite() && rho > 1e-4 {
                 std::mem::swap(&mut ws.theta, &mut ws.theta_t);
                 std::mem::swap(&mut ws.p, &mut ws.p_t);
                 std::mem::swap(&mut ws.f, &mut ws.f_t);
                 std::mem::swap(&mut ws.jac, &mut ws.jac_t);
+                std::mem::swap(&mut ws.e, &mut ws.e_t);
                 let old = cost;
                 cost = cost_t;
                 lambda *= (1.0 - (2.0 * rho - 1.0).powi(3)).max(1.0 / 3.0);

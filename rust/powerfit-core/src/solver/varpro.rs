@@ -12,9 +12,9 @@ use crate::problem::Problem;
 fn grid_size(dims: usize) -> usize {
     match dims {
         0 => 1,
-        1 => 80,
-        2 => 24,
-        3 => 10,
+        1 => 64,
+        2 => 16,
+        3 => 8,
         _ => 5,
     }
 }
@@ -28,6 +28,22 @@ fn linspace(lo: f64, hi: f64, m: usize) -> Vec<f64> {
         .collect()
 }
 
+/// Grid points from lo to hi: geometric when both are positive (scaling exponents are
+/// usually 0.05-1, where a geometric grid is dense), linear otherwise.
+fn span(lo: f64, hi: f64, m: usize) -> Vec<f64> {
+    if m == 1 {
+        return vec![0.5 * (lo + hi)];
+    }
+    if lo > 0.0 {
+        let r = (hi / lo).ln();
+        (0..m)
+            .map(|i| lo * (r * i as f64 / (m - 1) as f64).exp())
+            .collect()
+    } else {
+        linspace(lo, hi, m)
+    }
+}
+
 /// Exponent grid for parameter k: its fixed value, or a span clipped to its bounds.
 fn exponent_grid(pb: &Problem, k: usize, m: usize, lo: f64, hi: f64) -> Vec<f64> {
     if let Some(v) = pb.spec.fixed[k] {
@@ -38,7 +54,7 @@ fn exponent_grid(pb: &Problem, k: usize, m: usize, lo: f64, hi: f64) -> Vec<f64>
     if !(lo < hi) {
         return vec![pb.spec.clip(k, 0.5 * (lo + hi))];
     }
-    linspace(lo, hi, m)
+    span(lo, hi, m)
 }
 
 /// Weighted NNLS for a tiny system given its Gram matrix `g` (m x m), rhs `b` and y'Wy:
@@ -46,9 +62,26 @@ fn exponent_grid(pb: &Problem, k: usize, m: usize, lo: f64, hi: f64) -> Vec<f64>
 /// weighted SSE and writes the solution into `x`.
 fn small_nnls(g: &[f64], b: &[f64], yy: f64, m: usize, nonneg: &[bool], x: &mut [f64]) -> f64 {
     let mut best = f64::INFINITY;
-    let mut idx = [0usize; 8];
-    let mut sub = [0.0f64; 64];
-    let mut rhs = [0.0f64; 8];
+    // convex problem: a feasible unconstrained minimiser is the constrained one
+    {
+        let mut full = [0.0f64; 16];
+        full[..m * m].copy_from_slice(&g[..m * m]);
+        for a in 0..m {
+            full[a * m + a] *= 1.0 + 1e-12;
+        }
+        let mut sol = [0.0f64; 4];
+        sol[..m].copy_from_slice(&b[..m]);
+        if cholesky(&mut full[..m * m], m) {
+            cholesky_solve(&full[..m * m], m, &mut sol[..m]);
+            if (0..m).all(|a| !nonneg[a] || sol[a] >= 0.0) {
+                x[..m].copy_from_slice(&sol[..m]);
+                return yy - (0..m).map(|a| sol[a] * b[a]).sum::<f64>();
+            }
+        }
+    }
+    let mut idx = [0usize; 4];
+    let mut sub = [0.0f64; 16];
+    let mut rhs = [0.0f64; 4];
     for mask in 0u32..(1u32 << m) {
         // bit set = variable clamped to zero (only allowed for nonneg ones)
         if (0..m).any(|j| mask >> j & 1 == 1 && !nonneg[j]) {
@@ -128,29 +161,48 @@ fn linear_weights(pb: &Problem, y: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Indices of grid cells that are no worse than their axis neighbours, best first.
+/// Cells to refine, best first: the grid's local minima (no axis neighbour is lower), then,
+/// while fewer than `keep`, the best remaining cells that do not touch a chosen one.
 fn local_minima(sse: &[f64], dims: &[usize], keep: usize) -> Vec<usize> {
     let total = sse.len();
     let mut strides = vec![1usize; dims.len()];
     for d in (0..dims.len().saturating_sub(1)).rev() {
         strides[d] = strides[d + 1] * dims[d + 1];
     }
-    let mut mins: Vec<usize> = (0..total)
-        .filter(|&c| {
-            if !sse[c].is_finite() {
-                return false;
-            }
-            (0..dims.len()).all(|d| {
-                let pos = (c / strides[d]) % dims[d];
-                let left = pos > 0 && sse[c - strides[d]] < sse[c];
-                let right = pos + 1 < dims[d] && sse[c + strides[d]] < sse[c];
-                !(left || right)
-            })
+    let coords = |c: usize| -> Vec<usize> {
+        (0..dims.len())
+            .map(|d| (c / strides[d]) % dims[d])
+            .collect()
+    };
+    let mut order: Vec<usize> = (0..total).filter(|&c| sse[c].is_finite()).collect();
+    order.sort_by(|&a, &b| sse[a].total_cmp(&sse[b]).then(a.cmp(&b)));
+    let is_min = |c: usize| {
+        (0..dims.len()).all(|d| {
+            let pos = (c / strides[d]) % dims[d];
+            let left = pos > 0 && sse[c - strides[d]] < sse[c];
+            let right = pos + 1 < dims[d] && sse[c + strides[d]] < sse[c];
+            !(left || right)
         })
+    };
+    let mut chosen: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&c| is_min(c))
+        .take(keep)
         .collect();
-    mins.sort_by(|&a, &b| sse[a].total_cmp(&sse[b]).then(a.cmp(&b)));
-    mins.truncate(keep);
-    mins
+    for &c in &order {
+        if chosen.len() >= keep {
+            break;
+        }
+        let cc = coords(c);
+        let touches = chosen
+            .iter()
+            .any(|&o| coords(o).iter().zip(&cc).all(|(a, b)| a.abs_diff(*b) <= 1));
+        if !touches {
+            chosen.push(c);
+        }
+    }
+    chosen
 }
 
 fn power_sum(
@@ -162,6 +214,9 @@ fn power_sum(
 ) -> Vec<Candidate> {
     let n = y.len();
     let k = terms.len();
+    if k > 3 {
+        return Vec::new(); // fixed-size buffers below hold a constant and three amplitudes
+    }
     let w = linear_weights(pb, y);
     let free_exp = terms
         .iter()
@@ -195,31 +250,37 @@ fn power_sum(
         })
         .collect();
     let amp_free: Vec<bool> = terms.iter().map(|t| pb.spec.fixed[t.0].is_none()).collect();
-    let dot = |a: &[f64], b: &[f64]| -> f64 {
-        let mut acc = [0.0f64; 4];
-        let mut i = 0;
-        while i + 4 <= n {
-            for l in 0..4 {
-                acc[l] += w[i + l] * a[i + l] * b[i + l];
+    // fold the weights into the vectors once (sqrt(w) each side), so every inner product below
+    // is a plain vectorised dot
+    let sw: Vec<f64> = w.iter().map(|v| v.sqrt()).collect();
+    let mut pow = pow;
+    for pt in pow.iter_mut() {
+        for u in pt.iter_mut() {
+            for (ui, s) in u.iter_mut().zip(&sw) {
+                *ui *= s;
             }
-            i += 4;
         }
-        let mut s = (acc[0] + acc[2]) + (acc[1] + acc[3]);
-        while i < n {
-            s += w[i] * a[i] * b[i];
-            i += 1;
-        }
-        s
-    };
+    }
+    let yr: Vec<f64> = yr.iter().zip(&sw).map(|(a, b)| a * b).collect();
+    let dot = crate::linalg::dot;
     // Inner products of the basis {1, y, u_(t,g)} under the weights, tabulated once, so a
     // grid cell costs O(k^2) instead of O(k^2 n).
-    let ones = vec![1.0; n];
+    let ones = sw.clone();
     let one_one = dot(&ones, &ones);
     let one_y = dot(&ones, &yr);
     let y_y = dot(&yr, &yr);
-    let one_u: Vec<Vec<f64>> = pow.iter().map(|pt| pt.iter().map(|u| dot(&ones, u)).collect()).collect();
-    let y_u: Vec<Vec<f64>> = pow.iter().map(|pt| pt.iter().map(|u| dot(&yr, u)).collect()).collect();
-    let u_u: Vec<Vec<f64>> = pow.iter().map(|pt| pt.iter().map(|u| dot(u, u)).collect()).collect();
+    let one_u: Vec<Vec<f64>> = pow
+        .iter()
+        .map(|pt| pt.iter().map(|u| dot(&ones, u)).collect())
+        .collect();
+    let y_u: Vec<Vec<f64>> = pow
+        .iter()
+        .map(|pt| pt.iter().map(|u| dot(&yr, u)).collect())
+        .collect();
+    let u_u: Vec<Vec<f64>> = pow
+        .iter()
+        .map(|pt| pt.iter().map(|u| dot(u, u)).collect())
+        .collect();
     // cross[t][t2][g * dims[t2] + g2] for t < t2
     let mut cross: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); k]; k];
     for t in 0..k {
@@ -269,7 +330,7 @@ fn power_sum(
             }
         };
         // the response: y minus the terms of fixed amplitudes
-        let mut resp: [(f64, B); 9] = [(0.0, B::One); 9];
+        let mut resp: [(f64, B); 4] = [(0.0, B::One); 4];
         resp[0] = (1.0, B::Y);
         let mut nr = 1;
         for t in 0..k {
@@ -278,8 +339,8 @@ fn power_sum(
                 nr += 1;
             }
         }
-        let mut basis = [B::One; 8];
-        let mut nonneg = [false; 8];
+        let mut basis = [B::One; 4];
+        let mut nonneg = [false; 4];
         let mut mm = 0;
         if const_free {
             basis[0] = B::One;
@@ -292,8 +353,8 @@ fn power_sum(
                 mm += 1;
             }
         }
-        let mut g = [0.0f64; 64];
-        let mut b = [0.0f64; 8];
+        let mut g = [0.0f64; 16];
+        let mut b = [0.0f64; 4];
         let mut yy = 0.0;
         for &(ca, ba) in &resp[..nr] {
             for &(cb, bb) in &resp[..nr] {
@@ -308,7 +369,7 @@ fn power_sum(
                 g[bb * mm + a] = v;
             }
         }
-        let mut x = [0.0f64; 8];
+        let mut x = [0.0f64; 4];
         let s = if mm == 0 {
             yy
         } else {
@@ -370,7 +431,7 @@ fn kaplan(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
     let n = y.len();
     let m = grid_size(2);
     let qs = exponent_grid(pb, 3, m, 0.02, 1.5);
-    let ps = linspace(0.1, 3.0, m);
+    let ps = span(0.1, 10.0, m);
     let wbase = linear_weights(pb, y);
     let dinv: Vec<f64> = pb.cols.logx[1].iter().map(|l| (-l).exp()).collect();
     let npow: Vec<Vec<f64>> = ps
@@ -382,10 +443,11 @@ fn kaplan(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
         })
         .collect();
     let dims = [qs.len(), ps.len()];
-    let mut sse = vec![f64::INFINITY; dims[0] * dims[1]];
+    let mut score = vec![f64::INFINITY; dims[0] * dims[1]];
     let mut sols = vec![[0.0f64; 2]; dims[0] * dims[1]];
     let mut z = vec![0.0; n];
     let mut w = vec![0.0; n];
+    let log_scale = pb.loss.scale == Scale::Log;
     for (iq, &q) in qs.iter().enumerate() {
         for i in 0..n {
             z[i] = y[i].powf(1.0 / q);
@@ -394,7 +456,8 @@ fn kaplan(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
             w[i] = wbase[i] * dy * dy;
         }
         for (ip, u) in npow.iter().enumerate() {
-            let (mut g00, mut g01, mut g11, mut b0, mut b1, mut yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+            let (mut g00, mut g01, mut g11, mut b0, mut b1, mut yy) =
+                (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
             for i in 0..n {
                 let wi = w[i];
                 g00 += wi * u[i] * u[i];
@@ -405,15 +468,36 @@ fn kaplan(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
                 yy += wi * z[i] * z[i];
             }
             let mut x = [0.0; 2];
-            let s = small_nnls(&[g00, g01, g01, g11], &[b0, b1], yy, 2, &[true, true], &mut x);
+            let s = small_nnls(
+                &[g00, g01, g01, g11],
+                &[b0, b1],
+                yy,
+                2,
+                &[true, true],
+                &mut x,
+            );
+            if !s.is_finite() {
+                continue;
+            }
+            // the linearised weights favour some q; score cells on the loss's own scale
+            let mut sse = 0.0;
+            for i in 0..n {
+                let inner = x[0] * u[i] + x[1] * dinv[i];
+                let r = if log_scale {
+                    q * inner.ln() - y[i].ln()
+                } else {
+                    inner.powf(q) - y[i]
+                };
+                sse += pb.weights.map_or(1.0, |w| w[i]) * r * r;
+            }
             let cell = iq * dims[1] + ip;
-            if s.is_finite() {
-                sse[cell] = s;
+            if sse.is_finite() {
+                score[cell] = sse;
                 sols[cell] = x;
             }
         }
     }
-    local_minima(&sse, &dims, keep)
+    local_minima(&score, &dims, keep)
         .into_iter()
         .map(|cell| {
             let (q, p) = (qs[cell / dims[1]], ps[cell % dims[1]]);
@@ -426,7 +510,7 @@ fn kaplan(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
             }
             Candidate {
                 params,
-                sse: sse[cell],
+                sse: score[cell],
             }
         })
         .collect()

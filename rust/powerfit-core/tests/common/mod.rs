@@ -2,7 +2,9 @@
 use std::path::PathBuf;
 
 pub fn data_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
 }
 
 /// The 240 points Epoch keeps: (N, D, loss).
@@ -70,7 +72,9 @@ pub fn nist(name: &str) -> Nist {
         certified: cert,
         rss,
         y: rows.iter().map(|r| r[0]).collect(),
-        x: (0..nx).map(|j| rows.iter().map(|r| r[j + 1]).collect()).collect(),
+        x: (0..nx)
+            .map(|j| rows.iter().map(|r| r[j + 1]).collect())
+            .collect(),
     }
 }
 
