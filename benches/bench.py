@@ -312,6 +312,37 @@ def fmt_params(p: dict[str, float]) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def capture_core_call(
+    call: Callable[[], Any],
+) -> tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]] | str:
+    """Runs ``call()`` (a ``pf.fit`` call) with ``powerfit.fit._core`` wrapped, and returns the
+    native function with the exact arguments it received, to time the native layer alone
+    without depending on the private signature. Returns a reason string if that fails."""
+    mod = sys.modules.get("powerfit.fit")
+    real = getattr(mod, "_core", None)
+    if mod is None or real is None or not hasattr(real, "fit"):
+        return "powerfit.fit no longer calls _core.fit"
+    core: Any = real
+    seen: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    class Shim:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(core, name)
+
+        def fit(self, *args: Any, **kwargs: Any) -> Any:
+            seen.append((args, kwargs))
+            return core.fit(*args, **kwargs)
+
+    mod._core = Shim()  # type: ignore[attr-defined]
+    try:
+        call()
+    finally:
+        mod._core = real  # type: ignore[attr-defined]
+    if len(seen) != 1:
+        return f"pf.fit made {len(seen)} calls to _core.fit"
+    return core.fit, seen[0][0], seen[0][1]
+
+
 def bench_local(ctx: Context) -> Section:
     sec = Section("local", "1. Local chinchilla-law fit, l2 loss, 240 points, given start")
     N, D, y = ctx.N, ctx.D, ctx.y
@@ -345,26 +376,17 @@ def bench_local(ctx: Context) -> Section:
     sec.details.append(
         f"- powerfit, same call with the default `warn=True` (diagnostics): {t_warn.describe()}."
     )
-    try:
-        from powerfit import _core
-
-        inf = math.inf
-
-        def run_core() -> Any:
-            return _core.fit(
-                "chinchilla", ["N", "D"], [N, D], y, "loss", None, "l2", HUBER_DELTA, 10.0,
-                [None] * 5, [-inf] * 5, [inf] * 5, "given", list(P0), 1e-12, 1e-10, 1e-10, 200,
-            )  # fmt: skip
-
-        raw = run_core()
-        assert rel_diff(float(raw["cost"]), cost_pf) <= 1e-12
-        t_core = ctx.time(run_core)
+    raw_call = capture_core_call(run_pf)
+    if isinstance(raw_call, str):
+        sec.details.append(f"- powerfit's native call alone: not measured ({raw_call}).")
+    else:
+        core_fit, args, kwargs = raw_call
+        t_core = ctx.time(lambda: core_fit(*args, **kwargs))
         sec.details.append(
-            "- powerfit's native call alone (`powerfit._core.fit`, no Python wrapper; includes "
-            f"the covariance and diagnostics the core computes): {t_core.describe()}."
+            "- powerfit's native call alone (`powerfit._core.fit` replayed with the arguments "
+            "`pf.fit` passed it, so no Python-side validation or result object; it includes "
+            f"the covariance and statistics the core computes): {t_core.describe()}."
         )
-    except Exception as exc:  # noqa: BLE001 - private API; report, don't fail the bench
-        sec.details.append(f"- powerfit `_core.fit` alone: not measured ({exc!r}).")
     say(f"[local] powerfit warn=True {t_warn.describe()}")
 
     tight = dict(ftol=1e-12, xtol=1e-10, gtol=1e-10)
@@ -765,6 +787,7 @@ def cpu_model() -> str:
 
 
 LOAD = ["?", "?"]
+BUILD = ["", ""]  # build_line() at start and at end
 
 
 def loadavg() -> str:
@@ -789,6 +812,38 @@ def busy_warning() -> list[str]:
         "competed for the cores; times are inflated and noisy (compare the min in the "
         "details, or rerun on an idle machine)."
     ]
+
+
+def build_line() -> str:
+    """Which powerfit was timed: git commit (and whether the tree had edits) and the native
+    module file, its modification time and a hash prefix (the extension is rebuilt often)."""
+    import hashlib
+    import subprocess
+
+    from powerfit import _core
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE,
+            check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+            text=True, cwd=HERE, check=True,
+        ).stdout.strip()  # fmt: skip
+        git = f"git {head}" + (" + uncommitted changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        git = "git: unavailable"
+    path = getattr(_core, "__file__", None)
+    if not path:
+        return f"- powerfit build: {git}"
+    with open(path, "rb") as fh:
+        digest = hashlib.sha256(fh.read()).hexdigest()[:12]
+    mtime = _dt.datetime.fromtimestamp(os.path.getmtime(path), _dt.timezone.utc)
+    return (
+        f"- powerfit build: {git}; native module `{os.path.relpath(path)}` built "
+        f"{mtime:%Y-%m-%d %H:%M:%S} UTC, sha256 {digest}…"
+    )
 
 
 def machine_lines() -> list[str]:
@@ -817,6 +872,15 @@ def machine_lines() -> list[str]:
         f"{os.environ.get('OPENBLAS_NUM_THREADS', '(unset: one per core)')} (`--blas-threads "
         f"{BLAS_THREADS}`); powerfit's own thread pool (rayon) is not affected",
         f"- Versions: {', '.join(vers)}",
+        BUILD[0],
+        *(
+            [
+                "- **The native module file was rebuilt during this run** (now "
+                f"{BUILD[1].removeprefix('- powerfit build: ')}); all timings used the build loaded at start, described above."
+            ]
+            if BUILD[1] != BUILD[0]
+            else []
+        ),
     ]
 
 
@@ -877,6 +941,7 @@ def write_atomic(path: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -917,6 +982,7 @@ def main(argv: list[str] | None = None) -> int:
     assert ctx.y.size == 240, ctx.y.size
     names = args.only or list(SECTIONS)
     LOAD[0] = loadavg()
+    BUILD[0] = build_line()
     t0 = time.perf_counter()
     sections = []
     for name in SECTIONS:  # registry order, whatever the order of --only
@@ -925,6 +991,7 @@ def main(argv: list[str] | None = None) -> int:
             sections.append(SECTIONS[name](ctx))
     wall = time.perf_counter() - t0
     LOAD[1] = loadavg()
+    BUILD[1] = build_line()
     text = render(sections, args, wall)
     write_atomic(args.out, text)
     say(f"wrote {args.out} ({wall:.1f} s)")

@@ -16,12 +16,15 @@ from .errors import (
     PowerfitError,
     PowerfitWarning,
 )
+from .bootstrap import BootstrapResult, bootstrap
 from .fit import FitResult, fit
 
 __all__ = [
     "__version__",
     "fit",
     "FitResult",
+    "bootstrap",
+    "BootstrapResult",
     "datasets",
     "laws",
     "PowerfitError",

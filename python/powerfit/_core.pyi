@@ -74,3 +74,6 @@ def intervals(
     method: str,
     jackknife: npt.NDArray[np.float64] | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def derived(
+    params: npt.NDArray[np.float64], idx: list[int], budgets: list[float], k: float
+) -> tuple[list[str], npt.NDArray[np.float64]]: ...

@@ -419,6 +419,33 @@ class FitResult:
         d["loss"] = self._y.copy()
         return d
 
+    def _core_args(self) -> list[Any]:
+        """The data and settings, as the native functions take them."""
+        return [
+            self.law,
+            list(self.variables),
+            list(self._labels),
+            [self._x[v] for v in self.variables],
+            self._y,
+            self._y_name,
+            self._w,
+            self.loss,
+            self.delta,
+            self.overestimate_penalty,
+            list(self._fixed),
+            list(self._lower),
+            list(self._upper),
+        ]
+
+    def _nd_index(self) -> list[int] | None:
+        """Positions of (E, A, B, alpha, beta) for laws with one N and one D term."""
+        names = self.param_names
+        if self.law == "chinchilla":
+            return [names.index(k) for k in ("E", "A", "B", "alpha", "beta")]
+        if self.law == "additive" and set(self.variables) == {"N", "D"}:
+            return [names.index(k) for k in ("L_inf", "A", "B", "alpha", "beta")]
+        return None
+
     # --- evaluation ---------------------------------------------------------------------
     def predict(self, data: Any = None, **arrays: Any) -> np.ndarray:
         """The law at new points: ``res.predict(N=..., D=...)`` or ``res.predict(frame)``.

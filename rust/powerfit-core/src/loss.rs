@@ -5,6 +5,9 @@
 
 use crate::error::{Error, Result};
 
+/// Share of the IRLS curvature kept in Huber's linear region (see `Loss::hess_weight`).
+const HUBER_BLEND: f64 = 0.01;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scale {
     Linear,
@@ -128,6 +131,24 @@ impl Loss {
                     1.0
                 }
             }
+        }
+    }
+
+    /// Curvature weight of the Gauss-Newton model: psi'(r) blended with the IRLS weight
+    /// rho'(r)/r where psi' vanishes (Huber's linear region), so the model keeps some
+    /// curvature there without the IRLS model's slow, majorising steps.
+    #[inline(always)]
+    pub fn hess_weight(&self, r: f64) -> f64 {
+        match self.rho {
+            Rho::Huber { delta } => {
+                let a = r.abs();
+                if a <= delta {
+                    1.0
+                } else {
+                    HUBER_BLEND * delta / a
+                }
+            }
+            _ => self.irls_weight(r),
         }
     }
 

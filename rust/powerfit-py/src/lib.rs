@@ -4,7 +4,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{
+    PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
@@ -527,6 +529,27 @@ fn intervals<'py>(
     Ok((PyArray1::from_vec(py, lo), PyArray1::from_vec(py, hi)))
 }
 
+/// Compute-optimal quantities for every row of `params` (replicates x law parameters), given
+/// the positions of E, A, B, alpha, beta in a row; returns (names, matrix).
+#[pyfunction]
+fn derived<'py>(
+    py: Python<'py>,
+    params: PyReadonlyArray2<'py, f64>,
+    idx: [usize; 5],
+    budgets: Vec<f64>,
+    k: f64,
+) -> PyResult<(Vec<String>, Bound<'py, PyArray2<f64>>)> {
+    let a = params.as_array();
+    let (rows, p) = (a.nrows(), a.ncols());
+    let flat: Vec<f64> = a.iter().copied().collect();
+    let out = py
+        .detach(|| core::analysis::derived(&flat, p, idx, &budgets, k))
+        .map_err(to_py)?;
+    let names = core::analysis::derived_names(&budgets);
+    let q = names.len();
+    Ok((names, PyArray1::from_vec(py, out).reshape([rows, q])?))
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -539,6 +562,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(bootstrap, m)?)?;
     m.add_function(wrap_pyfunction!(intervals, m)?)?;
+    m.add_function(wrap_pyfunction!(derived, m)?)?;
     let names: Vec<&str> = (0u8..=255)
         .map_while(core::Termination::from_code)
         .map(|t| t.name())

@@ -139,6 +139,7 @@ pub struct Workspace {
     row: Vec<f64>,
     e: Vec<f64>,
     e_t: Vec<f64>,
+    gw: Vec<f64>,
     pub(crate) jr: Vec<f64>,
     pub(crate) r: Vec<f64>,
     p: Vec<f64>,
@@ -173,6 +174,7 @@ impl Workspace {
         size(&mut self.row, n);
         size(&mut self.e, n);
         size(&mut self.e_t, n);
+        size(&mut self.gw, n);
         size(&mut self.jr, n * pf);
         size(&mut self.r, n);
         size(&mut self.p, p);
@@ -243,9 +245,10 @@ pub(crate) fn linearise(pb: &Problem, ws: &mut Workspace) {
                 Scale::Log => 1.0 / ws.f[i],
             };
             let w = pb.weights.map_or(1.0, |w| w[i]);
-            let s = (w * loss.irls_weight(e)).sqrt();
+            let s = (w * loss.hess_weight(e)).sqrt();
             ws.r[i] = s * e;
             ws.row[i] = s * d;
+            ws.gw[i] = w * loss.psi(e).0 * d;
         }
     }
     let n = ws.e.len();
@@ -350,9 +353,17 @@ pub fn lm(
         linearise(pb, ws);
         // normal equations H = J^T J, g = J^T r
         let rnorm = dot(&ws.r, &ws.r).sqrt();
+        let exact_gradient = !(matches!(pb.loss.rho, Rho::Squared) && pb.weights.is_none());
         for a in 0..pf {
             let ja = &ws.jr[a * n..(a + 1) * n];
-            ws.g[a] = dot(ja, &ws.r);
+            ws.g[a] = if exact_gradient {
+                // robust or weighted: g = sum w psi(e) de/dtheta, independent of the Hessian model
+                let k = ws.free[a];
+                let chain = if pb.spec.log_param[k] { ws.p[k] } else { 1.0 };
+                chain * dot(&ws.jac[k * n..(k + 1) * n], &ws.gw)
+            } else {
+                dot(ja, &ws.r)
+            };
             for b in 0..=a {
                 let v = dot(ja, &ws.jr[b * n..(b + 1) * n]);
                 ws.h[a * pf + b] = v;
@@ -385,7 +396,7 @@ pub fn lm(
         }
         n_iter += 1;
         if lambda == 0.0 {
-            lambda = 1e-3;
+            lambda = 1e-6;
         }
         // inner loop: raise the damping until a step reduces the cost
         loop {
@@ -464,7 +475,7 @@ pub fn lm(
                 std::mem::swap(&mut ws.e, &mut ws.e_t);
                 let old = cost;
                 cost = cost_t;
-                lambda *= (1.0 - (2.0 * rho - 1.0).powi(3)).max(1.0 / 3.0);
+                lambda *= (1.0 - (2.0 * rho - 1.0).powi(3)).max(1.0 / 10.0);
                 nu = 2.0;
                 if actual <= opts.ftol * old && pred <= opts.ftol * old && rho <= 2.0 {
                     return finish(ws, cost, n_iter, nfev, Termination::ConvergedCost);
