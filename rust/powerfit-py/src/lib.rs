@@ -2,6 +2,7 @@
 //! mapping. No numerics here.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use numpy::{
@@ -14,6 +15,9 @@ use pyo3::types::PyDict;
 use std::sync::atomic::AtomicUsize;
 
 use powerfit_core as core;
+
+mod expr;
+mod groups;
 use powerfit_core::{Error, FitOptions, Law, LmOptions, Loss, OwnedCols, ParamSpec, Starts};
 
 create_exception!(
@@ -42,7 +46,7 @@ create_exception!(
 );
 
 /// The one place core errors become Python exceptions.
-fn to_py(e: Error) -> PyErr {
+pub(crate) fn to_py(e: Error) -> PyErr {
     let msg = e.to_string();
     match e {
         Error::InvalidData { .. } | Error::InvalidShape(_) => InvalidDataError::new_err(msg),
@@ -52,7 +56,7 @@ fn to_py(e: Error) -> PyErr {
 }
 
 /// A contiguous f64 view of a numpy array, or a clear error naming it.
-fn slice<'a>(a: &'a PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<&'a [f64]> {
+pub(crate) fn slice<'a>(a: &'a PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<&'a [f64]> {
     a.as_slice().map_err(|_| {
         InvalidDataError::new_err(format!(
             "column '{name}' must be a contiguous float64 array (got shape {:?})",
@@ -64,7 +68,7 @@ fn slice<'a>(a: &'a PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<&'a [f64]
 /// Runs `work` without the GIL on a helper thread while this thread polls for Ctrl-C every
 /// 50 ms; on an interrupt it raises the cancel flag, waits for the work to wind down and
 /// raises KeyboardInterrupt.
-fn interruptible<T: Send>(
+pub(crate) fn interruptible<T: Send>(
     py: Python<'_>,
     cancel: &AtomicBool,
     work: impl FnOnce() -> T + Send,
@@ -73,7 +77,7 @@ fn interruptible<T: Send>(
 }
 
 /// `interruptible` that also reports `counter` to a Python callable on every poll (progress).
-fn interruptible_with<T: Send>(
+pub(crate) fn interruptible_with<T: Send>(
     py: Python<'_>,
     cancel: &AtomicBool,
     work: impl FnOnce() -> T + Send,
@@ -112,14 +116,35 @@ fn interruptible_with<T: Send>(
     out.map_err(|_| PyValueError::new_err("internal error: a worker thread panicked"))
 }
 
-fn build_law(name: &str, vars: &[String]) -> PyResult<Box<dyn Law>> {
-    core::laws::builtin(name, vars).map_err(to_py)
+/// A law as Python passes it: a built-in law's name, or a compiled `powerfit._core.Law`.
+#[derive(FromPyObject)]
+pub(crate) enum LawArg<'py> {
+    Name(String),
+    Compiled(PyRef<'py, expr::PyLaw>),
+}
+
+impl LawArg<'_> {
+    fn label(&self) -> String {
+        match self {
+            LawArg::Name(n) => n.clone(),
+            LawArg::Compiled(l) => l.inner.name().to_string(),
+        }
+    }
+}
+
+pub(crate) fn build_law(law: &LawArg<'_>, vars: &[String]) -> PyResult<Arc<dyn Law>> {
+    match law {
+        LawArg::Name(name) => core::laws::builtin(name, vars)
+            .map(Arc::from)
+            .map_err(to_py),
+        LawArg::Compiled(l) => Ok(l.inner.clone()),
+    }
 }
 
 /// Law metadata: parameter names, variable names, positivity.
 #[pyfunction]
-fn law_info(py: Python<'_>, law: &str, vars: Vec<String>) -> PyResult<Py<PyDict>> {
-    let l = build_law(law, &vars)?;
+fn law_info(py: Python<'_>, law: LawArg<'_>, vars: Vec<String>) -> PyResult<Py<PyDict>> {
+    let l = build_law(&law, &vars)?;
     let d = PyDict::new(py);
     d.set_item("params", l.param_names().to_vec())?;
     d.set_item("vars", l.var_names().to_vec())?;
@@ -131,15 +156,16 @@ fn law_info(py: Python<'_>, law: &str, vars: Vec<String>) -> PyResult<Py<PyDict>
 #[pyfunction]
 fn evaluate<'py>(
     py: Python<'py>,
-    law: &str,
+    law: LawArg<'py>,
     vars: Vec<String>,
     x: Vec<PyReadonlyArray1<'py, f64>>,
     params: Vec<f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let l = build_law(law, &vars)?;
+    let l = build_law(&law, &vars)?;
     if params.len() != l.n_params() {
         return Err(InvalidOptionError::new_err(format!(
-            "law '{law}' has {} parameters, got {}",
+            "law '{}' has {} parameters, got {}",
+            law.label(),
             l.n_params(),
             params.len()
         )));
@@ -147,7 +173,8 @@ fn evaluate<'py>(
     let names = l.var_names().to_vec();
     if x.len() != names.len() {
         return Err(InvalidDataError::new_err(format!(
-            "law '{law}' needs columns {}",
+            "law '{}' needs columns {}",
+            law.label(),
             names.join(", ")
         )));
     }
@@ -164,18 +191,18 @@ fn evaluate<'py>(
 }
 
 /// Parsed options shared by fit and bootstrap.
-struct Setup {
-    law: Box<dyn Law>,
-    cols: OwnedCols,
-    target: Vec<f64>,
-    weights: Option<Vec<f64>>,
-    loss: Loss,
-    spec: ParamSpec,
+pub(crate) struct Setup {
+    pub(crate) law: Arc<dyn Law>,
+    pub(crate) cols: OwnedCols,
+    pub(crate) target: Vec<f64>,
+    pub(crate) weights: Option<Vec<f64>>,
+    pub(crate) loss: Loss,
+    pub(crate) spec: ParamSpec,
 }
 
 #[allow(clippy::too_many_arguments)]
-fn setup(
-    law: &str,
+pub(crate) fn setup(
+    law: &LawArg<'_>,
     vars: &[String],
     x_names: &[String],
     x: &[PyReadonlyArray1<'_, f64>],
@@ -231,7 +258,7 @@ fn setup(
     })
 }
 
-fn fit_options(
+pub(crate) fn fit_options(
     starts: &str,
     p0: Option<Vec<f64>>,
     ftol: f64,
@@ -278,7 +305,10 @@ fn fit_options(
     })
 }
 
-fn result_dict<'py>(py: Python<'py>, r: &core::FitResult) -> PyResult<Bound<'py, PyDict>> {
+pub(crate) fn result_dict<'py>(
+    py: Python<'py>,
+    r: &core::FitResult,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     let p = r.params.len();
     d.set_item("params", PyArray1::from_slice(py, &r.params))?;
@@ -309,7 +339,7 @@ fn result_dict<'py>(py: Python<'py>, r: &core::FitResult) -> PyResult<Bound<'py,
 #[allow(clippy::too_many_arguments)]
 fn fit<'py>(
     py: Python<'py>,
-    law: &str,
+    law: LawArg<'py>,
     vars: Vec<String>,
     x_names: Vec<String>,
     x: Vec<PyReadonlyArray1<'py, f64>>,
@@ -330,7 +360,7 @@ fn fit<'py>(
     max_iter: usize,
 ) -> PyResult<Bound<'py, PyDict>> {
     let s = setup(
-        law,
+        &law,
         &vars,
         &x_names,
         &x,
@@ -389,7 +419,7 @@ fn boot_dict<'py>(
 #[allow(clippy::too_many_arguments)]
 fn bootstrap<'py>(
     py: Python<'py>,
-    law: &str,
+    law: LawArg<'py>,
     vars: Vec<String>,
     x_names: Vec<String>,
     x: Vec<PyReadonlyArray1<'py, f64>>,
@@ -417,7 +447,7 @@ fn bootstrap<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     use core::bootstrap::Method;
     let s = setup(
-        law,
+        &law,
         &vars,
         &x_names,
         &x,
@@ -569,5 +599,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
         .collect();
     m.add("TERMINATION_NAMES", names)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    expr::register(m)?;
+    groups::register(m)?;
     Ok(())
 }
