@@ -18,11 +18,15 @@ from .errors import (
 )
 from .bootstrap import BootstrapResult, bootstrap
 from .fit import FitResult, fit
+from .io import load
+from .groups import fit_groups
 
 __all__ = [
     "__version__",
     "fit",
     "FitResult",
+    "load",
+    "fit_groups",
     "bootstrap",
     "BootstrapResult",
     "datasets",

@@ -317,3 +317,10 @@ class BootstrapResult:
             f"<BootstrapResult {self.result.law}: {self.n} replicates ({self.method}), "
             f"{self.n_failed} failed>"
         )
+
+    def plot(self, **kwargs: Any) -> Any:
+        """Histograms of the parameters and scatter plots of their pairs; returns the
+        matplotlib Figure. See :func:`powerfit.plot.plot_bootstrap`."""
+        from .plot import plot_bootstrap
+
+        return plot_bootstrap(self, **kwargs)

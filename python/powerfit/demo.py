@@ -1,29 +1,135 @@
-"""`python -m powerfit.demo`: the bundled Chinchilla sweep, end to end."""
+"""``powerfit demo`` (also ``python -m powerfit.demo``): the bundled Chinchilla sweep, end to end.
+
+Fits Hoffmann et al.'s law to Epoch AI's extraction of the Chinchilla Approach 3 sweep with their
+estimator (Huber loss, delta = 1e-3, on log residuals), runs a case bootstrap, prints the
+parameter table next to Epoch's published numbers and the compute-optimal table with intervals,
+and writes the saved fit, the figures and an HTML report to the output folder.
+"""
 
 from __future__ import annotations
 
+import sys
 import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
 
 from . import datasets, fit
+from .errors import PowerfitWarning
+
+#: Chinchilla's own budget: 70B parameters on 1.4T tokens, C = 6 N D.
+CHINCHILLA_BUDGET = 6 * 70e9 * 1.4e12
+BUDGETS = (1e21, 1e22, 1e23, CHINCHILLA_BUDGET, 1e24, 1e25)
+#: Epoch AI's published estimates on the same 240 points (arXiv:2404.10102).
+EPOCH = {
+    "estimate": {"E": 1.8172, "A": 477.84, "B": 2143.86, "alpha": 0.3473, "beta": 0.3672},
+    "lower": {"E": 1.769, "A": 285.2, "B": 1042, "alpha": 0.317, "beta": 0.331},
+    "upper": {"E": 1.871, "A": 743.6, "B": 5810, "alpha": 0.373, "beta": 0.415},
+}
+#: The figures, by file name.
+FIGURES = ("chinchilla_fit.png", "residuals.png", "bootstrap.png", "frontier.png")
 
 
-def main() -> None:
-    """Fit the Chinchilla law to Epoch's 240 points with the Hoffmann/Epoch estimator."""
+def _reference_table(res: object, boot: object | None) -> str:
+    from .html import text_table
+
+    rows = []
+    ci = boot.ci(level=0.95).set_index("parameter") if boot is not None else None  # type: ignore[attr-defined]
+    for name, v in res.params.items():  # type: ignore[attr-defined]
+        row = [name, f"{v:.5g}"]
+        if ci is not None:
+            row.append(f"[{ci.at[name, 'lower']:.4g}, {ci.at[name, 'upper']:.4g}]")
+        row.append(f"{EPOCH['estimate'][name]:.5g}")
+        if ci is not None:
+            row.append(f"[{EPOCH['lower'][name]:.4g}, {EPOCH['upper'][name]:.4g}]")
+        rows.append(row)
+    head = ["parameter", "powerfit"]
+    if ci is not None:
+        head.append("95% bootstrap CI")
+    head.append("Epoch 2024")
+    if ci is not None:
+        head.append("Epoch 95% CI")
+    return text_table(head, rows)
+
+
+def run(
+    outdir: str | Path = "powerfit-demo",
+    n_boot: int = 4000,
+    seed: int = 0,
+    budgets: Sequence[float] | None = None,
+    plots: bool = True,
+    quiet: bool = False,
+) -> int:
+    """Run the demo; returns an exit code (0, or 1 if the fit did not converge)."""
+    from .html import format_optimal, report
+
+    budgets = list(budgets) if budgets else list(BUDGETS)
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
     df = datasets.chinchilla()
+
+    def note(text: str) -> None:
+        if not quiet:
+            print(text, file=sys.stderr)
+
+    print("powerfit demo: the Chinchilla Approach 3 sweep (Hoffmann et al. 2022, Figure 4, as "
+          f"extracted by Epoch AI): {len(df)} training runs")
     t = time.perf_counter()
-    res = fit(df, law="chinchilla", loss="huber_log", delta=1e-3)
+    res = fit(df, law="chinchilla", loss="huber_log", delta=1e-3, warn=False)
     dt = time.perf_counter() - t
-    print(f"Chinchilla Approach 3 sweep: {len(df)} runs, fitted in {dt * 1e3:.1f} ms\n")
+    print(f"fit: E + A N^-alpha + B D^-beta, Huber loss (delta 1e-3) on log residuals, "
+          f"{res.n_starts} starts, {dt * 1e3:.1f} ms\n")
     print(res.summary())
-    if hasattr(res, "bootstrap"):
-        try:
-            t = time.perf_counter()
-            boot = res.bootstrap(n=4000, seed=0, progress=False)
-            dt = time.perf_counter() - t
-            print(f"\nBootstrap: 4,000 case resamples in {dt:.2f} s\n")
-            print(boot.ci(level=0.95).to_string(index=False))
-        except ImportError:
-            pass
+    if not res.success:
+        print(f"powerfit: the fit did not converge ({res.status}): {res.message}",
+              file=sys.stderr)
+        return 1
+    boot = None
+    if n_boot > 0:
+        t = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PowerfitWarning)
+            boot = res.bootstrap(n=n_boot, seed=seed, progress=False if quiet else None)
+        dt = time.perf_counter() - t
+        for w in caught:
+            print(f"powerfit: warning: {w.message}", file=sys.stderr)
+        print(f"\nbootstrap: {boot.n:,} case resamples refitted in {dt:.2f} s "
+              f"({boot.n_failed} failed)")
+    print("\nestimates against Epoch AI's replication (4,500-start grid, 4,000 resamples):")
+    print(_reference_table(res, boot))
+    print()
+    print(format_optimal(res, budgets, 6.0, 0.95))
+    print(f"(Chinchilla itself: 70B parameters on 1.4T tokens, C = {CHINCHILLA_BUDGET:.3g})")
+
+    written = [res.save(out / "fit.json")]
+    if plots:
+        from . import plot
+
+        t = time.perf_counter()
+        figs = [
+            plot.plot_fit(res, path=out / FIGURES[0]),
+            plot.plot_residuals(res, path=out / FIGURES[1]),
+            plot.plot_frontier(res, 1e18, 1e26, path=out / FIGURES[3]),
+        ]
+        written += [out / FIGURES[0], out / FIGURES[1], out / FIGURES[3]]
+        if boot is not None:
+            figs.append(plot.plot_bootstrap(boot, path=out / FIGURES[2]))
+            written.append(out / FIGURES[2])
+        written.append(report(res, out / "report.html", budgets=budgets,
+                              title="powerfit demo: Chinchilla Approach 3"))
+        note(f"figures and report in {time.perf_counter() - t:.1f} s")
+    print("\nwrote:")
+    for p in written:
+        print(f"  {p}")
+    print(f"\nnext: powerfit optimal {out / 'fit.json'} --compute 1e24")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m powerfit.demo [options]``: the same as ``powerfit demo``."""
+    from .cli import main as cli_main
+
+    sys.exit(cli_main(["demo", *(sys.argv[1:] if argv is None else argv)]))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import math
+
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -19,48 +21,50 @@ def _drives(res: FitResult) -> dict[str, int]:
     """How many parameters each variable drives (its own amplitude and exponent; a lone
     variable also carries the constant)."""
     if len(res.variables) == 1:
-        return {res.variables[0]: len(res.param_names) - len(res.fixed)}
+        return {res.variables[0]: sum(f is None for f in res._fixed)}
     return {v: 2 for v in res.variables}
 
 
 def fit_warnings(res: FitResult) -> list[str]:
     """All diagnostics for a fit, as sentences."""
     out: list[str] = []
-    for v, col in res._x.items():
-        lo, hi = float(np.min(col)), float(np.max(col))
-        if hi / lo < 10.0:
+    drives = _drives(res)
+    for (v, label), (lo, hi, distinct) in zip(
+        zip(res.variables, res._labels), res._raw["var_stats"]
+    ):
+        if hi < 10.0 * lo:
             out.append(
-                f"{v} spans less than one decade ({lo:.3g} to {hi:.3g}): its exponent is "
+                f"{label} spans less than one decade ({lo:.3g} to {hi:.3g}): its exponent is "
                 f"poorly constrained"
             )
-        need = _drives(res).get(v, 0)
-        distinct = len(np.unique(col))
+        need = drives.get(v, 0)
         if distinct < need:
             out.append(
-                f"{v} has {distinct} distinct value(s) but drives {need} parameters: they are "
-                f"not identifiable"
+                f"{label} has {distinct} distinct value(s) but drives {need} parameters: they "
+                f"are not identifiable"
             )
+    fixed = res._fixed
     cond = res.condition_number
-    if not np.isfinite(cond) or cond > CONDITION_LIMIT:
-        free = [n for n in res.param_names if n not in res.fixed]
+    if not math.isfinite(cond) or cond > CONDITION_LIMIT:
+        free = [n for n, f in zip(res.param_names, fixed) if f is None]
         weak = np.asarray(res._raw["weak_direction"], dtype=float)
         involved = [free[i] for i in np.flatnonzero(np.abs(weak) > 0.3)] if weak.size else []
         out.append(
             f"J^T J is nearly singular (condition number {cond:.3g}); the weakly identified "
             f"combination involves {', '.join(involved) or 'several parameters'}"
         )
-    params = res.params
+    values = res._raw["params"]
     for k, name in enumerate(res.param_names):
-        if name in res.fixed:
+        if fixed[k] is not None:
             continue
-        v = params[name]
+        v = float(values[k])
         for b, side in ((res._lower[k], "lower"), (res._upper[k], "upper")):
-            if np.isfinite(b) and abs(v - b) <= 1e-8 * max(1.0, abs(b)):
+            if math.isfinite(b) and abs(v - b) <= 1e-8 * max(1.0, abs(b)):
                 out.append(f"parameter {name} is at its {side} bound ({b:g})")
-    const = next((c for c in ("L_inf", "E") if c in params and c == res.param_names[0]), None)
+    const = res.param_names[0] if res.param_names[0] in ("L_inf", "E") else None
     if const is not None:
-        v = params[const]
-        ymin = float(np.min(res._y))
+        v = float(values[0])
+        ymin = float(res._y.min())
         if v < 0:
             out.append(f"{const} = {v:.4g} is negative: an irreducible loss cannot be")
         elif v > ymin:

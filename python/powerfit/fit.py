@@ -153,7 +153,7 @@ def fit(
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     p0: Mapping[str, float] | Sequence[float] | None = None,
     starts: str = "auto",
-    ftol: float = 1e-12,
+    ftol: float = 1e-10,
     xtol: float = 1e-10,
     gtol: float = 1e-10,
     max_iter: int = 200,
@@ -528,3 +528,47 @@ class FitResult:
                 "fixed": [self._fixed[i] is not None for i in range(len(self.param_names))],
             }
         )
+
+    # --- plots, reports and files (powerfit.plot, powerfit.html, powerfit.io) ---------------
+    def plot(self, **kwargs: Any) -> Any:
+        """Data and fitted law on log-log axes, with the bootstrap band after
+        :meth:`bootstrap`; returns the matplotlib Figure. See :func:`powerfit.plot.plot_fit`."""
+        from .plot import plot_fit
+
+        return plot_fit(self, **kwargs)
+
+    def plot_residuals(self, **kwargs: Any) -> Any:
+        """Residuals against each variable and their histogram; returns the Figure. See
+        :func:`powerfit.plot.plot_residuals`."""
+        from .plot import plot_residuals
+
+        return plot_residuals(self, **kwargs)
+
+    def plot_frontier(
+        self, C_min: float | None = None, C_max: float | None = None, **kwargs: Any
+    ) -> Any:
+        """Compute-optimal N*(C) and D*(C) for C in [C_min, C_max], with bootstrap bands;
+        returns the Figure. See :func:`powerfit.plot.plot_frontier`."""
+        from .plot import plot_frontier
+
+        return plot_frontier(self, C_min, C_max, **kwargs)
+
+    def report(self, path: Any, **kwargs: Any) -> Any:
+        """Write a shareable report (``.html``, self-contained, or ``.md``) with the tables
+        and plots; returns its path. See :func:`powerfit.html.report`."""
+        from .html import report
+
+        return report(self, path, **kwargs)
+
+    def save(self, path: Any, bootstrap: bool = True) -> Any:
+        """Save the fit (and its bootstrap replicates) as JSON; reload with
+        :func:`powerfit.load`. Returns the path. See :func:`powerfit.io.save`."""
+        from .io import save
+
+        return save(self, path, bootstrap=bootstrap)
+
+    def to_dict(self, bootstrap: bool = True) -> dict[str, Any]:
+        """Everything :func:`powerfit.load` needs to rebuild the fit, as a JSON-safe dict."""
+        from .io import to_dict
+
+        return to_dict(self, bootstrap=bootstrap)

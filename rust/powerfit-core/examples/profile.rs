@@ -39,6 +39,28 @@ fn main() {
         }
         return;
     }
+    if std::env::args().nth(2).as_deref() == Some("boot") {
+        let est = fit(&pb, &FitOptions::default(), None).unwrap().params;
+        let t = Instant::now();
+        let b = bootstrap::bootstrap(
+            &pb,
+            &est,
+            &bootstrap::Method::Case,
+            reps,
+            0,
+            &LmOptions::default(),
+            None,
+            None,
+        )
+        .unwrap();
+        let it: u32 = b.n_iter.iter().sum();
+        println!(
+            "boot {reps}: {:.2} ms, mean iters {:.2}",
+            t.elapsed().as_secs_f64() * 1e3,
+            it as f64 / reps as f64
+        );
+        return;
+    }
     if std::env::args().nth(2).as_deref() == Some("auto") {
         let opts = FitOptions::default();
         for _ in 0..reps {

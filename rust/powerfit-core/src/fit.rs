@@ -64,6 +64,8 @@ pub struct FitResult {
     pub weak_direction: Vec<f64>,
     pub aic: Option<f64>,
     pub bic: Option<f64>,
+    /// Per variable: (min, max, number of distinct values), for the data diagnostics.
+    pub var_stats: Vec<(f64, f64, usize)>,
 }
 
 impl FitResult {
@@ -237,7 +239,24 @@ pub(crate) fn finish(
         weak_direction,
         aic,
         bic,
+        var_stats: pb.cols.x.iter().map(|c| var_stats(c)).collect(),
     }
+}
+
+/// (min, max, distinct count) of a column.
+fn var_stats(c: &[f64]) -> (f64, f64, usize) {
+    let mut v = c.to_vec();
+    v.sort_unstable_by(f64::total_cmp);
+    let distinct = if v.is_empty() {
+        0
+    } else {
+        1 + v.windows(2).filter(|w| w[0] != w[1]).count()
+    };
+    (
+        v.first().copied().unwrap_or(f64::NAN),
+        v.last().copied().unwrap_or(f64::NAN),
+        distinct,
+    )
 }
 
 /// Covariance of the estimate. Least squares: s^2 (J^T W J)^-1 with s^2 = RSS/dof (weights as

@@ -38,7 +38,11 @@ impl OwnedCols {
     pub fn new(x: Vec<Vec<f64>>, with_logs: bool) -> Self {
         let logx = if with_logs {
             x.iter()
-                .map(|c| c.iter().map(|v| v.ln()).collect())
+                .map(|c| {
+                    let mut l = vec![0.0; c.len()];
+                    crate::fastmath::ln_slice(c, &mut l);
+                    l
+                })
                 .collect()
         } else {
             x.iter().map(|_| Vec::new()).collect()

@@ -17,6 +17,7 @@ use std::sync::atomic::AtomicUsize;
 use powerfit_core as core;
 
 mod expr;
+mod frontier;
 mod groups;
 use powerfit_core::{Error, FitOptions, Law, LmOptions, Loss, OwnedCols, ParamSpec, Starts};
 
@@ -330,6 +331,7 @@ pub(crate) fn result_dict<'py>(
     d.set_item("weak_direction", r.weak_direction.clone())?;
     d.set_item("aic", r.aic)?;
     d.set_item("bic", r.bic)?;
+    d.set_item("var_stats", r.var_stats.clone())?;
     Ok(d)
 }
 
@@ -601,5 +603,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     expr::register(m)?;
     groups::register(m)?;
+    frontier::register(m)?;
     Ok(())
 }

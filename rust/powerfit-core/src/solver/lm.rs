@@ -111,7 +111,7 @@ pub struct LmOptions {
 impl Default for LmOptions {
     fn default() -> Self {
         LmOptions {
-            ftol: 1e-12,
+            ftol: 1e-10,
             xtol: 1e-10,
             gtol: 1e-10,
             max_iter: 200,
@@ -140,6 +140,8 @@ pub struct Workspace {
     e: Vec<f64>,
     e_t: Vec<f64>,
     gw: Vec<f64>,
+    sw: Vec<f64>,
+    tmp: Vec<f64>,
     pub(crate) jr: Vec<f64>,
     pub(crate) r: Vec<f64>,
     p: Vec<f64>,
@@ -175,6 +177,8 @@ impl Workspace {
         size(&mut self.e, n);
         size(&mut self.e_t, n);
         size(&mut self.gw, n);
+        size(&mut self.sw, n);
+        size(&mut self.tmp, n);
         size(&mut self.jr, n * pf);
         size(&mut self.r, n);
         size(&mut self.p, p);
@@ -195,8 +199,16 @@ impl Workspace {
     }
 }
 
-/// Residuals e = scale(f) - target into `e`, and the cost sum w rho(e).
-pub(crate) fn residuals(pb: &Problem, f: &[f64], e: &mut [f64]) -> f64 {
+/// Residuals e = scale(f) - target into `e`, and the cost sum w rho(e). `sw` holds sqrt(w)
+/// for weighted least squares; `tmp` is scratch of the same length.
+#[inline(always)]
+pub(crate) fn residuals(
+    pb: &Problem,
+    sw: &[f64],
+    f: &[f64],
+    e: &mut [f64],
+    tmp: &mut [f64],
+) -> f64 {
     match pb.loss.scale {
         Scale::Linear => e.copy_from_slice(f),
         Scale::Log => crate::fastmath::ln_slice(f, e),
@@ -206,6 +218,12 @@ pub(crate) fn residuals(pb: &Problem, f: &[f64], e: &mut [f64]) -> f64 {
     }
     let c = match (pb.loss.rho, pb.weights) {
         (Rho::Squared, None) => 0.5 * dot(e, e),
+        (Rho::Squared, Some(_)) => {
+            for ((t, &ei), &s) in tmp.iter_mut().zip(e.iter()).zip(sw) {
+                *t = s * ei;
+            }
+            0.5 * dot(tmp, tmp)
+        }
         (_, None) => e.iter().map(|&r| pb.loss.rho(r)).sum(),
         (_, Some(w)) => e
             .iter()
@@ -220,24 +238,49 @@ pub(crate) fn residuals(pb: &Problem, f: &[f64], e: &mut [f64]) -> f64 {
     }
 }
 
-/// Fills `ws.r` (IRLS-scaled residuals) and `ws.jr` (scaled residual-space Jacobian over the
-/// free parameters, chain rule through log-parametrisation included) from `ws.e`, `ws.f`,
-/// `ws.jac`.
+/// Fills `ws.r` (residuals scaled by the square root of the curvature weights) and `ws.jr`
+/// (the correspondingly scaled residual-space Jacobian over the free parameters, chain rule
+/// through log-parametrisation included) from `ws.e`, `ws.f`, `ws.jac`; for robust losses also
+/// `ws.gw`, the per-point gradient weights w psi(e) d(scale)/df.
+#[inline(always)]
 pub(crate) fn linearise(pb: &Problem, ws: &mut Workspace) {
     let loss = pb.loss;
-    let plain = matches!(loss.rho, Rho::Squared) && pb.weights.is_none();
-    if plain {
-        ws.r.copy_from_slice(&ws.e);
-        match loss.scale {
-            Scale::Linear => ws.row.fill(1.0),
-            Scale::Log => {
+    let squared = matches!(loss.rho, Rho::Squared);
+    if squared {
+        // least squares: rows scale by sqrt(w) (precomputed) and d(scale)/df
+        match (loss.scale, pb.weights.is_some()) {
+            (Scale::Linear, false) => {
+                ws.r.copy_from_slice(&ws.e);
+                ws.row.fill(1.0);
+            }
+            (Scale::Linear, true) => {
+                for ((r, m), (&e, &s)) in
+                    ws.r.iter_mut()
+                        .zip(ws.row.iter_mut())
+                        .zip(ws.e.iter().zip(&ws.sw))
+                {
+                    *r = s * e;
+                    *m = s;
+                }
+            }
+            (Scale::Log, false) => {
+                ws.r.copy_from_slice(&ws.e);
                 for (m, f) in ws.row.iter_mut().zip(&ws.f) {
                     *m = 1.0 / f;
                 }
             }
+            (Scale::Log, true) => {
+                for ((r, m), ((&e, &s), &f)) in
+                    ws.r.iter_mut()
+                        .zip(ws.row.iter_mut())
+                        .zip(ws.e.iter().zip(&ws.sw).zip(&ws.f))
+                {
+                    *r = s * e;
+                    *m = s / f;
+                }
+            }
         }
     } else {
-        // row multiplier: sqrt(w * irls) * d(scale)/df
         for i in 0..ws.e.len() {
             let e = ws.e[i];
             let d = match loss.scale {
@@ -252,7 +295,7 @@ pub(crate) fn linearise(pb: &Problem, ws: &mut Workspace) {
         }
     }
     let n = ws.e.len();
-    let unit_rows = plain && loss.scale == Scale::Linear;
+    let unit_rows = squared && loss.scale == Scale::Linear && pb.weights.is_none();
     for (jf, &k) in ws.free.iter().enumerate() {
         let chain = if pb.spec.log_param[k] { ws.p[k] } else { 1.0 };
         let src = &ws.jac[k * n..(k + 1) * n];
@@ -269,6 +312,7 @@ pub(crate) fn linearise(pb: &Problem, ws: &mut Workspace) {
     }
 }
 
+#[inline(always)]
 fn fill_natural(pb: &Problem, free: &[usize], theta: &[f64], p: &mut [f64]) {
     for (k, slot) in p.iter_mut().enumerate() {
         if let Some(v) = pb.spec.fixed[k] {
@@ -286,6 +330,36 @@ fn fill_natural(pb: &Problem, free: &[usize], theta: &[f64], p: &mut [f64]) {
 
 /// Levenberg-Marquardt from `start` (natural values; fixed entries are ignored).
 pub fn lm(
+    pb: &Problem,
+    start: &[f64],
+    opts: &LmOptions,
+    ws: &mut Workspace,
+    cancel: Option<&AtomicBool>,
+) -> LmOutcome {
+    #[cfg(target_arch = "x86_64")]
+    if crate::fastmath::simd_enabled() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked by `simd_enabled`).
+        #[allow(unsafe_code)]
+        return unsafe { lm_avx2(pb, start, opts, ws, cancel) };
+    }
+    lm_impl(pb, start, opts, ws, cancel)
+}
+
+/// The solver compiled for AVX2+FMA, so its per-point loops use 4-lane vectors.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn lm_avx2(
+    pb: &Problem,
+    start: &[f64],
+    opts: &LmOptions,
+    ws: &mut Workspace,
+    cancel: Option<&AtomicBool>,
+) -> LmOutcome {
+    lm_impl(pb, start, opts, ws, cancel)
+}
+
+#[inline(always)]
+fn lm_impl(
     pb: &Problem,
     start: &[f64],
     opts: &LmOptions,
@@ -321,7 +395,12 @@ pub fn lm(
 
     pb.law.eval_jac(pb.cols, &ws.p, &mut ws.f, &mut ws.jac);
     let mut nfev = 1;
-    let mut cost = residuals(pb, &ws.f, &mut ws.e);
+    if let Some(w) = pb.weights {
+        for (s, &wi) in ws.sw.iter_mut().zip(w) {
+            *s = wi.sqrt();
+        }
+    }
+    let mut cost = residuals(pb, &ws.sw, &ws.f, &mut ws.e, &mut ws.tmp);
     if !cost.is_finite() {
         return finish(ws, cost, 0, nfev, Termination::NonFinite);
     }
@@ -353,7 +432,8 @@ pub fn lm(
         linearise(pb, ws);
         // normal equations H = J^T J, g = J^T r
         let rnorm = dot(&ws.r, &ws.r).sqrt();
-        let exact_gradient = !(matches!(pb.loss.rho, Rho::Squared) && pb.weights.is_none());
+        // robust losses: the gradient comes from psi, not from the curvature-scaled rows
+        let exact_gradient = !matches!(pb.loss.rho, Rho::Squared);
         for a in 0..pf {
             let ja = &ws.jr[a * n..(a + 1) * n];
             ws.g[a] = if exact_gradient {
@@ -457,7 +537,7 @@ pub fn lm(
             pb.law
                 .eval_jac(pb.cols, &ws.p_t, &mut ws.f_t, &mut ws.jac_t);
             nfev += 1;
-            let cost_t = residuals(pb, &ws.f_t, &mut ws.e_t);
+            let cost_t = residuals(pb, &ws.sw, &ws.f_t, &mut ws.e_t, &mut ws.tmp);
             let actual = cost - cost_t;
             let rho = actual / pred;
             let mut snorm = 0.0;

@@ -1,0 +1,505 @@
+"""Bulk fits of sweep databases: one fit per group of rows, all groups in one native call.
+
+>>> import powerfit as pf
+>>> table = pf.fit_groups("sweeps.parquet", by=["dataset", "eval_set"], law="chinchilla",
+...                       columns={"N": "params", "D": "train_tokens"})   # doctest: +SKIP
+
+The group keys are factorised with the table library's own vectorised tools (no Python loop
+over groups or rows), the rows are sorted by group into contiguous float64 columns, and the Rust
+core fits every group in parallel (rayon) with the GIL released. Each group's result is
+bit-identical to ``pf.fit`` on that group's rows alone (same options, rows in table order).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+from ._data import column_names
+from .errors import InvalidDataError, InvalidLawError, InvalidOptionError
+from .fit import LOSSES, _gather, _options
+from .fit import fit as _fit
+
+Flavour = Literal["pandas", "polars", "pyarrow"]
+
+#: Bootstrap resampling schemes available per group.
+BOOT_METHODS = ("case", "residual")
+
+#: Status of a group whose data could not be fitted (NaN, non-positive values, too few points,
+#: constant observations); the other statuses are the solver's (``converged_cost``, ...).
+INVALID_DATA = "invalid_data"
+
+_PATH_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Input: tables of three flavours, or files read with pyarrow
+# --------------------------------------------------------------------------------------------
+
+
+def _flavour(table: Any) -> Flavour:
+    mod = type(table).__module__.split(".")[0]
+    if mod == "polars":
+        return "polars"
+    if mod == "pyarrow":
+        return "pyarrow"
+    return "pandas"
+
+
+def _read_path(path: str | os.PathLike[str], wanted: set[str] | None) -> Any:
+    """A CSV or Parquet file as a pyarrow Table (only the columns in ``wanted`` when given)."""
+    p = os.fspath(path)
+    suffix = os.path.splitext(p[:-3] if p.endswith(".gz") else p)[1].lower()
+    kind = _PATH_SUFFIXES.get(suffix)
+    if kind is None:
+        raise InvalidDataError(
+            f"cannot tell the format of '{p}': use a .csv (.tsv, .csv.gz) or .parquet file, or "
+            "pass a DataFrame"
+        )
+    if not os.path.exists(p):
+        raise FileNotFoundError(p)
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(p).names
+            cols = None if wanted is None else [c for c in names if c in wanted]
+            return pq.read_table(p, columns=cols)
+        import pyarrow.csv as pacsv
+
+        parse = pacsv.ParseOptions(delimiter="\t") if suffix == ".tsv" else None
+        with pacsv.open_csv(p, parse_options=parse) as reader:
+            names = reader.schema.names
+        conv = pacsv.ConvertOptions(
+            include_columns=None if wanted is None else [c for c in names if c in wanted]
+        )
+        return pacsv.read_csv(p, parse_options=parse, convert_options=conv)
+    except ImportError as exc:  # pragma: no cover - pyarrow is a test dependency
+        raise ImportError(
+            'reading files needs pyarrow: pip install "powerfit[arrow]"'
+        ) from exc
+
+
+def _wanted_columns(
+    by: list[str], columns: Mapping[str, str], weights: Any, x: Any
+) -> set[str]:
+    """Columns a file must provide (the rest is not read): keys, law variables, loss."""
+    wanted = set(by) | {"N", "D", "C", "x", "loss", "y", "L"} | set(columns.values())
+    if isinstance(weights, str):
+        wanted.add(weights)
+    if isinstance(x, str):
+        wanted.add(columns.get(x, x))
+    return wanted
+
+
+# --------------------------------------------------------------------------------------------
+# Group keys: factorised per column (sorted), combined into one dense code per row
+# --------------------------------------------------------------------------------------------
+
+
+def _factorize_arrow(col: Any) -> tuple[np.ndarray, Any]:
+    """(codes in sorted order of the values, sorted unique values) of a pyarrow column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    enc = arr.dictionary_encode(null_encoding="encode")
+    dictionary = enc.dictionary
+    order = pc.array_sort_indices(dictionary, null_placement="at_end").to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    return rank[idx], dictionary.take(pa.array(order))
+
+
+def _factorize(table: Any, flavour: Flavour, name: str) -> tuple[np.ndarray, Any]:
+    """Sorted factorisation of one key column: int64 codes per row and the unique values
+    (missing values form their own group, sorted last)."""
+    if flavour == "pandas":
+        codes, uniques = pd.factorize(table[name], sort=True, use_na_sentinel=False)
+        return np.asarray(codes, dtype=np.int64), uniques
+    if flavour == "polars":
+        return _factorize_arrow(table[name].to_arrow())
+    return _factorize_arrow(table.column(name))
+
+
+def _combine(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, int]:
+    """One dense int64 group code per row, ordered lexicographically by the key columns."""
+    code = codes[0]
+    span = sizes[0]
+    for c, m in zip(codes[1:], sizes[1:]):
+        if span * m >= 2**62:  # compress before the mixed-radix code could overflow
+            code, uniq = pd.factorize(code, sort=True)
+            span = len(uniq)
+        code = code * m + c
+        span *= m
+    if len(codes) > 1:
+        code, uniq = pd.factorize(code, sort=True)
+        return np.asarray(code, dtype=np.int64), len(uniq)
+    return code, span
+
+
+def _key_values(uniques: Any, flavour: Flavour, take: np.ndarray) -> Any:
+    """The key column of the result: each group's value (a pandas Series or a pyarrow Array)."""
+    if flavour == "pandas":
+        return pd.Series(uniques.take(take), index=pd.RangeIndex(len(take)))
+    import pyarrow as pa
+
+    return uniques.take(pa.array(take, type=pa.int64()))
+
+
+def _canonical(values: Any) -> np.ndarray:
+    """Key values as a numpy array whose hash does not depend on the table library or dtype
+    flavour (missing values as None)."""
+    if isinstance(values, pd.Series):
+        arr = values.to_numpy()
+    else:  # pyarrow
+        arr = values.to_numpy(zero_copy_only=False)
+    if arr.dtype.kind in "iub":
+        return arr.astype(np.int64)
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float64)
+    if arr.dtype.kind in "mM":
+        unit = "datetime64[ns]" if arr.dtype.kind == "M" else "timedelta64[ns]"
+        return arr.astype(unit).view(np.int64)
+    arr = np.array(arr, dtype=object)
+    arr[pd.isna(arr)] = None
+    return arr
+
+
+def _group_ids(keys: list[Any]) -> np.ndarray:
+    """A 64-bit hash of every group's key values: the stream of its bootstrap seed, so a group's
+    replicates do not depend on which other groups (or which Dask partition) it is fitted with."""
+    h = np.zeros(len(keys[0]) if keys else 0, dtype=np.uint64)
+    for v in keys:
+        hv = pd.util.hash_array(_canonical(v))
+        h = (h * np.uint64(0x9E3779B97F4A7C15)) ^ hv
+    return np.ascontiguousarray(h, dtype=np.uint64)
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+
+def _progress_bar(n: int, progress: bool | None) -> Any:
+    """A tqdm bar over groups when asked for (or, by default, when stderr is a terminal)."""
+    if progress is False or n == 0 or (progress is None and not sys.stderr.isatty()):
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=n, unit="group", desc="fit_groups", leave=False)
+
+
+def _build(columns: dict[str, Any], flavour: Flavour) -> Any:
+    if flavour == "pandas":
+        return pd.DataFrame(columns)
+    import pyarrow as pa
+
+    table = pa.table(
+        {k: (v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(v)) for k, v in columns.items()}
+    )
+    if flavour == "pyarrow":
+        return table
+    import polars as pl
+
+    return pl.from_arrow(table)
+
+
+def _status_tables() -> tuple[np.ndarray, np.ndarray]:
+    names = np.full(256, "unknown", dtype=object)
+    messages = np.full(256, "", dtype=object)
+    for code, (nm, msg) in enumerate(zip(_core.TERMINATION_NAMES, _core.TERMINATION_MESSAGES)):
+        names[code] = nm
+        messages[code] = msg
+    names[_core.GROUP_INVALID_DATA] = INVALID_DATA
+    return names, messages
+
+
+def _fit_defaults() -> dict[str, Any]:
+    """:func:`powerfit.fit`'s defaults, so that a group is fitted exactly as ``pf.fit`` would."""
+    return {
+        k: v.default
+        for k, v in inspect.signature(_fit).parameters.items()
+        if v.default is not inspect.Parameter.empty
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The API
+# --------------------------------------------------------------------------------------------
+
+
+def fit_groups(
+    table: Any,
+    by: str | Sequence[str],
+    law: str = "chinchilla",
+    *,
+    x: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    loss: str = "l2",
+    delta: float | None = None,
+    overestimate_penalty: float | None = None,
+    weights: str | None = None,
+    fixed: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
+    p0: Mapping[str, float] | Sequence[float] | None = None,
+    starts: str = "auto",
+    ftol: float | None = None,
+    xtol: float | None = None,
+    gtol: float | None = None,
+    max_iter: int | None = None,
+    bootstrap: int | None = None,
+    bootstrap_method: str = "case",
+    seed: int = 0,
+    level: float = 0.95,
+    progress: bool | None = None,
+    output: Flavour | None = None,
+) -> Any:
+    """Fit a scaling law to every group of a sweep table, in parallel, in one native call.
+
+    Args:
+        table: a pandas or polars DataFrame, a pyarrow Table, or the path of a CSV (``.csv``,
+            ``.tsv``, ``.csv.gz``) or Parquet file (read with pyarrow; only the needed columns).
+        by: the key column(s); one fit per distinct combination of their values. Missing key
+            values form their own group.
+        law, x, columns, loss, delta, overestimate_penalty, fixed, bounds, p0, starts, ftol,
+            xtol, gtol, max_iter: as for :func:`powerfit.fit`, applied to every group; a
+            numeric option left at None takes :func:`powerfit.fit`'s default.
+        weights: name of a column of per-point weights.
+        bootstrap: number of bootstrap replicates per group (None: no bootstrap). Groups whose
+            fit converged get percentile intervals ``<param>_lower`` / ``<param>_upper`` over
+            the converged replicates.
+        bootstrap_method: ``"case"`` (resample rows) or ``"residual"``.
+        seed: the run's seed. A group's bootstrap seed (column ``bootstrap_seed``) derives from
+            it and a hash of the group's key values only, so it does not depend on the other
+            groups, the row order or the partitioning; ``pf.bootstrap(pf.fit(rows), n,
+            seed=row.bootstrap_seed)`` reproduces a group's replicates.
+        level: coverage of the intervals.
+        progress: show a tqdm bar over groups (default: when stderr is a terminal).
+        output: ``"pandas"``, ``"polars"`` or ``"pyarrow"``; default: the input's flavour
+            (pandas for files and dicts).
+
+    Returns:
+        One row per group, sorted by the key columns: the keys, ``n_points``, one column per
+        parameter, ``<param>_stderr`` (NaN without a covariance, 0 for fixed parameters),
+        ``<param>_lower`` / ``<param>_upper``, ``bootstrap_converged`` and ``bootstrap_seed``
+        when bootstrapped, then ``cost``, ``n_iter``, ``condition`` (of the scaled J^T J; large:
+        weakly identified), ``success``, ``status`` and ``message``. A group that cannot be
+        fitted (NaN or non-positive values, too few points, a constant loss column) has status
+        ``"invalid_data"``, NaN parameters and a message naming the column, the row of the
+        table and the row within the group; it does not affect the other groups. Each
+        converged group's parameters, errors and cost are bit-identical to ``pf.fit`` on that
+        group's rows alone.
+
+    Raises:
+        InvalidDataError: a missing key or data column, an unreadable table.
+        InvalidLawError: unknown law, or a parameter the law does not have.
+        InvalidOptionError: unknown loss, starts or bootstrap method, bad bounds or start.
+        KeyboardInterrupt: Ctrl-C stops the run within a fraction of a second.
+    """
+    if loss not in LOSSES:
+        raise InvalidOptionError(f"unknown loss '{loss}'; losses are {', '.join(LOSSES)}")
+    if not isinstance(law, str):
+        raise InvalidLawError(f"law must be a law name, got {type(law).__name__}")
+    dflt = _fit_defaults()
+    delta = dflt["delta"] if delta is None else delta
+    penalty = dflt["overestimate_penalty"] if overestimate_penalty is None else overestimate_penalty
+    ftol = dflt["ftol"] if ftol is None else ftol
+    xtol = dflt["xtol"] if xtol is None else xtol
+    gtol = dflt["gtol"] if gtol is None else gtol
+    max_iter = dflt["max_iter"] if max_iter is None else max_iter
+    keys = [by] if isinstance(by, str) else list(by)
+    if not keys or not all(isinstance(k, str) for k in keys):
+        raise InvalidOptionError("by must name one or more key columns")
+    if weights is not None and not isinstance(weights, str):
+        raise InvalidOptionError("weights must be the name of a column in fit_groups")
+    if bootstrap is not None:
+        if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 1:
+            raise InvalidOptionError(
+                f"bootstrap must be a positive number of replicates or None, got {bootstrap!r}"
+            )
+        if bootstrap_method not in BOOT_METHODS:
+            raise InvalidOptionError(
+                f"unknown bootstrap method '{bootstrap_method}' for fit_groups: use "
+                f"{' or '.join(BOOT_METHODS)}"
+            )
+        if not 0.0 < level < 1.0:
+            raise InvalidOptionError(f"level must be in (0, 1), got {level}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidOptionError(f"seed must be a non-negative integer, got {seed!r}")
+    if output is not None and output not in ("pandas", "polars", "pyarrow"):
+        raise InvalidOptionError(f"output must be 'pandas', 'polars' or 'pyarrow', not {output!r}")
+    cols = dict(columns or {})
+
+    if isinstance(table, (str, os.PathLike)):
+        table = _read_path(table, _wanted_columns(keys, cols, weights, x))
+        flavour: Flavour = "pandas"
+        src: Flavour = "pyarrow"
+    elif isinstance(table, Mapping):
+        table = pd.DataFrame(dict(table))
+        flavour = src = "pandas"
+    else:
+        flavour = src = _flavour(table)
+    out_flavour: Flavour = output or flavour
+
+    names = column_names(table)
+    missing = [k for k in keys if k not in names]
+    if missing:
+        raise InvalidDataError(
+            f"key column(s) {', '.join(repr(m) for m in missing)} not in the data; columns are "
+            f"{names}"
+        )
+    spec, xs, labels, yv, yname, w = _gather(table, law, x, None, {}, cols, weights)
+    fx, lo, hi, start = _options(spec, fixed, bounds, p0)
+    clash = [k for k in keys if k in _result_columns(spec.params, bootstrap is not None)]
+    if clash:
+        raise InvalidOptionError(
+            f"key column(s) {', '.join(clash)} clash with result columns; rename them"
+        )
+
+    # factorise the keys (sorted), one dense code per row
+    fact = [_factorize(table, src, k) for k in keys]
+    uniques = [f[1] for f in fact]
+    row_codes = [f[0] for f in fact]
+    del fact
+    code, n_groups = _combine(row_codes, [len(u) for u in uniques])
+    n = len(yv)
+    if n == 0 or bool(np.all(code[1:] >= code[:-1])):
+        order = None  # rows already grouped in key order: no copy
+        first = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if n else np.zeros(0, np.intp)
+        offsets = np.r_[first, n].astype(np.int64)
+    else:
+        order = np.argsort(code, kind="stable")
+        offsets = np.zeros(n_groups + 1, dtype=np.int64)
+        np.cumsum(np.bincount(code, minlength=n_groups), out=offsets[1:])
+        first = order[offsets[:-1]]
+    group_codes = [c[first] for c in row_codes]
+    del code, row_codes  # the per-row codes are no longer needed
+
+    def gather(a: np.ndarray) -> np.ndarray:
+        return a if order is None else np.take(a, order)
+
+    x_sorted = [gather(xs[v]) for v in spec.vars]
+    del xs
+    y_sorted = gather(yv)
+    del yv
+    w_sorted = None if w is None else gather(w)
+    del w
+    rows = None if order is None else order.astype(np.int64, copy=False)
+    key_values = [_key_values(u, src, gc) for u, gc in zip(uniques, group_codes)]
+    ids = _group_ids(key_values) if bootstrap is not None else None
+
+    bar = _progress_bar(n_groups, progress)
+    last = [0]
+
+    def tick(done: int) -> None:
+        if bar is not None and done > last[0]:
+            bar.update(done - last[0])
+            last[0] = done
+
+    try:
+        raw = _core.fit_groups(
+            spec.name,
+            list(spec.vars),
+            labels,
+            x_sorted,
+            y_sorted,
+            yname,
+            w_sorted,
+            offsets,
+            rows,
+            loss,
+            float(delta),
+            float(penalty),
+            fx,
+            lo,
+            hi,
+            starts,
+            start,
+            float(ftol),
+            float(xtol),
+            float(gtol),
+            int(max_iter),
+            int(bootstrap or 0),
+            bootstrap_method,
+            int(seed),
+            float(level),
+            ids,
+            tick if bar is not None else None,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    del x_sorted, y_sorted, w_sorted, rows
+    return _assemble(raw, keys, key_values, spec.params, src, out_flavour, bootstrap is not None)
+
+
+def _assemble(
+    raw: dict[str, Any],
+    keys: list[str],
+    key_values: list[Any],
+    params: Sequence[str],
+    src: Flavour,
+    flavour: Flavour,
+    boot: bool,
+) -> Any:
+    """The result table from the native arrays (no per-group Python objects but messages)."""
+    names_by_code, messages_by_code = _status_tables()
+    status = raw["status"]
+    message = messages_by_code[status]
+    idx = raw["message_index"]
+    if len(idx):
+        message[idx] = np.asarray(raw["message_text"], dtype=object)
+    out: dict[str, Any] = {}
+    for k, v in zip(keys, key_values):
+        if src != "pandas" and flavour == "pandas":
+            v = v.to_pandas()
+        elif src == "pandas" and flavour != "pandas":
+            import pyarrow as pa
+
+            v = pa.array(v)
+        out[k] = v
+    out["n_points"] = raw["n_points"]
+    for j, p in enumerate(params):
+        out[p] = raw["params"][:, j]
+    for j, p in enumerate(params):
+        out[f"{p}_stderr"] = raw["stderr"][:, j]
+    if boot:
+        for j, p in enumerate(params):
+            out[f"{p}_lower"] = raw["lower"][:, j]
+            out[f"{p}_upper"] = raw["upper"][:, j]
+        out["bootstrap_converged"] = raw["n_boot_ok"]
+        out["bootstrap_seed"] = raw["boot_seed"]
+    out["cost"] = raw["cost"]
+    out["n_iter"] = raw["n_iter"]
+    out["condition"] = raw["condition"]
+    out["success"] = raw["success"]
+    out["status"] = names_by_code[status]
+    out["message"] = message
+    return _build(out, flavour)
+
+
+def _result_columns(params: Sequence[str], boot: bool) -> list[str]:
+    out = ["n_points", *params, *(f"{p}_stderr" for p in params)]
+    if boot:
+        out += [f"{p}_{s}" for p in params for s in ("lower", "upper")]
+        out += ["bootstrap_converged", "bootstrap_seed"]
+    return out + ["cost", "n_iter", "condition", "success", "status", "message"]
