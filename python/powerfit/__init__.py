@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from . import datasets, laws
+from . import analysis, datasets, laws
 from ._core import __version__
 from .errors import (
     InvalidDataError,
@@ -17,6 +17,7 @@ from .errors import (
     PowerfitWarning,
 )
 from .bootstrap import BootstrapResult, bootstrap
+from .analysis import extrapolation_check
 from .fit import FitResult, fit
 from .io import load
 from .groups import fit_groups
@@ -25,6 +26,8 @@ __all__ = [
     "__version__",
     "fit",
     "FitResult",
+    "extrapolation_check",
+    "analysis",
     "load",
     "fit_groups",
     "bootstrap",

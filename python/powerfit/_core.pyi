@@ -7,6 +7,7 @@ import numpy as np
 import numpy.typing as npt
 
 __version__: str
+__all__: list[str]
 
 class PowerfitError(ValueError): ...
 class InvalidDataError(PowerfitError): ...
@@ -77,3 +78,22 @@ def intervals(
 def derived(
     params: npt.NDArray[np.float64], idx: list[int], budgets: list[float], k: float
 ) -> tuple[list[str], npt.NDArray[np.float64]]: ...
+def numeric_optimal(
+    law: Any, vars: list[str], params: npt.NDArray[np.float64], budgets: list[float], k: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def inference_optimal(
+    law: Any, vars: list[str], params: list[float], target: float, tokens_inf: float, k: float
+) -> tuple[float, float, float, float] | None: ...
+def elasticities(
+    law: Any,
+    vars: list[str],
+    params: list[float],
+    points: npt.NDArray[np.float64],
+    constant: int | None = None,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def evaluate_many(
+    law: Any,
+    vars: list[str],
+    x: list[npt.NDArray[np.float64]],
+    params: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]: ...

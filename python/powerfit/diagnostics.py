@@ -71,6 +71,15 @@ def fit_warnings(res: FitResult) -> list[str]:
             out.append(
                 f"{const} = {v:.4g} lies above the smallest observed loss ({ymin:.4g})"
             )
+    from .analysis import compute_confounded
+
+    kc = compute_confounded(res)
+    if kc is not None:
+        out.append(
+            f"C = k N D holds in the data (k = {kc:.4g}): the C term cannot be told apart from "
+            f"the N and D terms; its parameters are not identifiable and compute_optimal() "
+            f"refuses this fit (refit on N and D only)"
+        )
     if not res.success:
         out.append(f"the solver did not converge: {res.message}")
     return out

@@ -419,10 +419,15 @@ class FitResult:
         d["loss"] = self._y.copy()
         return d
 
+    @property
+    def _law_arg(self) -> Any:
+        """The law as the native functions take it (a name or a compiled law)."""
+        return self.law
+
     def _core_args(self) -> list[Any]:
         """The data and settings, as the native functions take them."""
         return [
-            self.law,
+            self._law_arg,
             list(self.variables),
             list(self._labels),
             [self._x[v] for v in self.variables],
@@ -514,6 +519,43 @@ class FitResult:
         from .bootstrap import bootstrap
 
         return bootstrap(self, n=n, method=method, **kwargs)
+
+    def compute_optimal(self, C: Any, k: float = 6.0, level: float = 0.95) -> pd.DataFrame:
+        """Compute-optimal N*(C), D*(C), tokens per parameter and L*(C) with C = k N D, with
+        interval columns after ``bootstrap()``; see :func:`powerfit.analysis.compute_optimal`."""
+        from .analysis import compute_optimal
+
+        return compute_optimal(self, C, k=k, level=level)
+
+    def inference_optimal(
+        self, target_loss: float, inference_tokens: float, k: float = 6.0
+    ) -> Any:
+        """Inference-aware sizing; see :func:`powerfit.analysis.inference_optimal`."""
+        from .analysis import inference_optimal
+
+        return inference_optimal(self, target_loss, inference_tokens, k=k)
+
+    def elasticities(self, data: Any = None, **points: Any) -> pd.DataFrame:
+        """Elasticities and marginal values at points; see
+        :func:`powerfit.analysis.elasticities`."""
+        from .analysis import elasticities
+
+        return elasticities(self, data, **points)
+
+    def predict_interval(
+        self,
+        data: Any = None,
+        *,
+        level: float = 0.95,
+        kind: str = "confidence",
+        seed: int = 0,
+        **points: Any,
+    ) -> pd.DataFrame:
+        """Bootstrap confidence or prediction intervals for :meth:`predict`; see
+        :func:`powerfit.analysis.predict_interval`."""
+        from .analysis import predict_interval
+
+        return predict_interval(self, data, level=level, kind=kind, seed=seed, **points)
 
     def to_frame(self) -> pd.DataFrame:
         """Parameters and standard errors as a DataFrame."""

@@ -321,6 +321,14 @@ fn covariance(
         );
     }
     // identifiability: the spectrum of the correlation-scaled information matrix
+    if pf == 0 {
+        return (
+            Some(vec![0.0; p * p]),
+            "all parameters are fixed".into(),
+            1.0,
+            Vec::new(),
+        );
+    }
     let (condition, weak) = {
         let s: Vec<f64> = (0..pf).map(|x| a[x * pf + x].sqrt()).collect();
         if s.iter().any(|v| !(*v > 0.0)) {

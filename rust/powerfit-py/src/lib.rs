@@ -56,6 +56,21 @@ pub(crate) fn to_py(e: Error) -> PyErr {
     }
 }
 
+/// Runs core work, turning a panic (a bug, never expected) into a Python exception instead of
+/// letting it unwind into the interpreter.
+pub(crate) fn guard<T>(f: impl FnOnce() -> T) -> PyResult<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
+        let what = e
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| e.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        PowerfitError::new_err(format!(
+            "internal error in powerfit's core (please report it): {what}"
+        ))
+    })
+}
+
 /// A contiguous f64 view of a numpy array, or a clear error naming it.
 pub(crate) fn slice<'a>(a: &'a PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<&'a [f64]> {
     a.as_slice().map_err(|_| {
@@ -89,7 +104,7 @@ pub(crate) fn interruptible_with<T: Send>(
     let mut cb_error: Option<PyErr> = None;
     let out = py.detach(|| {
         std::thread::scope(|s| {
-            let h = s.spawn(work);
+            let h = s.spawn(|| guard(work));
             while !h.is_finished() {
                 std::thread::sleep(Duration::from_millis(20));
                 Python::attach(|py| {
@@ -114,7 +129,7 @@ pub(crate) fn interruptible_with<T: Send>(
     if let Some(e) = cb_error {
         return Err(e);
     }
-    out.map_err(|_| PyValueError::new_err("internal error: a worker thread panicked"))
+    out.map_err(|_| PowerfitError::new_err("internal error: a worker thread panicked"))?
 }
 
 /// A law as Python passes it: a built-in law's name, or a compiled `powerfit._core.Law`.
@@ -187,7 +202,7 @@ fn evaluate<'py>(
     let n = cols.first().map_or(0, |c| c.len());
     let owned = OwnedCols::new(cols, l.needs_logs());
     let mut out = vec![0.0; n];
-    py.detach(|| l.eval(&owned.view(), &params, &mut out));
+    py.detach(|| guard(|| l.eval(&owned.view(), &params, &mut out)))?;
     Ok(PyArray1::from_vec(py, out))
 }
 
@@ -390,7 +405,7 @@ fn fit<'py>(
         let cancel = AtomicBool::new(false);
         interruptible(py, &cancel, || core::fit(&pb, &opts, Some(&cancel)))?
     } else {
-        py.detach(|| core::fit(&pb, &opts, None))
+        py.detach(|| guard(|| core::fit(&pb, &opts, None)))?
     }
     .map_err(to_py)?;
     result_dict(py, &r)
@@ -575,11 +590,158 @@ fn derived<'py>(
     let (rows, p) = (a.nrows(), a.ncols());
     let flat: Vec<f64> = a.iter().copied().collect();
     let out = py
-        .detach(|| core::analysis::derived(&flat, p, idx, &budgets, k))
+        .detach(|| guard(|| core::analysis::derived(&flat, p, idx, &budgets, k)))?
         .map_err(to_py)?;
     let names = core::analysis::derived_names(&budgets);
     let q = names.len();
     Ok((names, PyArray1::from_vec(py, out).reshape([rows, q])?))
+}
+
+/// Numeric compute-optimal allocation for any law on N and D (rows of `params` x budgets):
+/// returns (N*, D*, L*) matrices.
+#[pyfunction]
+fn numeric_optimal<'py>(
+    py: Python<'py>,
+    law: LawArg<'py>,
+    vars: Vec<String>,
+    params: PyReadonlyArray2<'py, f64>,
+    budgets: Vec<f64>,
+    k: f64,
+) -> PyResult<(
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+)> {
+    use rayon::prelude::*;
+    let l = build_law(&law, &vars)?;
+    let a = params.as_array();
+    let rows: Vec<Vec<f64>> = a.rows().into_iter().map(|r| r.to_vec()).collect();
+    if let Some(c) = budgets.iter().find(|c| !(**c > 0.0 && c.is_finite())) {
+        return Err(InvalidOptionError::new_err(format!(
+            "compute budgets must be positive, got {c}"
+        )));
+    }
+    if !(k > 0.0 && k.is_finite()) {
+        return Err(InvalidOptionError::new_err(format!(
+            "k must be positive, got {k}"
+        )));
+    }
+    for r in &rows {
+        core::analysis::PointLaw::new(l.as_ref(), r, k).map_err(to_py)?;
+    }
+    let out: Vec<Vec<(f64, f64, f64)>> = py.detach(|| {
+        guard(|| {
+            rows.par_iter()
+                .map(|r| {
+                    let pl =
+                        core::analysis::PointLaw::new(l.as_ref(), r, k).expect("checked above");
+                    budgets
+                        .iter()
+                        .map(|&c| core::analysis::numeric_optimum(&pl, c, k))
+                        .collect()
+                })
+                .collect()
+        })
+    })?;
+    let nb = budgets.len();
+    let flat =
+        |f: fn(&(f64, f64, f64)) -> f64| -> Vec<f64> { out.iter().flatten().map(f).collect() };
+    let shape = [rows.len(), nb];
+    Ok((
+        PyArray1::from_vec(py, flat(|t| t.0)).reshape(shape)?,
+        PyArray1::from_vec(py, flat(|t| t.1)).reshape(shape)?,
+        PyArray1::from_vec(py, flat(|t| t.2)).reshape(shape)?,
+    ))
+}
+
+/// Inference-aware sizing: (N, D, training FLOPs, inference FLOPs) reaching `target`, or None.
+#[pyfunction]
+fn inference_optimal(
+    law: LawArg<'_>,
+    vars: Vec<String>,
+    params: Vec<f64>,
+    target: f64,
+    tokens_inf: f64,
+    k: f64,
+) -> PyResult<Option<(f64, f64, f64, f64)>> {
+    let l = build_law(&law, &vars)?;
+    let pl = core::analysis::PointLaw::new(l.as_ref(), &params, k).map_err(to_py)?;
+    if !(tokens_inf >= 0.0 && tokens_inf.is_finite()) {
+        return Err(InvalidOptionError::new_err(format!(
+            "inference tokens must be finite and non-negative, got {tokens_inf}"
+        )));
+    }
+    guard(|| core::analysis::inference_optimum(&pl, target, tokens_inf, k))
+}
+
+/// Elasticities d log(L - c)/d log x and derivatives dL/dx at points (rows x variables).
+#[pyfunction]
+#[pyo3(signature = (law, vars, params, points, constant=None))]
+fn elasticities<'py>(
+    py: Python<'py>,
+    law: LawArg<'py>,
+    vars: Vec<String>,
+    params: Vec<f64>,
+    points: PyReadonlyArray2<'py, f64>,
+    constant: Option<usize>,
+) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<f64>>)> {
+    let l = build_law(&law, &vars)?;
+    let a = points.as_array();
+    let shape = [a.nrows(), a.ncols()];
+    let flat: Vec<f64> = a.iter().copied().collect();
+    let (el, der) = guard(|| core::analysis::elasticities(l.as_ref(), &params, constant, &flat))?
+        .map_err(to_py)?;
+    Ok((
+        PyArray1::from_vec(py, el).reshape(shape)?,
+        PyArray1::from_vec(py, der).reshape(shape)?,
+    ))
+}
+
+/// The law for every row of `params` at the same points: a (rows x points) matrix.
+#[pyfunction]
+fn evaluate_many<'py>(
+    py: Python<'py>,
+    law: LawArg<'py>,
+    vars: Vec<String>,
+    x: Vec<PyReadonlyArray1<'py, f64>>,
+    params: PyReadonlyArray2<'py, f64>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    use rayon::prelude::*;
+    let l = build_law(&law, &vars)?;
+    let names = l.var_names().to_vec();
+    if x.len() != names.len() {
+        return Err(InvalidDataError::new_err(format!(
+            "law needs columns {}",
+            names.join(", ")
+        )));
+    }
+    let cols: Vec<Vec<f64>> = x
+        .iter()
+        .zip(&names)
+        .map(|(a, n)| slice(a, n).map(|s| s.to_vec()))
+        .collect::<PyResult<_>>()?;
+    let m = cols.first().map_or(0, |c| c.len());
+    let a = params.as_array();
+    if a.ncols() != l.n_params() {
+        return Err(InvalidOptionError::new_err(
+            "params have the wrong number of columns",
+        ));
+    }
+    let rows: Vec<Vec<f64>> = a.rows().into_iter().map(|r| r.to_vec()).collect();
+    let owned = OwnedCols::new(cols, l.needs_logs());
+    let out: Vec<f64> = py.detach(|| {
+        guard(|| {
+            let view = owned.view();
+            rows.par_iter()
+                .flat_map_iter(|r| {
+                    let mut o = vec![0.0; m];
+                    l.eval(&view, r, &mut o);
+                    o
+                })
+                .collect()
+        })
+    })?;
+    Ok(PyArray1::from_vec(py, out).reshape([rows.len(), m])?)
 }
 
 #[pymodule]
@@ -595,6 +757,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bootstrap, m)?)?;
     m.add_function(wrap_pyfunction!(intervals, m)?)?;
     m.add_function(wrap_pyfunction!(derived, m)?)?;
+    m.add_function(wrap_pyfunction!(numeric_optimal, m)?)?;
+    m.add_function(wrap_pyfunction!(inference_optimal, m)?)?;
+    m.add_function(wrap_pyfunction!(elasticities, m)?)?;
+    m.add_function(wrap_pyfunction!(evaluate_many, m)?)?;
     let names: Vec<&str> = (0u8..=255)
         .map_while(core::Termination::from_code)
         .map(|t| t.name())
