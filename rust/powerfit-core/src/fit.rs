@@ -243,20 +243,22 @@ pub(crate) fn finish(
     }
 }
 
-/// (min, max, distinct count) of a column.
+/// (min, max, distinct count capped at `DISTINCT_CAP`) of a column: the diagnostics only ask
+/// whether a variable has fewer distinct values than the parameters it drives.
 fn var_stats(c: &[f64]) -> (f64, f64, usize) {
-    let mut v = c.to_vec();
-    v.sort_unstable_by(f64::total_cmp);
-    let distinct = if v.is_empty() {
-        0
-    } else {
-        1 + v.windows(2).filter(|w| w[0] != w[1]).count()
-    };
-    (
-        v.first().copied().unwrap_or(f64::NAN),
-        v.last().copied().unwrap_or(f64::NAN),
-        distinct,
-    )
+    const DISTINCT_CAP: usize = 16;
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut seen = [0.0f64; DISTINCT_CAP];
+    let mut k = 0;
+    for &v in c {
+        lo = lo.min(v);
+        hi = hi.max(v);
+        if k < DISTINCT_CAP && !seen[..k].contains(&v) {
+            seen[k] = v;
+            k += 1;
+        }
+    }
+    (lo, hi, k)
 }
 
 /// Covariance of the estimate. Least squares: s^2 (J^T W J)^-1 with s^2 = RSS/dof (weights as
