@@ -21,7 +21,7 @@ build: $(STAMP)
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH $(VENV)/bin/maturin develop --release -q
 
 demo: build
-	$(PY) -m powerfit.demo
+	$(VENV)/bin/powerfit demo --outdir powerfit-demo
 
 test-rust:
 	cargo test --workspace --release -q

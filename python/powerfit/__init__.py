@@ -18,18 +18,38 @@ from .errors import (
 )
 from .bootstrap import BootstrapResult, bootstrap
 from .analysis import extrapolation_check
+from .expr import Law
 from .fit import FitResult, fit
 from .io import load
 from .groups import fit_groups
+from .frontier import (
+    ApproachComparison,
+    EnvelopeResult,
+    IsoflopResult,
+    compare_approaches,
+    envelope,
+    isoflop,
+    plot_envelope,
+    plot_isoflop,
+)
 
 __all__ = [
     "__version__",
     "fit",
     "FitResult",
+    "Law",
     "extrapolation_check",
     "analysis",
     "load",
     "fit_groups",
+    "isoflop",
+    "IsoflopResult",
+    "envelope",
+    "EnvelopeResult",
+    "compare_approaches",
+    "ApproachComparison",
+    "plot_isoflop",
+    "plot_envelope",
     "bootstrap",
     "BootstrapResult",
     "datasets",

@@ -7,7 +7,6 @@ import numpy as np
 import numpy.typing as npt
 
 __version__: str
-__all__: list[str]
 
 class PowerfitError(ValueError): ...
 class InvalidDataError(PowerfitError): ...
@@ -97,3 +96,123 @@ def evaluate_many(
     x: list[npt.NDArray[np.float64]],
     params: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float64]: ...
+
+from typing import final
+
+@final
+class Law:
+    def __new__(
+        cls,
+        expr: str,
+        variables: list[str],
+        params: list[str] | None = None,
+        positive: list[str] | None = None,
+        p0: list[float] | None = None,
+        linear: list[str] | None = None,
+        name: str | None = None,
+    ) -> Law: ...
+    @property
+    def expr(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def variables(self) -> list[str]: ...
+    @property
+    def params(self) -> list[str]: ...
+    @property
+    def positive(self) -> list[bool]: ...
+    @property
+    def linear(self) -> list[bool]: ...
+    @property
+    def p0(self) -> list[float] | None: ...
+    @property
+    def positive_variables(self) -> bool: ...
+    @property
+    def structure(self) -> str: ...
+    def eval_jac(
+        self, x: list[npt.NDArray[np.float64]], params: list[float]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
+# bulk fits (issue 5): rust/powerfit-py/src/groups.rs
+TERMINATION_MESSAGES: list[str]
+GROUP_INVALID_DATA: int
+
+def fit_groups(
+    law: str,
+    vars: list[str],
+    x_names: list[str],
+    x: list[npt.NDArray[np.float64]],
+    y: npt.NDArray[np.float64],
+    y_name: str,
+    weights: npt.NDArray[np.float64] | None,
+    groups: npt.NDArray[np.int64],
+    n_groups: int,
+    rows: npt.NDArray[np.int64] | None,
+    loss: str,
+    delta: float,
+    penalty: float,
+    fixed: list[float | None],
+    lower: list[float],
+    upper: list[float],
+    starts: str,
+    p0: list[float] | None,
+    ftol: float,
+    xtol: float,
+    gtol: float,
+    max_iter: int,
+    n_boot: int = 0,
+    boot_method: str = "case",
+    seed: int = 0,
+    level: float = 0.95,
+    ids: npt.NDArray[np.uint64] | None = None,
+    progress: Callable[[int], Any] | None = None,
+) -> dict[str, Any]: ...
+def group_seed(seed: int, id: int) -> int: ...
+
+# --- frontier (issue 8): IsoFLOP profiles and training-curve envelopes ---------------------
+BUDGET_STATUS_NAMES: list[str]
+FRONTIER_SAMPLE_COLUMNS: list[str]
+
+def isoflop(
+    compute: npt.NDArray[np.float64],
+    size: npt.NDArray[np.float64],
+    loss: npt.NDArray[np.float64],
+    tokens: npt.NDArray[np.float64] | None,
+    offsets: npt.NDArray[np.int64],
+    ids: npt.NDArray[np.uint64] | None,
+    budget_rtol: float,
+    half_window: int,
+    n_boot: int,
+    seed: int,
+    level: float,
+    budgets: list[float],
+    flops_per_token: float,
+    progress: Callable[[int], Any] | None = None,
+) -> list[dict[str, Any]]: ...
+def envelope(
+    run: npt.NDArray[np.uint64],
+    compute: npt.NDArray[np.float64],
+    size: npt.NDArray[np.float64],
+    loss: npt.NDArray[np.float64],
+    tokens: npt.NDArray[np.float64] | None,
+    offsets: npt.NDArray[np.int64],
+    ids: npt.NDArray[np.uint64] | None,
+    grid: list[float],
+    n_grid: int,
+    estimator: str,
+    half_window: int,
+    n_boot: int,
+    seed: int,
+    level: float,
+    budgets: list[float],
+    flops_per_token: float,
+    progress: Callable[[int], Any] | None = None,
+) -> list[dict[str, Any]]: ...
+def slice_runs(
+    run: npt.NDArray[np.uint64],
+    compute: npt.NDArray[np.float64],
+    size: npt.NDArray[np.float64],
+    loss: npt.NDArray[np.float64],
+    tokens: npt.NDArray[np.float64] | None,
+    budgets: list[float],
+) -> dict[str, npt.NDArray[Any]]: ...

@@ -5,7 +5,8 @@ compute-optimal table of a saved fit) and ``demo`` (the bundled Chinchilla sweep
 ``powerfit COMMAND --help`` for the options and examples of each.
 
 Exit codes: 0 success; 1 a fit did not converge (its results are still printed and written); 2 a
-usage or input error, reported as one line on standard error. Tables go to standard output;
+usage or input error, reported as one line on standard error; 3 an internal error (a bug, shown
+with its traceback). Tables go to standard output;
 progress bars and notes to standard error (no progress bars when standard error is not a terminal,
 or with ``--quiet``).
 """
@@ -25,7 +26,7 @@ from typing import Any, NoReturn
 from .errors import PowerfitError, PowerfitWarning
 
 PROG = "powerfit"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 LOSSES = ("l2", "log", "huber", "huber_log", "asymmetric", "asymmetric_log")
 FIGURE_EXTS = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".webp", ".eps", ".ps", ".tif", ".tiff")
 REPORT_EXTS = (".html", ".htm", ".md", ".markdown")
@@ -38,7 +39,7 @@ examples:
   powerfit optimal fit.json --compute 1e21 1e23
   powerfit fit-groups sweep.parquet --by dataset eval_set --law chinchilla --out fits.parquet
 
-exit codes: 0 success, 1 a fit did not converge, 2 usage or input error
+exit codes: 0 success, 1 a fit did not converge, 2 usage or input error, 3 internal error
 """
 
 FIT_EXAMPLES = """\
@@ -55,6 +56,8 @@ examples:
   powerfit fit runs.parquet --law chinchilla --fixed E=1.7 --starts grid
   # a one-variable power law in model size, with a shareable HTML report
   powerfit fit runs.csv --law power --x N --loss log --report report.html
+  # a law of your own
+  powerfit fit runs.csv --law "E + A*N^-alpha + B*D^-beta + G*(N*D)^-gamma" --vars N D
   # the compute-optimal table at a few budgets, straight away
   powerfit fit runs.csv --law chinchilla --loss huber_log --bootstrap 1000 --compute 1e21 1e23
 """
@@ -102,8 +105,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """Keeps the examples' layout and shows defaults."""
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples' layout and shows the defaults that are values."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text
+                and action.option_strings):
+            text += " (default: %(default)s)"
+        return text
 
 
 # --- argument types --------------------------------------------------------------------------
@@ -223,7 +234,10 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     """Options shared by fit and fit-groups."""
     g = p.add_argument_group("model")
     g.add_argument("--law", default="chinchilla",
-                   help="power, chinchilla, additive or kaplan")
+                   help="power, chinchilla, additive, kaplan, or a written law such as "
+                        "'E + A*N^-alpha' (with --vars)")
+    g.add_argument("--vars", nargs="+", metavar="VAR",
+                   help="the variables of a written --law, e.g. N D")
     g.add_argument("--x", metavar="VAR",
                    help="for --law power: which variable is x (N, D or C)")
     g.add_argument("--columns", nargs="+", metavar="VAR=COLUMN",
@@ -257,9 +271,26 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     b.add_argument("--level", type=_level, default=0.95, help="interval coverage")
 
 
+def _law(args: argparse.Namespace) -> Any:
+    """A built-in law's name, or a written law compiled from --law and --vars."""
+    from .laws import BUILTIN
+
+    if args.law in BUILTIN and not args.vars:
+        return args.law
+    if not args.vars:
+        if any(c in args.law for c in "+-*/^()"):
+            raise UsageError(f"the written law '{args.law}' needs --vars (e.g. --vars N D)")
+        return args.law  # an unknown name: fit() lists the laws
+    try:
+        from .expr import Law
+    except ImportError:
+        raise UsageError("this build of powerfit has no written laws") from None
+    return Law(args.law, variables=list(args.vars))
+
+
 def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     kw: dict[str, Any] = {
-        "law": args.law,
+        "law": _law(args),
         "columns": _pairs(args.columns, "--columns"),
         "loss": args.loss,
         "delta": args.delta,
@@ -285,7 +316,7 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 # --- commands --------------------------------------------------------------------------------
 def cmd_fit(args: argparse.Namespace) -> int:
     from . import fit
-    from .html import format_optimal, format_params, param_table, report
+    from .html import format_optimal, format_params, optimal_table, param_table, report
     from .io import save, table_format, write_table
 
     _check_outputs(args)
@@ -296,6 +327,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PowerfitWarning)
         res = fit(data, warn=False, **kw)
+        if args.compute:  # fail before printing anything when the law has no N and D terms
+            try:
+                optimal_table(res, args.compute, args.k, max_replicates=0)
+            except PowerfitError as exc:
+                raise UsageError(f"--compute: {exc}") from None
         print(res.summary())
         ok = res.success
         if ok and args.bootstrap:
@@ -335,9 +371,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _default_budgets(res: Any) -> list[float] | None:
-    from .html import DEFAULT_BUDGETS
+    from .html import DEFAULT_BUDGETS, supports_optimal
 
-    return list(DEFAULT_BUDGETS) if res._nd_index() is not None else None
+    return list(DEFAULT_BUDGETS) if supports_optimal(res) else None
 
 
 def cmd_fit_groups(args: argparse.Namespace) -> int:
@@ -473,7 +509,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    def quiet(p: argparse.ArgumentParser) -> None:
+    def quiet(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
         p.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bars or notes on standard error")
 
@@ -558,6 +594,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: keep the traceback for the report
+        import traceback
+
+        traceback.print_exc()
+        print(f"{PROG}: internal error ({type(exc).__name__}): {_one_line(exc)}; please "
+              f"report it with the traceback above", file=sys.stderr)
+        return EXIT_INTERNAL
     return EXIT_USAGE
 
 

@@ -26,8 +26,9 @@ EPOCH = {
     "lower": {"E": 1.769, "A": 285.2, "B": 1042, "alpha": 0.317, "beta": 0.331},
     "upper": {"E": 1.871, "A": 743.6, "B": 5810, "alpha": 0.373, "beta": 0.415},
 }
-#: The figures, by file name.
-FIGURES = ("chinchilla_fit.png", "residuals.png", "bootstrap.png", "frontier.png")
+#: The figures' file names.
+FIGURES = {"fit": "chinchilla_fit.png", "residuals": "residuals.png",
+           "bootstrap": "bootstrap.png", "frontier": "frontier.png"}
 
 
 def _reference_table(res: object, boot: object | None) -> str:
@@ -61,7 +62,7 @@ def run(
     quiet: bool = False,
 ) -> int:
     """Run the demo; returns an exit code (0, or 1 if the fit did not converge)."""
-    from .html import format_optimal, report
+    from .html import format_optimal, report, sci
 
     budgets = list(budgets) if budgets else list(BUDGETS)
     out = Path(outdir)
@@ -99,23 +100,18 @@ def run(
     print(_reference_table(res, boot))
     print()
     print(format_optimal(res, budgets, 6.0, 0.95))
-    print(f"(Chinchilla itself: 70B parameters on 1.4T tokens, C = {CHINCHILLA_BUDGET:.3g})")
+    print(f"(Chinchilla itself: 70B parameters on 1.4T tokens, C = {sci(CHINCHILLA_BUDGET)})")
 
     written = [res.save(out / "fit.json")]
     if plots:
-        from . import plot
+        from .html import figures
+        from .io import write_bytes
 
         t = time.perf_counter()
-        figs = [
-            plot.plot_fit(res, path=out / FIGURES[0]),
-            plot.plot_residuals(res, path=out / FIGURES[1]),
-            plot.plot_frontier(res, 1e18, 1e26, path=out / FIGURES[3]),
-        ]
-        written += [out / FIGURES[0], out / FIGURES[1], out / FIGURES[3]]
-        if boot is not None:
-            figs.append(plot.plot_bootstrap(boot, path=out / FIGURES[2]))
-            written.append(out / FIGURES[2])
-        written.append(report(res, out / "report.html", budgets=budgets,
+        images = figures(res)
+        for name, png in images.items():
+            written.append(write_bytes(out / FIGURES[name], png))
+        written.append(report(res, out / "report.html", budgets=budgets, images=images,
                               title="powerfit demo: Chinchilla Approach 3"))
         note(f"figures and report in {time.perf_counter() - t:.1f} s")
     print("\nwrote:")

@@ -12,6 +12,7 @@ import numpy as np
 from . import _core
 from ._data import as_float_array, column_names, find_y, get_column, resolve_column
 from .errors import InvalidDataError, InvalidLawError, InvalidOptionError, PowerfitWarning
+from .expr import Law
 from .laws import LawSpec, default_vars, law_spec
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -89,7 +90,7 @@ def _options(
 
 def _gather(
     data: Any,
-    law: str,
+    law: str | Law,
     x: Any,
     y: Any,
     arrays: dict[str, Any],
@@ -121,6 +122,9 @@ def _gather(
                 given = {"x": x}
             elif isinstance(x, str):
                 given = {x: given[x]} if x in given else {}
+        elif isinstance(law, Law) and len(law.variables) == 1 and x is not None:
+            if not isinstance(x, str):
+                given = {law.variables[0]: x}
         spec = law_spec(law, default_vars(law, list(given)))
         missing = [v for v in spec.vars if v not in given]
         if missing:
@@ -137,7 +141,7 @@ def _gather(
 
 def fit(
     data: Any = None,
-    law: str = "chinchilla",
+    law: str | Law = "chinchilla",
     *,
     x: Any = None,
     y: Any = None,
@@ -166,8 +170,10 @@ def fit(
             named N, D, C and loss by default; map others with ``columns``. Omit it to pass
             arrays (``N=``, ``D=``, ``C=``, ``x=``, ``y=``).
         law: ``"power"``, ``"chinchilla"``, ``"additive"`` or ``"kaplan"`` (see
-            :mod:`powerfit.laws` for the formulas).
-        x: for ``law="power"``: which column is x (``"N"``, ``"D"``, ``"C"``, ...) or its values.
+            :mod:`powerfit.laws` for the formulas), or a written law, a :class:`powerfit.Law`
+            (its ``p0`` and ``bounds`` are the defaults of this call's).
+        x: for ``law="power"``: which column is x (``"N"``, ``"D"``, ``"C"``, ...) or its values;
+            for a :class:`~powerfit.Law` of one variable, that variable's values.
         y: observed losses, when ``data`` is not given.
         N, D, C: variable arrays, when ``data`` is not given.
         columns: maps law variables and ``loss`` to data columns, e.g.
@@ -196,20 +202,27 @@ def fit(
     Raises:
         InvalidDataError: NaN, infinite or non-positive values (naming column and row), missing
             columns, too few points.
-        InvalidLawError: unknown law, or a parameter the law does not have.
+        InvalidLawError: unknown law, or a parameter the law does not have; a written law that
+            is NaN or infinite at the starting point.
         InvalidOptionError: unknown loss or starts, bounds that exclude the start, ...
     """
     if loss not in LOSSES:
         raise InvalidOptionError(f"unknown loss '{loss}'; losses are {', '.join(LOSSES)}")
-    if not isinstance(law, str):
-        raise InvalidLawError(f"law must be a law name, got {type(law).__name__}")
+    if isinstance(law, Law):
+        p0, bounds = law._defaults(p0, bounds)
+    elif not isinstance(law, str):
+        raise InvalidLawError(
+            f"law must be a law name or a powerfit.Law, got {type(law).__name__}"
+        )
     cols = dict(columns or {})
     spec, xs, labels, yv, yname, w = _gather(
         data, law, x, y, {"N": N, "D": D, "C": C}, cols, weights
     )
     fx, lo, hi, start = _options(spec, fixed, bounds, p0)
+    if isinstance(law, Law):
+        law._check_start([xs[v] for v in spec.vars], labels, start, fx, loss)
     raw = _core.fit(
-        spec.name,
+        spec.arg,
         list(spec.vars),
         labels,
         [xs[v] for v in spec.vars],
@@ -422,7 +435,7 @@ class FitResult:
     @property
     def _law_arg(self) -> Any:
         """The law as the native functions take it (a name or a compiled law)."""
-        return self.law
+        return self._spec.arg
 
     def _core_args(self) -> list[Any]:
         """The data and settings, as the native functions take them."""
@@ -461,7 +474,7 @@ class FitResult:
         n = {len(v) for v in xs}
         if len(n) > 1:
             raise InvalidDataError("prediction columns have different lengths")
-        return _core.evaluate(self.law, list(self.variables), xs, list(self.values))
+        return _core.evaluate(self._law_arg, list(self.variables), xs, list(self.values))
 
     def _points(self, data: Any, arrays: Mapping[str, Any]) -> list[np.ndarray]:
         out = []
@@ -478,10 +491,12 @@ class FitResult:
             else:
                 raise InvalidDataError(f"predict needs {', '.join(self.variables)}")
             a = np.atleast_1d(as_float_array(col, v))
-            if (a <= 0).any() or not np.isfinite(a).all():
-                row = int(np.flatnonzero(~(np.isfinite(a) & (a > 0)))[0])
+            ok = np.isfinite(a) & ((a > 0) if self._spec.positive_vars else True)
+            if not ok.all():
+                row = int(np.flatnonzero(~ok)[0])
+                must = "positive" if self._spec.positive_vars else "finite"
                 raise InvalidDataError(
-                    f"column '{v}' has an invalid value {a[row]} at row {row}: must be positive"
+                    f"column '{v}' has an invalid value {a[row]} at row {row}: must be {must}"
                 )
             out.append(a)
         return out

@@ -5,8 +5,9 @@
 ...                       columns={"N": "params", "D": "train_tokens"})   # doctest: +SKIP
 
 The group keys are factorised with the table library's own vectorised tools (no Python loop
-over groups or rows), the rows are sorted by group into contiguous float64 columns, and the Rust
-core fits every group in parallel (rayon) with the GIL released. Each group's result is
+over groups or rows) into one dense group code per row; the Rust core groups the rows by a
+stable counting sort (the table is never copied as a whole: each task gathers its group's rows)
+and fits every group in parallel (rayon) with the GIL released. Each group's result is
 bit-identical to ``pf.fit`` on that group's rows alone (same options, rows in table order).
 """
 
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._data import column_names
+from ._data import column_names, get_column
 from .errors import InvalidDataError, InvalidLawError, InvalidOptionError
 from .fit import LOSSES, _gather, _options
 from .fit import fit as _fit
@@ -127,31 +128,63 @@ def _factorize_arrow(col: Any) -> tuple[np.ndarray, Any]:
     return rank[idx], dictionary.take(pa.array(order))
 
 
+def _factorize_dense_ints(arr: np.ndarray) -> tuple[np.ndarray, Any] | None:
+    """Sorted factorisation of integers spanning a range not much wider than their count, by a
+    presence table instead of hashing (faster, and no hash table in memory); None otherwise."""
+    lo, hi = int(arr.min()), int(arr.max())
+    span = hi - lo + 1
+    if span > 4 * len(arr) + 1024:
+        return None
+    codes = arr.astype(np.int64)  # a copy: becomes the codes in place
+    codes -= lo
+    present = np.bincount(codes, minlength=span) > 0
+    remap = np.cumsum(present, dtype=np.int64)
+    remap -= 1
+    np.take(remap, codes, out=codes)
+    uniques = pd.Index((np.flatnonzero(present) + lo).astype(arr.dtype))
+    return codes, uniques
+
+
 def _factorize(table: Any, flavour: Flavour, name: str) -> tuple[np.ndarray, Any]:
     """Sorted factorisation of one key column: int64 codes per row and the unique values
     (missing values form their own group, sorted last)."""
     if flavour == "pandas":
-        codes, uniques = pd.factorize(table[name], sort=True, use_na_sentinel=False)
+        col = table[name]
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu" and len(col):
+            dense = _factorize_dense_ints(col.to_numpy())
+            if dense is not None:
+                return dense
+        codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=False)
         return np.asarray(codes, dtype=np.int64), uniques
     if flavour == "polars":
         return _factorize_arrow(table[name].to_arrow())
     return _factorize_arrow(table.column(name))
 
 
-def _combine(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, int]:
-    """One dense int64 group code per row, ordered lexicographically by the key columns."""
-    code = codes[0]
-    span = sizes[0]
-    for c, m in zip(codes[1:], sizes[1:]):
-        if span * m >= 2**62:  # compress before the mixed-radix code could overflow
-            code, uniq = pd.factorize(code, sort=True)
-            span = len(uniq)
-        code = code * m + c
-        span *= m
-    if len(codes) > 1:
-        code, uniq = pd.factorize(code, sort=True)
-        return np.asarray(code, dtype=np.int64), len(uniq)
-    return code, span
+def _combine(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """One dense group code per row (groups ordered lexicographically by the key columns, only
+    combinations that occur), and for every key column each group's code in that column.
+    Consumes ``codes``."""
+    n = len(codes[0])
+    code = codes.pop(0)
+    group_keys = [np.arange(sizes[0], dtype=np.int64)]
+    for m in sizes[1:]:
+        code = code * m
+        code += codes.pop(0)
+        span = len(group_keys[0]) * m
+        if span <= 4 * n + 1024:  # dense: compress by a presence table, no hashing
+            present = np.bincount(code, minlength=span) > 0
+            values = np.flatnonzero(present)
+            remap = np.cumsum(present, dtype=np.int64)
+            remap -= 1
+            code = remap[code]
+            del present, remap
+        else:
+            code, values = pd.factorize(code, sort=True)
+            code = np.asarray(code, dtype=np.int64)
+        prev, kcode = np.divmod(np.asarray(values, dtype=np.int64), m)
+        group_keys = [g[prev] for g in group_keys] + [kcode]
+    return np.ascontiguousarray(code, dtype=np.int64), group_keys
 
 
 def _key_values(uniques: Any, flavour: Flavour, take: np.ndarray) -> Any:
@@ -210,12 +243,17 @@ def _progress_bar(n: int, progress: bool | None) -> Any:
 
 def _build(columns: dict[str, Any], flavour: Flavour) -> Any:
     if flavour == "pandas":
+        # text columns get pandas' string dtype whether or not there are rows (Dask's meta)
+        for k in ("status", "message"):
+            columns[k] = pd.Series(columns[k], dtype=str)
         return pd.DataFrame(columns)
     import pyarrow as pa
 
-    table = pa.table(
-        {k: (v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(v)) for k, v in columns.items()}
-    )
+    arrays = {
+        k: (v if isinstance(v, (pa.Array, pa.ChunkedArray)) else pa.array(v))
+        for k, v in columns.items()
+    }
+    table = pa.table(arrays)
     if flavour == "pyarrow":
         return table
     import polars as pl
@@ -272,6 +310,7 @@ def fit_groups(
     level: float = 0.95,
     progress: bool | None = None,
     output: Flavour | None = None,
+    row_labels: str | None = None,
 ) -> Any:
     """Fit a scaling law to every group of a sweep table, in parallel, in one native call.
 
@@ -296,6 +335,8 @@ def fit_groups(
         progress: show a tqdm bar over groups (default: when stderr is a terminal).
         output: ``"pandas"``, ``"polars"`` or ``"pyarrow"``; default: the input's flavour
             (pandas for files and dicts).
+        row_labels: name of an integer column that numbers the rows in messages (default: the
+            rows' 0-based positions in the table).
 
     Returns:
         One row per group, sorted by the key columns: the keys, ``n_points``, one column per
@@ -317,8 +358,14 @@ def fit_groups(
     """
     if loss not in LOSSES:
         raise InvalidOptionError(f"unknown loss '{loss}'; losses are {', '.join(LOSSES)}")
-    if not isinstance(law, str):
-        raise InvalidLawError(f"law must be a law name, got {type(law).__name__}")
+    from .expr import Law
+
+    if isinstance(law, Law):
+        p0, bounds = law._defaults(p0, bounds)
+    elif not isinstance(law, str):
+        raise InvalidLawError(
+            f"law must be a law name or a powerfit.Law, got {type(law).__name__}"
+        )
     dflt = _fit_defaults()
     delta = dflt["delta"] if delta is None else delta
     penalty = dflt["overestimate_penalty"] if overestimate_penalty is None else overestimate_penalty
@@ -375,35 +422,28 @@ def fit_groups(
             f"key column(s) {', '.join(clash)} clash with result columns; rename them"
         )
 
-    # factorise the keys (sorted), one dense code per row
-    fact = [_factorize(table, src, k) for k in keys]
-    uniques = [f[1] for f in fact]
-    row_codes = [f[0] for f in fact]
-    del fact
-    code, n_groups = _combine(row_codes, [len(u) for u in uniques])
-    n = len(yv)
-    if n == 0 or bool(np.all(code[1:] >= code[:-1])):
-        order = None  # rows already grouped in key order: no copy
-        first = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if n else np.zeros(0, np.intp)
-        offsets = np.r_[first, n].astype(np.int64)
+    # factorise the keys (sorted), one dense code per row; the core groups the rows by a
+    # counting sort, so no sorted copy of the table is made here
+    uniques: list[Any] = []
+    row_codes: list[np.ndarray] = []
+    for k in keys:
+        c, u = _factorize(table, src, k)
+        row_codes.append(c)
+        uniques.append(u)
+        del c
+    code, group_codes = _combine(row_codes, [len(u) for u in uniques])
+    del row_codes
+    n_groups = len(group_codes[0])
+    if row_labels is not None:
+        if row_labels not in names:
+            raise InvalidDataError(f"row_labels column '{row_labels}' is not in the data")
+        lab = np.asarray(get_column(table, row_labels))
+        if lab.dtype.kind not in "iu":
+            raise InvalidDataError(f"row_labels column '{row_labels}' must hold integers")
+        rows = np.ascontiguousarray(lab, dtype=np.int64)
+        del lab
     else:
-        order = np.argsort(code, kind="stable")
-        offsets = np.zeros(n_groups + 1, dtype=np.int64)
-        np.cumsum(np.bincount(code, minlength=n_groups), out=offsets[1:])
-        first = order[offsets[:-1]]
-    group_codes = [c[first] for c in row_codes]
-    del code, row_codes  # the per-row codes are no longer needed
-
-    def gather(a: np.ndarray) -> np.ndarray:
-        return a if order is None else np.take(a, order)
-
-    x_sorted = [gather(xs[v]) for v in spec.vars]
-    del xs
-    y_sorted = gather(yv)
-    del yv
-    w_sorted = None if w is None else gather(w)
-    del w
-    rows = None if order is None else order.astype(np.int64, copy=False)
+        rows = None
     key_values = [_key_values(u, src, gc) for u, gc in zip(uniques, group_codes)]
     ids = _group_ids(key_values) if bootstrap is not None else None
 
@@ -417,14 +457,15 @@ def fit_groups(
 
     try:
         raw = _core.fit_groups(
-            spec.name,
+            spec.arg,
             list(spec.vars),
             labels,
-            x_sorted,
-            y_sorted,
+            [xs[v] for v in spec.vars],
+            yv,
             yname,
-            w_sorted,
-            offsets,
+            w,
+            code,
+            n_groups,
             rows,
             loss,
             float(delta),
@@ -448,7 +489,7 @@ def fit_groups(
     finally:
         if bar is not None:
             bar.close()
-    del x_sorted, y_sorted, w_sorted, rows
+    del xs, yv, w, code, rows
     return _assemble(raw, keys, key_values, spec.params, src, out_flavour, bootstrap is not None)
 
 

@@ -13,20 +13,21 @@ what the command line prints.
 from __future__ import annotations
 
 import base64
+import copy
 import datetime as _dt
 import html as _html
 import io as _io
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from . import _core
-from .errors import InvalidOptionError
+from .errors import InvalidOptionError, PowerfitError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .fit import FitResult
@@ -69,45 +70,52 @@ def param_table(res: FitResult, level: float = 0.95) -> pd.DataFrame:
 
 
 def optimal_table(
-    res: FitResult, budgets: Sequence[float], k: float = 6.0, level: float = 0.95
+    res: FitResult,
+    budgets: Sequence[float],
+    k: float = 6.0,
+    level: float = 0.95,
+    max_replicates: int | None = None,
 ) -> pd.DataFrame:
-    """The compute-optimal allocation at each budget C = k N D: N*, D*, D*/N* and the loss L*
-    there, with bootstrap percentile intervals (``*_lower``, ``*_upper``) when the fit has a
-    bootstrap run.
+    """The compute-optimal allocation at each budget C = k N D (N_opt, D_opt,
+    tokens_per_param, L_opt, with ``_lower``/``_upper`` bootstrap percentile columns when the
+    fit has a bootstrap run), from :meth:`FitResult.compute_optimal`.
 
-    N* = G (C/k)^a and D* = (C/k)^b / G with a = beta/(alpha+beta), b = alpha/(alpha+beta),
-    G = (alpha A / (beta B))^(1/(alpha+beta)).
+    Args:
+        max_replicates: base the intervals on a fixed random subset of at most this many
+            converged replicates (0: no intervals); None uses them all.
 
     Raises:
-        InvalidOptionError: the law has no N and D terms, or a budget is not positive.
+        InvalidLawError, InvalidOptionError: the law has no N and D terms, the data tie a C
+            term to N and D, or a budget is not positive.
     """
-    idx = res._nd_index()
-    if idx is None:
-        raise InvalidOptionError(
-            f"the compute-optimal table needs a law with one N and one D term (chinchilla, "
-            f"or additive over N and D), not '{res.law}' over {', '.join(res.variables)}"
-        )
-    cs = [float(c) for c in np.atleast_1d(np.asarray(budgets, dtype=float))]
-    if not cs or any(not (math.isfinite(c) and c > 0) for c in cs):
-        raise InvalidOptionError(f"compute budgets must be positive numbers, got {budgets!r}")
-    if not k > 0:
-        raise InvalidOptionError(f"k must be positive, got {k}")
-    names, vals = _core.derived(res.values[None, :], idx, cs, float(k))
-    keys = {"N_opt": "N_opt", "D_opt": "D_opt", "D_opt/N_opt": "tokens_per_param",
-            "L_opt": "L_opt"}
-    cols: dict[str, list[float]] = {"C": cs}
-    for prefix, key in keys.items():
-        pos = [i for i, n in enumerate(names) if n.startswith(prefix + "(")]
-        cols[key] = [float(vals[0, i]) for i in pos]
-    df = pd.DataFrame(cols)
-    boot = getattr(res, "_boot", None)
-    if boot is not None and (boot.n - boot.n_failed) >= 2:
-        ci = boot.ci(level=level, budgets=cs, k=float(k)).set_index("parameter")
-        for prefix, key in keys.items():
-            labels = [n for n in names if n.startswith(prefix + "(")]
-            df[f"{key}_lower"] = [float(ci.at[n, "lower"]) for n in labels]
-            df[f"{key}_upper"] = [float(ci.at[n, "upper"]) for n in labels]
-    return df
+    boot = res._boot
+    if max_replicates is not None and boot is not None:
+        good = np.asarray(boot.samples)[np.asarray(boot.success, dtype=bool)]
+        if good.shape[0] > max_replicates:
+            if max_replicates > 0:
+                pick = np.random.default_rng(0).choice(good.shape[0], max_replicates,
+                                                       replace=False)
+                good = good[np.sort(pick)]
+                sub: Any = SimpleNamespace(samples=good, success=np.ones(len(good), bool))
+            else:
+                sub = None
+            view = copy.copy(res)  # the same fit, seen with fewer replicates
+            view._boot = sub
+            res = view
+    return res.compute_optimal(list(np.atleast_1d(np.asarray(budgets, dtype=float))), k=k,
+                               level=level)
+
+
+def supports_optimal(res: FitResult) -> bool:
+    """Whether the fit has a compute-optimal allocation (a law of N and D whose terms the
+    data can tell apart)."""
+    if not {"N", "D"} <= set(res.variables) or not hasattr(res, "compute_optimal"):
+        return False
+    try:
+        optimal_table(res, [1e21], max_replicates=0)
+    except PowerfitError:
+        return False
+    return True
 
 
 def human(v: float, digits: int = 3) -> str:
@@ -175,29 +183,49 @@ def _png(fig: Any, dpi: float = 100) -> bytes:
     return buf.getvalue()
 
 
-def _figures(res: FitResult, k: float, level: float) -> list[tuple[str, str, bytes]]:
-    """(file stem, caption, PNG) of every figure that applies to the fit."""
+#: The report's figures: name -> caption.
+FIGURE_CAPTIONS = {
+    "fit": "Data and fitted law",
+    "residuals": "Residuals",
+    "bootstrap": "Bootstrap distributions of the parameters",
+    "frontier": "Compute-optimal frontier",
+}
+
+
+def figures(res: FitResult, k: float = 6.0, level: float = 0.95) -> dict[str, bytes]:
+    """PNG images of every figure that applies to the fit, by name (``fit``, ``residuals``,
+    and ``bootstrap`` and ``frontier`` when there are a bootstrap run and N and D terms)."""
     from . import plot
 
-    figs = [
-        ("fit", "Data and fitted law" + (" with the bootstrap band" if res._boot else ""),
-         _png(plot.plot_fit(res, k=k, level=level))),
-        ("residuals", "Residuals", _png(plot.plot_residuals(res))),
-    ]
+    out = {
+        "fit": _png(plot.plot_fit(res, k=k, level=level)),
+        "residuals": _png(plot.plot_residuals(res)),
+    }
     boot = res._boot
     if boot is not None and (boot.n - boot.n_failed) >= 2:
-        figs.append(("bootstrap", "Bootstrap distributions of the parameters",
-                     _png(plot.plot_bootstrap(boot, level=level))))
-    if res._nd_index() is not None:
-        figs.append(("frontier", "Compute-optimal frontier",
-                     _png(plot.plot_frontier(res, k=k, level=level))))
-    return figs
+        out["bootstrap"] = _png(plot.plot_bootstrap(boot, level=level))
+    if supports_optimal(res):
+        out["frontier"] = _png(plot.plot_frontier(res, k=k, level=level))
+    return out
+
+
+def _captioned(res: FitResult, figs: Mapping[str, Any]) -> list[tuple[str, str, bytes]]:
+    out = []
+    for name, img in figs.items():
+        png = img if isinstance(img, bytes) else _png(img)
+        caption = FIGURE_CAPTIONS.get(name, name)
+        if name == "fit" and res._boot is not None:
+            caption += " with the bootstrap band"
+        out.append((name, caption, png))
+    return out
 
 
 def _settings(res: FitResult) -> list[tuple[str, str]]:
     from .fit import FORMULAS
 
-    formula = FORMULAS.get(res.law, "").format(x=res.variables[0], vars=", ".join(res.variables))
+    formula = getattr(res._spec, "formula", None) or FORMULAS.get(res.law, "").format(
+        x=res.variables[0], vars=", ".join(res.variables)
+    )
     loss = res.loss + (f" (delta={res.delta:g})" if "huber" in res.loss else "")
     cols = ", ".join(
         f"{v} = {c}" if v != c else v for v, c in zip(res.variables, res._labels)
@@ -323,6 +351,7 @@ def report(
     level: float = 0.95,
     plots: bool = True,
     embed_images: bool | None = None,
+    images: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a report of the fit: HTML (``.html``/``.htm``) or Markdown (``.md``).
 
@@ -336,6 +365,8 @@ def report(
         plots: include the figures (needs matplotlib).
         embed_images: Markdown only: embed figures as data URIs instead of writing PNG files
             to ``<name>_files/`` beside the report. HTML always embeds them.
+        images: figures to include instead of drawing them: name -> PNG bytes or a matplotlib
+            Figure (e.g. from :func:`figures`, to reuse images already drawn).
 
     Returns:
         The path written.
@@ -359,9 +390,12 @@ def report(
     settings = _settings(res)
     phead, prows = _param_rows(res, level)
     opt = (_optimal_rows(res, list(budgets), k, level)
-           if budgets and res._nd_index() is not None else None)
+           if budgets and supports_optimal(res) else None)
     warns = res.warnings
-    figs = _figures(res, k, level) if plots else []
+    if images is not None:
+        figs = _captioned(res, images)
+    else:
+        figs = _captioned(res, figures(res, k, level)) if plots else []
 
     if markdown:
         embed = bool(embed_images)

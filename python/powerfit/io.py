@@ -14,7 +14,6 @@ replicates when there are any.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import math
 import os
@@ -43,6 +42,17 @@ _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 # --- safe writing --------------------------------------------------------------------------
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: The process's umask, read once at import (reading it means setting it, which is not
+#: thread-safe at any later time).
+_UMASK = _read_umask()
+
+
 def check_writable(path: str | os.PathLike[str]) -> Path:
     """The output path, after checking that its folder exists and that it is not a folder.
 
@@ -69,15 +79,17 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
     p = check_writable(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
-        kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
-        with os.fdopen(fd, mode, **kwargs) as fh:
+        fh: IO[Any]
+        if "b" in mode:
+            fh = os.fdopen(fd, mode)
+        else:
+            fh = os.fdopen(fd, mode, encoding="utf-8", newline="")
+        with fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
         # mkstemp creates files private to the user; give the result the usual permissions
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, p)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -259,7 +271,9 @@ def to_dict(res: FitResult, bootstrap: bool = True) -> dict[str, Any]:
     """Everything needed to rebuild ``res``, as a JSON-safe dict (see :func:`load`)."""
     from . import __version__
 
-    spec = {k: _encode(v) for k, v in dataclasses.asdict(res._spec).items()}
+    sp = res._spec
+    spec = {"name": sp.name, "vars": list(sp.vars), "params": list(sp.params),
+            "positive": [bool(v) for v in sp.positive]}
     data: dict[str, Any] = {v: _encode(res._x[v]) for v in res.variables}
     doc: dict[str, Any] = {
         "format": FORMAT,
@@ -267,6 +281,7 @@ def to_dict(res: FitResult, bootstrap: bool = True) -> dict[str, Any]:
         "powerfit_version": __version__,
         "law": res.law,
         "spec": spec,
+        "expression": _expression(res),
         "params": {k: _encode(v) for k, v in res.params.items()},
         "stderr": {k: _encode(v) for k, v in res.stderr.items()},
         "settings": {
@@ -287,6 +302,24 @@ def to_dict(res: FitResult, bootstrap: bool = True) -> dict[str, Any]:
     if bootstrap and boot is not None:
         doc["bootstrap"] = bootstrap_to_dict(boot)
     return doc
+
+
+def _expression(res: FitResult) -> dict[str, Any] | None:
+    """A written law (:class:`powerfit.Law`) as the arguments that rebuild it; None for a
+    built-in law."""
+    law = getattr(res._spec, "law", None)
+    if law is None:
+        return None
+    return {
+        "expr": law.expr,
+        "variables": list(law.variables),
+        "params": list(law.params),
+        "bounds": {k: _encode(list(b)) for k, b in law.bounds.items()} or None,
+        "p0": None if law.p0 is None else _encode(law.p0),
+        "positive": list(law.positive) or None,
+        "linear": list(law.linear) or None,
+        "name": None if law.name == "custom" else law.name,
+    }
 
 
 def save(res: FitResult, path: str | os.PathLike[str], bootstrap: bool = True) -> Path:
@@ -349,7 +382,7 @@ def _bootstrap_from_dict(res: FitResult, d: dict[str, Any]) -> BootstrapResult:
 def from_dict(doc: dict[str, Any]) -> FitResult:
     """Rebuild a :class:`~powerfit.FitResult` from :func:`to_dict`'s output."""
     from .fit import FitResult
-    from .laws import LawSpec, law_spec
+    from .laws import law_spec
 
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise InvalidDataError("not a saved powerfit fit (no \"format\": \"powerfit.fit\")")
@@ -360,13 +393,31 @@ def from_dict(doc: dict[str, Any]) -> FitResult:
             f"{FORMAT_VERSION}: upgrade powerfit"
         )
     try:
-        fields = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in doc["spec"].items()
-        }
-        try:
+        fields = doc["spec"]
+        expression = doc.get("expression")
+        if expression is not None:  # a written law: compile it again
+            from .expr import Law
+
+            e = _decode(expression)
+            law = Law(
+                e["expr"],
+                e["variables"],
+                params=e.get("params"),
+                bounds=None if not e.get("bounds") else {k: tuple(b) for k, b in
+                                                         e["bounds"].items()},
+                p0=e.get("p0"),
+                positive=e.get("positive"),
+                linear=e.get("linear"),
+                name=e.get("name"),
+            )
+            spec = law_spec(law, tuple(law.variables))
+        else:
             spec = law_spec(fields["name"], tuple(fields["vars"]))
-        except Exception:  # not a built-in name: rebuild the spec as saved
-            spec = LawSpec(**fields)
+        if list(spec.params) != list(fields["params"]):
+            raise InvalidDataError(
+                f"the saved parameters {fields['params']} do not match the law's "
+                f"{list(spec.params)}"
+            )
         settings = doc["settings"]
         raw = {k: _decode(v) for k, v in doc["raw"].items()}
         raw["params"] = _floats(raw["params"])

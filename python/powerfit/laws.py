@@ -19,9 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from . import _core
 from .errors import InvalidLawError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .expr import Law
 
 BUILTIN = ("power", "chinchilla", "additive", "kaplan")
 
@@ -35,16 +39,65 @@ class LawSpec:
     params: tuple[str, ...]
     positive: tuple[bool, ...]
 
+    @property
+    def arg(self) -> Any:
+        """The law as the native functions take it: its name."""
+        return self.name
+
+    @property
+    def formula(self) -> str | None:
+        """The written law's formula (None for built-in laws)."""
+        return None
+
+    @property
+    def positive_vars(self) -> bool:
+        """Whether the variables must be positive."""
+        return True
+
+
+@dataclass(frozen=True)
+class CustomLawSpec(LawSpec):
+    """A written law (:class:`powerfit.Law`) bound to its variables."""
+
+    law: Any = None
+
+    @property
+    def arg(self) -> Any:
+        return self.law._native
+
+    @property
+    def formula(self) -> str | None:
+        return f"L = {self.law.expr}"
+
+    @property
+    def positive_vars(self) -> bool:
+        return bool(self.law.positive_variables)
+
+
+def law_spec(name: str | Law, vars: tuple[str, ...]) -> LawSpec:
+    """The law `name` (a built-in law's name or a :class:`powerfit.Law`) over variables `vars`
+    (validated by the core; a written law has its own variables)."""
+    from .expr import Law
+
+    if isinstance(name, Law):
+        return CustomLawSpec(
+            name.name, name.variables, name.params, tuple(name._native.positive), law=name
+        )
+    return _builtin_spec(name, tuple(vars))
+
 
 @lru_cache(maxsize=256)
-def law_spec(name: str, vars: tuple[str, ...]) -> LawSpec:
-    """The law `name` over variables `vars` (validated by the core)."""
+def _builtin_spec(name: str, vars: tuple[str, ...]) -> LawSpec:
     info = _core.law_info(name, list(vars))
     return LawSpec(name, tuple(info["vars"]), tuple(info["params"]), tuple(info["positive"]))
 
 
-def default_vars(name: str, available: list[str] | None, x: str | None = None) -> tuple[str, ...]:
+def default_vars(
+    name: str | Law, available: list[str] | None, x: str | None = None
+) -> tuple[str, ...]:
     """The variables a law uses, given the columns (or keyword arrays) available."""
+    if not isinstance(name, str):
+        return tuple(name.variables)  # a powerfit.Law names its own
     if name == "power":
         if x is not None:
             return (x,)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .fit import FitResult
 
 #: Replicates used for a band: beyond a couple of thousand the percentiles do not move visibly.
-MAX_BAND_REPLICATES = 2000
+MAX_BAND_REPLICATES = 1000
 #: Greek letters for parameter names in labels.
 _GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "alpha_N": "α_N", "alpha_D": "α_D",
           "eta": "η"}
@@ -97,9 +97,10 @@ def _band(
     res: FitResult, reps: np.ndarray, xs: list[np.ndarray], level: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise percentile band of the law over the replicates, at the points ``xs``."""
+    law = getattr(res, "_law_arg", res.law)  # a name, or a compiled expression law
     vals = np.empty((reps.shape[0], xs[0].shape[0]))
     for i, p in enumerate(reps):
-        vals[i] = _core.evaluate(res.law, list(res.variables), xs, [float(v) for v in p])
+        vals[i] = _core.evaluate(law, list(res.variables), xs, [float(v) for v in p])
     vals[~np.isfinite(vals)] = np.nan
     q = (1.0 - level) / 2.0
     lo, hi = np.nanquantile(vals, [q, 1.0 - q], axis=0)
@@ -214,7 +215,9 @@ def plot_fit(
     nv = len(res.variables)
     if nv == 1:
         _draw_curve(res, ax, reps, level)
-    elif nv == 2 and kind != "parity":
+    elif nv == 2 and kind != "parity" and (
+        kind == "isoflop" or all((res._x[v] > 0).all() for v in res.variables)
+    ):
         v0, v1 = res.variables
         x0, x1 = res._x[v0], res._x[v1]
         isoflop_ok = set(res.variables) == {"N", "D"}
@@ -245,7 +248,7 @@ def _legend_handles(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [
+    handles: list[Any] = [
         Line2D([], [], ls="none", marker="o", color="0.4", ms=5, label="data"),
         Line2D([], [], color="0.25", lw=1.6, label="fitted law"),
     ]
@@ -258,15 +261,21 @@ def _legend_handles(
 def _draw_curve(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float) -> None:
     v = res.variables[0]
     x, y = res._x[v], res._y
-    grid = _grid(float(x.min()) / 1.3, float(x.max()) * 1.3)
+    logx, logy = bool((x > 0).all()), bool((y > 0).all())  # written laws may take any x
+    if logx:
+        grid = _grid(float(x.min()) / 1.3, float(x.max()) * 1.3)
+    else:
+        span = float(np.ptp(x)) or 1.0
+        grid = np.linspace(float(x.min()) - 0.05 * span, float(x.max()) + 0.05 * span, 200)
     ax.scatter(x, y, s=16, color="C0", alpha=0.75, edgecolor="none", zorder=3)
     if reps is not None:
         lo, hi = _band(res, reps, [grid], level)
         ax.fill_between(grid, lo, hi, color="C0", alpha=0.2, lw=0)
     ax.plot(grid, res.predict(**{v: grid}), color="C0", lw=1.8)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    _log_ylim(ax, y)
+    ax.set_xscale("log" if logx else "linear")
+    if logy:
+        ax.set_yscale("log")
+        _log_ylim(ax, y)
     ax.set_xlabel(_label(res, v))
     ax.set_ylabel(res._y_name)
     ax.grid(True, which="major", alpha=0.3)
@@ -354,9 +363,10 @@ def _draw_slices(
     else:
         values = [float(v) for v in 10 ** np.quantile(np.log10(s), [0.05, 0.275, 0.5, 0.725, 0.95])]
         values = sorted(set(values))
-    norm = LogNorm(vmin=min(float(s.min()), min(values)), vmax=max(float(s.max()), max(values)))
-    if norm.vmin == norm.vmax:
-        norm = LogNorm(vmin=norm.vmin / 2, vmax=norm.vmax * 2)
+    vmin, vmax = min(float(s.min()), min(values)), max(float(s.max()), max(values))
+    if vmin == vmax:
+        vmin, vmax = vmin / 2, vmax * 2
+    norm = LogNorm(vmin=vmin, vmax=vmax)
     cmap = _cmap()
     sc = ax.scatter(x, y, c=s, cmap=cmap, norm=norm, s=16, alpha=0.8, edgecolor="none", zorder=3)
     curves = []
@@ -384,7 +394,7 @@ def _draw_slices(
             ax.fill_between(g, blo[sl], bhi[sl], color=cmap(norm(v)), alpha=0.18, lw=0)
             start += g.shape[0]
     for v, g in curves:
-        f = _core.evaluate(res.law, order, cols(g, v), [float(p) for p in res.values])
+        f = res.predict(**dict(zip(order, cols(g, v))))
         ax.plot(g, f, color=cmap(norm(v)), lw=1.6)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -409,14 +419,19 @@ def _draw_parity(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float
         ax.vlines(f[order], lo, hi, color="C0", alpha=0.25, lw=2)
     ax.scatter(f, y, s=16, color="C0", alpha=0.75, edgecolor="none", zorder=3)
     both = np.concatenate([y, f])
-    lo_, hi_ = float(both.min()) / 1.03, float(both.max()) * 1.03
+    if (both > 0).all():
+        lo_, hi_ = float(both.min()) / 1.03, float(both.max()) * 1.03
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    else:
+        span = float(np.ptp(both)) or 1.0
+        lo_, hi_ = float(both.min()) - 0.03 * span, float(both.max()) + 0.03 * span
     ax.plot([lo_, hi_], [lo_, hi_], color="0.3", lw=1, ls="--")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
     ax.set_xlim(lo_, hi_)
     ax.set_ylim(lo_, hi_)
-    _plain_ticks(ax.xaxis, lo_, hi_)
-    _plain_ticks(ax.yaxis, lo_, hi_)
+    if lo_ > 0:
+        _plain_ticks(ax.xaxis, lo_, hi_)
+        _plain_ticks(ax.yaxis, lo_, hi_)
     ax.set_xlabel(f"predicted {res._y_name}")
     ax.set_ylabel(f"observed {res._y_name}")
     ax.grid(True, which="major", alpha=0.3)
@@ -463,7 +478,7 @@ def plot_residuals(
         if huber:
             for sgn in (-1, 1):
                 ax.axhline(sgn * res.delta, color="C3", lw=0.8, ls="--")
-        ax.set_xscale("log")
+        ax.set_xscale("log" if (res._x[v] > 0).all() else "linear")
         ax.set_xlabel(_label(res, v))
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel(ylabel)
@@ -592,30 +607,9 @@ def plot_bootstrap(
 
 
 # --- compute-optimal frontier ----------------------------------------------------------------
-def frontier(
-    res: FitResult, budgets: Sequence[float], k: float = 6.0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """N*(C) and D*(C) at ``budgets`` for the estimate, and for each converged bootstrap
-    replicate (None without a bootstrap run)."""
-    idx = res._nd_index()
-    if idx is None:
-        raise InvalidOptionError(
-            f"the compute-optimal frontier needs a law with one N and one D term "
-            f"(chinchilla, or additive over N and D), not '{res.law}' over "
-            f"{', '.join(res.variables)}"
-        )
-    cs = [float(c) for c in budgets]
-    names, vals = _core.derived(res.values[None, :], idx, cs, float(k))
-    ni = [i for i, n in enumerate(names) if n.startswith("N_opt(")]
-    di = [i for i, n in enumerate(names) if n.startswith("D_opt(")]
-    boot = getattr(res, "_boot", None)
-    bn = bd = None
-    if boot is not None:
-        good = np.ascontiguousarray(np.asarray(boot.samples)[np.asarray(boot.success, bool)])
-        if good.shape[0] >= 10:
-            _, bv = _core.derived(good, idx, cs, float(k))
-            bn, bd = bv[:, ni], bv[:, di]
-    return vals[0, ni], vals[0, di], bn, bd
+#: Bootstrap replicates behind the frontier's bands (laws without a closed form are solved
+#: numerically per replicate and budget).
+MAX_FRONTIER_REPLICATES = 1000
 
 
 def plot_frontier(
@@ -625,13 +619,14 @@ def plot_frontier(
     *,
     k: float = 6.0,
     level: float = 0.95,
-    n: int = 60,
+    n: int = 40,
     figsize: tuple[float, float] = (10.0, 4.2),
     dpi: float = 100,
     path: str | os.PathLike[str] | None = None,
 ) -> Figure:
     """Compute-optimal model size N*(C) and data D*(C) for C = k N D, and tokens per
-    parameter D*/N*, with bootstrap bands when the fit has a bootstrap run.
+    parameter D*/N*, with bootstrap bands when the fit has a bootstrap run (from
+    :meth:`FitResult.compute_optimal`).
 
     Args:
         C_min, C_max: the range of compute budgets in FLOPs (default: from the smallest budget
@@ -642,7 +637,13 @@ def plot_frontier(
 
     Returns:
         The matplotlib Figure.
+
+    Raises:
+        InvalidLawError, InvalidOptionError: the law has no N and D terms, or the data tie a
+            C term to N and D.
     """
+    from .html import optimal_table
+
     if "N" in res._x and "D" in res._x:
         cdata = k * res._x["N"] * res._x["D"]
         dlo, dhi = float(cdata.min()), float(cdata.max())
@@ -655,39 +656,39 @@ def plot_frontier(
     if not 0.0 < level < 1.0:
         raise InvalidOptionError(f"level must be in (0, 1), got {level}")
     cs = np.geomspace(lo, hi, max(int(n), 2))
-    nopt, dopt, bn, bd = frontier(res, cs, k)
-    idx = res._nd_index()
-    assert idx is not None
-    enames, evals = _core.derived(res.values[None, :], idx, [], float(k))
-    a_b = dict(zip(enames, (float(v) for v in evals[0])))
+    table = optimal_table(res, list(cs), k, level, max_replicates=MAX_FRONTIER_REPLICATES)
+    bands = "N_opt_lower" in table.columns
     fig = _figure(figsize, dpi)
+    from matplotlib.ticker import NullLocator
+
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.5, 1.0]})
-    q = (1.0 - level) / 2.0
-    for vals, reps, colour, lab in (
-        (nopt, bn, "C0", f"N*: parameters ∝ C^{a_b.get('a', math.nan):.3f}"),
-        (dopt, bd, "C1", f"D*: tokens ∝ C^{a_b.get('b', math.nan):.3f}"),
-    ):
-        if reps is not None:
-            blo, bhi = np.nanquantile(reps, [q, 1.0 - q], axis=0)
-            ax.fill_between(cs, blo, bhi, color=colour, alpha=0.2, lw=0)
-        ax.plot(cs, vals, color=colour, lw=1.8, label=lab)
-    ratio = dopt / nopt
-    if bn is not None and bd is not None:
-        rlo, rhi = np.nanquantile(bd / bn, [q, 1.0 - q], axis=0)
-        ax2.fill_between(cs, rlo, rhi, color="C2", alpha=0.2, lw=0)
-    ax2.plot(cs, ratio, color="C2", lw=1.8)
+    labels = {"N_opt": "N*: parameters", "D_opt": "D*: tokens"}
+    for key, exp in (("N_opt", "a"), ("D_opt", "b")):
+        if exp in table.columns:
+            labels[key] += f" ∝ C^{float(table[exp].iloc[0]):.3f}"
+    for key, colour in (("N_opt", "C0"), ("D_opt", "C1")):
+        if bands:
+            ax.fill_between(cs, table[f"{key}_lower"], table[f"{key}_upper"], color=colour,
+                            alpha=0.2, lw=0)
+        ax.plot(cs, table[key], color=colour, lw=1.8, label=labels[key])
+    if bands:
+        ax2.fill_between(cs, table["tokens_per_param_lower"], table["tokens_per_param_upper"],
+                         color="C2", alpha=0.2, lw=0)
+    ax2.plot(cs, table["tokens_per_param"], color="C2", lw=1.8)
     for a in (ax, ax2):
         if math.isfinite(dlo):
             a.axvspan(max(dlo, lo), min(dhi, hi), color="0.85", alpha=0.5, lw=0,
                       label="compute range of the data" if a is ax else None)
         a.set_xscale("log")
         a.set_xlim(lo, hi)
+        a.xaxis.set_minor_locator(NullLocator())
         a.set_xlabel(f"compute C = {k:g}·N·D (FLOPs)")
         a.grid(True, which="major", alpha=0.3)
     ax.set_yscale("log")
+    ax.yaxis.set_minor_locator(NullLocator())
     ax.set_ylabel("compute-optimal N* and D*")
     ax.legend(fontsize=8, loc="upper left")
     ax2.set_ylabel("tokens per parameter D*/N*")
-    band_note = f"; bands: {level:.0%} bootstrap" if bn is not None else ""
+    band_note = f"; bands: {level:.0%} bootstrap" if bands else ""
     fig.suptitle(f"compute-optimal frontier of the {res.law} fit{band_note}", fontsize=10)
     return _finish(fig, path)

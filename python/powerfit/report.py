@@ -19,7 +19,7 @@ def summary_text(res: FitResult) -> str:
     """The report behind ``FitResult.summary()``."""
     from .fit import FORMULAS
 
-    formula = FORMULAS.get(res.law, "").format(
+    formula = res._spec.formula or FORMULAS.get(res.law, "").format(
         x=res.variables[0], vars=", ".join(res.variables)
     )
     loss = res.loss

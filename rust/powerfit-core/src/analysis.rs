@@ -346,7 +346,7 @@ pub fn elasticities(
     x: &[f64],
 ) -> Result<(Vec<f64>, Vec<f64>)> {
     let nv = law.var_names().len();
-    if nv == 0 || x.len() % nv != 0 {
+    if nv == 0 || !x.len().is_multiple_of(nv) {
         return Err(Error::InvalidShape("points have the wrong shape".into()));
     }
     let c = constant.map_or(0.0, |i| params[i]);

@@ -1,10 +1,13 @@
 //! Bulk fits: many independent problems in one call (a sweep database with one fit per group).
 //!
-//! The rows of all groups lie in shared column arrays, sorted by group; `offsets` (length
-//! `n_groups + 1`) delimits them. Groups are fitted in parallel with rayon (one group per task,
-//! never one fit across threads). A group is fitted exactly as [`fit`](crate::fit::fit) fits it
-//! alone: its columns, logs and target are made by the same constructors from the same rows in
-//! the same order, with the same options, so its result is bit-identical.
+//! The rows of all groups lie in shared column arrays. Either they are sorted by group and
+//! `offsets` (length `n_groups + 1`) delimits the groups, or `order` lists the rows group by
+//! group (a stable counting sort of per-row group codes, [`group_index`]) and `offsets`
+//! delimits `order`: then the table is never copied as a whole, each task gathers its group's
+//! rows. Groups are fitted in parallel with rayon (one group per task, never one fit across
+//! threads). A group is fitted exactly as [`fit`](crate::fit::fit) fits it alone: its columns,
+//! logs and target are made by the same constructors from the same rows in the same order,
+//! with the same options, so its result is bit-identical.
 //!
 //! A bad group (NaN, non-positive values, too few points, a constant observation column) is
 //! reported in its own result with a message; the others are unaffected. Errors of the whole
@@ -24,10 +27,10 @@ use crate::rng::Rng;
 use crate::solver::lm::Termination;
 use crate::stats::{interval, IntervalMethod};
 
-/// The rows of all groups: columns sorted by group and the offsets that delimit the groups.
+/// The rows of all groups and how they split into groups.
 #[derive(Debug, Clone)]
 pub struct GroupData<'a> {
-    /// One column per law variable (in the law's order), all groups concatenated.
+    /// One column per law variable (in the law's order), all rows.
     pub x: Vec<&'a [f64]>,
     /// The columns' names as the user knows them (for messages).
     pub x_names: Vec<String>,
@@ -35,9 +38,13 @@ pub struct GroupData<'a> {
     pub y: &'a [f64],
     pub y_name: String,
     pub weights: Option<&'a [f64]>,
-    /// Group g holds rows `offsets[g]..offsets[g + 1]`; non-decreasing, last = number of rows.
+    /// Group g holds rows `offsets[g]..offsets[g + 1]` (of `order` when given); non-decreasing,
+    /// the last entry is the number of rows.
     pub offsets: &'a [usize],
-    /// Row labels (e.g. the rows' positions in the user's unsorted table), for messages.
+    /// The rows group by group (a permutation of `0..n`, each group's rows in table order);
+    /// `None`: the rows are already sorted by group.
+    pub order: Option<&'a [usize]>,
+    /// Labels of the rows (by row, in table order) for messages; default: the row's position.
     pub rows: Option<&'a [i64]>,
 }
 
@@ -100,8 +107,49 @@ impl GroupData<'_> {
                 "group offsets must be non-decreasing (rows sorted by group)".into(),
             ));
         }
+        if let Some(o) = self.order {
+            if o.len() != n || o.iter().any(|&i| i >= n) {
+                return Err(Error::InvalidShape(format!(
+                    "the row order must list the {n} rows (got {} entries)",
+                    o.len()
+                )));
+            }
+        }
         Ok(())
     }
+}
+
+/// Groups from per-row group codes (`0..n_groups`, rows in any order), by a stable counting
+/// sort: `(order, offsets)` with group g's rows `order[offsets[g]..offsets[g + 1]]` in table
+/// order; `order` is `None` when the codes are already non-decreasing. O(rows + groups).
+pub fn group_index(codes: &[i64], n_groups: usize) -> Result<(Option<Vec<usize>>, Vec<usize>)> {
+    let mut offsets = vec![0usize; n_groups + 1];
+    let mut sorted = true;
+    let mut prev = 0i64;
+    for (row, &c) in codes.iter().enumerate() {
+        if c < 0 || c as u64 >= n_groups as u64 {
+            return Err(Error::InvalidShape(format!(
+                "group code {c} at row {row} is outside 0..{n_groups}"
+            )));
+        }
+        sorted &= c >= prev;
+        prev = c;
+        offsets[c as usize + 1] += 1;
+    }
+    for g in 0..n_groups {
+        offsets[g + 1] += offsets[g];
+    }
+    if sorted {
+        return Ok((None, offsets));
+    }
+    let mut next = offsets[..n_groups].to_vec();
+    let mut order = vec![0usize; codes.len()];
+    for (row, &c) in codes.iter().enumerate() {
+        let slot = &mut next[c as usize];
+        order[*slot] = row;
+        *slot += 1;
+    }
+    Ok((Some(order), offsets))
 }
 
 /// Bootstrap every successful group: `n` replicates by `method` (case or residual), percentile
@@ -183,7 +231,8 @@ pub struct GroupFit {
     /// Percentile bounds (empty without bootstrap; NaN when the group was not bootstrapped).
     pub lower: Vec<f64>,
     pub upper: Vec<f64>,
-    /// Converged bootstrap replicates, and the seed the group's bootstrap used.
+    /// Converged bootstrap replicates, and the seed of the group's bootstrap (set for every
+    /// group when bootstrapping, 0 otherwise).
     pub n_boot_ok: usize,
     pub boot_seed: u64,
 }
@@ -215,8 +264,9 @@ fn stderr_of(r: &FitResult, spec: &ParamSpec) -> Vec<f64> {
     }
 }
 
-/// A data error of one group as its message, with the row relabelled for the user.
-fn data_message(e: &Error, start: usize, rows: Option<&[i64]>) -> String {
+/// A data error of one group as its message, with the row relabelled for the user (`at` maps
+/// a row of the group to its row in the table).
+fn data_message(e: &Error, at: impl Fn(usize) -> usize, rows: Option<&[i64]>) -> String {
     match e {
         Error::InvalidData {
             column,
@@ -224,7 +274,8 @@ fn data_message(e: &Error, start: usize, rows: Option<&[i64]>) -> String {
             value,
             reason,
         } => {
-            let label = rows.map_or((start + row) as i64, |r| r[start + row]);
+            let table_row = at(*row);
+            let label = rows.map_or(table_row as i64, |r| r[table_row]);
             format!(
                 "column '{column}' has an invalid value {value} at row {label} \
                  (row {row} of the group): {reason}"
@@ -275,11 +326,29 @@ fn fit_one(
     if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
         return Ok(interrupted(p, n_rows, boot));
     }
-    let x: Vec<&[f64]> = data.x.iter().map(|c| &c[start..end]).collect();
-    let y = &data.y[start..end];
-    let w = data.weights.map(|w| &w[start..end]);
-    if let Err(e) = validate_data(set.law, &x, &data.x_names, y, w, &set.loss, &data.y_name) {
-        return Ok(invalid(p, n_rows, boot, data_message(&e, start, data.rows)));
+    // the group's rows, in table order
+    let idx = data.order.map(|o| &o[start..end]);
+    let at = |i: usize| idx.map_or(start + i, |ix| ix[i]);
+    let take = |c: &[f64]| -> Vec<f64> {
+        match idx {
+            Some(ix) => ix.iter().map(|&i| c[i]).collect(),
+            None => c[start..end].to_vec(),
+        }
+    };
+    let xs: Vec<Vec<f64>> = data.x.iter().map(|c| take(c)).collect();
+    let y = take(data.y);
+    let w = data.weights.map(take);
+    let x: Vec<&[f64]> = xs.iter().map(|c| c.as_slice()).collect();
+    if let Err(e) = validate_data(
+        set.law,
+        &x,
+        &data.x_names,
+        &y,
+        w.as_deref(),
+        &set.loss,
+        &data.y_name,
+    ) {
+        return Ok(invalid(p, n_rows, boot, data_message(&e, at, data.rows)));
     }
     if n_rows > 1 && y.iter().all(|&v| v == y[0]) {
         return Ok(invalid(
@@ -295,21 +364,22 @@ fn fit_one(
     }
     // the group's columns, logs and target made by the same constructors a single fit uses
     // (`OwnedCols::new`, `target_for`), so its result is bit-identical to fitting it alone
-    let owned = OwnedCols::new(x.iter().map(|c| c.to_vec()).collect(), set.law.needs_logs());
+    drop(x);
+    let owned = OwnedCols::new(xs, set.law.needs_logs());
     let cols = owned.view();
-    let target = target_for(&set.loss, y);
+    let target = target_for(&set.loss, &y);
     let pb = Problem {
         law: set.law,
         cols: &cols,
         target: &target,
-        weights: w,
+        weights: w.as_deref(),
         loss: set.loss,
         spec: set.spec,
     };
     let r = match fit(&pb, set.opts, cancel) {
         Ok(r) => r,
         Err(e @ (Error::InvalidData { .. } | Error::InvalidShape(_))) => {
-            return Ok(invalid(p, n_rows, boot, data_message(&e, start, data.rows)))
+            return Ok(invalid(p, n_rows, boot, data_message(&e, at, data.rows)))
         }
         Err(e) => return Err(e),
     };
@@ -330,8 +400,7 @@ fn fit_one(
     if let Some(b) = set.bootstrap {
         out.lower = vec![f64::NAN; p];
         out.upper = vec![f64::NAN; p];
-        let id = b.ids.map_or(g as u64, |ids| ids[g]);
-        out.boot_seed = group_seed(b.seed, id);
+        out.boot_seed = group_seed(b.seed, b.ids.map_or(g as u64, |ids| ids[g]));
         if r.termination.is_success() {
             match bootstrap(
                 &pb,
@@ -416,7 +485,11 @@ pub fn fit_groups(
         .into_par_iter()
         .with_min_len(4)
         .map(|g| {
-            let out = fit_one(data, set, g, cancel);
+            let mut out = fit_one(data, set, g, cancel);
+            if let (Ok(r), Some(b)) = (&mut out, set.bootstrap) {
+                // reported for every group, bootstrapped or not
+                r.boot_seed = group_seed(b.seed, b.ids.map_or(g as u64, |ids| ids[g]));
+            }
             if let Some(pg) = progress {
                 pg.fetch_add(1, Ordering::Relaxed);
             }
@@ -444,8 +517,23 @@ mod tests {
             value: f64::NAN,
             reason: "must be finite".into(),
         };
-        let m = data_message(&e, 10, Some(&(0..20).rev().collect::<Vec<i64>>()));
+        let labels: Vec<i64> = (0..20).rev().collect();
+        let m = data_message(&e, |i| 10 + i, Some(&labels));
         assert!(m.contains("at row 7 (row 2 of the group)"), "{m}");
-        assert!(data_message(&e, 10, None).contains("at row 12"));
+        assert!(data_message(&e, |i| 10 + i, None).contains("at row 12"));
+        assert!(data_message(&e, |i| [5, 3, 1][i], None).contains("at row 1 (row 2"));
+    }
+
+    #[test]
+    fn counting_sort_is_stable() {
+        let (order, off) = group_index(&[2, 0, 2, 1, 0, 2], 4).unwrap();
+        assert_eq!(order.unwrap(), vec![1, 4, 3, 0, 2, 5]);
+        assert_eq!(off, vec![0, 2, 3, 6, 6]);
+        let (order, off) = group_index(&[0, 0, 1, 3], 4).unwrap();
+        assert!(order.is_none());
+        assert_eq!(off, vec![0, 2, 3, 3, 4]);
+        assert!(group_index(&[0, 4], 4).is_err());
+        assert!(group_index(&[-1], 4).is_err());
+        assert_eq!(group_index(&[], 0).unwrap(), (None, vec![0]));
     }
 }

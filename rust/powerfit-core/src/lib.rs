@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod error;
 pub mod fastmath;
 pub mod fit;
+pub mod frontier;
 pub mod groups;
 pub mod law;
 pub mod laws;

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use powerfit_core::bootstrap::{bootstrap, Method};
 use powerfit_core::groups::{
-    fit_groups, group_seed, GroupBootstrap, GroupData, GroupSettings, GroupStatus,
+    fit_groups, group_index, group_seed, GroupBootstrap, GroupData, GroupSettings, GroupStatus,
 };
 use powerfit_core::rng::Rng;
 use powerfit_core::stats::{interval, IntervalMethod};
@@ -74,6 +74,7 @@ fn data<'a>(n: &'a [f64], d: &'a [f64], y: &'a [f64], off: &'a [usize]) -> Group
         y_name: "loss".into(),
         weights: None,
         offsets: off,
+        order: None,
         rows: None,
     }
 }
@@ -427,6 +428,7 @@ fn power_law_groups() {
         y_name: "loss".into(),
         weights: None,
         offsets: &off,
+        order: None,
         rows: None,
     };
     let set = GroupSettings {
@@ -457,4 +459,61 @@ fn power_law_groups() {
             }
         }
     }
+}
+
+#[test]
+fn interleaved_rows_gathered_by_the_counting_sort() {
+    // the same sweep with its groups' rows interleaved round-robin (each group's rows keep their
+    // relative order): the counting sort regroups them, and every fit is unchanged
+    let (n, d, y, off) = sweep(9, 21);
+    let law = laws::builtin("chinchilla", &[]).unwrap();
+    let spec = ParamSpec::for_law(law.as_ref());
+    let opts = FitOptions::default();
+    let set = GroupSettings {
+        law: law.as_ref(),
+        loss: Loss::L2,
+        spec: &spec,
+        opts: &opts,
+        bootstrap: None,
+    };
+    let sorted = fit_groups(&data(&n, &d, &y, &off), &set, None, None).unwrap();
+    let mut perm: Vec<usize> = Vec::new();
+    let longest = (0..9).map(|g| off[g + 1] - off[g]).max().unwrap();
+    for i in 0..longest {
+        for g in 0..9 {
+            if off[g] + i < off[g + 1] {
+                perm.push(off[g] + i);
+            }
+        }
+    }
+    let mut codes: Vec<i64> = perm
+        .iter()
+        .map(|&r| (0..9).find(|&g| r < off[g + 1]).unwrap() as i64)
+        .collect();
+    let pick = |c: &[f64]| perm.iter().map(|&r| c[r]).collect::<Vec<f64>>();
+    let (n2, d2, mut y2) = (pick(&n), pick(&d), pick(&y));
+    // poison the 3rd row of group 4 in the interleaved table
+    let bad_row = (0..perm.len()).filter(|&r| codes[r] == 4).nth(2).unwrap();
+    y2[bad_row] = f64::INFINITY;
+    let (order, offsets) = group_index(&codes, 9).unwrap();
+    let order = order.expect("interleaved rows are not sorted");
+    let mut gd = data(&n2, &d2, &y2, &offsets);
+    gd.order = Some(&order);
+    let out = fit_groups(&gd, &set, None, None).unwrap();
+    for g in 0..9 {
+        if g == 4 {
+            let m = out[g].message.as_deref().unwrap();
+            assert!(
+                m.contains(&format!("at row {bad_row} (row 2 of the group)")),
+                "{m}"
+            );
+        } else {
+            assert_eq!(out[g], sorted[g], "group {g}");
+        }
+    }
+    // an order that is not a permutation of the rows is refused
+    codes.truncate(3);
+    let short = [0usize, 1];
+    gd.order = Some(&short);
+    assert!(fit_groups(&gd, &set, None, None).is_err());
 }

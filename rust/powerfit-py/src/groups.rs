@@ -1,6 +1,7 @@
-//! Bulk fits of many groups in one call (issue 5): `fit_groups`, over columns sorted by group
-//! and the offsets that delimit the groups. The GIL is released for the whole run (Ctrl-C and a
-//! progress callback are polled); results come back as numpy arrays, one row per group.
+//! Bulk fits of many groups in one call (issue 5): `fit_groups`, over the table's columns and a
+//! group code per row. The rows are grouped by a counting sort in the core (no sorted copy of
+//! the table is made); the GIL is released for the whole run (Ctrl-C and a progress callback
+//! are polled); results come back as numpy arrays, one row per group.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -15,13 +16,14 @@ use powerfit_core::{Loss, ParamSpec, Termination};
 use crate::{build_law, fit_options, interruptible_with, slice, to_py, LawArg};
 use crate::{InvalidDataError, InvalidOptionError};
 
-/// Fits every group; see `powerfit.fit_groups`. `x`, `y` and `weights` hold all groups' rows
-/// sorted by group; group g is rows `offsets[g]..offsets[g + 1]`. `rows` (optional) labels the
-/// rows in messages (their positions in the user's table). `n_boot > 0` bootstraps every
-/// converged group (`boot_method` case or residual) with the seed derived from `seed` and the
-/// group's entry of `ids` (default: its position), and returns percentile bounds at `level`.
+/// Fits every group; see `powerfit.fit_groups`. `x`, `y` and `weights` hold the table's rows
+/// in any order; `groups[i]` is row i's group in `0..n_groups` (each group's rows are fitted in
+/// table order). `rows` (optional) labels the rows in messages (default: their positions).
+/// `n_boot > 0` bootstraps every converged group (`boot_method` case or residual) with the seed
+/// derived from `seed` and the group's entry of `ids` (default: its position), and returns
+/// percentile bounds at `level`.
 #[pyfunction]
-#[pyo3(signature = (law, vars, x_names, x, y, y_name, weights, offsets, rows, loss, delta, penalty, fixed, lower, upper, starts, p0, ftol, xtol, gtol, max_iter, n_boot=0, boot_method="case", seed=0, level=0.95, ids=None, progress=None))]
+#[pyo3(signature = (law, vars, x_names, x, y, y_name, weights, groups, n_groups, rows, loss, delta, penalty, fixed, lower, upper, starts, p0, ftol, xtol, gtol, max_iter, n_boot=0, boot_method="case", seed=0, level=0.95, ids=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn fit_groups<'py>(
     py: Python<'py>,
@@ -32,7 +34,8 @@ fn fit_groups<'py>(
     y: PyReadonlyArray1<'py, f64>,
     y_name: &str,
     weights: Option<PyReadonlyArray1<'py, f64>>,
-    offsets: PyReadonlyArray1<'py, i64>,
+    groups: PyReadonlyArray1<'py, i64>,
+    n_groups: usize,
     rows: Option<PyReadonlyArray1<'py, i64>>,
     loss: &str,
     delta: f64,
@@ -82,13 +85,16 @@ fn fit_groups<'py>(
         Some(w) => Some(slice(w, "weights")?),
         None => None,
     };
-    let off: Vec<usize> = offsets
+    let codes = groups
         .as_slice()
-        .map_err(|_| InvalidDataError::new_err("offsets must be a contiguous int64 array"))?
-        .iter()
-        .map(|&o| usize::try_from(o))
-        .collect::<Result<_, _>>()
-        .map_err(|_| InvalidDataError::new_err("offsets must be non-negative"))?;
+        .map_err(|_| InvalidDataError::new_err("groups must be a contiguous int64 array"))?;
+    if codes.len() != ys.len() {
+        return Err(InvalidDataError::new_err(format!(
+            "groups has {} entries for {} rows",
+            codes.len(),
+            ys.len()
+        )));
+    }
     let row_labels = match &rows {
         Some(r) => Some(
             r.as_slice()
@@ -112,22 +118,13 @@ fn fit_groups<'py>(
             )))
         }
     };
-    let boot = (n_boot > 0).then(|| GroupBootstrap {
+    let boot = (n_boot > 0).then_some(GroupBootstrap {
         n: n_boot,
         method,
         seed,
         level,
         ids: id_slice,
     });
-    let data = GroupData {
-        x: xs,
-        x_names: labels,
-        y: ys,
-        y_name: y_name.to_string(),
-        weights: ws,
-        offsets: &off,
-        rows: row_labels,
-    };
     let set = GroupSettings {
         law: l.as_ref(),
         loss,
@@ -137,13 +134,23 @@ fn fit_groups<'py>(
     };
     let cancel = AtomicBool::new(false);
     let counter = AtomicUsize::new(0);
-    let out = interruptible_with(
-        py,
-        &cancel,
-        || core_groups::fit_groups(&data, &set, Some(&cancel), Some(&counter)),
-        progress.as_ref(),
-        |_| counter.load(Ordering::Relaxed),
-    )?
+    let work = || -> powerfit_core::Result<Vec<core_groups::GroupFit>> {
+        let (order, offsets) = core_groups::group_index(codes, n_groups)?;
+        let data = GroupData {
+            x: xs,
+            x_names: labels,
+            y: ys,
+            y_name: y_name.to_string(),
+            weights: ws,
+            offsets: &offsets,
+            order: order.as_deref(),
+            rows: row_labels,
+        };
+        core_groups::fit_groups(&data, &set, Some(&cancel), Some(&counter))
+    };
+    let out = interruptible_with(py, &cancel, work, progress.as_ref(), |_| {
+        counter.load(Ordering::Relaxed)
+    })?
     .map_err(to_py)?;
 
     // columnar results

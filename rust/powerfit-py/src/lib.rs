@@ -597,6 +597,9 @@ fn derived<'py>(
     Ok((names, PyArray1::from_vec(py, out).reshape([rows, q])?))
 }
 
+/// A float64 matrix handed to Python.
+type Matrix<'py> = Bound<'py, PyArray2<f64>>;
+
 /// Numeric compute-optimal allocation for any law on N and D (rows of `params` x budgets):
 /// returns (N*, D*, L*) matrices.
 #[pyfunction]
@@ -607,11 +610,7 @@ fn numeric_optimal<'py>(
     params: PyReadonlyArray2<'py, f64>,
     budgets: Vec<f64>,
     k: f64,
-) -> PyResult<(
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray2<f64>>,
-    Bound<'py, PyArray2<f64>>,
-)> {
+) -> PyResult<(Matrix<'py>, Matrix<'py>, Matrix<'py>)> {
     use rayon::prelude::*;
     let l = build_law(&law, &vars)?;
     let a = params.as_array();
@@ -684,7 +683,7 @@ fn elasticities<'py>(
     params: Vec<f64>,
     points: PyReadonlyArray2<'py, f64>,
     constant: Option<usize>,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<f64>>)> {
+) -> PyResult<(Matrix<'py>, Matrix<'py>)> {
     let l = build_law(&law, &vars)?;
     let a = points.as_array();
     let shape = [a.nrows(), a.ncols()];
@@ -741,7 +740,7 @@ fn evaluate_many<'py>(
                 .collect()
         })
     })?;
-    Ok(PyArray1::from_vec(py, out).reshape([rows.len(), m])?)
+    PyArray1::from_vec(py, out).reshape([rows.len(), m])
 }
 
 #[pymodule]

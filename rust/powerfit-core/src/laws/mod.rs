@@ -1,7 +1,9 @@
-//! Built-in laws, one file per family.
+//! Built-in laws, one file per family, and user-written laws (`expr`).
+mod expr;
 mod kaplan;
 mod power_sum;
 
+pub use expr::{ExprLaw, FUNCTIONS};
 pub use kaplan::Kaplan;
 pub use power_sum::PowerSum;
 

@@ -161,45 +161,45 @@ fn linear_weights(pb: &Problem, y: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Cells to refine, best first: the grid's local minima (no axis neighbour is lower), then,
-/// while fewer than `keep`, the best remaining cells that do not touch a chosen one.
+/// Cells to refine, best first: the grid's local minima (no axis neighbour is lower), at most
+/// `keep`; when there are fewer than `MIN_CANDIDATES`, the best remaining cells that do not touch
+/// a chosen one are added, so a single flat valley still gets a second opinion.
 fn local_minima(sse: &[f64], dims: &[usize], keep: usize) -> Vec<usize> {
+    const MIN_CANDIDATES: usize = 2;
     let total = sse.len();
-    let mut strides = vec![1usize; dims.len()];
-    for d in (0..dims.len().saturating_sub(1)).rev() {
+    let mut strides = [1usize; 8];
+    let nd = dims.len().min(8);
+    for d in (0..nd.saturating_sub(1)).rev() {
         strides[d] = strides[d + 1] * dims[d + 1];
     }
-    let coords = |c: usize| -> Vec<usize> {
-        (0..dims.len())
-            .map(|d| (c / strides[d]) % dims[d])
-            .collect()
-    };
-    let mut order: Vec<usize> = (0..total).filter(|&c| sse[c].is_finite()).collect();
-    order.sort_by(|&a, &b| sse[a].total_cmp(&sse[b]).then(a.cmp(&b)));
+    let coord = |c: usize, d: usize| (c / strides[d]) % dims[d];
     let is_min = |c: usize| {
-        (0..dims.len()).all(|d| {
-            let pos = (c / strides[d]) % dims[d];
-            let left = pos > 0 && sse[c - strides[d]] < sse[c];
-            let right = pos + 1 < dims[d] && sse[c + strides[d]] < sse[c];
-            !(left || right)
-        })
+        sse[c].is_finite()
+            && (0..nd).all(|d| {
+                let pos = coord(c, d);
+                let left = pos > 0 && sse[c - strides[d]] < sse[c];
+                let right = pos + 1 < dims[d] && sse[c + strides[d]] < sse[c];
+                !(left || right)
+            })
     };
-    let mut chosen: Vec<usize> = order
-        .iter()
-        .copied()
-        .filter(|&c| is_min(c))
-        .take(keep)
-        .collect();
-    for &c in &order {
-        if chosen.len() >= keep {
-            break;
-        }
-        let cc = coords(c);
-        let touches = chosen
-            .iter()
-            .any(|&o| coords(o).iter().zip(&cc).all(|(a, b)| a.abs_diff(*b) <= 1));
-        if !touches {
-            chosen.push(c);
+    let by_sse = |a: &usize, b: &usize| sse[*a].total_cmp(&sse[*b]).then(a.cmp(b));
+    let mut chosen: Vec<usize> = (0..total).filter(|&c| is_min(c)).collect();
+    chosen.sort_by(by_sse);
+    chosen.truncate(keep);
+    let want = MIN_CANDIDATES.min(keep);
+    // a linear scan per extra candidate (want is tiny), rather than sorting the whole grid
+    while chosen.len() < want {
+        let best = (0..total)
+            .filter(|&c| {
+                sse[c].is_finite()
+                    && !chosen
+                        .iter()
+                        .any(|&o| (0..nd).all(|d| coord(o, d).abs_diff(coord(c, d)) <= 1))
+            })
+            .min_by(by_sse);
+        match best {
+            Some(c) => chosen.push(c),
+            None => break,
         }
     }
     chosen
