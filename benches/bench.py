@@ -1544,10 +1544,38 @@ def bench_expr(ctx: Context) -> Section:
 # Driver
 # --------------------------------------------------------------------------------------------
 
+def _from_boot(name: str, title: str, fn: Callable[[Any], Any]) -> Callable[[Context], Section]:
+    """A section from one of bench_boot's functions (rows as dicts, markdown details)."""
+
+    def run(ctx: Context) -> Section:
+        rows, details = fn(ctx)
+        return Section(name, title, [Row(**r) for r in rows], details)
+
+    return run
+
+
+sys.path.insert(0, HERE)
+import bench_boot  # noqa: E402
+
+bench_bootstrap = _from_boot(
+    "bootstrap", "Bootstrap: 4,000 case-resample refits", bench_boot.bootstrap_section
+)
+bench_coverage = _from_boot(
+    "coverage", "Coverage of 95% bootstrap intervals (simulated sweeps)", bench_boot.coverage_section
+)
+bench_extrapolation = _from_boot(
+    "extrapolation",
+    "Extrapolation study: Gadre et al. 2024, fit below 1e9 parameters, predict above",
+    bench_boot.extrapolation_section,
+)
+
 SECTIONS: dict[str, Callable[[Context], Section]] = {
     "local": bench_local,
     "global": bench_global,
     "huber_log": bench_huber_log,
+    "bootstrap": bench_bootstrap,
+    "coverage": bench_coverage,
+    "extrapolation": bench_extrapolation,
     "groups": bench_groups,
     "frontier": bench_frontier,
     "expr": bench_expr,
