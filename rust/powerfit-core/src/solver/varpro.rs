@@ -61,73 +61,96 @@ fn exponent_grid(pb: &Problem, k: usize, m: usize, lo: f64, hi: f64) -> Vec<f64>
 /// unknowns flagged `nonneg` must be >= 0. Enumerates active sets (m <= 4). Returns the
 /// weighted SSE and writes the solution into `x`.
 fn small_nnls(g: &[f64], b: &[f64], yy: f64, m: usize, nonneg: &[bool], x: &mut [f64]) -> f64 {
-    let mut best = f64::INFINITY;
     // convex problem: a feasible unconstrained minimiser is the constrained one
-    {
-        let mut full = [0.0f64; 16];
-        full[..m * m].copy_from_slice(&g[..m * m]);
+    let mut sol = [0.0f64; 4];
+    let mut neg = 0u32;
+    if let Some(sse) = solve_subset(g, b, yy, m, 0, &mut sol) {
         for a in 0..m {
-            full[a * m + a] *= 1.0 + 1e-12;
+            if nonneg[a] && sol[a] < 0.0 {
+                neg |= 1 << a;
+            }
         }
-        let mut sol = [0.0f64; 4];
-        sol[..m].copy_from_slice(&b[..m]);
-        if cholesky(&mut full[..m * m], m) {
-            cholesky_solve(&full[..m * m], m, &mut sol[..m]);
-            if (0..m).all(|a| !nonneg[a] || sol[a] >= 0.0) {
+        if neg == 0 {
+            x[..m].copy_from_slice(&sol[..m]);
+            return sse;
+        }
+        // clamp the negative amplitudes; if the result is feasible and no clamped amplitude
+        // wants to grow (KKT: (G x - b)_j >= 0), it is the optimum: one solve, not 2^m
+        if let Some(sse) = solve_subset(g, b, yy, m, neg, &mut sol) {
+            let feasible = (0..m).all(|a| !nonneg[a] || sol[a] >= 0.0);
+            let kkt = (0..m).filter(|&j| neg >> j & 1 == 1).all(|j| {
+                let grad: f64 = (0..m).map(|k| g[j * m + k] * sol[k]).sum::<f64>() - b[j];
+                grad >= -1e-12
+                    * (b[j].abs()
+                        + g[j * m + j].abs() * sol.iter().fold(0.0f64, |s, v| s.max(v.abs())))
+            });
+            if feasible && kkt {
                 x[..m].copy_from_slice(&sol[..m]);
-                return yy - (0..m).map(|a| sol[a] * b[a]).sum::<f64>();
+                return sse;
             }
         }
     }
-    let mut idx = [0usize; 4];
-    let mut sub = [0.0f64; 16];
-    let mut rhs = [0.0f64; 4];
+    let mut best = f64::INFINITY;
     for mask in 0u32..(1u32 << m) {
         // bit set = variable clamped to zero (only allowed for nonneg ones)
         if (0..m).any(|j| mask >> j & 1 == 1 && !nonneg[j]) {
             continue;
         }
-        let act: usize = (0..m).filter(|&j| mask >> j & 1 == 0).count();
-        let mut c = 0;
-        for j in 0..m {
-            if mask >> j & 1 == 0 {
-                idx[c] = j;
-                c += 1;
-            }
-        }
-        for a in 0..act {
-            rhs[a] = b[idx[a]];
-            for bb in 0..act {
-                sub[a * act + bb] = g[idx[a] * m + idx[bb]];
-            }
-        }
-        // light ridge keeps near-collinear columns solvable
-        for a in 0..act {
-            sub[a * act + a] *= 1.0 + 1e-12;
-        }
-        if act > 0 && !cholesky(&mut sub[..act * act], act) {
+        let Some(sse) = solve_subset(g, b, yy, m, mask, &mut sol) else {
             continue;
-        }
-        if act > 0 {
-            cholesky_solve(&sub[..act * act], act, &mut rhs[..act]);
-        }
-        if (0..act).any(|a| nonneg[idx[a]] && rhs[a] < 0.0) {
+        };
+        if (0..m).any(|a| nonneg[a] && sol[a] < 0.0) {
             continue;
-        }
-        // SSE = y'Wy - sol' b (at the least-squares solution of the active set)
-        let mut sse = yy;
-        for a in 0..act {
-            sse -= rhs[a] * b[idx[a]];
         }
         if sse < best {
             best = sse;
-            x[..m].fill(0.0);
-            for a in 0..act {
-                x[idx[a]] = rhs[a];
-            }
+            x[..m].copy_from_slice(&sol[..m]);
         }
     }
     best
+}
+
+/// Least squares with the variables in `mask` held at zero: writes the full solution to `sol`
+/// and returns the weighted SSE (y'Wy - sol' b at the solution), or None if singular.
+fn solve_subset(
+    g: &[f64],
+    b: &[f64],
+    yy: f64,
+    m: usize,
+    mask: u32,
+    sol: &mut [f64; 4],
+) -> Option<f64> {
+    let mut idx = [0usize; 4];
+    let mut act = 0;
+    for j in 0..m {
+        if mask >> j & 1 == 0 {
+            idx[act] = j;
+            act += 1;
+        }
+    }
+    let mut sub = [0.0f64; 16];
+    let mut rhs = [0.0f64; 4];
+    for a in 0..act {
+        rhs[a] = b[idx[a]];
+        for bb in 0..act {
+            sub[a * act + bb] = g[idx[a] * m + idx[bb]];
+        }
+        // light ridge keeps near-collinear columns solvable
+        sub[a * act + a] *= 1.0 + 1e-12;
+    }
+    if act > 0 {
+        if !cholesky(&mut sub[..act * act], act) {
+            return None;
+        }
+        cholesky_solve(&sub[..act * act], act, &mut rhs[..act]);
+    }
+    sol.fill(0.0);
+    let mut sse = yy;
+    for a in 0..act {
+        sol[idx[a]] = rhs[a];
+        sse -= rhs[a] * b[idx[a]];
+    }
+    Some(sse)
 }
 
 /// A candidate start (natural parameters) and its grid SSE.
