@@ -363,18 +363,24 @@ def test_progress_bar(gadre: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> N
     # the bar is sized by groups and always closed; updates never exceed the groups
     seen: dict[str, int] = {"total": 0, "updated": 0, "closed": 0}
 
-    class Bar:
-        def update(self, k: int) -> None:
-            seen["updated"] += k
+    class FakeProgress:
+        def __init__(self, total: int, enabled: bool | None, desc: str, unit: str) -> None:
+            seen["total"] = total
 
-        def close(self) -> None:
+        @property
+        def callback(self):  # type: ignore[no-untyped-def]
+            return self._tick
+
+        def _tick(self, done: int) -> None:
+            seen["updated"] = done
+
+        def __enter__(self) -> FakeProgress:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
             seen["closed"] += 1
 
-    def fake(n: int, progress: bool | None) -> Bar:
-        seen["total"] = n
-        return Bar()
-
-    monkeypatch.setattr(pf.groups, "_progress_bar", fake)
+    monkeypatch.setattr(pf.groups, "Progress", FakeProgress)
     pf.fit_groups(sweep(2000, 20), by=["sweep", "lr"], progress=True)
     assert seen["total"] == 2000 and seen["closed"] == 1
     assert 0 <= seen["updated"] <= 2000

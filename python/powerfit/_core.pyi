@@ -20,7 +20,7 @@ def evaluate(
     law: str, vars: list[str], x: list[npt.NDArray[np.float64]], params: list[float]
 ) -> npt.NDArray[np.float64]: ...
 def fit(
-    law: str,
+    law: Any,
     vars: list[str],
     x_names: list[str],
     x: list[npt.NDArray[np.float64]],
@@ -41,7 +41,7 @@ def fit(
     max_iter: int,
 ) -> dict[str, Any]: ...
 def bootstrap(
-    law: str,
+    law: Any,
     vars: list[str],
     x_names: list[str],
     x: list[npt.NDArray[np.float64]],
@@ -138,7 +138,7 @@ TERMINATION_MESSAGES: list[str]
 GROUP_INVALID_DATA: int
 
 def fit_groups(
-    law: str,
+    law: Any,
     vars: list[str],
     x_names: list[str],
     x: list[npt.NDArray[np.float64]],

@@ -4,7 +4,6 @@ for parameters and derived quantities."""
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._progress import Progress
 from .errors import InvalidOptionError, PowerfitWarning
 from .fit import FitResult, fit
 
@@ -20,17 +20,6 @@ METHODS = ("case", "cluster", "residual", "parametric")
 INTERVALS = ("percentile", "basic", "bca")
 #: Share of failed replicates above which a warning is raised.
 FAIL_WARN = 0.01
-
-
-def _progress_bar(n: int, progress: bool | None) -> Any:
-    """A tqdm bar when asked for (or, by default, when stderr is a terminal)."""
-    if progress is False or (progress is None and not sys.stderr.isatty()):
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=n, unit="fit", desc="bootstrap", leave=False)
 
 
 def _labels(res: FitResult, cluster: Any) -> list[int]:
@@ -107,16 +96,8 @@ def bootstrap(
         labels = _labels(res, cluster)
     sigma = _noise_scale(res) if method == "parametric" else 0.0
     opts = res._options
-    bar = _progress_bar(int(n), progress)
-    last = [0]
-
-    def tick(done: int) -> None:
-        if bar is not None and done > last[0]:
-            bar.update(done - last[0])
-            last[0] = done
-
-    try:
-        raw = _core.bootstrap(
+    with Progress(int(n), progress, "bootstrap", "fit") as bar:
+        raw = _core.bootstrap(  # type: ignore[call-arg]  # mypy cannot count *args
             *res._core_args(),
             list(res.values),
             method,
@@ -129,11 +110,8 @@ def bootstrap(
             float(opts["gtol"]),
             int(opts["max_iter"]),
             False,
-            tick if bar is not None else None,
+            bar.callback,
         )
-    finally:
-        if bar is not None:
-            bar.close()
     boot = BootstrapResult(res, raw, method=method, seed=int(seed), labels=labels, sigma=sigma)
     if boot.n_failed > FAIL_WARN * boot.n:
         warnings.warn(
@@ -206,7 +184,7 @@ class BootstrapResult:
         """Leave-one-out (or leave-one-cluster-out) refits, for BCa's acceleration."""
         if self._jack is None:
             opts = self.result._options
-            raw = _core.bootstrap(
+            raw = _core.bootstrap(  # type: ignore[call-arg]  # mypy cannot count *args
                 *self.result._core_args(),
                 list(self.result.values),
                 "case",

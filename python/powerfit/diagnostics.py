@@ -29,7 +29,7 @@ def fit_warnings(res: FitResult) -> list[str]:
     """All diagnostics for a fit, as sentences."""
     out: list[str] = []
     drives = _drives(res)
-    for (v, label), (lo, hi, distinct) in zip(
+    for (var, label), (lo, hi, distinct) in zip(
         zip(res.variables, res._labels), res._raw["var_stats"]
     ):
         if hi < 10.0 * lo:
@@ -37,7 +37,7 @@ def fit_warnings(res: FitResult) -> list[str]:
                 f"{label} spans less than one decade ({lo:.3g} to {hi:.3g}): its exponent is "
                 f"poorly constrained"
             )
-        need = drives.get(v, 0)
+        need = drives.get(var, 0)
         if distinct < need:
             out.append(
                 f"{label} has {distinct} distinct value(s) but drives {need} parameters: they "

@@ -60,8 +60,9 @@ def _options(
     lo = [-math.inf] * p
     hi = [math.inf] * p
     for k, b in _param_vector(spec, bounds, "bounds").items():  # type: ignore[arg-type]
+        pair: Any = b
         try:
-            blo, bhi = b  # type: ignore[misc]
+            blo, bhi = pair
         except (TypeError, ValueError):
             raise InvalidOptionError(
                 f"bounds of '{spec.params[k]}' must be a (lower, upper) pair, got {b!r}"
@@ -77,7 +78,7 @@ def _options(
             ]
             if missing:
                 raise InvalidOptionError(f"p0 lacks a start for {', '.join(missing)}")
-            start = [float(given.get(k, fx[k] if fx[k] is not None else 0.0)) for k in range(p)]
+            start = [float(given.get(k, fx[k] or 0.0)) for k in range(p)]
         else:
             start = [float(v) for v in p0]
             if len(start) != p:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -23,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._progress import Progress
 from ._data import column_names, get_column
 from .errors import InvalidDataError, InvalidLawError, InvalidOptionError
 from .fit import LOSSES, _gather, _options
@@ -228,17 +228,6 @@ def _group_ids(keys: list[Any]) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------------------------
-
-
-def _progress_bar(n: int, progress: bool | None) -> Any:
-    """A tqdm bar over groups when asked for (or, by default, when stderr is a terminal)."""
-    if progress is False or n == 0 or (progress is None and not sys.stderr.isatty()):
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=n, unit="group", desc="fit_groups", leave=False)
 
 
 def _build(columns: dict[str, Any], flavour: Flavour) -> Any:
@@ -447,15 +436,7 @@ def fit_groups(
     key_values = [_key_values(u, src, gc) for u, gc in zip(uniques, group_codes)]
     ids = _group_ids(key_values) if bootstrap is not None else None
 
-    bar = _progress_bar(n_groups, progress)
-    last = [0]
-
-    def tick(done: int) -> None:
-        if bar is not None and done > last[0]:
-            bar.update(done - last[0])
-            last[0] = done
-
-    try:
+    with Progress(n_groups, progress, "fit_groups", "group") as bar:
         raw = _core.fit_groups(
             spec.arg,
             list(spec.vars),
@@ -484,11 +465,8 @@ def fit_groups(
             int(seed),
             float(level),
             ids,
-            tick if bar is not None else None,
+            bar.callback,
         )
-    finally:
-        if bar is not None:
-            bar.close()
     del xs, yv, w, code, rows
     return _assemble(raw, keys, key_values, spec.params, src, out_flavour, bootstrap is not None)
 

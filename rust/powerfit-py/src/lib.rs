@@ -217,6 +217,20 @@ pub(crate) struct Setup {
 }
 
 #[allow(clippy::too_many_arguments)]
+impl Setup {
+    /// The problem over these data (`view` borrows `self.cols`).
+    pub(crate) fn problem<'a>(&'a self, view: &'a core::Cols<'a>) -> core::Problem<'a> {
+        core::Problem {
+            law: self.law.as_ref(),
+            cols: view,
+            target: &self.target,
+            weights: self.weights.as_deref(),
+            loss: self.loss,
+            spec: &self.spec,
+        }
+    }
+}
+
 pub(crate) fn setup(
     law: &LawArg<'_>,
     vars: &[String],
@@ -393,14 +407,7 @@ fn fit<'py>(
     )?;
     let opts = fit_options(starts, p0, ftol, xtol, gtol, max_iter)?;
     let view = s.cols.view();
-    let pb = core::Problem {
-        law: s.law.as_ref(),
-        cols: &view,
-        target: &s.target,
-        weights: s.weights.as_deref(),
-        loss: s.loss,
-        spec: &s.spec,
-    };
+    let pb = s.problem(&view);
     let r = if matches!(opts.starts, Starts::Grid) {
         let cancel = AtomicBool::new(false);
         interruptible(py, &cancel, || core::fit(&pb, &opts, Some(&cancel)))?
@@ -495,14 +502,7 @@ fn bootstrap<'py>(
         }
     };
     let view = s.cols.view();
-    let pb = core::Problem {
-        law: s.law.as_ref(),
-        cols: &view,
-        target: &s.target,
-        weights: s.weights.as_deref(),
-        loss: s.loss,
-        spec: &s.spec,
-    };
+    let pb = s.problem(&view);
     let cancel = AtomicBool::new(false);
     let counter = AtomicUsize::new(0);
     let r = interruptible_with(
