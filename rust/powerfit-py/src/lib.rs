@@ -216,7 +216,6 @@ pub(crate) struct Setup {
     pub(crate) spec: ParamSpec,
 }
 
-#[allow(clippy::too_many_arguments)]
 impl Setup {
     /// The problem over these data (`view` borrows `self.cols`).
     pub(crate) fn problem<'a>(&'a self, view: &'a core::Cols<'a>) -> core::Problem<'a> {
@@ -231,6 +230,7 @@ impl Setup {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn setup(
     law: &LawArg<'_>,
     vars: &[String],
