@@ -4,7 +4,6 @@
 //! grid cells that are local minima become starts for Levenberg-Marquardt on the real loss.
 
 use crate::law::Structure;
-use crate::linalg::{cholesky, cholesky_solve};
 use crate::loss::Scale;
 use crate::problem::Problem;
 
@@ -138,11 +137,15 @@ fn solve_subset(
         // light ridge keeps near-collinear columns solvable
         sub[a * act + a] *= 1.0 + 1e-12;
     }
-    if act > 0 {
-        if !cholesky(&mut sub[..act * act], act) {
-            return None;
-        }
-        cholesky_solve(&sub[..act * act], act, &mut rhs[..act]);
+    let ok = match act {
+        0 => true,
+        1 => chol_solve_fixed::<1>(&sub, &mut rhs),
+        2 => chol_solve_fixed::<2>(&sub, &mut rhs),
+        3 => chol_solve_fixed::<3>(&sub, &mut rhs),
+        _ => chol_solve_fixed::<4>(&sub, &mut rhs),
+    };
+    if !ok {
+        return None;
     }
     sol.fill(0.0);
     let mut sse = yy;
@@ -151,6 +154,50 @@ fn solve_subset(
         sse -= rhs[a] * b[idx[a]];
     }
     Some(sse)
+}
+
+/// Solves the M x M SPD system in `a` (row-major, M*M leading entries) in place of `b`, by
+/// Cholesky with the size known at compile time (the grid solves millions of these).
+fn chol_solve_fixed<const M: usize>(a: &[f64; 16], b: &mut [f64; 4]) -> bool {
+    let mut l = [[0.0f64; M]; M];
+    for i in 0..M {
+        for j in 0..=i {
+            l[i][j] = a[i * M + j];
+        }
+    }
+    for j in 0..M {
+        let mut d = l[j][j];
+        for k in 0..j {
+            d -= l[j][k] * l[j][k];
+        }
+        if !(d > 0.0) || !d.is_finite() {
+            return false;
+        }
+        let d = d.sqrt();
+        l[j][j] = d;
+        for i in j + 1..M {
+            let mut s = l[i][j];
+            for k in 0..j {
+                s -= l[i][k] * l[j][k];
+            }
+            l[i][j] = s / d;
+        }
+    }
+    for i in 0..M {
+        let mut s = b[i];
+        for k in 0..i {
+            s -= l[i][k] * b[k];
+        }
+        b[i] = s / l[i][i];
+    }
+    for i in (0..M).rev() {
+        let mut s = b[i];
+        for k in i + 1..M {
+            s -= l[k][i] * b[k];
+        }
+        b[i] = s / l[i][i];
+    }
+    true
 }
 
 /// A candidate start (natural parameters) and its grid SSE.
@@ -195,7 +242,24 @@ fn local_minima(sse: &[f64], dims: &[usize], keep: usize) -> Vec<usize> {
     for d in (0..nd.saturating_sub(1)).rev() {
         strides[d] = strides[d + 1] * dims[d + 1];
     }
-    let coord = |c: usize, d: usize| (c / strides[d]) % dims[d];
+    // coordinates of every cell, computed once (an odometer, no division per lookup)
+    let mut coords = vec![[0usize; 8]; total];
+    let mut cur = [0usize; 8];
+    for (c, slot) in coords.iter_mut().enumerate() {
+        if c > 0 {
+            let mut d = nd;
+            while d > 0 {
+                d -= 1;
+                cur[d] += 1;
+                if cur[d] < dims[d] {
+                    break;
+                }
+                cur[d] = 0;
+            }
+        }
+        *slot = cur;
+    }
+    let coord = |c: usize, d: usize| coords[c][d];
     let is_min = |c: usize| {
         sse[c].is_finite()
             && (0..nd).all(|d| {
@@ -328,11 +392,46 @@ fn power_sum(
     let mut sse = vec![f64::INFINITY; total];
     let mut sols = vec![0.0; total * (k + 1)];
     let mut sel = vec![0usize; k];
+    // the common case (constant and every amplitude free) assembles the Gram matrix straight
+    // from the tables; the general path below handles fixed constants and amplitudes
+    let all_free = const_free && amp_free.iter().all(|&f| f);
     for cell in 0..total {
-        let mut rem = cell;
-        for d in (0..k).rev() {
-            sel[d] = rem % dims[d];
-            rem /= dims[d];
+        // odometer over the grid (no integer division per cell); the last axis is fastest
+        if cell > 0 {
+            let mut d = k;
+            while d > 0 {
+                d -= 1;
+                sel[d] += 1;
+                if sel[d] < dims[d] {
+                    break;
+                }
+                sel[d] = 0;
+            }
+        }
+        if all_free {
+            let mm = k + 1;
+            let mut g = [0.0f64; 16];
+            let mut b = [0.0f64; 4];
+            let mut nonneg = [true; 4];
+            nonneg[0] = false;
+            g[0] = one_one;
+            b[0] = one_y;
+            for t in 0..k {
+                let st = sel[t];
+                g[t + 1] = one_u[t][st];
+                g[(t + 1) * mm] = one_u[t][st];
+                g[(t + 1) * mm + t + 1] = u_u[t][st];
+                b[t + 1] = y_u[t][st];
+                for t2 in t + 1..k {
+                    let v = cross[t][t2][st * dims[t2] + sel[t2]];
+                    g[(t + 1) * mm + t2 + 1] = v;
+                    g[(t2 + 1) * mm + t + 1] = v;
+                }
+            }
+            let mut x = [0.0f64; 4];
+            sse[cell] = small_nnls(&g[..mm * mm], &b[..mm], y_y, mm, &nonneg[..mm], &mut x);
+            sols[cell * (k + 1)..(cell + 1) * (k + 1)].copy_from_slice(&x[..k + 1]);
+            continue;
         }
         let ip = |a: B, b: B| -> f64 {
             match (a, b) {
