@@ -29,6 +29,20 @@ FORMULAS = {
 }
 
 
+def check_law_and_loss(law: Any, loss: str, p0: Any, bounds: Any) -> tuple[Any, Any]:
+    """Validates the law and loss arguments shared by fit and fit_groups; a written law's own
+    p0 and bounds become the defaults."""
+    if loss not in LOSSES:
+        raise InvalidOptionError(f"unknown loss '{loss}'; losses are {', '.join(LOSSES)}")
+    if isinstance(law, Law):
+        return law._defaults(p0, bounds)
+    if not isinstance(law, str):
+        raise InvalidLawError(
+            f"law must be a law name or a powerfit.Law, got {type(law).__name__}"
+        )
+    return p0, bounds
+
+
 def _param_vector(
     spec: LawSpec, values: Mapping[str, float] | None, what: str
 ) -> dict[int, float]:
@@ -207,14 +221,7 @@ def fit(
             is NaN or infinite at the starting point.
         InvalidOptionError: unknown loss or starts, bounds that exclude the start, ...
     """
-    if loss not in LOSSES:
-        raise InvalidOptionError(f"unknown loss '{loss}'; losses are {', '.join(LOSSES)}")
-    if isinstance(law, Law):
-        p0, bounds = law._defaults(p0, bounds)
-    elif not isinstance(law, str):
-        raise InvalidLawError(
-            f"law must be a law name or a powerfit.Law, got {type(law).__name__}"
-        )
+    p0, bounds = check_law_and_loss(law, loss, p0, bounds)
     cols = dict(columns or {})
     spec, xs, labels, yv, yname, w = _gather(
         data, law, x, y, {"N": N, "D": D, "C": C}, cols, weights

@@ -24,8 +24,8 @@ import pandas as pd
 from . import _core
 from ._progress import Progress
 from ._data import column_names, get_column
-from .errors import InvalidDataError, InvalidLawError, InvalidOptionError
-from .fit import LOSSES, _gather, _options
+from .errors import InvalidDataError, InvalidOptionError
+from .fit import _gather, _options, check_law_and_loss
 from .fit import fit as _fit
 
 Flavour = Literal["pandas", "polars", "pyarrow"]
@@ -345,16 +345,7 @@ def fit_groups(
         InvalidOptionError: unknown loss, starts or bootstrap method, bad bounds or start.
         KeyboardInterrupt: Ctrl-C stops the run within a fraction of a second.
     """
-    if loss not in LOSSES:
-        raise InvalidOptionError(f"unknown loss '{loss}'; losses are {', '.join(LOSSES)}")
-    from .expr import Law
-
-    if isinstance(law, Law):
-        p0, bounds = law._defaults(p0, bounds)
-    elif not isinstance(law, str):
-        raise InvalidLawError(
-            f"law must be a law name or a powerfit.Law, got {type(law).__name__}"
-        )
+    p0, bounds = check_law_and_loss(law, loss, p0, bounds)
     dflt = _fit_defaults()
     delta = dflt["delta"] if delta is None else delta
     penalty = dflt["overestimate_penalty"] if overestimate_penalty is None else overestimate_penalty
