@@ -198,7 +198,9 @@ def test_warning_too_few_distinct_values() -> None:
 def test_warning_ill_conditioned() -> None:
     bad = pf.fit(_synthetic(1e9, 1.05e9, noise=1e-4), law="power", x="N", warn=False)
     assert _warns(bad, "nearly singular")
-    assert "L_inf" in next(w for w in bad.warnings if "nearly singular" in w) or True
+    # over a 5% range of N the amplitude and the exponent trade off against each other
+    msg = next(w for w in bad.warnings if "nearly singular" in w)
+    assert "involves A, alpha" in msg
     assert not _warns(pf.fit(_synthetic(1e7, 1e10), law="power", x="N"), "nearly singular")
 
 

@@ -1100,6 +1100,24 @@ def _group_rows(res: _FrontierResult, frame: pd.DataFrame, group: int) -> pd.Dat
     return frame.loc[mask]
 
 
+def _two_panels(
+    res: _FrontierResult, group: int, figsize: tuple[float, float], dpi: float
+) -> tuple[Any, pd.DataFrame, pd.DataFrame, Figure, Any, Any]:
+    """The group's raw result, points and optima, and a figure with the profile panel (left,
+    wider) and the frontier panel (right): the common start of the frontier plots."""
+    _check_group(res, group)
+    fig = _figure(figsize, dpi)
+    ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1.0]})
+    return (
+        res._raw[group],
+        _group_rows(res, res.points, group),
+        _group_rows(res, res.optima, group),
+        fig,
+        ax,
+        ax2,
+    )
+
+
 def _check_group(res: _FrontierResult, group: int) -> None:
     if not 0 <= int(group) < res.n_groups:
         raise InvalidOptionError(f"group must be in 0..{res.n_groups - 1}, got {group}")
@@ -1125,15 +1143,10 @@ def plot_isoflop(
     Returns:
         The matplotlib Figure (Agg canvas; pyplot is not used).
     """
-    _check_group(result, group)
     from matplotlib import colormaps
     from matplotlib.colors import LogNorm
 
-    r = result._raw[group]
-    pts = _group_rows(result, result.points, group)
-    opt = _group_rows(result, result.optima, group)
-    fig = _figure(figsize, dpi)
-    ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1.0]})
+    r, pts, opt, fig, ax, ax2 = _two_panels(result, group, figsize, dpi)
     cs = np.asarray(r["C"])
     norm = LogNorm(vmin=cs.min(), vmax=max(cs.max(), cs.min() * 1.0001))
     cmap = colormaps["viridis"]
@@ -1248,15 +1261,10 @@ def plot_envelope(
     Returns:
         The matplotlib Figure (Agg canvas; pyplot is not used).
     """
-    _check_group(result, group)
     from matplotlib import colormaps
     from matplotlib.colors import LogNorm
 
-    r = result._raw[group]
-    pts = _group_rows(result, result.points, group)
-    opt = _group_rows(result, result.optima, group)
-    fig = _figure(figsize, dpi)
-    ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1.0]})
+    r, pts, opt, fig, ax, ax2 = _two_panels(result, group, figsize, dpi)
     sizes = pts["N"].to_numpy()
     norm = LogNorm(vmin=sizes.min(), vmax=max(sizes.max(), sizes.min() * 1.0001))
     cmap = colormaps["viridis"]
