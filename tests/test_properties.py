@@ -286,6 +286,42 @@ PINNED = [
          "alpha": 0.125, "beta": 0.125, "gamma": 0.125},
         None,
     ),
+    # the true beta half-way between two grid exponents: next to it, the grid prefers to drop
+    # the weak N term (A = 0), from where LM cannot regrow it (failed CI before the grid
+    # cells were refined on the projected objective)
+    (
+        "chinchilla", ("N", "D"), 152, 43, "log",
+        {"E": 2.0, "A": 1.172825453200231, "B": 2383.4270869366837, "alpha": 0.125,
+         "beta": 0.29296875},
+        {"E": 2.0},
+    ),
+    # a slow term traded against a negative constant in the grid (before the grid's constant
+    # was kept non-negative for positive losses)
+    (
+        "additive", ("N", "D", "C"), 30, 30, "log",
+        {"L_inf": 1.0, "A": 2371373.7056616554, "B": 42.223939900195305, "alpha": 0.75,
+         "beta": 0.109375, "E": 9373.677616655697, "gamma": 0.25},
+        None,
+    ),
+    (
+        "additive", ("N", "D", "C"), 89, 30, "log",
+        {"L_inf": 1.0, "A": 1.4434774808618227, "B": 20.53525026457146, "alpha": 0.125,
+         "beta": 0.125, "E": 1265089510285746.8, "gamma": 0.75},
+        None,
+    ),
+    # Kaplan with the N term dropped along a whole row of the grid
+    (
+        "kaplan", ("N", "D"), 0, 30, "log",
+        {"N_c": 8104571768.892476, "alpha_N": 0.125, "D_c": 2072430287367949.0,
+         "alpha_D": 0.125},
+        None,
+    ),
+    (
+        "kaplan", ("N", "D"), 0, 30, "l2",
+        {"N_c": 8104571768.892476, "alpha_N": 0.125, "D_c": 2072430287367949.0,
+         "alpha_D": 0.125},
+        None,
+    ),
 ]
 
 
@@ -644,8 +680,10 @@ def test_fit_at_an_active_bound_converges(bounds, loss):
         f"bounded fit: cost {res.cost:.10g} ({res.status}, {res.n_iter} iterations) {res!r}; "
         f"held at the bound: cost {held.cost:.10g} {held!r}"
     )
+    # both stop when the cost changes by less than ftol = 1e-10; along the flat B-beta valley
+    # that leaves each about 1e-6 (relative) from the exact optimum
     for k in truth:
-        assert res.params[k] == pytest.approx(held.params[k], rel=1e-6), k
+        assert res.params[k] == pytest.approx(held.params[k], rel=1e-5), k
     assert res.success, f"{res.status} after {res.n_iter} iterations: {res!r}"
 
 

@@ -12,7 +12,7 @@ fn grid_size(dims: usize) -> usize {
     match dims {
         0 => 1,
         1 => 64,
-        2 => 16,
+        2 => 12,
         3 => 8,
         _ => 5,
     }
@@ -119,6 +119,27 @@ fn solve_subset(
     mask: u32,
     sol: &mut [f64; 4],
 ) -> Option<f64> {
+    let mut sub = [0.0f64; 16];
+    let mut rhs = [0.0f64; 4];
+    if mask == 0 && m > 0 {
+        // the common case: every unknown active, the Gram matrix as it is
+        sub[..m * m].copy_from_slice(&g[..m * m]);
+        rhs[..m].copy_from_slice(&b[..m]);
+        for a in 0..m {
+            sub[a * m + a] *= 1.0 + 1e-12;
+        }
+        let ok = match m {
+            1 => chol_solve_fixed::<1>(&sub, &mut rhs),
+            2 => chol_solve_fixed::<2>(&sub, &mut rhs),
+            3 => chol_solve_fixed::<3>(&sub, &mut rhs),
+            _ => chol_solve_fixed::<4>(&sub, &mut rhs),
+        };
+        if !ok {
+            return None;
+        }
+        *sol = rhs;
+        return Some(yy - (0..m).map(|a| rhs[a] * b[a]).sum::<f64>());
+    }
     let mut idx = [0usize; 4];
     let mut act = 0;
     for j in 0..m {
@@ -127,8 +148,6 @@ fn solve_subset(
             act += 1;
         }
     }
-    let mut sub = [0.0f64; 16];
-    let mut rhs = [0.0f64; 4];
     for a in 0..act {
         rhs[a] = b[idx[a]];
         for bb in 0..act {
@@ -237,53 +256,73 @@ fn linear_weights(pb: &Problem, y: &[f64]) -> Vec<f64> {
 fn local_minima(sse: &[f64], dims: &[usize], keep: usize) -> Vec<usize> {
     const MIN_CANDIDATES: usize = 2;
     let total = sse.len();
-    let mut strides = [1usize; 8];
     let nd = dims.len().min(8);
+    let mut strides = [1usize; 8];
     for d in (0..nd.saturating_sub(1)).rev() {
         strides[d] = strides[d + 1] * dims[d + 1];
     }
-    // coordinates of every cell, computed once (an odometer, no division per lookup)
-    let mut coords = vec![[0usize; 8]; total];
-    let mut cur = [0usize; 8];
-    for (c, slot) in coords.iter_mut().enumerate() {
-        if c > 0 {
-            let mut d = nd;
-            while d > 0 {
-                d -= 1;
-                cur[d] += 1;
-                if cur[d] < dims[d] {
-                    break;
-                }
-                cur[d] = 0;
+    // odometer over the cells' coordinates (no table, no division per cell)
+    let step = |cur: &mut [usize; 8]| {
+        let mut d = nd;
+        while d > 0 {
+            d -= 1;
+            cur[d] += 1;
+            if cur[d] < dims[d] {
+                break;
             }
+            cur[d] = 0;
         }
-        *slot = cur;
-    }
-    let coord = |c: usize, d: usize| coords[c][d];
-    let is_min = |c: usize| {
-        sse[c].is_finite()
-            && (0..nd).all(|d| {
-                let pos = coord(c, d);
-                let left = pos > 0 && sse[c - strides[d]] < sse[c];
-                let right = pos + 1 < dims[d] && sse[c + strides[d]] < sse[c];
-                !(left || right)
-            })
     };
+    let mut chosen: Vec<usize> = Vec::new();
+    let mut cur = [0usize; 8];
+    for c in 0..total {
+        if c > 0 {
+            step(&mut cur);
+        }
+        let v = sse[c];
+        let is_min = v.is_finite()
+            && (0..nd).all(|d| {
+                let left = cur[d] > 0 && sse[c - strides[d]] < v;
+                let right = cur[d] + 1 < dims[d] && sse[c + strides[d]] < v;
+                !(left || right)
+            });
+        if is_min {
+            chosen.push(c);
+        }
+    }
     let by_sse = |a: &usize, b: &usize| sse[*a].total_cmp(&sse[*b]).then(a.cmp(b));
-    let mut chosen: Vec<usize> = (0..total).filter(|&c| is_min(c)).collect();
     chosen.sort_by(by_sse);
     chosen.truncate(keep);
     let want = MIN_CANDIDATES.min(keep);
-    // a linear scan per extra candidate (want is tiny), rather than sorting the whole grid
+    let coords = |c: usize| {
+        let mut out = [0usize; 8];
+        let mut rem = c;
+        for d in (0..nd).rev() {
+            out[d] = rem % dims[d];
+            rem /= dims[d];
+        }
+        out
+    };
+    // a scan per extra candidate (want is tiny), rather than sorting the whole grid
     while chosen.len() < want {
-        let best = (0..total)
-            .filter(|&c| {
-                sse[c].is_finite()
-                    && !chosen
-                        .iter()
-                        .any(|&o| (0..nd).all(|d| coord(o, d).abs_diff(coord(c, d)) <= 1))
-            })
-            .min_by(by_sse);
+        let taken: Vec<[usize; 8]> = chosen.iter().map(|&c| coords(c)).collect();
+        let mut best: Option<usize> = None;
+        let mut cur = [0usize; 8];
+        for c in 0..total {
+            if c > 0 {
+                step(&mut cur);
+            }
+            if !sse[c].is_finite() || best.is_some_and(|b| by_sse(&c, &b).is_ge()) {
+                continue;
+            }
+            if taken
+                .iter()
+                .any(|o| (0..nd).all(|d| o[d].abs_diff(cur[d]) <= 1))
+            {
+                continue;
+            }
+            best = Some(c);
+        }
         match best {
             Some(c) => chosen.push(c),
             None => break,
@@ -322,6 +361,11 @@ fn power_sum(
         }
     }
     let const_free = constant.is_some_and(|c| pb.spec.fixed[c].is_none());
+    // Losses measured as positive numbers level off at a non-negative floor. Without that
+    // constraint the grid happily trades the constant against a slow term (a small exponent
+    // is nearly a constant) and starts LM in a long, nearly flat valley. LM itself may still
+    // move the constant below zero.
+    let const_nonneg = const_free && y.iter().all(|&v| v > 0.0);
     // powers u[t][g][i] = x_t,i^-e_g
     let pow: Vec<Vec<Vec<f64>>> = terms
         .iter()
@@ -413,7 +457,7 @@ fn power_sum(
             let mut g = [0.0f64; 16];
             let mut b = [0.0f64; 4];
             let mut nonneg = [true; 4];
-            nonneg[0] = false;
+            nonneg[0] = const_nonneg;
             g[0] = one_one;
             b[0] = one_y;
             for t in 0..k {
@@ -466,6 +510,7 @@ fn power_sum(
         let mut mm = 0;
         if const_free {
             basis[0] = B::One;
+            nonneg[0] = const_nonneg;
             mm = 1;
         }
         for t in 0..k {
@@ -501,61 +546,295 @@ fn power_sum(
         sols[cell * (k + 1)..(cell + 1) * (k + 1)].copy_from_slice(&x[..k + 1]);
     }
     let ymean = y.iter().sum::<f64>() / n.max(1) as f64;
-    local_minima(&sse, &dims, keep)
-        .into_iter()
-        .map(|cell| {
-            let mut rem = cell;
-            for d in (0..k).rev() {
-                sel[d] = rem % dims[d];
-                rem /= dims[d];
-            }
-            let x = &sols[cell * (k + 1)..(cell + 1) * (k + 1)];
-            let mut params = vec![0.0; pb.spec.n_params()];
-            let mut j = 0;
-            if let Some(c) = constant {
-                params[c] = pb.spec.fixed[c].unwrap_or_else(|| {
+    let mut proj = Projector {
+        logx: terms.iter().map(|t| pb.cols.logx[t.2]).collect(),
+        sw: &sw,
+        yr: &yr,
+        const_free,
+        const_nonneg,
+        fixed_amp: terms.iter().map(|t| pb.spec.fixed[t.0]).collect(),
+        u: vec![vec![0.0; n]; k],
+        e: vec![f64::NAN; k],
+        trial: vec![0.0; n],
+        resp: vec![0.0; n],
+    };
+    let mut out: Vec<Candidate> = Vec::new();
+    let mut seen: Vec<Vec<f64>> = Vec::new();
+    for cell in local_minima(&sse, &dims, keep) {
+        let mut rem = cell;
+        for d in (0..k).rev() {
+            sel[d] = rem % dims[d];
+            rem /= dims[d];
+        }
+        let mut e: Vec<f64> = (0..k).map(|t| grids[t][sel[t]]).collect();
+        let mut x = [0.0f64; 4];
+        x[..k + 1].copy_from_slice(&sols[cell * (k + 1)..(cell + 1) * (k + 1)]);
+        let s = refine(&mut proj, &grids, &mut e, &mut x, sse[cell]);
+        // cells of one flat valley (a dropped term) refine to the same point: refit it once
+        if seen.iter().any(|o| near(o, &e, &grids)) {
+            continue;
+        }
+        seen.push(e.clone());
+        let mut params = vec![0.0; pb.spec.n_params()];
+        let mut j = 0;
+        if let Some(c) = constant {
+            params[c] = pb.spec.fixed[c].unwrap_or_else(|| {
+                j += 1;
+                x[0]
+            });
+        }
+        for t in 0..k {
+            let (ia, ie, iv) = terms[t];
+            params[ie] = e[t];
+            params[ia] = match pb.spec.fixed[ia] {
+                Some(v) => v,
+                None => {
+                    let a = x[j];
                     j += 1;
-                    x[0]
-                });
-            }
-            for t in 0..k {
-                let (ia, ie, iv) = terms[t];
-                params[ie] = grids[t][sel[t]];
-                params[ia] = match pb.spec.fixed[ia] {
-                    Some(v) => v,
-                    None => {
-                        let a = x[j];
-                        j += 1;
-                        if a > 0.0 {
-                            a
-                        } else {
-                            // a dropped term: start it tiny, at the data's geometric centre
-                            let lmean = pb.cols.logx[iv].iter().sum::<f64>() / n.max(1) as f64;
-                            1e-6 * ymean.abs().max(1e-300) * (params[ie] * lmean).exp()
-                        }
+                    if a > 0.0 {
+                        a
+                    } else {
+                        // a dropped term: start it tiny, at the data's geometric centre
+                        let lmean = pb.cols.logx[iv].iter().sum::<f64>() / n.max(1) as f64;
+                        1e-6 * ymean.abs().max(1e-300) * (params[ie] * lmean).exp()
                     }
+                }
+            };
+        }
+        for (q, v) in params.iter_mut().enumerate() {
+            *v = pb.spec.clip(q, *v);
+        }
+        out.push(Candidate { params, sse: s });
+    }
+    out.sort_by(|a, b| a.sse.total_cmp(&b.sse));
+    out
+}
+
+/// Whether two refined exponent vectors lie within one grid step of each other in every
+/// exponent (LM from both would land in the same basin).
+fn near(a: &[f64], b: &[f64], grids: &[Vec<f64>]) -> bool {
+    a.iter().zip(b).zip(grids).all(|((&u, &v), g)| {
+        if g.len() < 2 {
+            return true;
+        }
+        let step = if g[0] > 0.0 {
+            (g[1] / g[0]).ln()
+        } else {
+            g[1] - g[0]
+        };
+        let d = if g[0] > 0.0 {
+            (u / v).ln().abs()
+        } else {
+            (u - v).abs()
+        };
+        d <= step
+    })
+}
+
+/// Halvings of the grid step when a cell is refined.
+const REFINE_LEVELS: usize = 3;
+
+/// The projected problem (constant and amplitudes by NNLS) at arbitrary exponents. Refining
+/// the best cells on this reduced functional matters when the grid is coarse next to a narrow
+/// valley: a cell a half-step off the true exponents can prefer to drop a term altogether,
+/// and LM cannot regrow a term from an amplitude of zero.
+struct Projector<'a> {
+    logx: Vec<&'a [f64]>,
+    /// sqrt of the linear weights, and y minus a fixed constant times them
+    sw: &'a [f64],
+    yr: &'a [f64],
+    const_free: bool,
+    const_nonneg: bool,
+    fixed_amp: Vec<Option<f64>>,
+    /// weighted powers per term at exponents `e`, and scratch for one trial term
+    u: Vec<Vec<f64>>,
+    e: Vec<f64>,
+    trial: Vec<f64>,
+    resp: Vec<f64>,
+}
+
+impl Projector<'_> {
+    fn powers(logx: &[f64], sw: &[f64], e: f64, out: &mut [f64]) {
+        crate::fastmath::pow_neg(logx, e, out);
+        out.iter_mut().zip(sw).for_each(|(o, s)| *o *= s);
+    }
+
+    /// Weighted SSE of the NNLS solution, with term `swap` (if any) taking the trial powers;
+    /// the solution goes to `x` laid out as the grid's: [constant if free, free amplitudes].
+    fn eval(&mut self, swap: Option<usize>, x: &mut [f64; 4]) -> f64 {
+        let k = self.u.len();
+        let col = |t: usize| -> &[f64] {
+            if swap == Some(t) {
+                &self.trial
+            } else {
+                &self.u[t]
+            }
+        };
+        let dot = crate::linalg::dot;
+        self.resp.copy_from_slice(self.yr);
+        for t in 0..k {
+            if let Some(a) = self.fixed_amp[t] {
+                let c = if swap == Some(t) {
+                    &self.trial
+                } else {
+                    &self.u[t]
                 };
+                self.resp.iter_mut().zip(c).for_each(|(r, v)| *r -= a * v);
             }
-            for (q, v) in params.iter_mut().enumerate() {
-                *v = pb.spec.clip(q, *v);
+        }
+        let mut basis: [&[f64]; 4] = [self.sw; 4];
+        let mut nonneg = [false; 4];
+        nonneg[0] = self.const_nonneg;
+        let mut mm = usize::from(self.const_free);
+        for t in 0..k {
+            if self.fixed_amp[t].is_none() {
+                basis[mm] = col(t);
+                nonneg[mm] = true;
+                mm += 1;
             }
-            Candidate {
-                params,
-                sse: sse[cell],
+        }
+        let yy = dot(&self.resp, &self.resp);
+        if mm == 0 {
+            return yy;
+        }
+        let mut g = [0.0f64; 16];
+        let mut b = [0.0f64; 4];
+        for a in 0..mm {
+            b[a] = dot(basis[a], &self.resp);
+            for c in 0..=a {
+                let v = dot(basis[a], basis[c]);
+                g[a * mm + c] = v;
+                g[c * mm + a] = v;
             }
-        })
-        .collect()
+        }
+        *x = [0.0; 4];
+        small_nnls(&g[..mm * mm], &b[..mm], yy, mm, &nonneg[..mm], x)
+    }
+}
+
+impl Reduced for Projector<'_> {
+    type Sol = [f64; 4];
+
+    fn prepare(&mut self, e: &[f64]) {
+        for (t, &v) in e.iter().enumerate() {
+            if self.e[t] != v {
+                Self::powers(self.logx[t], self.sw, v, &mut self.u[t]);
+                self.e[t] = v;
+            }
+        }
+    }
+
+    fn try_axis(&mut self, _e: &[f64], t: usize, v: f64) -> Option<(f64, [f64; 4])> {
+        Self::powers(self.logx[t], self.sw, v, &mut self.trial);
+        let mut x = [0.0; 4];
+        let s = self.eval(Some(t), &mut x);
+        s.is_finite().then_some((s, x))
+    }
+
+    fn accept(&mut self, t: usize, v: f64) {
+        std::mem::swap(&mut self.u[t], &mut self.trial);
+        self.e[t] = v;
+    }
+
+    fn dropped(&self, x: &[f64; 4], t: usize) -> bool {
+        if self.fixed_amp[t].is_some() {
+            return false;
+        }
+        let slot =
+            usize::from(self.const_free) + (0..t).filter(|&s| self.fixed_amp[s].is_none()).count();
+        x[slot] <= 0.0
+    }
+}
+
+/// A reduced (variable-projection) objective over exponents, for `refine`.
+trait Reduced {
+    /// The linear part of the solution at a point.
+    type Sol: Copy;
+    /// Called once with the cell's exponents before any trial.
+    fn prepare(&mut self, e: &[f64]);
+    /// The objective and solution with exponent `t` moved to `v` (the others as in `e`).
+    fn try_axis(&mut self, e: &[f64], t: usize, v: f64) -> Option<(f64, Self::Sol)>;
+    /// The last trial (of exponent t at v) becomes the current point.
+    fn accept(&mut self, t: usize, v: f64);
+    /// Whether exponent `t` has no effect at this solution (its term dropped).
+    fn dropped(&self, x: &Self::Sol, t: usize) -> bool;
+}
+
+/// Coordinate refinement of a grid cell on the reduced objective: each free exponent tries
+/// half a grid step either side, then a quarter, ...; an exponent whose term is dropped (so
+/// the objective does not depend on it) is rescanned over its whole grid instead, since the
+/// other exponents have moved. The reduced objective re-solves the linear unknowns at every
+/// trial, so this is cheap and cannot fall into the trap that stops LM: a coarse cell a
+/// half-step off the true exponents may prefer to drop a term altogether, and LM cannot regrow
+/// a term from an amplitude of zero. Updates `e` and `x`; returns the objective.
+fn refine<R: Reduced>(
+    r: &mut R,
+    grids: &[Vec<f64>],
+    e: &mut [f64],
+    x: &mut R::Sol,
+    start: f64,
+) -> f64 {
+    r.prepare(e);
+    let mut best = start;
+    let mut trials: Vec<f64> = Vec::with_capacity(64);
+    for level in 0..REFINE_LEVELS {
+        for t in 0..e.len() {
+            let g = &grids[t];
+            if g.len() < 2 {
+                continue; // a fixed exponent
+            }
+            let (lo, hi) = (g[0], g[g.len() - 1]);
+            trials.clear();
+            if r.dropped(x, t) {
+                trials.extend(g.iter().copied());
+            } else {
+                let half = 0.5f64.powi(level as i32 + 1);
+                if lo > 0.0 {
+                    let f = ((g[1] / g[0]).ln() * half).exp();
+                    trials.extend([e[t] / f, e[t] * f]);
+                } else {
+                    let h = (g[1] - g[0]) * half;
+                    trials.extend([e[t] - h, e[t] + h]);
+                }
+            }
+            for &v in &trials {
+                if !(v >= lo && v <= hi) || v == e[t] {
+                    continue;
+                }
+                if let Some((s, xt)) = r.try_axis(e, t, v) {
+                    if s < best {
+                        best = s;
+                        e[t] = v;
+                        *x = xt;
+                        r.accept(t, v);
+                    }
+                }
+            }
+        }
+    }
+    best
 }
 
 /// Kaplan: L^(1/alpha_D) = a N^-p + b/D with p = alpha_N/alpha_D, a = N_c^p, b = D_c, so for
 /// fixed (p, alpha_D) the rest is a two-unknown NNLS on the transformed data.
 fn kaplan(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
     let n = y.len();
-    let m = grid_size(2);
+    let m = 16;
     let qs = exponent_grid(pb, 3, m, 0.02, 1.5);
     let ps = span(0.1, 10.0, m);
-    let wbase = linear_weights(pb, y);
-    let dinv: Vec<f64> = pb.cols.logx[1].iter().map(|l| (-l).exp()).collect();
+    let mut ev = KaplanEval {
+        y,
+        wbase: linear_weights(pb, y),
+        weights: pb.weights,
+        logn: pb.cols.logx[0],
+        dinv: pb.cols.logx[1].iter().map(|l| (-l).exp()).collect(),
+        log_scale: pb.loss.scale == Scale::Log,
+        q: f64::NAN,
+        p: f64::NAN,
+        z: vec![0.0; n],
+        w: vec![0.0; n],
+        u: vec![0.0; n],
+    };
     let npow: Vec<Vec<f64>> = ps
         .iter()
         .map(|&p| {
@@ -567,73 +846,151 @@ fn kaplan(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
     let dims = [qs.len(), ps.len()];
     let mut score = vec![f64::INFINITY; dims[0] * dims[1]];
     let mut sols = vec![[0.0f64; 2]; dims[0] * dims[1]];
-    let mut z = vec![0.0; n];
-    let mut w = vec![0.0; n];
-    let log_scale = pb.loss.scale == Scale::Log;
     for (iq, &q) in qs.iter().enumerate() {
-        for i in 0..n {
-            z[i] = y[i].powf(1.0 / q);
-            // first-order map of a residual in z back to the loss's scale
-            let dy = q * y[i] / z[i];
-            w[i] = wbase[i] * dy * dy;
-        }
+        ev.set_q(q);
         for (ip, u) in npow.iter().enumerate() {
-            let (mut g00, mut g01, mut g11, mut b0, mut b1, mut yy) =
-                (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-            for i in 0..n {
-                let wi = w[i];
-                g00 += wi * u[i] * u[i];
-                g01 += wi * u[i] * dinv[i];
-                g11 += wi * dinv[i] * dinv[i];
-                b0 += wi * u[i] * z[i];
-                b1 += wi * dinv[i] * z[i];
-                yy += wi * z[i] * z[i];
-            }
-            let mut x = [0.0; 2];
-            let s = small_nnls(
-                &[g00, g01, g01, g11],
-                &[b0, b1],
-                yy,
-                2,
-                &[true, true],
-                &mut x,
-            );
-            if !s.is_finite() {
-                continue;
-            }
-            // the linearised weights favour some q; score cells on the loss's own scale
-            let mut sse = 0.0;
-            for i in 0..n {
-                let inner = x[0] * u[i] + x[1] * dinv[i];
-                let r = if log_scale {
-                    q * inner.ln() - y[i].ln()
-                } else {
-                    inner.powf(q) - y[i]
-                };
-                sse += pb.weights.map_or(1.0, |w| w[i]) * r * r;
-            }
-            let cell = iq * dims[1] + ip;
-            if sse.is_finite() {
+            if let Some((sse, x)) = ev.score(u) {
+                let cell = iq * dims[1] + ip;
                 score[cell] = sse;
                 sols[cell] = x;
             }
         }
     }
-    local_minima(&score, &dims, keep)
-        .into_iter()
-        .map(|cell| {
-            let (q, p) = (qs[cell / dims[1]], ps[cell % dims[1]]);
-            let [a, b] = sols[cell];
-            let a = if a > 0.0 { a } else { 1e-12 };
-            let b = if b > 0.0 { b } else { 1e-12 };
-            let mut params = vec![a.powf(1.0 / p), p * q, b, q];
-            for (k, v) in params.iter_mut().enumerate() {
-                *v = pb.spec.fixed[k].unwrap_or(pb.spec.clip(k, *v));
-            }
-            Candidate {
-                params,
-                sse: score[cell],
-            }
-        })
-        .collect()
+    let grids = [qs, ps];
+    let mut out: Vec<Candidate> = Vec::new();
+    let mut seen: Vec<Vec<f64>> = Vec::new();
+    for cell in local_minima(&score, &dims, keep) {
+        let mut e = [grids[0][cell / dims[1]], grids[1][cell % dims[1]]];
+        let mut x = sols[cell];
+        // LM does well from an ordinary cell here (refining those was found to hurt); a cell
+        // that drops the N term is a dead end for LM and is refined first
+        let sse = if x[0] > 0.0 {
+            score[cell]
+        } else {
+            refine(&mut ev, &grids, &mut e, &mut x, score[cell])
+        };
+        if seen.iter().any(|o| near(o, &e, &grids)) {
+            continue;
+        }
+        seen.push(e.to_vec());
+        let [q, p] = e;
+        let [a, b] = x;
+        let a = if a > 0.0 { a } else { 1e-12 };
+        let b = if b > 0.0 { b } else { 1e-12 };
+        let mut params = vec![a.powf(1.0 / p), p * q, b, q];
+        for (k, v) in params.iter_mut().enumerate() {
+            *v = pb.spec.fixed[k].unwrap_or(pb.spec.clip(k, *v));
+        }
+        out.push(Candidate { params, sse });
+    }
+    out.sort_by(|a, b| a.sse.total_cmp(&b.sse));
+    out
+}
+
+/// Kaplan's reduced objective at (q, p) = (alpha_D, alpha_N / alpha_D): NNLS for (a, b) in
+/// z = y^(1/q) = a N^-p + b / D, scored on the loss's own scale.
+struct KaplanEval<'a> {
+    y: &'a [f64],
+    wbase: Vec<f64>,
+    weights: Option<&'a [f64]>,
+    logn: &'a [f64],
+    dinv: Vec<f64>,
+    log_scale: bool,
+    /// the q and p that z, w and u were computed for
+    q: f64,
+    p: f64,
+    z: Vec<f64>,
+    w: Vec<f64>,
+    u: Vec<f64>,
+}
+
+impl KaplanEval<'_> {
+    fn set_q(&mut self, q: f64) {
+        if self.q == q {
+            return;
+        }
+        for i in 0..self.y.len() {
+            self.z[i] = self.y[i].powf(1.0 / q);
+            // first-order map of a residual in z back to the loss's scale
+            let dy = q * self.y[i] / self.z[i];
+            self.w[i] = self.wbase[i] * dy * dy;
+        }
+        self.q = q;
+    }
+
+    fn set_p(&mut self, p: f64) {
+        if self.p != p {
+            crate::fastmath::pow_neg(self.logn, p, &mut self.u);
+            self.p = p;
+        }
+    }
+
+    /// Score and (a, b) at the current q with N^-p given in `u`.
+    fn score(&self, u: &[f64]) -> Option<(f64, [f64; 2])> {
+        let (z, w, dinv) = (&self.z, &self.w, &self.dinv);
+        let (mut g00, mut g01, mut g11, mut b0, mut b1, mut yy) = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for i in 0..z.len() {
+            let wi = w[i];
+            g00 += wi * u[i] * u[i];
+            g01 += wi * u[i] * dinv[i];
+            g11 += wi * dinv[i] * dinv[i];
+            b0 += wi * u[i] * z[i];
+            b1 += wi * dinv[i] * z[i];
+            yy += wi * z[i] * z[i];
+        }
+        let mut x = [0.0; 2];
+        let s = small_nnls(
+            &[g00, g01, g01, g11],
+            &[b0, b1],
+            yy,
+            2,
+            &[true, true],
+            &mut x,
+        );
+        if !s.is_finite() {
+            return None;
+        }
+        // the linearised weights favour some q; score cells on the loss's own scale
+        let q = self.q;
+        let mut sse = 0.0;
+        for i in 0..z.len() {
+            let inner = x[0] * u[i] + x[1] * dinv[i];
+            let r = if self.log_scale {
+                q * inner.ln() - self.y[i].ln()
+            } else {
+                inner.powf(q) - self.y[i]
+            };
+            sse += self.weights.map_or(1.0, |w| w[i]) * r * r;
+        }
+        sse.is_finite().then_some((sse, x))
+    }
+}
+
+impl Reduced for KaplanEval<'_> {
+    type Sol = [f64; 2];
+
+    fn prepare(&mut self, e: &[f64]) {
+        self.set_q(e[0]);
+        self.set_p(e[1]);
+    }
+
+    fn try_axis(&mut self, e: &[f64], t: usize, v: f64) -> Option<(f64, [f64; 2])> {
+        if t == 0 {
+            self.set_q(v);
+            self.set_p(e[1]);
+        } else {
+            self.set_q(e[0]);
+            self.set_p(v);
+        }
+        let u = std::mem::take(&mut self.u);
+        let out = self.score(&u);
+        self.u = u;
+        out
+    }
+
+    fn accept(&mut self, _t: usize, _v: f64) {}
+
+    fn dropped(&self, x: &[f64; 2], t: usize) -> bool {
+        t == 1 && x[0] <= 0.0 // p only acts through the N term's amplitude a
+    }
 }
