@@ -366,63 +366,48 @@ fn power_sum(
     // is nearly a constant) and starts LM in a long, nearly flat valley. LM itself may still
     // move the constant below zero.
     let const_nonneg = const_free && y.iter().all(|&v| v > 0.0);
-    // powers u[t][g][i] = x_t,i^-e_g
-    let pow: Vec<Vec<Vec<f64>>> = terms
-        .iter()
-        .zip(&grids)
-        .map(|(t, gr)| {
-            gr.iter()
-                .map(|&e| {
-                    let mut u = vec![0.0; n];
-                    crate::fastmath::pow_neg(pb.cols.logx[t.2], e, &mut u);
-                    u
-                })
-                .collect()
-        })
-        .collect();
     let amp_free: Vec<bool> = terms.iter().map(|t| pb.spec.fixed[t.0].is_none()).collect();
     // fold the weights into the vectors once (sqrt(w) each side), so every inner product below
     // is a plain vectorised dot
     let sw: Vec<f64> = w.iter().map(|v| v.sqrt()).collect();
-    let mut pow = pow;
-    for pt in pow.iter_mut() {
-        for u in pt.iter_mut() {
-            for (ui, s) in u.iter_mut().zip(&sw) {
-                *ui *= s;
-            }
+    let yr: Vec<f64> = yr.iter().zip(&sw).map(|(a, b)| a * b).collect();
+    let dims: Vec<usize> = grids.iter().map(|g| g.len()).collect();
+    // one flat table of weighted powers: row off[t] + g holds sqrt(w_i) x_t,i^-e_g
+    let mut off = [0usize; 4];
+    for t in 0..k {
+        off[t + 1] = off[t] + dims[t];
+    }
+    let rows = off[k];
+    let mut pow = vec![0.0; rows * n];
+    for t in 0..k {
+        for (g, &e) in grids[t].iter().enumerate() {
+            let u = &mut pow[(off[t] + g) * n..(off[t] + g + 1) * n];
+            crate::fastmath::pow_neg(pb.cols.logx[terms[t].2], e, u);
+            u.iter_mut().zip(&sw).for_each(|(ui, s)| *ui *= s);
         }
     }
-    let yr: Vec<f64> = yr.iter().zip(&sw).map(|(a, b)| a * b).collect();
+    let row = |r: usize| &pow[r * n..(r + 1) * n];
     let dot = crate::linalg::dot;
     // Inner products of the basis {1, y, u_(t,g)} under the weights, tabulated once, so a
     // grid cell costs O(k^2) instead of O(k^2 n).
-    let ones = sw.clone();
-    let one_one = dot(&ones, &ones);
-    let one_y = dot(&ones, &yr);
+    let ones = &sw;
+    let one_one = dot(ones, ones);
+    let one_y = dot(ones, &yr);
     let y_y = dot(&yr, &yr);
-    let one_u: Vec<Vec<f64>> = pow
-        .iter()
-        .map(|pt| pt.iter().map(|u| dot(&ones, u)).collect())
-        .collect();
-    let y_u: Vec<Vec<f64>> = pow
-        .iter()
-        .map(|pt| pt.iter().map(|u| dot(&yr, u)).collect())
-        .collect();
-    let u_u: Vec<Vec<f64>> = pow
-        .iter()
-        .map(|pt| pt.iter().map(|u| dot(u, u)).collect())
-        .collect();
-    // cross[t][t2][g * dims[t2] + g2] for t < t2
-    let mut cross: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); k]; k];
+    let one_u: Vec<f64> = (0..rows).map(|r| dot(ones, row(r))).collect();
+    let y_u: Vec<f64> = (0..rows).map(|r| dot(&yr, row(r))).collect();
+    let u_u: Vec<f64> = (0..rows).map(|r| dot(row(r), row(r))).collect();
+    // cross products of two terms' powers, for t < t2 at xoff[t][t2] + g * dims[t2] + g2
+    let mut xoff = [[0usize; 3]; 3];
+    let mut cross: Vec<f64> = Vec::new();
     for t in 0..k {
         for t2 in t + 1..k {
-            let mut tab = Vec::with_capacity(pow[t].len() * pow[t2].len());
-            for u in &pow[t] {
-                for v in &pow[t2] {
-                    tab.push(dot(u, v));
+            xoff[t][t2] = cross.len();
+            for g in 0..dims[t] {
+                for g2 in 0..dims[t2] {
+                    cross.push(dot(row(off[t] + g), row(off[t2] + g2)));
                 }
             }
-            cross[t][t2] = tab;
         }
     }
     #[derive(Clone, Copy)]
@@ -431,7 +416,6 @@ fn power_sum(
         Y,
         U(usize),
     }
-    let dims: Vec<usize> = grids.iter().map(|g| g.len()).collect();
     let total: usize = dims.iter().product();
     let mut sse = vec![f64::INFINITY; total];
     let mut sols = vec![0.0; total * (k + 1)];
@@ -462,12 +446,12 @@ fn power_sum(
             b[0] = one_y;
             for t in 0..k {
                 let st = sel[t];
-                g[t + 1] = one_u[t][st];
-                g[(t + 1) * mm] = one_u[t][st];
-                g[(t + 1) * mm + t + 1] = u_u[t][st];
-                b[t + 1] = y_u[t][st];
+                g[t + 1] = one_u[off[t] + st];
+                g[(t + 1) * mm] = one_u[off[t] + st];
+                g[(t + 1) * mm + t + 1] = u_u[off[t] + st];
+                b[t + 1] = y_u[off[t] + st];
                 for t2 in t + 1..k {
-                    let v = cross[t][t2][st * dims[t2] + sel[t2]];
+                    let v = cross[xoff[t][t2] + st * dims[t2] + sel[t2]];
                     g[(t + 1) * mm + t2 + 1] = v;
                     g[(t2 + 1) * mm + t + 1] = v;
                 }
@@ -482,15 +466,15 @@ fn power_sum(
                 (B::One, B::One) => one_one,
                 (B::One, B::Y) | (B::Y, B::One) => one_y,
                 (B::Y, B::Y) => y_y,
-                (B::One, B::U(t)) | (B::U(t), B::One) => one_u[t][sel[t]],
-                (B::Y, B::U(t)) | (B::U(t), B::Y) => y_u[t][sel[t]],
+                (B::One, B::U(t)) | (B::U(t), B::One) => one_u[off[t] + sel[t]],
+                (B::Y, B::U(t)) | (B::U(t), B::Y) => y_u[off[t] + sel[t]],
                 (B::U(t), B::U(t2)) => {
                     if t == t2 {
-                        u_u[t][sel[t]]
+                        u_u[off[t] + sel[t]]
                     } else if t < t2 {
-                        cross[t][t2][sel[t] * dims[t2] + sel[t2]]
+                        cross[xoff[t][t2] + sel[t] * dims[t2] + sel[t2]]
                     } else {
-                        cross[t2][t][sel[t2] * dims[t] + sel[t]]
+                        cross[xoff[t2][t] + sel[t2] * dims[t] + sel[t]]
                     }
                 }
             }
