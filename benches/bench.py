@@ -1376,7 +1376,7 @@ def bench_expr(ctx: Context) -> Section:
             t_sp += time.perf_counter() - t0
             sp_p = min(nist.lre(float(v), c) for v, c in zip(sp.x, prob["certified"]))
             sp_r = nist.lre(float(sp.fun @ sp.fun), prob["rss"])
-            need_rss = 2.5 if name == "Lanczos1" else 6.0
+            need_rss = 3.0 if name == "Lanczos1" else 6.0
             n_ok_pf += lre_p >= 6 and lre_r >= need_rss
             n_ok_sp += sp_p >= 6 and sp_r >= need_rss
             worst_pf.append(lre_p)
@@ -1411,8 +1411,8 @@ def bench_expr(ctx: Context) -> Section:
             t_sp / n_runs,
             "every LRE ≥ 6 (Lanczos1 RSS ≥ 3)",
             f"time per fit (mean over the {n_runs}); powerfit: {n_ok_pf}/{n_runs} fits with "
-            f"every param LRE ≥ 6 and RSS LRE ≥ 6 (Lanczos1's reported RSS: ≥ 2.5, see "
-            f"details), worst param LRE {min(worst_pf):.1f}; scipy: {n_ok_sp}/{n_runs}, worst "
+            f"every param LRE ≥ 6 and RSS LRE ≥ 6 (Lanczos1: ≥ 3, see details), worst param "
+            f"LRE {min(worst_pf):.1f}; scipy: {n_ok_sp}/{n_runs}, worst "
             f"param LRE {min(worst_sp):.1f}",
         )
     )
@@ -1428,10 +1428,11 @@ def bench_expr(ctx: Context) -> Section:
         f"- Lanczos1: the certified RSS 1.43e-25 is the rounding floor of its decimal data. "
         f"Read into doubles, the data's exact optimum has RSS 1.42955e-25 (LRE 3.06), and any "
         f"double-precision evaluation of the model perturbs an RSS that small by ~1e-3 "
-        f"relative, so the reported RSS scores 2.6-3.3 for any solver (scipy's too, table "
-        f"below). The parameters are right: the RSS at powerfit's start-1 estimate, recomputed "
-        f"from the decimal data in 40-digit arithmetic, is {lanczos:.6e} (LRE "
-        f"{lanczos_lre:.2f}).",
+        f"relative (scipy's RSS, table below, scores 2.6-3.3). powerfit recomputes the reported "
+        f"cost with the model and residuals in double-double when the residuals are below "
+        f"1e-6 of the data, so it reports the data's floor. The RSS at powerfit's start-1 "
+        f"estimate, recomputed from the decimal data in 40-digit arithmetic, is "
+        f"{lanczos:.6e} (LRE {lanczos_lre:.2f}).",
         "",
         *table,
         "",

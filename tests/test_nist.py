@@ -2,14 +2,15 @@
 as :class:`powerfit.Law` expressions and fitted from both certified starting points.
 
 Every certified parameter is reached to a log relative error (LRE, the number of correct
-significant digits) of 6 or more, and so is the residual sum of squares, except Lanczos1's.
-Lanczos1 is generated noise-free: its certified RSS (1.43e-25) is the rounding floor of the
-decimal data, and reading the data into doubles alone moves the exact optimum's RSS to
-1.42955e-25 (LRE 3.06); evaluating any model in double precision then perturbs an RSS that small
-by about 1e-3 relative (numpy's own evaluation at powerfit's optimum scores 2.7-3.3, and
-powerfit reports 2.7). So for Lanczos1 the test recomputes the RSS at powerfit's parameters from
-the decimal data in 40-digit arithmetic (it scores 5.7; the test asks for 3) and requires the
-reported one to be within that rounding noise (LRE >= 2.5).
+significant digits) of 6 or more, and so is the residual sum of squares, except Lanczos1's,
+which must reach 3 (the issue's bar). Lanczos1 is generated noise-free: its certified RSS
+(1.43e-25) is the rounding floor of the decimal data, and reading the data into doubles alone
+moves the exact optimum's RSS to 1.42955e-25 (LRE 3.06). Evaluating the model in double
+precision perturbs an RSS that small by about 1e-3 relative (numpy's own evaluation at
+powerfit's optimum scores 2.7-3.3), so powerfit recomputes the reported cost in double-double
+when the residuals are that small against the data; it reports LRE 3.06 from both starts. The
+test also recomputes the RSS at powerfit's parameters from the decimal data in 40-digit
+arithmetic (it scores 5.7).
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def check(name: str, runs: list[dict]) -> list[str]:
             problems.append(f"{name} start {s}: parameter LRE {worst:.2f} < 6")
         if name == "Lanczos1":
             exact = lre(exact_rss_lanczos(run["estimate"]), read_nist(name)["rss"])
-            if exact < 3.0 or run["rss"] < 2.5:
+            if exact < 3.0 or run["rss"] < 3.0:
                 problems.append(
                     f"{name} start {s}: RSS LRE {run['rss']:.2f} (exact at the estimate "
                     f"{exact:.2f})"

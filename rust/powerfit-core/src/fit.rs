@@ -214,6 +214,10 @@ pub(crate) fn finish(
     n_free: usize,
     n_starts: usize,
 ) -> FitResult {
+    let mut best = best;
+    if let Some(c) = exact_cost(pb, &best.params, best.cost) {
+        best.cost = c;
+    }
     let (cov, cov_note, condition, weak_direction) = covariance(pb, &best.params, n_points);
     let (aic, bic) = if pb.loss.is_least_squares() && n_points > 0 && best.cost > 0.0 {
         let n = n_points as f64;
@@ -241,6 +245,40 @@ pub(crate) fn finish(
         bic,
         var_stats: pb.cols.x.iter().map(|c| var_stats(c)).collect(),
     }
+}
+
+/// The least-squares cost recomputed with the law and residuals in double-double, when the
+/// residuals are so small against the data (|r| < 1e-6 |y|) that double precision leaves only
+/// a few correct digits in them (each carries an error of a few ulps of f). None when that is
+/// not the case, for non-l2 losses, or for laws without a double-double evaluation.
+fn exact_cost(pb: &Problem, p: &[f64], cost: f64) -> Option<f64> {
+    use crate::dd::Dd;
+    if !(pb.loss.is_least_squares() && pb.loss.scale == crate::loss::Scale::Linear) {
+        return None;
+    }
+    let w = |i: usize| pb.weights.map_or(1.0, |w| w[i]);
+    let yy: f64 = (0..pb.n())
+        .map(|i| w(i) * pb.target[i] * pb.target[i])
+        .sum();
+    if !(cost.is_finite() && 2.0 * cost < 1e-12 * yy) {
+        return None;
+    }
+    let n = pb.n();
+    let (mut hi, mut lo) = (vec![0.0; n], vec![0.0; n]);
+    if !pb.law.eval_dd(pb.cols, p, &mut hi, &mut lo) {
+        return None;
+    }
+    let mut sum = Dd::ZERO;
+    for i in 0..n {
+        let r = Dd::new(pb.target[i])
+            - Dd {
+                hi: hi[i],
+                lo: lo[i],
+            };
+        sum = sum + Dd::new(w(i)) * r * r;
+    }
+    let c = 0.5 * sum.to_f64();
+    c.is_finite().then_some(c)
 }
 
 /// (min, max, distinct count capped at `DISTINCT_CAP`) of a column: the diagnostics only ask

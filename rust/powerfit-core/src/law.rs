@@ -92,6 +92,12 @@ pub trait Law: Send + Sync {
     fn eval_jac(&self, x: &Cols, p: &[f64], out: &mut [f64], jac: &mut [f64]);
     /// Parameters that are positive by nature: the solver works with their logarithm.
     fn positive(&self) -> Vec<bool>;
+    /// The law in double-double precision, as hi + lo per point, where supported (returns
+    /// false otherwise, the default): used only to report the cost of a least-squares fit
+    /// whose residuals are near the rounding of the data, where double precision loses them.
+    fn eval_dd(&self, _x: &Cols, _p: &[f64], _hi: &mut [f64], _lo: &mut [f64]) -> bool {
+        false
+    }
     /// Structure for the global start.
     fn structure(&self) -> Structure {
         Structure::General

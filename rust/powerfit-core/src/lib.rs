@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod bootstrap;
+pub mod dd;
 pub mod error;
 pub mod fastmath;
 pub mod fit;

@@ -612,10 +612,11 @@ fn nist_strd_all_problems_from_both_starts() {
             lre[0], rss[0], lre[1], rss[1]
         );
         // Lanczos1's certified RSS (1.43e-25) is the rounding floor of its decimal data: the
-        // data read into doubles move the exact optimum's RSS to 1.42955e-25 (LRE 3.06) and any
-        // double-precision evaluation of the model perturbs it by ~1e-3 relative. tests/
-        // test_nist.py checks the RSS at our estimate in 40-digit arithmetic (LRE >= 3).
-        let need_rss = if *name == "Lanczos1" { 2.5 } else { 6.0 };
+        // data read into doubles move the exact optimum's RSS to 1.42955e-25 (LRE 3.06), the
+        // most any fit of the double data can score. A double-precision evaluation of the
+        // model perturbs an RSS that small by ~1e-3 relative; the reported cost is recomputed
+        // in double-double for such near-zero residuals (fit.rs, `exact_cost`).
+        let need_rss = if *name == "Lanczos1" { 3.0 } else { 6.0 };
         if lre.iter().any(|&v| v < 6.0) || rss.iter().any(|&v| v < need_rss) {
             failures.push(format!(
                 "{name}: parameter LRE {lre:?}, RSS LRE {rss:?}\n{notes}"

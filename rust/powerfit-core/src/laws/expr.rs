@@ -1967,11 +1967,74 @@ impl Law for ExprLaw {
     fn positive(&self) -> Vec<bool> {
         self.positive.clone()
     }
+    fn eval_dd(&self, x: &Cols, p: &[f64], hi: &mut [f64], lo: &mut [f64]) -> bool {
+        self.prog.eval_dd(x, p, hi, lo)
+    }
     fn structure(&self) -> Structure {
         self.structure.clone()
     }
     fn default_start(&self) -> Option<Vec<f64>> {
         self.p0.clone()
+    }
+}
+
+impl Program {
+    /// Point-by-point evaluation in double-double (see `Law::eval_dd`). Not for the hot path:
+    /// it walks the nodes per point. The trigonometric functions have no double-double
+    /// version here, so laws using them return false.
+    fn eval_dd(&self, x: &Cols, p: &[f64], hi: &mut [f64], lo: &mut [f64]) -> bool {
+        use crate::dd::Dd;
+        use Op::*;
+        let supported = self
+            .nodes
+            .iter()
+            .all(|nd| !matches!(nd.op, Sin(_) | Cos(_) | Tan(_) | Atan(_) | Tanh(_)));
+        if !supported {
+            return false;
+        }
+        let mut v = vec![Dd::ZERO; self.nodes.len()];
+        for i in 0..hi.len() {
+            for (j, nd) in self.nodes.iter().enumerate() {
+                let (a, b) = nd.op.args();
+                let a = a.map_or(Dd::ZERO, |a| v[a as usize]);
+                let b = b.map_or(Dd::ZERO, |b| v[b as usize]);
+                v[j] = match nd.op {
+                    Const(c) => Dd::new(c),
+                    Param(k) => Dd::new(p[k as usize]),
+                    Var(k) => Dd::new(x.x[k as usize][i]),
+                    LnVar(k) => Dd::new(x.x[k as usize][i]).ln(),
+                    Neg(_) => -a,
+                    Add(..) => a + b,
+                    Sub(..) => a - b,
+                    Mul(..) => a * b,
+                    Div(..) => a / b,
+                    PowI(_, n) => a.powi(n),
+                    Exp(_) => a.exp(),
+                    Ln(_) => a.ln(),
+                    Sqrt(_) => a.sqrt(),
+                    Abs(_) => a.abs(),
+                    Min(..) | Max(..) if a.hi.is_nan() || b.hi.is_nan() => Dd::new(f64::NAN),
+                    Min(..) => {
+                        if (a - b).hi <= 0.0 {
+                            a
+                        } else {
+                            b
+                        }
+                    }
+                    Max(..) => {
+                        if (a - b).hi >= 0.0 {
+                            a
+                        } else {
+                            b
+                        }
+                    }
+                    Sin(_) | Cos(_) | Tan(_) | Atan(_) | Tanh(_) => return false,
+                };
+            }
+            hi[i] = v[self.root].hi;
+            lo[i] = v[self.root].lo;
+        }
+        true
     }
 }
 
