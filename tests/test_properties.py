@@ -322,6 +322,27 @@ PINNED = [
          "alpha_D": 0.125},
         None,
     ),
+    # Kaplan with a weak D term: good fits lie along alpha_N, a diagonal of the old
+    # (alpha_D, alpha_N / alpha_D) grid whose cells missed it
+    (
+        "kaplan", ("N", "D"), 25, 30, "l2",
+        {"N_c": 6043875281779.469, "alpha_N": 0.140625, "D_c": 810457176889.2476,
+         "alpha_D": 0.125},
+        None,
+    ),
+    # a steep N term (alpha_N / alpha_D = 5.75): coarse cells trade the D term away under l2
+    (
+        "kaplan", ("N", "D"), 0, 38, "l2",
+        {"N_c": 2175948856.989749, "alpha_N": 0.71875, "D_c": 810457176889.2476,
+         "alpha_D": 0.125},
+        None,
+    ),
+    (
+        "kaplan", ("N", "D"), 63, 30, "log",
+        {"N_c": 10563706857510.775, "alpha_N": 0.10546875, "D_c": 1288181997819.799,
+         "alpha_D": 0.109375},
+        None,
+    ),
 ]
 
 

@@ -803,9 +803,13 @@ fn refine<R: Reduced>(
 /// fixed (p, alpha_D) the rest is a two-unknown NNLS on the transformed data.
 fn kaplan(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
     let n = y.len();
+    // The grid runs over the two exponents themselves, not over (alpha_D, p): when one term
+    // dominates, the valley of good fits follows alpha_N, so it runs along an axis here and
+    // each cell's alpha_N is one of the grid's, instead of cutting diagonally across cells
+    // whose products p * alpha_D miss it.
     let m = 16;
     let qs = exponent_grid(pb, 3, m, 0.02, 1.5);
-    let ps = span(0.1, 10.0, m);
+    let ans = exponent_grid(pb, 1, m, 0.02, 1.5);
     let mut ev = KaplanEval {
         y,
         wbase: linear_weights(pb, y),
@@ -819,60 +823,63 @@ fn kaplan(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
         w: vec![0.0; n],
         u: vec![0.0; n],
     };
-    let npow: Vec<Vec<f64>> = ps
-        .iter()
-        .map(|&p| {
-            let mut u = vec![0.0; n];
-            crate::fastmath::pow_neg(pb.cols.logx[0], p, &mut u);
-            u
-        })
-        .collect();
-    let dims = [qs.len(), ps.len()];
+    let dims = [qs.len(), ans.len()];
     let mut score = vec![f64::INFINITY; dims[0] * dims[1]];
     let mut sols = vec![[0.0f64; 2]; dims[0] * dims[1]];
     for (iq, &q) in qs.iter().enumerate() {
-        ev.set_q(q);
-        for (ip, u) in npow.iter().enumerate() {
-            if let Some((sse, x)) = ev.score(u) {
-                let cell = iq * dims[1] + ip;
+        for (ia, &an) in ans.iter().enumerate() {
+            if let Some((sse, x)) = ev.try_axis(&[q, an], 1, an) {
+                let cell = iq * dims[1] + ia;
                 score[cell] = sse;
                 sols[cell] = x;
             }
         }
     }
-    let grids = [qs, ps];
+    let grids = [qs, ans];
     let mut out: Vec<Candidate> = Vec::new();
     let mut seen: Vec<Vec<f64>> = Vec::new();
-    for cell in local_minima(&score, &dims, keep) {
-        let mut e = [grids[0][cell / dims[1]], grids[1][cell % dims[1]]];
-        let mut x = sols[cell];
-        // LM does well from an ordinary cell here (refining those was found to hurt); a cell
-        // that drops the N term is a dead end for LM and is refined first
-        let sse = if x[0] > 0.0 {
-            score[cell]
-        } else {
-            refine(&mut ev, &grids, &mut e, &mut x, score[cell])
-        };
-        if seen.iter().any(|o| near(o, &e, &grids)) {
-            continue;
-        }
-        seen.push(e.to_vec());
-        let [q, p] = e;
-        let [a, b] = x;
-        let a = if a > 0.0 { a } else { 1e-12 };
-        let b = if b > 0.0 { b } else { 1e-12 };
-        let mut params = vec![a.powf(1.0 / p), p * q, b, q];
+    let to_params = |e: [f64; 2], x: [f64; 2]| {
+        let [q, an] = e;
+        let p = an / q;
+        let a = if x[0] > 0.0 { x[0] } else { 1e-12 };
+        let b = if x[1] > 0.0 { x[1] } else { 1e-12 };
+        let mut params = vec![a.powf(1.0 / p), an, b, q];
         for (k, v) in params.iter_mut().enumerate() {
             *v = pb.spec.fixed[k].unwrap_or(pb.spec.clip(k, *v));
         }
-        out.push(Candidate { params, sse });
+        params
+    };
+    // Both the cell and its refinement start LM: Kaplan's landscape has nearby basins, and
+    // either one alone was seen to lead LM into the wrong one (a refined cell can trade the D
+    // term away; a coarse cell can sit too far off a steep alpha_N).
+    for cell in local_minima(&score, &dims, keep) {
+        let e0 = [grids[0][cell / dims[1]], grids[1][cell % dims[1]]];
+        let x0 = sols[cell];
+        let (mut e, mut x) = (e0, x0);
+        let sse = refine(&mut ev, &grids, &mut e, &mut x, score[cell]);
+        // a cell that drops the N term is a dead end for LM: only its refinement is kept
+        let tries = if x0[0] > 0.0 {
+            vec![(e0, x0, score[cell]), (e, x, sse)]
+        } else {
+            vec![(e, x, sse)]
+        };
+        for (e, x, sse) in tries {
+            if seen.iter().any(|o| o.as_slice() == e.as_slice()) {
+                continue;
+            }
+            seen.push(e.to_vec());
+            out.push(Candidate {
+                params: to_params(e, x),
+                sse,
+            });
+        }
     }
     out.sort_by(|a, b| a.sse.total_cmp(&b.sse));
     out
 }
 
-/// Kaplan's reduced objective at (q, p) = (alpha_D, alpha_N / alpha_D): NNLS for (a, b) in
-/// z = y^(1/q) = a N^-p + b / D, scored on the loss's own scale.
+/// Kaplan's reduced objective at (q, alpha_N), q = alpha_D and p = alpha_N / q: NNLS for (a, b)
+/// in z = y^(1/q) = a N^-p + b / D, scored on the loss's own scale.
 struct KaplanEval<'a> {
     y: &'a [f64],
     wbase: Vec<f64>,
@@ -955,17 +962,13 @@ impl Reduced for KaplanEval<'_> {
 
     fn prepare(&mut self, e: &[f64]) {
         self.set_q(e[0]);
-        self.set_p(e[1]);
+        self.set_p(e[1] / e[0]);
     }
 
     fn try_axis(&mut self, e: &[f64], t: usize, v: f64) -> Option<(f64, [f64; 2])> {
-        if t == 0 {
-            self.set_q(v);
-            self.set_p(e[1]);
-        } else {
-            self.set_q(e[0]);
-            self.set_p(v);
-        }
+        let (q, an) = if t == 0 { (v, e[1]) } else { (e[0], v) };
+        self.set_q(q);
+        self.set_p(an / q);
         let u = std::mem::take(&mut self.u);
         let out = self.score(&u);
         self.u = u;
@@ -975,6 +978,6 @@ impl Reduced for KaplanEval<'_> {
     fn accept(&mut self, _t: usize, _v: f64) {}
 
     fn dropped(&self, x: &[f64; 2], t: usize) -> bool {
-        t == 1 && x[0] <= 0.0 // p only acts through the N term's amplitude a
+        t == 1 && x[0] <= 0.0 // alpha_N only acts through the N term's amplitude a
     }
 }
