@@ -188,6 +188,7 @@ def isoflop(
     budgets: list[float],
     flops_per_token: float,
     progress: Callable[[int], Any] | None = None,
+    resample: str = "runs",
 ) -> list[dict[str, Any]]: ...
 def envelope(
     run: npt.NDArray[np.uint64],
@@ -207,6 +208,7 @@ def envelope(
     budgets: list[float],
     flops_per_token: float,
     progress: Callable[[int], Any] | None = None,
+    resample: str = "runs",
 ) -> list[dict[str, Any]]: ...
 def slice_runs(
     run: npt.NDArray[np.uint64],

@@ -54,6 +54,7 @@ __all__ = [
 #: Names of a budget's status, by code (``ok``: an interior optimum was located).
 STATUS_NAMES: tuple[str, ...] = tuple(_core.BUDGET_STATUS_NAMES)
 ESTIMATORS = ("argmin", "parabola")
+RESAMPLE = ("runs", "budgets")  # what an IsoFLOP bootstrap replicate resamples
 STATUS_HELP = {
     "ok": "interior optimum",
     "edge_low": "lowest loss at the smallest sampled size",
@@ -535,6 +536,7 @@ def isoflop(
     budget_rtol: float = 1e-3,
     flops_per_token: float = 6.0,
     progress: bool | None = None,
+    resample: str = "runs",
 ) -> IsoflopResult:
     """IsoFLOP profiles (Chinchilla's Approach 2): the loss-minimising model size at each
     compute budget, and power laws N*(C) = k_N C^a, D*(C) = k_D C^b through the optima.
@@ -554,9 +556,8 @@ def isoflop(
         tokens: column of the token count; D* is interpolated from it at N* within each budget.
             Without it D* = C / (flops_per_token N*).
         by: column(s) defining groups analysed separately (as in :func:`fit_groups`).
-        n_boot: bootstrap replicates (0: none). Each resamples the runs within every budget
-            with replacement and repeats the whole analysis; replicate i of a group draws from
-            its own random stream (seed, group keys, i), so results do not depend on threads.
+        n_boot: bootstrap replicates (0: none); replicate i of a group draws from its own
+            random stream (seed, group keys, i), so results do not depend on threads.
         seed: the bootstrap seed.
         budgets: budgets C at which N*(C) and D*(C) are predicted with intervals.
         level: coverage of the percentile intervals.
@@ -564,6 +565,13 @@ def isoflop(
         budget_rtol: rows whose budgets agree within this relative tolerance share a budget.
         flops_per_token: k in C = k N D, for D* without ``tokens``.
         progress: a tqdm progress bar over replicates (default: when stderr is a terminal).
+        resample: what a replicate resamples. ``"runs"`` (default): the rows within every
+            budget, with replacement, then the whole analysis is repeated, so every budget's
+            optimum gets an interval too. ``"budgets"``: the budgets with an optimum, each
+            keeping its full-data optimum (a case bootstrap of the power-law regression).
+            Use it when profiles are thin: resampling a profile of a few sizes leaves fewer
+            distinct sizes, which can bias the re-located optima and shift the intervals of a
+            and b; there are then no per-budget intervals (NaN).
 
     Returns:
         An :class:`IsoflopResult`.
@@ -574,6 +582,10 @@ def isoflop(
         InvalidOptionError: bad options.
     """
     _check_common(n_boot, level, window, seed)
+    if resample not in RESAMPLE:
+        raise InvalidOptionError(
+            f"unknown resample '{resample}': use {' or '.join(repr(r) for r in RESAMPLE)}"
+        )
     if not 0.0 <= float(budget_rtol) < 1.0:
         raise InvalidOptionError(f"budget_rtol must be in [0, 1), got {budget_rtol}")
     names = column_names(data)
@@ -605,6 +617,7 @@ def isoflop(
             preds,
             float(flops_per_token),
             _ticker(bar),
+            resample,
         )
     finally:
         if bar is not None:
@@ -612,6 +625,7 @@ def isoflop(
     points = _points(data, by_cols, names, C, N, L, T)
     settings = dict(
         n_boot=n_boot, seed=seed, level=level, window=window, budget_rtol=budget_rtol,
+        resample=resample,
         flops_per_token=flops_per_token, budgets=preds, columns=dict(
             compute=compute, size=size, loss=loss, tokens=tokens),
     )  # fmt: skip

@@ -269,6 +269,31 @@ pub fn power_fit(x: &[f64], y: &[f64]) -> PowerFit {
     }
 }
 
+/// What a bootstrap replicate of a frontier analysis resamples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resample {
+    /// The runs (rows within each budget for IsoFLOP profiles, whole training curves for the
+    /// envelope); every budget's optimum is located again, so per-budget intervals exist.
+    Runs,
+    /// The budgets with an optimum, each keeping its full-data optimum: a case bootstrap of the
+    /// power-law regression through the optima. Thin profiles are never made thinner, so the
+    /// exponents' intervals do not inherit the locator's small-sample bias; there are no
+    /// per-budget intervals.
+    Budgets,
+}
+
+impl Resample {
+    pub fn from_name(s: &str) -> Result<Self> {
+        match s {
+            "runs" => Ok(Resample::Runs),
+            "budgets" => Ok(Resample::Budgets),
+            _ => Err(Error::InvalidOption(format!(
+                "resample must be 'runs' or 'budgets', got '{s}'"
+            ))),
+        }
+    }
+}
+
 /// Options shared by the IsoFLOP and envelope analyses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrontierOptions {
@@ -283,6 +308,7 @@ pub struct FrontierOptions {
     pub budgets: Vec<f64>,
     /// FLOPs per parameter per token, for D* = C / (k N*) when no token counts are given.
     pub flops_per_token: f64,
+    pub resample: Resample,
 }
 
 impl Default for FrontierOptions {
@@ -294,6 +320,7 @@ impl Default for FrontierOptions {
             level: 0.95,
             budgets: Vec::new(),
             flops_per_token: 6.0,
+            resample: Resample::Runs,
         }
     }
 }
@@ -721,6 +748,40 @@ fn summarise(scr: &mut Scratch, log_c: &[f64], opt: &[f64]) -> [f64; 4] {
     [nf.exponent, nf.log_coef, df.exponent, df.log_coef]
 }
 
+/// Replicates that resample the budgets with an optimum (`Resample::Budgets`): each draws as
+/// many budgets as there are, with replacement, and refits both power laws through their
+/// full-data optima. A draw with fewer than two distinct budgets has no fit (NaN).
+fn budget_replicates(
+    n: usize,
+    log_c: &[f64],
+    log_opt: &[(f64, f64)],
+    optima: &[BudgetOptimum],
+    seed: u64,
+    cancel: Option<&AtomicBool>,
+    progress: Option<&AtomicUsize>,
+) -> (Vec<f64>, Vec<f64>) {
+    let kept: Vec<usize> = (0..optima.len())
+        .filter(|&k| optima[k].status.is_ok())
+        .collect();
+    replicates(n, log_c.len(), cancel, progress, |scr, i, _opt| {
+        if kept.is_empty() {
+            return [f64::NAN; 4];
+        }
+        let mut rng = Rng::stream(seed, i as u64);
+        scr.xs.clear();
+        scr.yn.clear();
+        scr.yd.clear();
+        for _ in 0..kept.len() {
+            let k = kept[rng.below(kept.len())];
+            scr.xs.push(log_c[k]);
+            scr.yn.push(log_opt[k].0);
+            scr.yd.push(log_opt[k].1);
+        }
+        let (nf, df) = fit_pair(&scr.xs, &scr.yn, &scr.yd);
+        [nf.exponent, nf.log_coef, df.exponent, df.log_coef]
+    })
+}
+
 /// IsoFLOP analysis of one data set: rows are (compute budget, size, loss[, tokens]); rows
 /// whose budgets agree within relative `budget_rtol` form one profile. Several rows of the same
 /// size at a budget (e.g. a learning-rate sweep) count as one point, the lowest loss.
@@ -767,6 +828,18 @@ pub fn isoflop(
     }
     let log_c: Vec<f64> = budgets.iter().map(|b| b.log_c).collect();
     let kept: Vec<usize> = (0..nb).filter(|&k| optima[k].status.is_ok()).collect();
+    if opts.resample == Resample::Budgets {
+        let (samples, rep_opt) = budget_replicates(
+            opts.n_boot,
+            &log_c,
+            &log_opt,
+            &optima,
+            seed,
+            cancel,
+            progress,
+        );
+        return assemble(optima, &log_c, &log_opt, samples, &rep_opt, opts, seed);
+    }
     let (samples, rep_opt) = replicates(opts.n_boot, nb, cancel, progress, |scr, i, opt| {
         let mut rng = Rng::stream(seed, i as u64);
         for &k in &kept {
@@ -1218,6 +1291,18 @@ pub fn envelope(
             d_upper: f64::NAN,
             n_boot_ok: 0,
         });
+    }
+    if opts.resample == Resample::Budgets {
+        let (samples, rep_opt) = budget_replicates(
+            opts.n_boot,
+            &log_c,
+            &log_opt,
+            &optima,
+            seed,
+            cancel,
+            progress,
+        );
+        return assemble(optima, &log_c, &log_opt, samples, &rep_opt, opts, seed);
     }
     let (samples, rep_opt) = replicates(opts.n_boot, nb, cancel, progress, |scr, i, opt| {
         let mut rng = Rng::stream(seed, i as u64);

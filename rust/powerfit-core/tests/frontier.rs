@@ -5,7 +5,7 @@
 use powerfit_core::analysis::NdLaw;
 use powerfit_core::frontier::{
     envelope, envelope_groups, isoflop, isoflop_groups, slice_runs, BudgetStatus, Columns,
-    EnvelopeEstimator, FrontierOptions, Runs,
+    EnvelopeEstimator, FrontierOptions, Resample, Runs,
 };
 use powerfit_core::groups::group_seed;
 use powerfit_core::rng::Rng;
@@ -388,4 +388,41 @@ fn bad_input_is_an_error() {
     assert_eq!(f.optima[0].status, BudgetStatus::Ok);
     assert!(f.n_fit.exponent.is_nan() && f.a_bounds.0.is_nan());
     assert!(f.predictions[0].n_opt.is_nan());
+}
+
+#[test]
+fn budget_resampling_keeps_the_optima_and_brackets_the_exponent() {
+    let (c, n, l, d) = iso_points(7, 9, 5.0, 0.05, 0.01, 4);
+    let cols = Columns {
+        compute: &c,
+        size: &n,
+        loss: &l,
+        tokens: Some(&d),
+    };
+    let runs = isoflop(&cols, 1e-3, &opts(400), 5, None, None).unwrap();
+    let o = FrontierOptions {
+        resample: Resample::Budgets,
+        ..opts(400)
+    };
+    let budgets = isoflop(&cols, 1e-3, &o, 5, None, None).unwrap();
+    // the point estimates do not depend on the resampling scheme
+    assert_eq!(budgets.n_fit, runs.n_fit);
+    assert_eq!(budgets.optima.len(), runs.optima.len());
+    for (a, b) in budgets.optima.iter().zip(&runs.optima) {
+        assert_eq!((a.n_opt, a.d_opt, a.status), (b.n_opt, b.d_opt, b.status));
+        // no per-budget intervals when the optima are not re-located
+        assert!(a.n_lower.is_nan() && a.n_boot_ok == 0);
+    }
+    // replicates refit the same optima: every exponent sample comes from a subset of them
+    let (lo, hi) = budgets.a_bounds;
+    let est = budgets.n_fit.exponent;
+    assert!(lo < est && est < hi, "{lo} {est} {hi}");
+    assert!(budgets.n_boot_ok >= 395, "{}", budgets.n_boot_ok);
+    assert_ne!(budgets.samples, runs.samples);
+    // deterministic across thread counts
+    let one = with_threads(1, || isoflop(&cols, 1e-3, &o, 5, None, None).unwrap());
+    assert!(same(&one, &budgets));
+    // a bad name is an error
+    assert!(Resample::from_name("rows").is_err());
+    assert_eq!(Resample::from_name("budgets").unwrap(), Resample::Budgets);
 }

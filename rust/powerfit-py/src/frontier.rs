@@ -11,7 +11,7 @@ use pyo3::types::{PyDict, PyList};
 
 use powerfit_core::frontier::{
     self as core_frontier, BudgetStatus, Columns, EnvelopeEstimator, Frontier, FrontierOptions,
-    Runs, SAMPLE_COLUMNS,
+    Resample, Runs, SAMPLE_COLUMNS,
 };
 
 use crate::{interruptible_with, slice, to_py, InvalidDataError};
@@ -111,6 +111,7 @@ fn options(
     level: f64,
     budgets: Vec<f64>,
     flops_per_token: f64,
+    resample: &str,
 ) -> PyResult<FrontierOptions> {
     let o = FrontierOptions {
         half_window,
@@ -119,6 +120,7 @@ fn options(
         level,
         budgets,
         flops_per_token,
+        resample: Resample::from_name(resample).map_err(to_py)?,
     };
     o.validate().map_err(to_py)?;
     Ok(o)
@@ -154,7 +156,7 @@ fn to_list<'py>(py: Python<'py>, fs: &[Frontier]) -> PyResult<Bound<'py, PyList>
 /// `offsets[g]..offsets[g+1]`; `ids` seeds each group's replicates (default: its position).
 /// Returns one dict per group.
 #[pyfunction]
-#[pyo3(signature = (compute, size, loss, tokens, offsets, ids, budget_rtol, half_window, n_boot, seed, level, budgets, flops_per_token, progress=None))]
+#[pyo3(signature = (compute, size, loss, tokens, offsets, ids, budget_rtol, half_window, n_boot, seed, level, budgets, flops_per_token, progress=None, resample="runs"))]
 #[allow(clippy::too_many_arguments)]
 fn isoflop<'py>(
     py: Python<'py>,
@@ -172,6 +174,7 @@ fn isoflop<'py>(
     budgets: Vec<f64>,
     flops_per_token: f64,
     progress: Option<Py<PyAny>>,
+    resample: &str,
 ) -> PyResult<Bound<'py, PyList>> {
     let cols = columns(&compute, &size, &loss, tokens.as_ref())?;
     let off = offsets_of(&offsets)?;
@@ -179,7 +182,15 @@ fn isoflop<'py>(
         Some(a) => Some(u64_slice(a, "ids")?),
         None => None,
     };
-    let opts = options(half_window, n_boot, seed, level, budgets, flops_per_token)?;
+    let opts = options(
+        half_window,
+        n_boot,
+        seed,
+        level,
+        budgets,
+        flops_per_token,
+        resample,
+    )?;
     let cancel = AtomicBool::new(false);
     let counter = AtomicUsize::new(0);
     let out = interruptible_with(
@@ -207,7 +218,7 @@ fn isoflop<'py>(
 /// run; `grid` (empty: `n_grid` log-spaced budgets per group) the budgets; `estimator` argmin
 /// or parabola. Returns one dict per group.
 #[pyfunction]
-#[pyo3(signature = (run, compute, size, loss, tokens, offsets, ids, grid, n_grid, estimator, half_window, n_boot, seed, level, budgets, flops_per_token, progress=None))]
+#[pyo3(signature = (run, compute, size, loss, tokens, offsets, ids, grid, n_grid, estimator, half_window, n_boot, seed, level, budgets, flops_per_token, progress=None, resample="runs"))]
 #[allow(clippy::too_many_arguments)]
 fn envelope<'py>(
     py: Python<'py>,
@@ -228,6 +239,7 @@ fn envelope<'py>(
     budgets: Vec<f64>,
     flops_per_token: f64,
     progress: Option<Py<PyAny>>,
+    resample: &str,
 ) -> PyResult<Bound<'py, PyList>> {
     let cols = columns(&compute, &size, &loss, tokens.as_ref())?;
     let runs = u64_slice(&run, "run")?;
@@ -237,7 +249,15 @@ fn envelope<'py>(
         None => None,
     };
     let est = EnvelopeEstimator::from_name(estimator).map_err(to_py)?;
-    let opts = options(half_window, n_boot, seed, level, budgets, flops_per_token)?;
+    let opts = options(
+        half_window,
+        n_boot,
+        seed,
+        level,
+        budgets,
+        flops_per_token,
+        resample,
+    )?;
     let cancel = AtomicBool::new(false);
     let counter = AtomicUsize::new(0);
     let out = interruptible_with(
