@@ -1,13 +1,15 @@
 //! Variable projection over a grid of exponents. For fixed exponents, a power-sum law is
 //! linear in its constant and amplitudes: those solve a small weighted non-negative least
 //! squares problem, so a grid over the exponents alone maps the whole landscape. The best
-//! grid cells that are local minima become starts for Levenberg-Marquardt on the real loss.
+//! grid cells that are local minima are refined on that projected objective (`refine`) and
+//! become starts for Levenberg-Marquardt on the real loss, one per basin.
 
 use crate::law::Structure;
 use crate::loss::Scale;
 use crate::problem::Problem;
 
-/// Grid points per exponent dimension, by number of free exponents (the total stays ~1,000).
+/// Grid points per exponent dimension of a power sum, by number of free exponents (at most
+/// ~500 cells; the best cells are refined afterwards, see `refine`).
 fn grid_size(dims: usize) -> usize {
     match dims {
         0 => 1,
@@ -806,7 +808,8 @@ fn kaplan(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
     // The grid runs over the two exponents themselves, not over (alpha_D, p): when one term
     // dominates, the valley of good fits follows alpha_N, so it runs along an axis here and
     // each cell's alpha_N is one of the grid's, instead of cutting diagonally across cells
-    // whose products p * alpha_D miss it.
+    // whose products p * alpha_D miss it. Finer than the power sums' 2-D grid: ordinary cells
+    // are not refined here (each starts LM as it is, beside its refinement).
     let m = 16;
     let qs = exponent_grid(pb, 3, m, 0.02, 1.5);
     let ans = exponent_grid(pb, 1, m, 0.02, 1.5);
