@@ -332,6 +332,7 @@ pub(crate) fn fit_options(
         },
         starts,
         n_refine: 4,
+        ..Default::default()
     })
 }
 
