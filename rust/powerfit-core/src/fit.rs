@@ -153,12 +153,32 @@ pub(crate) struct Solved {
 /// and the best start is solved again (deterministically the same) for its parameters.
 const KEEP_ALL: usize = 64;
 
-/// Runs LM from starts `0..count` (`start(i)` gives start i) and keeps the best; in parallel
-/// above `KEEP_ALL` starts. None when there are no starts.
+/// Squared distance between two parameter vectors over the free parameters: in decades where
+/// both have the same sign, else a large constant per parameter.
+fn distance(pb: &Problem, a: &[f64], b: &[f64]) -> f64 {
+    (0..a.len())
+        .filter(|&k| pb.spec.fixed[k].is_none())
+        .map(|k| {
+            let (x, y) = (a[k], b[k]);
+            if x == y {
+                0.0
+            } else if x * y > 0.0 {
+                (x / y).log10().powi(2)
+            } else {
+                100.0
+            }
+        })
+        .sum()
+}
+
+/// Runs LM from starts `0..count` (`start(i)` gives start i) and keeps the best (see the
+/// choice among equally good ones below, `anchor` being the user's start); in parallel above
+/// `KEEP_ALL` starts. None when there are no starts.
 pub(crate) fn solve_starts<F>(
     pb: &Problem,
     count: usize,
     start: F,
+    anchor: Option<&[f64]>,
     opts: &LmOptions,
     cancel: Option<&AtomicBool>,
 ) -> Option<Solved>
@@ -196,10 +216,22 @@ where
     }
     let (ok, best_cost, _) = lite[bi];
     let tol = 1e-8 * best_cost.abs() + 1e-26 * target_scale(pb);
-    let n_best = lite
-        .iter()
-        .filter(|l| l.0 == ok && (l.1 - best_cost).abs() <= tol)
-        .count();
+    let reached = |l: &(bool, f64, usize)| l.0 == ok && (l.1 - best_cost).abs() <= tol;
+    let n_best = lite.iter().filter(|l| reached(l)).count();
+    // Of the starts that reached the best cost (the same optimum), the one nearest the user's
+    // start gives the estimate: when the law has symmetries (terms that can swap places) that
+    // is the labelling the user wrote; without a start, the earliest.
+    let bi = match anchor {
+        Some(a) if !kept.is_empty() => (0..count)
+            .filter(|&i| reached(&lite[i]))
+            .min_by(|&i, &j| {
+                distance(pb, &kept[i].params, a)
+                    .total_cmp(&distance(pb, &kept[j].params, a))
+                    .then(i.cmp(&j))
+            })
+            .unwrap_or(bi),
+        _ => lite.iter().position(reached).unwrap_or(bi),
+    };
     let mut nfev: usize = lite.iter().map(|l| l.2).sum();
     let best = if kept.is_empty() {
         let mut ws = Workspace::new();
@@ -235,19 +267,36 @@ pub fn fit(pb: &Problem, opts: &FitOptions, cancel: Option<&AtomicBool>) -> Resu
     let (solved, search_fev) = match &opts.starts {
         Starts::Given(p0) => {
             check_start(pb, p0)?;
-            (solve_starts(pb, 1, |_| p0.clone(), &opts.lm, cancel), 0)
+            (
+                solve_starts(pb, 1, |_| p0.clone(), None, &opts.lm, cancel),
+                0,
+            )
         }
         Starts::Grid => {
             let grid = hoffmann_grid(pb)?;
             (
-                solve_starts(pb, grid.len(), |i| grid.start(pb, i), &opts.lm, cancel),
+                solve_starts(
+                    pb,
+                    grid.len(),
+                    |i| grid.start(pb, i),
+                    None,
+                    &opts.lm,
+                    cancel,
+                ),
                 0,
             )
         }
         Starts::Auto => {
             let (starts, fev) = auto_starts(pb, opts, cancel)?;
             (
-                solve_starts(pb, starts.len(), |i| starts[i].clone(), &opts.lm, cancel),
+                solve_starts(
+                    pb,
+                    starts.len(),
+                    |i| starts[i].clone(),
+                    opts.p0.as_deref(),
+                    &opts.lm,
+                    cancel,
+                ),
                 fev,
             )
         }
@@ -281,15 +330,17 @@ fn auto_starts(
             cancel,
         );
     }
-    let y = natural_y(pb);
-    let mut s: Vec<Vec<f64>> = varpro_starts(pb, &y, opts.n_refine)
-        .into_iter()
-        .map(|c| c.params)
-        .collect();
+    let (cands, fev) = varpro_starts(pb, opts.n_refine, cancel);
+    let mut s: Vec<Vec<f64>> = cands.into_iter().map(|c| c.params).collect();
     if let Some(p0) = &opts.p0 {
         s.push(p0.clone());
     }
     if s.is_empty() {
+        if block::stopped(cancel) {
+            // interrupted before any start was found: the solve from anywhere stops at once
+            s.push(pb.spec.fixed.iter().map(|f| f.unwrap_or(1.0)).collect());
+            return Ok((s, fev));
+        }
         match pb.law.default_start() {
             Some(d) => s.push(d),
             None => {
@@ -300,14 +351,7 @@ fn auto_starts(
             }
         }
     }
-    Ok((s, 0))
-}
-
-fn natural_y(pb: &Problem) -> Vec<f64> {
-    match pb.loss.scale {
-        Scale::Linear => pb.target.to_vec(),
-        Scale::Log => pb.target.iter().map(|t| t.exp()).collect(),
-    }
+    Ok((s, fev))
 }
 
 /// Statistics at the optimum.

@@ -57,14 +57,83 @@ pub fn stopped(cancel: Option<&AtomicBool>) -> bool {
     cancel.is_some_and(|c| c.load(Ordering::Relaxed))
 }
 
-/// Runs `kernel(scratch, rows, slot)` on every block of `n` rows; `slot` is the block's
-/// `stride` values in `parts` (resized to `n_blocks(n) * stride`, zeroed). Blocks run on this
-/// thread with `scratch` below `PAR_MIN_ROWS` rows, else in parallel with scratch from `init`.
-/// The cancel flag is read before every block; returns false if it was raised (the partial
-/// sums are then incomplete).
-pub fn run<S, I, K>(
+/// Blocks whose partial results are held at once: the partials' memory is bounded whatever
+/// the number of rows, and a wave is long enough to keep every thread busy.
+pub const WAVE: usize = 256;
+
+/// Runs `kernel(scratch, rows, slot)` on every block of `n` rows and folds each block's
+/// `acc.len()` partial values into `acc` with `fold(acc, slot)`, in block order (so the result
+/// is the same for any number of threads). `acc` starts as given (zeros for a sum). Blocks run
+/// on this thread with `scratch` below `PAR_MIN_ROWS` rows, else in parallel waves of `WAVE`
+/// blocks with scratch from `init`, their partials kept in `parts`. The cancel flag is read
+/// before every block; returns false if it was raised (`acc` is then incomplete).
+pub fn run<S, I, K, F>(
     n: usize,
-    stride: usize,
+    acc: &mut [f64],
+    parts: &mut Vec<f64>,
+    scratch: &mut S,
+    init: I,
+    kernel: K,
+    fold: F,
+    cancel: Option<&AtomicBool>,
+) -> bool
+where
+    S: Send,
+    I: Fn() -> S + Sync + Send,
+    K: Fn(&mut S, Range<usize>, &mut [f64]) + Sync + Send,
+    F: Fn(&mut [f64], &[f64]),
+{
+    let nb = n_blocks(n);
+    let stride = acc.len().max(1);
+    if n < PAR_MIN_ROWS {
+        parts.clear();
+        parts.resize(stride, 0.0);
+        for b in 0..nb {
+            if nb > 1 && stopped(cancel) {
+                return false;
+            }
+            parts.fill(0.0);
+            kernel(scratch, rows(b, n), parts);
+            fold(acc, parts);
+        }
+        return true;
+    }
+    let cancelled = AtomicBool::new(false);
+    for first in (0..nb).step_by(WAVE) {
+        let count = WAVE.min(nb - first);
+        parts.clear();
+        parts.resize(count * stride, 0.0);
+        parts
+            .par_chunks_mut(stride)
+            .enumerate()
+            .for_each_init(&init, |s, (j, slot)| {
+                if stopped(cancel) {
+                    cancelled.store(true, Ordering::Relaxed);
+                    return;
+                }
+                kernel(s, rows(first + j, n), slot);
+            });
+        if cancelled.load(Ordering::Relaxed) {
+            return false;
+        }
+        for slot in parts.chunks_exact(stride) {
+            fold(acc, slot);
+        }
+    }
+    true
+}
+
+/// `fold` for sums.
+pub fn add(acc: &mut [f64], slot: &[f64]) {
+    for (a, v) in acc.iter_mut().zip(slot) {
+        *a += v;
+    }
+}
+
+/// Sums of `kernel` over the blocks into `acc` (zeroed first); see `run`.
+pub fn sum<S, I, K>(
+    n: usize,
+    acc: &mut [f64],
     parts: &mut Vec<f64>,
     scratch: &mut S,
     init: I,
@@ -76,42 +145,8 @@ where
     I: Fn() -> S + Sync + Send,
     K: Fn(&mut S, Range<usize>, &mut [f64]) + Sync + Send,
 {
-    let nb = n_blocks(n);
-    let stride = stride.max(1);
-    parts.clear();
-    parts.resize(nb * stride, 0.0);
-    if n < PAR_MIN_ROWS {
-        for (b, slot) in parts.chunks_mut(stride).enumerate() {
-            if nb > 1 && stopped(cancel) {
-                return false;
-            }
-            kernel(scratch, rows(b, n), slot);
-        }
-        return true;
-    }
-    let cancelled = AtomicBool::new(false);
-    parts
-        .par_chunks_mut(stride)
-        .enumerate()
-        .for_each_init(init, |s, (b, slot)| {
-            if stopped(cancel) {
-                cancelled.store(true, Ordering::Relaxed);
-                return;
-            }
-            kernel(s, rows(b, n), slot);
-        });
-    !cancelled.load(Ordering::Relaxed)
-}
-
-/// Adds the blocks' partial sums in block order: `out[j] = sum_b parts[b * stride + j]`.
-pub fn reduce(parts: &[f64], stride: usize, out: &mut [f64]) {
-    let stride = stride.max(1);
-    out.fill(0.0);
-    for slot in parts.chunks_exact(stride) {
-        for (o, v) in out.iter_mut().zip(slot) {
-            *o += v;
-        }
-    }
+    acc.fill(0.0);
+    run(n, acc, parts, scratch, init, kernel, add, cancel)
 }
 
 /// Index of (a, b), b <= a, in a packed lower triangle.
@@ -140,7 +175,7 @@ mod tests {
 
     #[test]
     fn parallel_and_serial_sums_agree_bitwise() {
-        let n = PAR_MIN_ROWS + 3 * BLOCK + 11;
+        let n = PAR_MIN_ROWS + (WAVE + 3) * BLOCK + 11;
         let data: Vec<f64> = (0..n)
             .map(|i| ((i * 7919) % 1000) as f64 * 1e-3 + 0.1)
             .collect();
@@ -149,20 +184,26 @@ mod tests {
             slot[1] = r.len() as f64;
         };
         let mut parts = Vec::new();
-        assert!(run(n, 2, &mut parts, &mut (), || (), kernel, None));
         let mut par = [0.0; 2];
-        reduce(&parts, 2, &mut par);
+        assert!(sum(n, &mut par, &mut parts, &mut (), || (), kernel, None));
         let mut serial = [0.0; 2];
         for b in 0..n_blocks(n) {
-            let r = rows(b, n);
             let mut slot = [0.0; 2];
-            kernel(&mut (), r, &mut slot);
+            kernel(&mut (), rows(b, n), &mut slot);
             serial[0] += slot[0];
             serial[1] += slot[1];
         }
         assert_eq!(par[0].to_bits(), serial[0].to_bits());
         assert_eq!(par[1], n as f64);
         let stop = AtomicBool::new(true);
-        assert!(!run(n, 2, &mut parts, &mut (), || (), kernel, Some(&stop)));
+        assert!(!sum(
+            n,
+            &mut par,
+            &mut parts,
+            &mut (),
+            || (),
+            kernel,
+            Some(&stop)
+        ));
     }
 }

@@ -108,9 +108,10 @@ pub fn covariance(pb: &Problem, params: &[f64], n_points: usize) -> Covariance {
     let stride = 1 + 2 * nt;
     let mut parts = Vec::new();
     let mut scratch = (Bufs::new(n.min(BLOCK), p, pf), block::empty_view());
-    block::run(
+    let mut sums = vec![0.0; stride];
+    block::sum(
         n,
-        stride,
+        &mut sums,
         &mut parts,
         &mut scratch,
         || (Bufs::new(BLOCK, p, pf), block::empty_view()),
@@ -120,8 +121,6 @@ pub fn covariance(pb: &Problem, params: &[f64], n_points: usize) -> Covariance {
         },
         None,
     );
-    let mut sums = vec![0.0; stride];
-    block::reduce(&parts, stride, &mut sums);
     let rss = sums[0];
     let unpack = |off: usize| {
         let mut m = vec![0.0; pf * pf];

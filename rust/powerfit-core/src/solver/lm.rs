@@ -404,11 +404,10 @@ fn pass(
         return true;
     }
     let np = p.len();
-    let stride = acc.len();
     let mut scratch = (std::mem::take(bufs), block::empty_view());
-    let ok = block::run(
+    let ok = block::sum(
         n,
-        stride,
+        acc,
         parts,
         &mut scratch,
         || {
@@ -423,7 +422,6 @@ fn pass(
         cancel,
     );
     *bufs = scratch.0;
-    block::reduce(parts, stride, acc);
     ok
 }
 
@@ -778,9 +776,9 @@ pub fn cost_at(pb: &Problem, p: &[f64], ws: &mut Workspace) -> f64 {
         kernel(&mut ws.bufs, pb.cols, 0..n, &mut out);
     } else {
         let mut scratch = (std::mem::take(&mut ws.bufs), block::empty_view());
-        block::run(
+        block::sum(
             n,
-            1,
+            &mut out,
             &mut ws.parts,
             &mut scratch,
             || {
@@ -795,7 +793,6 @@ pub fn cost_at(pb: &Problem, p: &[f64], ws: &mut Workspace) -> f64 {
             None,
         );
         ws.bufs = scratch.0;
-        block::reduce(&ws.parts, 1, &mut out);
     }
     if out[0].is_nan() {
         f64::INFINITY

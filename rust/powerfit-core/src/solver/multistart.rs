@@ -1,20 +1,27 @@
 //! The global start for laws without a structure the core knows (written laws that are not
 //! power sums): a low-discrepancy design around the user's start, variable projection where
-//! the law allows it, and Levenberg-Marquardt from the best design points, with the ones that
-//! fall behind dropped early.
+//! the law allows it, coordinate scans of the best design points, and Levenberg-Marquardt from
+//! the best of them, with the ones that fall behind dropped early.
 //!
 //! 1. Parameters that enter the law linearly are found numerically: their Jacobian column does
 //!    not change when they (all together) move. For any values of the others, they solve a
-//!    linear least-squares problem, so the design only spans the nonlinear parameters.
+//!    linear least-squares problem, so the search only spans the nonlinear parameters.
 //! 2. The design is the center (the user's `p0`, else the law's default start, else the middle
 //!    of finite bounds) and an R_d low-discrepancy sequence (Roberts' generalised golden ratio)
 //!    mapped to `SPREAD_DECADES` decades either side of the center on a log scale (uniform or
 //!    log-uniform inside finite bounds). Each point gets its linear parameters by weighted
 //!    least squares, then its cost on the real loss.
-//! 3. LM runs from `p0` and from the best `LM_STARTS` design points that are distinct (a tenth
-//!    of a decade apart in some nonlinear parameter) for `STAGE_ITER` iterations. Runs that
-//!    converged, and the `SURVIVORS` best of those still running, go on to a full solve; the
-//!    others are dominated and dropped.
+//! 3. The `SCANNED` best distinct design points are improved by coordinate scans: each
+//!    nonlinear parameter in turn runs over `SCAN_POINTS` values across the design's range,
+//!    then halving steps around the best, the others held (a narrow valley in one parameter,
+//!    such as a period or a peak's location, is found this way where a sparse design in many
+//!    dimensions misses it).
+//! 4. LM runs from `p0` and from the scanned points and the next best design points (at most
+//!    `LM_STARTS`, a tenth of a decade apart in some nonlinear parameter) for `STAGE_ITER`
+//!    iterations. The runs that converged and the `SURVIVORS` best of those still running
+//!    that are not already worse than a converged one go on to a full solve; the others are
+//!    dominated and dropped. Of the full solves that reach the best cost, the one nearest
+//!    `p0` gives the estimate (see `fit::solve_starts`).
 //!
 //! Everything is a deterministic function of the problem: the design, ties broken by index.
 
@@ -32,6 +39,13 @@ use crate::solver::lm::{cost_at, lm, LmOptions, Workspace};
 pub const SPREAD_DECADES: f64 = 3.0;
 /// Design points LM starts from (besides `p0`).
 pub const LM_STARTS: usize = 8;
+/// Design points improved by coordinate scans.
+pub const SCANNED: usize = 3;
+/// Values per scan of one parameter across the design's range, and sweeps at most.
+pub const SCAN_POINTS: usize = 96;
+const SCAN_SWEEPS: usize = 4;
+/// Halvings of the scan's step around the best value.
+const SCAN_HALVINGS: usize = 5;
 /// Iterations every start gets before the dominated ones are dropped.
 pub const STAGE_ITER: usize = 20;
 /// Unfinished starts that go on after the first stage.
@@ -42,7 +56,7 @@ pub fn default_design(d: usize) -> usize {
     if d == 0 {
         1
     } else {
-        (128 * d).clamp(128, 1024)
+        (64 * d).clamp(64, 512)
     }
 }
 
@@ -57,101 +71,193 @@ pub fn starts(
     lm_opts: &LmOptions,
     cancel: Option<&AtomicBool>,
 ) -> Result<(Vec<Vec<f64>>, usize)> {
-    let p = pb.spec.n_params();
     let free = pb.spec.free();
-    let center = match center {
+    let center: Vec<f64> = match center {
         Some(c) => c
             .iter()
             .enumerate()
-            .map(|(k, &v)| pb.spec.clip(k, v))
+            .map(|(k, &v)| pb.spec.fixed[k].unwrap_or_else(|| pb.spec.clip(k, v)))
             .collect(),
         None => bounded_center(pb, &free)?,
     };
-    let mut c0 = center.clone();
-    for (k, v) in c0.iter_mut().enumerate() {
-        if let Some(f) = pb.spec.fixed[k] {
-            *v = f;
-        }
-    }
-    let mut ws = Workspace::new();
     let mut fev = 0;
-    let linear = linear_mask(pb, &c0, &free, &mut fev);
-    let nonlin: Vec<usize> = free.iter().copied().filter(|&k| !linear[k]).collect();
+    let linear = linear_mask(pb, &center, &free, &mut fev);
     let lin: Vec<usize> = free.iter().copied().filter(|&k| linear[k]).collect();
+    let mut s = Search {
+        pb,
+        nonlin: free.iter().copied().filter(|&k| !linear[k]).collect(),
+        proj: Projection::new(pb, lin),
+        c0: center,
+        ws: Workspace::new(),
+        fev,
+        cancel,
+    };
     let m = if design > 0 {
         design
     } else {
-        default_design(nonlin.len())
+        default_design(s.nonlin.len())
     };
-    let alpha = rd_alpha(nonlin.len());
-    let mut design: Vec<(f64, Vec<f64>)> = Vec::with_capacity(m.min(1 << 16));
-    let mut proj = Projection::new(pb, &lin);
-    for i in 0..m {
-        if block::stopped(cancel) {
-            break;
-        }
-        let mut q = c0.clone();
-        if i > 0 {
-            for (j, &k) in nonlin.iter().enumerate() {
-                let u = (0.5 + i as f64 * alpha[j]).fract();
-                q[k] = place(pb, k, c0[k], u);
+    let ranked = s.design(m);
+    let picks = s.pick(ranked);
+    let out = s.stage(p0, picks, lm_opts);
+    Ok((out, s.fev))
+}
+
+/// State of one multistart search.
+struct Search<'a> {
+    pb: &'a Problem<'a>,
+    c0: Vec<f64>,
+    nonlin: Vec<usize>,
+    proj: Projection<'a>,
+    ws: Workspace,
+    fev: usize,
+    cancel: Option<&'a AtomicBool>,
+}
+
+impl Search<'_> {
+    /// Projects the linear parameters of `q` and returns its cost (inf if it fails).
+    fn evaluate(&mut self, q: &mut [f64]) -> f64 {
+        if !self.proj.lin.is_empty() {
+            self.fev += 1;
+            if !self.proj.solve(q) {
+                return f64::INFINITY;
             }
         }
-        if !lin.is_empty() {
-            fev += 1;
-            if !proj.solve(&mut q) {
+        self.fev += 1;
+        cost_at(self.pb, q, &mut self.ws)
+    }
+
+    /// The design's points with finite cost, best first (ties in design order).
+    fn design(&mut self, m: usize) -> Vec<(f64, Vec<f64>)> {
+        let alpha = rd_alpha(self.nonlin.len());
+        let mut out: Vec<(f64, Vec<f64>)> = Vec::with_capacity(m.min(1 << 16));
+        for i in 0..m {
+            if block::stopped(self.cancel) {
+                break;
+            }
+            let mut q = self.c0.clone();
+            if i > 0 {
+                for (j, &k) in self.nonlin.iter().enumerate() {
+                    let u = (0.5 + i as f64 * alpha[j]).fract();
+                    q[k] = place(self.pb, k, self.c0[k], u);
+                }
+            }
+            let c = self.evaluate(&mut q);
+            if c.is_finite() {
+                out.push((c, q));
+            }
+        }
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out
+    }
+
+    /// The best distinct design points, the first `SCANNED` of them improved by scans.
+    fn pick(&mut self, ranked: Vec<(f64, Vec<f64>)>) -> Vec<Vec<f64>> {
+        let mut chosen: Vec<Vec<f64>> = Vec::new();
+        for (c, mut q) in ranked {
+            if chosen.len() >= LM_STARTS {
+                break;
+            }
+            if !chosen.iter().all(|o| distinct(o, &q, &self.nonlin)) {
                 continue;
             }
+            if chosen.len() < SCANNED {
+                self.scan(&mut q, c);
+                if !chosen.iter().all(|o| distinct(o, &q, &self.nonlin)) {
+                    continue;
+                }
+            }
+            chosen.push(q);
         }
-        fev += 1;
-        let c = cost_at(pb, &q, &mut ws);
-        if c.is_finite() {
-            design.push((c, q));
+        chosen
+    }
+
+    /// Coordinate scans of the nonlinear parameters from `q` (cost `cost`); updates `q`.
+    fn scan(&mut self, q: &mut [f64], cost: f64) -> f64 {
+        let mut best = cost;
+        let mut trial = q.to_vec();
+        let nonlin = self.nonlin.clone();
+        for _ in 0..SCAN_SWEEPS {
+            let mut moved = false;
+            for &k in &nonlin {
+                let width = 1.0 / SCAN_POINTS as f64;
+                let mut tries: Vec<f64> = (0..SCAN_POINTS)
+                    .map(|j| place(self.pb, k, self.c0[k], (j as f64 + 0.5) * width))
+                    .collect();
+                for level in 0..=SCAN_HALVINGS {
+                    if level > 0 {
+                        let u = unplace(self.pb, k, self.c0[k], q[k]);
+                        let h = width * 0.5f64.powi(level as i32);
+                        tries = vec![
+                            place(self.pb, k, self.c0[k], u - h),
+                            place(self.pb, k, self.c0[k], u + h),
+                        ];
+                    }
+                    for &v in &tries {
+                        if block::stopped(self.cancel) {
+                            return best;
+                        }
+                        if v == q[k] || !v.is_finite() {
+                            continue;
+                        }
+                        trial.copy_from_slice(q);
+                        trial[k] = v;
+                        let c = self.evaluate(&mut trial);
+                        if c < best {
+                            best = c;
+                            q.copy_from_slice(&trial);
+                            moved = true;
+                        }
+                    }
+                }
+            }
+            if !moved {
+                break;
+            }
         }
+        best
     }
-    // stable sort: ties keep design order
-    design.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut chosen: Vec<Vec<f64>> = Vec::new();
-    for (_, q) in &design {
-        if chosen.len() >= LM_STARTS {
-            break;
+
+    /// Short solves from `p0` and the picks; the starts of the full solves.
+    fn stage(
+        &mut self,
+        p0: Option<&[f64]>,
+        picks: Vec<Vec<f64>>,
+        lm_opts: &LmOptions,
+    ) -> Vec<Vec<f64>> {
+        let stage = LmOptions {
+            max_iter: STAGE_ITER.min(lm_opts.max_iter),
+            ..*lm_opts
+        };
+        let mut done: Vec<Vec<f64>> = Vec::new();
+        let mut running: Vec<(f64, Vec<f64>)> = Vec::new();
+        let mut starts: Vec<Vec<f64>> = p0.map(|p| vec![p.to_vec()]).unwrap_or_default();
+        if picks.is_empty() && starts.is_empty() {
+            starts.push(self.c0.clone());
         }
-        if chosen.iter().all(|o| distinct(o, q, &nonlin)) {
-            chosen.push(q.clone());
+        starts.extend(picks.iter().cloned());
+        let mut best_done = f64::INFINITY;
+        for s in &starts {
+            let o = lm(self.pb, s, &stage, &mut self.ws, self.cancel);
+            self.fev += o.nfev;
+            if o.termination.is_success() {
+                best_done = best_done.min(o.cost);
+                done.push(o.params);
+            } else if o.cost.is_finite() {
+                running.push((o.cost, o.params));
+            }
         }
-    }
-    let mut first: Vec<Vec<f64>> = Vec::new();
-    if let Some(p0) = p0 {
-        first.push(p0.to_vec());
-    } else if chosen.is_empty() {
-        first.push(c0.clone());
-    }
-    first.extend(chosen);
-    // stage one: a short solve from every start, then drop the dominated ones
-    let stage = LmOptions {
-        max_iter: STAGE_ITER.min(lm_opts.max_iter),
-        ..*lm_opts
-    };
-    let mut done: Vec<Vec<f64>> = Vec::new();
-    let mut running: Vec<(f64, Vec<f64>)> = Vec::new();
-    for s in &first {
-        let o = lm(pb, s, &stage, &mut ws, cancel);
-        fev += o.nfev;
-        if o.termination.is_success() {
-            done.push(o.params);
-        } else if o.cost.is_finite() {
-            running.push((o.cost, o.params));
+        // a run still going that is already worse than one that converged is dominated
+        running.retain(|r| r.0 < best_done);
+        running.sort_by(|a, b| a.0.total_cmp(&b.0));
+        running.truncate(SURVIVORS);
+        done.extend(running.into_iter().map(|r| r.1));
+        if done.is_empty() {
+            // every start failed at once: the full solve from the first reports why
+            done.push(starts.swap_remove(0));
         }
+        done
     }
-    running.sort_by(|a, b| a.0.total_cmp(&b.0));
-    running.truncate(SURVIVORS);
-    done.extend(running.into_iter().map(|r| r.1));
-    if done.is_empty() {
-        // every start failed at once: let the caller's solve report why, from p0 or the center
-        done.push(first.swap_remove(0));
-    }
-    debug_assert!(done.iter().all(|d| d.len() == p));
-    Ok((done, fev))
 }
 
 /// The middle of each free parameter's finite bounds (geometric when they span decades).
@@ -190,8 +296,27 @@ fn place(pb: &Problem, k: usize, center: f64, u: f64) -> f64 {
     pb.spec.clip(k, v)
 }
 
+/// The inverse of `place`: where value `v` of parameter k sits in the design's [0, 1) (outside
+/// it for values beyond the design's range).
+fn unplace(pb: &Problem, k: usize, center: f64, v: f64) -> f64 {
+    let (lo, hi) = (pb.spec.lower[k], pb.spec.upper[k]);
+    if lo.is_finite() && hi.is_finite() {
+        if lo > 0.0 && hi / lo > 100.0 {
+            (v / lo).ln() / (hi / lo).ln()
+        } else {
+            (v - lo) / (hi - lo)
+        }
+    } else if center != 0.0 && v / center > 0.0 {
+        ((v / center).log10() / SPREAD_DECADES + 1.0) / 2.0
+    } else if center != 0.0 {
+        0.0
+    } else {
+        (v + 1.0) / 2.0
+    }
+}
+
 /// Roberts' R_d increments: powers of 1/phi_d, phi_d the root of x^(d+1) = x + 1.
-fn rd_alpha(d: usize) -> Vec<f64> {
+pub(crate) fn rd_alpha(d: usize) -> Vec<f64> {
     let mut phi = 2.0f64;
     for _ in 0..64 {
         phi = (1.0 + phi).powf(1.0 / (d as f64 + 1.0));
@@ -250,9 +375,10 @@ fn linear_mask(pb: &Problem, c0: &[f64], free: &[usize], fev: &mut usize) -> Vec
         )
     };
     let mut scratch = bufs();
+    let mut worst = vec![0.0f64; 2 * nc];
     block::run(
         n,
-        2 * nc,
+        &mut worst,
         &mut parts,
         &mut scratch,
         bufs,
@@ -269,27 +395,22 @@ fn linear_mask(pb: &Problem, c0: &[f64], free: &[usize], fev: &mut usize) -> Vec
                 let mut d: f64 = 0.0;
                 let mut s: f64 = 0.0;
                 for i in 0..m {
-                    // NaN makes the column non-linear (the comparison below fails)
-                    d = if (x1[i] - x0[i]).abs() <= d {
-                        d
-                    } else {
-                        (x1[i] - x0[i]).abs()
-                    };
-                    s = if x0[i].abs() <= s { s } else { x0[i].abs() };
+                    // NaN wins both maxima: the column is then not linear
+                    d = nan_max(d, (x1[i] - x0[i]).abs());
+                    s = nan_max(s, x0[i].abs());
                 }
                 slot[2 * a] = d;
                 slot[2 * a + 1] = s;
             }
         },
+        |acc, slot| {
+            for (a, v) in acc.iter_mut().zip(slot) {
+                *a = nan_max(*a, *v);
+            }
+        },
         None,
     );
     *fev += 2;
-    let mut worst = vec![0.0f64; 2 * nc];
-    for slot in parts.chunks_exact(2 * nc) {
-        for (w, v) in worst.iter_mut().zip(slot) {
-            *w = if *v <= *w { *w } else { *v };
-        }
-    }
     for (a, &k) in cand.iter().enumerate() {
         let (d, s) = (worst[2 * a], worst[2 * a + 1]);
         mask[k] = s > 0.0 && s.is_finite() && d <= 1e-9 * s;
@@ -297,15 +418,24 @@ fn linear_mask(pb: &Problem, c0: &[f64], free: &[usize], fev: &mut usize) -> Vec
     mask
 }
 
+/// max(a, b), NaN if either is.
+fn nan_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
 /// Weighted least squares for the linear parameters at given nonlinear ones.
 struct Projection<'a> {
     pb: &'a Problem<'a>,
-    lin: &'a [usize],
+    lin: Vec<usize>,
     parts: Vec<f64>,
 }
 
 impl<'a> Projection<'a> {
-    fn new(pb: &'a Problem<'a>, lin: &'a [usize]) -> Self {
+    fn new(pb: &'a Problem<'a>, lin: Vec<usize>) -> Self {
         Projection {
             pb,
             lin,
@@ -317,7 +447,7 @@ impl<'a> Projection<'a> {
     /// scale of y, weighted by 1/y^2 for log losses). False if the system is singular or
     /// not finite.
     fn solve(&mut self, q: &mut [f64]) -> bool {
-        let (pb, lin) = (self.pb, self.lin);
+        let (pb, lin) = (self.pb, self.lin.as_slice());
         let l = lin.len();
         let p = q.len();
         let n = pb.n();
@@ -370,9 +500,10 @@ impl<'a> Projection<'a> {
                     }
                 }
             };
-        block::run(
+        let mut s = vec![0.0; stride];
+        block::sum(
             n,
-            stride,
+            &mut s,
             &mut self.parts,
             &mut scratch,
             bufs,
@@ -382,8 +513,6 @@ impl<'a> Projection<'a> {
             },
             None,
         );
-        let mut s = vec![0.0; stride];
-        block::reduce(&self.parts, stride, &mut s);
         let mut g = vec![0.0; l * l];
         for a in 0..l {
             for b in 0..=a {
