@@ -128,11 +128,26 @@ fn search(pb: &Problem, y: &[f64], keep: usize) -> Vec<Candidate> {
         let (mut e, mut x) = (e0, x0);
         let sse = refine(&mut ev, &grids, &mut e, &mut x, score[cell]);
         // a cell that drops the N term is a dead end for LM: only its refinement is kept
-        let tries = if x0[0] > 0.0 {
+        let mut tries = if x0[0] > 0.0 {
             vec![(e0, x0, score[cell]), (e, x, sse)]
         } else {
             vec![(e, x, sse)]
         };
+        // When the D term dominates, alpha_N is barely determined and the refinement can
+        // settle in the wrong valley along it: the local minima of the profile over alpha_N
+        // at the refined alpha_D start LM too.
+        let profile: Vec<Option<(f64, [f64; 2])>> =
+            grids[1].iter().map(|&an| ev.try_axis(&e, 1, an)).collect();
+        let s = |j: usize| profile[j].map_or(f64::INFINITY, |p| p.0);
+        for j in 0..profile.len() {
+            let left = j == 0 || s(j - 1) >= s(j);
+            let right = j + 1 == profile.len() || s(j + 1) >= s(j);
+            if let (true, true, Some((sj, xj))) = (left, right, profile[j]) {
+                if xj[0] > 0.0 {
+                    tries.push(([e[0], grids[1][j]], xj, sj));
+                }
+            }
+        }
         for (e, x, sse) in tries {
             if seen.iter().any(|o| o.as_slice() == e.as_slice()) {
                 continue;
@@ -249,5 +264,16 @@ impl Reduced for KaplanEval<'_> {
 
     fn dropped(&self, x: &[f64; 2], t: usize) -> bool {
         t == 1 && x[0] <= 0.0 // alpha_N only acts through the N term's amplitude a
+    }
+
+    /// When one term dominates, the other's exponent is barely determined at the grid's
+    /// alpha_D (the transform y^(1/alpha_D) amplifies a small error in alpha_D): rescan
+    /// alpha_N once the refinement has moved alpha_D, and refine further.
+    fn rescan(&self, t: usize) -> bool {
+        t == 1
+    }
+
+    fn levels(&self) -> usize {
+        6
     }
 }

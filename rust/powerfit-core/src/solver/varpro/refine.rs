@@ -35,6 +35,15 @@ pub trait Reduced {
     fn accept(&mut self, t: usize, v: f64);
     /// Whether exponent `t` has no effect at this solution (its term dropped).
     fn dropped(&self, x: &Self::Sol, t: usize) -> bool;
+    /// Whether exponent `t` is rescanned over its whole grid at the first level, whatever
+    /// the solution (for an exponent the objective barely determines).
+    fn rescan(&self, _t: usize) -> bool {
+        false
+    }
+    /// Halvings of the grid step.
+    fn levels(&self) -> usize {
+        REFINE_LEVELS
+    }
 }
 
 /// Coordinate refinement of a grid cell on the reduced objective: each free exponent tries
@@ -54,7 +63,7 @@ pub fn refine<R: Reduced>(
     r.prepare(e);
     let mut best = start;
     let mut trials: Vec<f64> = Vec::with_capacity(64);
-    for level in 0..REFINE_LEVELS {
+    for level in 0..r.levels() {
         for t in 0..e.len() {
             let g = &grids[t];
             if g.len() < 2 {
@@ -62,7 +71,7 @@ pub fn refine<R: Reduced>(
             }
             let (lo, hi) = (g[0], g[g.len() - 1]);
             trials.clear();
-            if r.dropped(x, t) {
+            if r.dropped(x, t) || (level == 0 && r.rescan(t)) {
                 trials.extend(g.iter().copied());
             } else {
                 let half = 0.5f64.powi(level as i32 + 1);
