@@ -11,7 +11,7 @@
 use std::ops::Range;
 use std::sync::atomic::AtomicBool;
 
-use crate::fastmath::ln_slice;
+use crate::fastmath::{ln_slice, normal_eq, NORMAL_EQ_MAX};
 use crate::law::Cols;
 use crate::linalg::{cholesky, cholesky_solve, dot};
 use crate::loss::{Rho, Scale};
@@ -161,19 +161,27 @@ pub const VALUE_LIMIT: f64 = 1e300;
 /// one at e^+-LOG_LIMIT (within rounding), any other beyond +-VALUE_LIMIT or not finite.
 pub fn runaway(pb: &Problem, params: &[f64]) -> Vec<usize> {
     (0..params.len())
-        .filter(|&k| pb.spec.fixed[k].is_none())
-        .filter(|&k| {
-            let v = params[k];
-            if !v.is_finite() {
-                return true;
-            }
-            if pb.spec.log_param[k] {
-                v > 0.0 && v.ln().abs() >= LOG_LIMIT * (1.0 - 1e-9)
-            } else {
-                v.abs() >= VALUE_LIMIT
-            }
-        })
+        .filter(|&k| is_runaway(pb, params, k))
         .collect()
+}
+
+fn is_runaway(pb: &Problem, params: &[f64], k: usize) -> bool {
+    let v = params[k];
+    if pb.spec.fixed[k].is_some() {
+        return false;
+    }
+    if !v.is_finite() {
+        return true;
+    }
+    if pb.spec.log_param[k] {
+        v > 0.0 && v.ln().abs() >= LOG_LIMIT * (1.0 - 1e-9)
+    } else {
+        v.abs() >= VALUE_LIMIT
+    }
+}
+
+fn any_runaway(pb: &Problem, params: &[f64]) -> bool {
+    (0..params.len()).any(|k| is_runaway(pb, params, k))
 }
 
 /// Per-block buffers of one thread.
@@ -305,33 +313,45 @@ fn block_sums(
     let w = pb.weights.map(|w| &w[rows.clone()]);
     let e = &mut bb.e[..m];
     match loss.scale {
-        Scale::Linear => e.copy_from_slice(f),
-        Scale::Log => ln_slice(f, e),
-    }
-    for (ei, ti) in e.iter_mut().zip(t) {
-        *ei -= ti;
-    }
-    let row = &mut bb.row[..m];
-    let r = &mut bb.r[..m];
-    // `v` is what the gradient dots each Jacobian column with; `unit` says the rows need no
-    // scaling before J^T J
-    let (cost, unit) = match (loss.rho, loss.scale, w) {
-        (Rho::Squared, Scale::Linear, None) => (0.5 * dot(e, e), true),
-        (Rho::Squared, scale, w) => {
-            for i in 0..m {
-                let s = w.map_or(1.0, |w| w[i].sqrt());
-                let d = match scale {
-                    Scale::Linear => 1.0,
-                    Scale::Log => 1.0 / f[i],
-                };
-                r[i] = s * e[i];
-                row[i] = s * d;
+        Scale::Linear => {
+            for ((ei, fi), ti) in e.iter_mut().zip(f.iter()).zip(t) {
+                *ei = fi - ti;
             }
-            (0.5 * dot(r, r), false)
+        }
+        Scale::Log => {
+            ln_slice(f, e);
+            for (ei, ti) in e.iter_mut().zip(t) {
+                *ei -= ti;
+            }
+        }
+    }
+    // The normal equations are J^T diag(hw) J and J^T gw: hw is each row's curvature weight
+    // (w d^2 for least squares, d = d(scale)/df; times the IRLS weight for robust losses) and
+    // gw its gradient weight (w psi(e) d). `unit`: both are plain (hw = 1, gw = e).
+    let gw = &mut bb.gw[..m];
+    let hwb = &mut bb.row[..m];
+    let r = &mut bb.r[..m];
+    let (cost, unit, hw): (f64, bool, &[f64]) = match (loss.rho, loss.scale, w) {
+        (Rho::Squared, Scale::Linear, None) => (0.5 * dot(e, e), true, &[]),
+        (Rho::Squared, Scale::Linear, Some(w)) => {
+            for ((g, &wi), &ei) in gw.iter_mut().zip(w).zip(e.iter()) {
+                *g = wi * ei;
+            }
+            (0.5 * dot(gw, e), false, w)
+        }
+        (Rho::Squared, Scale::Log, w) => {
+            let rows = r.iter_mut().zip(gw.iter_mut()).zip(hwb.iter_mut());
+            for (i, ((ri, gi), hi)) in rows.enumerate() {
+                let wi = w.map_or(1.0, |w| w[i]);
+                let d = 1.0 / f[i];
+                *ri = wi * e[i];
+                *gi = *ri * d;
+                *hi = wi * d * d;
+            }
+            (0.5 * dot(r, e), false, hwb)
         }
         _ => {
-            let gw = &mut bb.gw[..m];
-            let (mut cost, mut rss) = (0.0, 0.0);
+            let (mut cost, mut rss, mut rr) = (0.0, 0.0, 0.0);
             for i in 0..m {
                 let wi = w.map_or(1.0, |w| w[i]);
                 let ei = e[i];
@@ -339,49 +359,42 @@ fn block_sums(
                     Scale::Linear => 1.0,
                     Scale::Log => 1.0 / f[i],
                 };
-                let s = (wi * loss.hess_weight(ei)).sqrt();
-                r[i] = s * ei;
-                row[i] = s * d;
+                let h = wi * loss.hess_weight(ei);
+                hwb[i] = h * d * d;
                 gw[i] = wi * loss.psi(ei).0 * d;
                 if wi != 0.0 {
                     cost += wi * loss.rho(ei);
                     rss += wi * ei * ei;
+                    rr += h * ei * ei;
                 }
             }
             out[Sums::RSS] = rss;
-            out[Sums::RR] = dot(r, r);
-            (cost, false)
+            out[Sums::RR] = rr;
+            (cost, false, hwb)
         }
     };
     out[Sums::COST] = if cost.is_nan() { f64::INFINITY } else { cost };
-    let robust = !matches!(loss.rho, Rho::Squared);
     let hoff = Sums::h(pf);
-    for (a, &k) in free.iter().enumerate() {
-        let col = &mut jac[k * m..(k + 1) * m];
-        out[Sums::G + a] = chain[a]
-            * if robust {
-                dot(col, &bb.gw[..m])
-            } else if unit {
-                dot(col, e)
-            } else {
-                // least squares: sum J row (s e) = sum w J d e
-                let mut s = 0.0;
-                for i in 0..m {
-                    s += col[i] * row[i] * r[i];
-                }
-                s
-            };
-        if !unit {
-            for (c, &rf) in col.iter_mut().zip(row.iter()) {
-                *c *= rf;
-            }
+    let mut cols: [&[f64]; NORMAL_EQ_MAX] = [&[]; NORMAL_EQ_MAX];
+    let gv: &[f64] = if unit { e } else { gw };
+    let hv: &[f64] = if unit { &[] } else { hw };
+    let chunk = pf.min(NORMAL_EQ_MAX);
+    if pf <= NORMAL_EQ_MAX {
+        for (a, &k) in free.iter().enumerate() {
+            cols[a] = &jac[k * m..(k + 1) * m];
         }
+        let (g, h) = out[Sums::G..].split_at_mut(pf);
+        normal_eq(&cols[..chunk], hv, gv, h, g);
+    } else {
+        let all: Vec<&[f64]> = free.iter().map(|&k| &jac[k * m..(k + 1) * m]).collect();
+        let (g, h) = out[Sums::G..].split_at_mut(pf);
+        normal_eq(&all, hv, gv, h, g);
     }
-    for (a, &ka) in free.iter().enumerate() {
-        let ca = &jac[ka * m..(ka + 1) * m];
-        for (b, &kb) in free[..=a].iter().enumerate() {
-            let cb = &jac[kb * m..(kb + 1) * m];
-            out[hoff + tri(a, b)] = chain[a] * chain[b] * dot(ca, cb);
+    // internal coordinates: the chain factors of log-parametrised parameters
+    for a in 0..pf {
+        out[Sums::G + a] *= chain[a];
+        for b in 0..=a {
+            out[hoff + tri(a, b)] *= chain[a] * chain[b];
         }
     }
 }
@@ -429,14 +442,14 @@ fn pass(
 /// rounding of a residual is a few ulps of the observation, whatever its units), and sum
 /// w max(|t|, 1)^2 on the log scale (a log residual's rounding is a few ulps of 1 or of t).
 pub(crate) fn target_scale(pb: &Problem) -> f64 {
-    let w = |i: usize| pb.weights.map_or(1.0, |w| w[i]);
-    match pb.loss.scale {
-        Scale::Linear => (0..pb.n())
-            .map(|i| w(i) * pb.target[i] * pb.target[i])
-            .sum(),
-        Scale::Log => (0..pb.n())
-            .map(|i| w(i) * pb.target[i].abs().max(1.0).powi(2))
-            .sum(),
+    let t = pb.target;
+    let sq = |v: f64| match pb.loss.scale {
+        Scale::Linear => v * v,
+        Scale::Log => v.abs().max(1.0).powi(2),
+    };
+    match pb.weights {
+        None => t.iter().map(|&v| sq(v)).sum(),
+        Some(w) => t.iter().zip(w).map(|(&v, &wi)| wi * sq(v)).sum(),
     }
 }
 
@@ -524,6 +537,7 @@ fn lm_impl(
     out
 }
 
+#[inline(always)]
 fn lm_loop(
     pb: &Problem,
     opts: &LmOptions,
@@ -533,7 +547,7 @@ fn lm_loop(
 ) -> LmOutcome {
     let pf = free.len();
     let finish = |ws: &Workspace, cost, n_iter, nfev, termination: Termination| {
-        let termination = if termination.is_success() && !runaway(pb, &ws.p).is_empty() {
+        let termination = if termination.is_success() && any_runaway(pb, &ws.p) {
             Termination::Diverged
         } else {
             termination
