@@ -10,7 +10,9 @@ use crate::loss::Scale;
 use crate::problem::Problem;
 use crate::solver::block::{self, BLOCK};
 use crate::solver::covariance::covariance;
-use crate::solver::lm::{lm, runaway, target_scale, LmOptions, LmOutcome, Termination, Workspace};
+use crate::solver::lm::{
+    lm, runaway, target_scale, with_workspace, LmOptions, LmOutcome, Termination, Workspace,
+};
 use crate::solver::multistart;
 use crate::solver::starts::hoffmann_grid;
 use crate::solver::varpro::varpro_starts;
@@ -191,10 +193,11 @@ where
     let lite: Vec<(bool, f64, usize)>;
     let mut kept: Vec<LmOutcome> = Vec::new();
     if count <= KEEP_ALL {
-        let mut ws = Workspace::new();
-        kept = (0..count)
-            .map(|i| lm(pb, &start(i), opts, &mut ws, cancel))
-            .collect();
+        kept = with_workspace(|ws| {
+            (0..count)
+                .map(|i| lm(pb, &start(i), opts, ws, cancel))
+                .collect()
+        });
         lite = kept
             .iter()
             .map(|o| (o.termination.is_success(), o.cost, o.nfev))
@@ -234,8 +237,7 @@ where
     };
     let mut nfev: usize = lite.iter().map(|l| l.2).sum();
     let best = if kept.is_empty() {
-        let mut ws = Workspace::new();
-        let o = lm(pb, &start(bi), opts, &mut ws, cancel);
+        let o = with_workspace(|ws| lm(pb, &start(bi), opts, ws, cancel));
         nfev += o.nfev;
         o
     } else {

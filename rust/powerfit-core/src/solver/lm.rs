@@ -238,6 +238,19 @@ pub struct Workspace {
     free: Vec<usize>,
 }
 
+thread_local! {
+    /// Each thread's workspace for `with_workspace` (many small fits in a row reuse it).
+    static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::new(Workspace::new());
+}
+
+/// Runs `f` with this thread's reusable workspace (a fresh one if it is in use).
+pub fn with_workspace<T>(f: impl FnOnce(&mut Workspace) -> T) -> T {
+    WORKSPACE.with(|w| match w.try_borrow_mut() {
+        Ok(mut ws) => f(&mut ws),
+        Err(_) => f(&mut Workspace::new()),
+    })
+}
+
 impl Workspace {
     pub fn new() -> Self {
         Self::default()

@@ -123,7 +123,7 @@ fn solve_subset(
 
 /// Solves the M x M SPD system in `a` (row-major, M*M leading entries) in place of `b`, by
 /// Cholesky with the size known at compile time (the grid solves millions of these).
-fn chol_solve_fixed<const M: usize>(a: &[f64; 16], b: &mut [f64; 4]) -> bool {
+pub(super) fn chol_solve_fixed<const M: usize>(a: &[f64; 16], b: &mut [f64; 4]) -> bool {
     let mut l = [[0.0f64; M]; M];
     for i in 0..M {
         for j in 0..=i {

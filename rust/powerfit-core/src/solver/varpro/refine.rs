@@ -125,6 +125,10 @@ struct Cache {
     u: Vec<Vec<f64>>,
     trial: Vec<f64>,
     resp: Vec<f64>,
+    /// [y'y, b, G packed] at the current exponents and at the pending trial, when every
+    /// amplitude is free (then a trial changes one row and column of G and one entry of b)
+    cur: Option<Vec<f64>>,
+    pend: Vec<f64>,
 }
 
 impl<'a> Projector<'a> {
@@ -141,6 +145,8 @@ impl<'a> Projector<'a> {
                 u: vec![vec![0.0; n]; k],
                 trial: vec![0.0; n],
                 resp: vec![0.0; n],
+                cur: None,
+                pend: Vec::new(),
             }
         });
         Projector {
@@ -224,15 +230,48 @@ impl<'a> Projector<'a> {
                 u,
                 trial: tr,
                 resp,
+                cur,
+                pend,
             } = c;
-            let mut cols: [&[f64]; MAX_UNKNOWNS] = [&[]; MAX_UNKNOWNS];
-            for t in 0..k {
-                cols[t] = match trial {
-                    Some((tt, _)) if tt == t => tr,
-                    _ => &u[t],
-                };
+            let incremental = ps.fixed_amp.iter().all(|a| a.is_none());
+            if incremental && cur.is_none() {
+                let cols: [&[f64]; MAX_UNKNOWNS] =
+                    std::array::from_fn(|t| if t < k { &u[t][..] } else { &[][..] });
+                Self::gram(ps, sw, yr, &cols[..k], resp, s);
+                *cur = Some(s.to_vec());
             }
-            Self::gram(ps, sw, yr, &cols[..k], resp, s);
+            match (incremental, cur.as_deref(), trial) {
+                (true, Some(base), Some((t, _))) => {
+                    // the trial column replaces term t's in the basis
+                    s.copy_from_slice(base);
+                    let cf = usize::from(ps.const_free);
+                    let j = cf + t;
+                    s[1 + j] = dot(tr, yr);
+                    for col in 0..mm {
+                        let other: &[f64] = if col == j {
+                            tr
+                        } else if col < cf {
+                            sw
+                        } else {
+                            &u[col - cf]
+                        };
+                        s[1 + mm + tri(j.max(col), j.min(col))] = dot(tr, other);
+                    }
+                    pend.clear();
+                    pend.extend_from_slice(s);
+                }
+                (true, Some(base), None) => s.copy_from_slice(base),
+                _ => {
+                    let mut cols: [&[f64]; MAX_UNKNOWNS] = [&[]; MAX_UNKNOWNS];
+                    for t in 0..k {
+                        cols[t] = match trial {
+                            Some((tt, _)) if tt == t => tr,
+                            _ => &u[t],
+                        };
+                    }
+                    Self::gram(ps, sw, yr, &cols[..k], resp, s);
+                }
+            }
         } else {
             let e: Vec<f64> = (0..k)
                 .map(|t| match trial {
@@ -297,6 +336,7 @@ impl Reduced for Projector<'_> {
                 if let Some(c) = &mut self.cache {
                     pow_neg(self.logx[t], v, &mut c.u[t]);
                     c.u[t].iter_mut().zip(&c.sw).for_each(|(o, s)| *o *= s);
+                    c.cur = None;
                     self.passes += 1;
                 }
                 self.e[t] = v;
@@ -318,6 +358,9 @@ impl Reduced for Projector<'_> {
     fn accept(&mut self, t: usize, v: f64) {
         if let Some(c) = &mut self.cache {
             std::mem::swap(&mut c.u[t], &mut c.trial);
+            if let Some(cur) = &mut c.cur {
+                cur.copy_from_slice(&c.pend);
+            }
         }
         self.e[t] = v;
         self.trial = None;
