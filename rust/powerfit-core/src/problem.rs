@@ -224,6 +224,13 @@ pub fn validate_data(
             });
         }
     }
+    if n > 1 && y.iter().all(|&v| v == y[0]) {
+        return Err(Error::InvalidShape(format!(
+            "column '{y_name}' is constant (all {n} rows are {}): a flat curve cannot determine \
+             the law's parameters",
+            y[0]
+        )));
+    }
     if let Some(w) = weights {
         if w.len() != n {
             return Err(Error::InvalidShape(format!(
