@@ -123,6 +123,18 @@ impl Model {
             .collect()
     }
 
+    /// Standard errors from a fit's covariance: NaN without one, 0 for fixed parameters.
+    pub fn stderr(&self, cov: Option<&[f64]>) -> Vec<f64> {
+        let p = self.n_params();
+        (0..p)
+            .map(|k| match (cov, self.spec.fixed[k]) {
+                (_, Some(_)) => 0.0,
+                (Some(c), None) if c.len() == p * p => c[k * p + k].max(0.0).sqrt(),
+                _ => f64::NAN,
+            })
+            .collect()
+    }
+
     /// Checks a parameter vector's length (for analyses of given parameters).
     pub fn check_params(&self, p: &[f64], what: &str) -> Result<()> {
         if p.len() != self.n_params() {

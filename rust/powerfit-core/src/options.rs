@@ -106,7 +106,7 @@ impl FitSettings {
             None
         };
         FitOptions {
-            lm: self.lm.clone(),
+            lm: self.lm,
             starts,
             p0: extra,
             ..FitOptions::default()

@@ -12,7 +12,7 @@ use crate::law::{Cols, OwnedCols};
 use crate::loss::Scale;
 use crate::model::Model;
 use crate::options::{FitSettings, StartSpec};
-use crate::problem::{target_for, validate_data, Problem};
+use crate::problem::{check_not_constant, target_for, validate_data, Problem};
 use crate::solver::LmOptions;
 
 /// Rows per block when a start is checked, so the check's memory does not grow with the data.
@@ -51,6 +51,7 @@ impl OwnedProblem {
             &model.loss,
             &y_name,
         )?;
+        check_not_constant(&y, &y_name)?;
         let labels = if labels.len() == law.var_names().len() {
             labels
         } else {

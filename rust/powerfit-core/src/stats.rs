@@ -193,14 +193,14 @@ pub fn intervals(
     level: f64,
     method: IntervalMethod,
 ) -> Result<(Vec<f64>, Vec<f64>)> {
-    if estimate.len() != q || (q > 0 && samples.len() % q != 0) {
+    if estimate.len() != q || (q > 0 && !samples.len().is_multiple_of(q)) {
         return Err(Error::InvalidShape(format!(
             "{} estimates for replicates of {q} quantities",
             estimate.len()
         )));
     }
     if let Some(j) = jackknife {
-        if q > 0 && j.len() % q != 0 {
+        if q > 0 && !j.len().is_multiple_of(q) {
             return Err(Error::InvalidShape(
                 "the jackknife values have the wrong number of columns".into(),
             ));

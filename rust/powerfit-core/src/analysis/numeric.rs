@@ -183,6 +183,33 @@ pub fn elasticities(
     if nv == 0 || !x.len().is_multiple_of(nv) {
         return Err(Error::InvalidShape("points have the wrong shape".into()));
     }
+    if params.len() != law.n_params() {
+        return Err(Error::InvalidOption(format!(
+            "params has {} values but law '{}' has {} parameters",
+            params.len(),
+            law.name(),
+            law.n_params()
+        )));
+    }
+    if constant.is_some_and(|i| i >= params.len()) {
+        return Err(Error::InvalidOption(
+            "the constant's index is out of range".into(),
+        ));
+    }
+    for (i, &v) in x.iter().enumerate() {
+        if !v.is_finite() || (law.needs_logs() && v <= 0.0) {
+            return Err(Error::InvalidData {
+                column: law.var_names()[i % nv].clone(),
+                row: i / nv,
+                value: v,
+                reason: if v.is_finite() {
+                    "must be positive".into()
+                } else {
+                    "must be finite".into()
+                },
+            });
+        }
+    }
     let c = constant.map_or(0.0, |i| params[i]);
     let eval = |pt: &[f64]| -> f64 {
         let cols = OwnedCols::new(pt.iter().map(|v| vec![*v]).collect(), law.needs_logs());
