@@ -28,9 +28,8 @@ from .frontier import (
     compare_approaches,
     envelope,
     isoflop,
-    plot_envelope,
-    plot_isoflop,
 )
+from .plot import plot_envelope, plot_isoflop
 
 __all__ = [
     "__version__",
