@@ -19,6 +19,7 @@ pub mod problem;
 pub mod rng;
 pub mod solver;
 pub mod stats;
+pub mod testtime;
 
 pub use error::{Error, Result};
 pub use fit::{fit, FitOptions, FitResult, Starts};
