@@ -32,6 +32,15 @@ from .frontier import (
     plot_envelope,
     plot_isoflop,
 )
+from . import compute, testtime
+from .compute import Budget
+from .testtime import (
+    CoverageResult,
+    fit_coverage,
+    pass_at_k,
+    sampling_cost,
+    sampling_tradeoff,
+)
 
 __all__ = [
     "__version__",
@@ -59,4 +68,12 @@ __all__ = [
     "InvalidLawError",
     "InvalidOptionError",
     "PowerfitWarning",
+    "compute",
+    "Budget",
+    "testtime",
+    "pass_at_k",
+    "fit_coverage",
+    "CoverageResult",
+    "sampling_tradeoff",
+    "sampling_cost",
 ]

@@ -19,6 +19,7 @@ use powerfit_core as core;
 mod expr;
 mod frontier;
 mod groups;
+mod passk;
 use powerfit_core::{Error, FitOptions, Law, LmOptions, Loss, OwnedCols, ParamSpec, Starts};
 
 create_exception!(
@@ -769,5 +770,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     expr::register(m)?;
     groups::register(m)?;
     frontier::register(m)?;
+    passk::register(m)?;
     Ok(())
 }

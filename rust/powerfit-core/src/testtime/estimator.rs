@@ -243,6 +243,49 @@ pub fn pass_at_k(s: &Samples, ks: &[u64]) -> Result<Vec<PassAtK>> {
         .collect())
 }
 
+/// `pass_at_k` of every group: group g is problems `offsets[g]..offsets[g+1]`; errors name the
+/// group.
+pub fn pass_at_k_groups(s: &Samples, offsets: &[usize], ks: &[u64]) -> Result<Vec<Vec<PassAtK>>> {
+    if offsets.len() < 2
+        || offsets[0] != 0
+        || offsets[offsets.len() - 1] != s.len()
+        || offsets.windows(2).any(|w| w[1] <= w[0])
+    {
+        return Err(Error::InvalidShape(
+            "group offsets must rise strictly from 0 to the number of problems".into(),
+        ));
+    }
+    offsets
+        .windows(2)
+        .enumerate()
+        .map(|(g, w)| {
+            let sub = Samples::new(&s.n[w[0]..w[1]], &s.c[w[0]..w[1]])?;
+            pass_at_k(&sub, ks).map_err(|e| match e {
+                Error::InvalidOption(m) if offsets.len() > 2 => {
+                    Error::InvalidOption(format!("group {g}: {m}"))
+                }
+                other => other,
+            })
+        })
+        .collect()
+}
+
+/// Per-problem pass@k estimates, row-major (problems x ks).
+pub fn per_problem_matrix(s: &Samples, ks: &[u64]) -> Result<Vec<f64>> {
+    check_ks(s, ks)?;
+    let rows: Vec<Vec<f64>> = (0..s.len())
+        .into_par_iter()
+        .with_min_len(64)
+        .map(|i| {
+            per_problem(s.n[i], s.c[i], ks)
+                .into_iter()
+                .map(|r| r.0)
+                .collect()
+        })
+        .collect();
+    Ok(rows.concat())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
