@@ -32,8 +32,9 @@ from .frontier import (
     plot_envelope,
     plot_isoflop,
 )
-from . import compute, testtime
+from . import compute, diagnosis, testtime
 from .compute import Budget
+from .diagnosis import Diagnosis, diagnose
 from .testtime import (
     CoverageResult,
     fit_coverage,
@@ -70,6 +71,9 @@ __all__ = [
     "PowerfitWarning",
     "compute",
     "Budget",
+    "diagnosis",
+    "diagnose",
+    "Diagnosis",
     "testtime",
     "pass_at_k",
     "fit_coverage",

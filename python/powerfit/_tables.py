@@ -46,9 +46,9 @@ def require(df: pd.DataFrame, name: str, role: str) -> None:
 
 
 def floats(df: pd.DataFrame, name: str, *, positive: bool = False,
-           allow_nan: bool = False) -> np.ndarray:
+           allow_nan: bool = False, allow_inf: bool = False) -> np.ndarray:
     """Column `name` as float64; non-numeric, non-finite or (with `positive`) non-positive
-    values raise InvalidDataError naming the first bad row."""
+    values raise InvalidDataError naming the first bad row (NaN and +inf pass when allowed)."""
     col = df[name]
     if col.dtype.kind == "b":
         raise InvalidDataError(f"column '{name}' holds booleans, not numbers")
@@ -62,6 +62,8 @@ def floats(df: pd.DataFrame, name: str, *, positive: bool = False,
     bad = ~np.isfinite(values)
     if allow_nan:
         bad &= ~np.isnan(values)
+    if allow_inf:
+        bad &= ~np.isposinf(values)
     if positive:
         bad |= values <= 0
     if bad.any():
