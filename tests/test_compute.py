@@ -235,3 +235,36 @@ def test_sweep_check_refuses_what_it_cannot_judge() -> None:
     with pytest.raises(InvalidOptionError):
         compute.check_sweep(_sweep(), columns={"C": "flops", "N": "params", "D": "tokens"},
                             tolerance=-1)
+
+
+def test_command_line(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    import pathlib
+
+    from powerfit.cli import main
+
+    tmp = pathlib.Path(str(tmp_path))
+    assert main(["compute", "flops", "--layers", "80", "--d-model", "8192", "--heads", "64",
+                 "--vocab", "32000", "--ctx", "2048", "--out", str(tmp / "f.csv"), "-q"]) == 0
+    assert "factor 1.050" in capsys.readouterr().out
+    assert pd.read_csv(tmp / "f.csv")["flops_per_token"].iloc[-1] == 405_893_283_840
+    assert main(["compute", "convert", "--gpus", "1024", "--hours", "720", "--accelerator",
+                 "H100-SXM", "--mfu", "0.4", "--price", "2.5"]) == 0
+    assert "7.373e+05 accelerator-hours" in capsys.readouterr().out
+    assert main(["compute", "mfu", "--tokens-per-second", "238.3e3", "--flops-per-token",
+                 "3.2777e12", "--accelerators", "6144", "--accelerator", "TPU-v4"]) == 0
+    assert "MFU 46.2" in capsys.readouterr().out
+    df = _sweep()
+    df.loc[4, "flops"] /= 3.0
+    df.to_csv(tmp / "s.csv", index=False)
+    assert main(["compute", "check", str(tmp / "s.csv"), "--columns", "C=flops", "N=params",
+                 "D=tokens", "--out", str(tmp / "c.csv"), "-q"]) == 0
+    assert "1 flagged" in capsys.readouterr().out
+    assert pd.read_csv(tmp / "c.csv")["flagged"].sum() == 1
+    for bad in (["compute"], ["compute", "convert", "--flops", "1e24", "--mfu", "2"],
+                ["compute", "convert", "--money", "5", "--accelerator", "H100-SXM",
+                 "--mfu", "0.4"],
+                ["compute", "mfu", "--tokens-per-second", "1", "--flops-per-token", "1",
+                 "--accelerator", "H900"]):
+        assert main(bad) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("powerfit: error:"), err

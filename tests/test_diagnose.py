@@ -167,3 +167,24 @@ def test_bad_input_is_named() -> None:
     with pytest.warns(pf.PowerfitWarning, match="assuming"):
         d = pf.diagnose(runs, n_boot=0)
     assert d.noise["source"].iloc[0] == "assumed"
+
+
+def test_command_line(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from powerfit.cli import main
+
+    src = tmp_path / "olmo.csv"
+    pf.datasets.olmo_ladder().to_csv(src, index=False)
+    out, fig = tmp_path / "cells.csv", tmp_path / "d.png"
+    code = main(["diagnose", str(src), "--run", "size", "chinchilla_multiplier", "--columns",
+                 "D=tokens", "loss=loss_c4", "--bootstrap", "20", "--out", str(out), "-q"])
+    assert code == 0
+    assert "largest model, longest run" in capsys.readouterr().out
+    cells = pd.read_csv(out)
+    assert len(cells) == 20 and set(cells["regime"]) <= set(REGIMES)
+    assert not fig.exists()
+    # bad input: exit 2 with one line naming the problem
+    assert main(["diagnose", str(src)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no column 'D'" in err[0]
+    assert main(["diagnose", str(src), "--ratio", "-1"]) == 2
+    assert main(["diagnose", str(src), "--out", str(tmp_path / "x.txt")]) == 2

@@ -235,3 +235,29 @@ def test_bad_tables_and_options() -> None:
     none = pf.fit_coverage(n=[5, 5, 5], c=[0, 0, 0], n_boot=5)
     assert none.groups["beta_status"].item() == "no_successes"
     assert np.isnan(none.params()["estimate"].iloc[0])
+
+
+def test_command_line(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    import pathlib
+
+    from powerfit.cli import main
+
+    tmp = pathlib.Path(str(tmp_path))
+    runs = pd.concat([testtime.simulate(200, 30, 0.4, 3.0, seed=1).assign(model="a"),
+                      testtime.simulate(200, 30, 0.4, 1.0, seed=2).assign(model="b")])
+    runs.to_csv(tmp / "r.csv", index=False)
+    assert main(["passk", str(tmp / "r.csv"), "--by", "model", "--k", "1", "10",
+                 "--out", str(tmp / "k.csv"), "-q"]) == 0
+    tab = pd.read_csv(tmp / "k.csv")
+    pd.testing.assert_frame_equal(tab, pf.pass_at_k(runs, k=[1, 10], by="model"),
+                                  check_dtype=False)
+    capsys.readouterr()
+    assert main(["passk", str(tmp / "r.csv"), "--by", "model", "--predict", "1000",
+                 "--target", "0.9", "--bootstrap", "50", "--out", str(tmp / "p.csv"), "-q"]) == 0
+    assert "Beta(alpha=" in capsys.readouterr().out
+    assert set(pd.read_csv(tmp / "p.csv")["parameter"]) >= {"alpha", "b_power"}
+    assert main(["passk", str(tmp / "r.csv"), "--k", "31"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "exceeds the 30 samples" in err[0]
+    assert main(["passk", str(tmp / "r.csv"), "--plot", str(tmp / "x.png")]) == 2
+    assert "--fit" in capsys.readouterr().err
