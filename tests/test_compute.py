@@ -268,3 +268,18 @@ def test_command_line(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> N
         assert main(bad) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("powerfit: error:"), err
+
+
+def test_readme_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
+    from powerfit.cli import main
+    from readme_blocks import command_lines, run_python
+
+    ns = run_python("Compute you can trust")
+    b = ns["b"]
+    assert isinstance(b, pf.Budget)
+    assert b.total_flops == pytest.approx(1024 * 720 * 989.4e12 * 0.4 * 3600)
+    lines = command_lines("Compute you can trust", "powerfit compute")
+    assert len(lines) == 4
+    for argv in lines:
+        assert main(argv) == 0, argv
+    assert "MFU 46.2" in capsys.readouterr().out

@@ -188,3 +188,13 @@ def test_command_line(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
     assert len(err) == 1 and "no column 'D'" in err[0]
     assert main(["diagnose", str(src), "--ratio", "-1"]) == 2
     assert main(["diagnose", str(src), "--out", str(tmp_path / "x.txt")]) == 2
+
+
+def test_readme_examples_run() -> None:
+    pytest.importorskip("matplotlib")
+    from readme_blocks import run_python
+
+    ns = run_python("Before the fit")
+    d = ns["d"]
+    assert isinstance(d, pf.Diagnosis)
+    assert d.next_steps()["regime"].iloc[0] == "capacity_limited"

@@ -261,3 +261,11 @@ def test_command_line(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> N
     assert len(err) == 1 and "exceeds the 30 samples" in err[0]
     assert main(["passk", str(tmp / "r.csv"), "--plot", str(tmp / "x.png")]) == 2
     assert "--fit" in capsys.readouterr().err
+
+
+def test_readme_examples_run() -> None:
+    from readme_blocks import run_python
+
+    ns = run_python("Test-time compute")
+    cov = ns["cov"]
+    assert isinstance(cov, pf.CoverageResult) and len(cov.labels) == 2

@@ -88,7 +88,7 @@ def note(args: argparse.Namespace, text: str) -> None:
 def show(df: pd.DataFrame, max_rows: int = 60) -> str:
     """A DataFrame as a plain text table (numbers to four significant digits)."""
     shown = df.head(max_rows)
-    text = shown.to_string(index=False, float_format=lambda v: f"{v:.4g}")
+    text = str(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if len(df) > max_rows:
         text += f"\n({len(df)} rows, first {max_rows} shown)"
     return text

@@ -120,7 +120,7 @@ def register(command: Callable[..., argparse.ArgumentParser],
              quiet: Callable[[Any], None]) -> None:
     """Adds ``powerfit compute`` and its subcommands."""
     p = command("compute", "FLOPs per token, FLOPs <-> accelerator-hours <-> money, MFU, "
-                "sweep checks", EXAMPLES, lambda args: _missing(p))
+                "sweep checks", EXAMPLES, _missing)
     sub = p.add_subparsers(dest="what", metavar="WHAT", parser_class=type(p))
 
     def sub_command(name: str, help: str, func: Callable[[argparse.Namespace], int]
@@ -188,9 +188,9 @@ def register(command: Callable[..., argparse.ArgumentParser],
     quiet(s)
 
 
-def _missing(p: argparse.ArgumentParser) -> int:
+def _missing(args: argparse.Namespace) -> int:
     raise InvalidOptionError(
-        f"{p.prog} needs one of: flops, convert, mfu, check, accelerators (see '{p.prog} "
-        f"--help')"
+        "powerfit compute needs one of: flops, convert, mfu, check, accelerators (see "
+        "'powerfit compute --help')"
     )
 

@@ -32,8 +32,8 @@ def cmd_passk(args: argparse.Namespace) -> int:
 
     a.check_outputs(args.out, args.plot)
     data = read_table(args.file)
-    cols = dict(samples=args.samples, successes=args.successes, problem=args.problem,
-                correct=args.correct, by=args.by)
+    cols = {"samples": args.samples, "successes": args.successes, "problem": args.problem,
+                "correct": args.correct, "by": args.by}
     table = pass_at_k(data, k=args.k, **cols)
     print(a.show(table))
     out: pd.DataFrame = table

@@ -118,23 +118,27 @@ class CoverageResult:
         """The empirical pass@k of each group at its fit grid, with standard errors,
         bootstrap intervals, and both fitted laws at the same k."""
         lv = self.level if level is None else _level(level)
-        frames = []
-        for g, r in enumerate(self._raw):
-            reps = np.asarray(r["boot_curve"], dtype=float)[None]
-            lo, hi = _quantiles(reps, lv)
-            ks = np.asarray(r["fit_ks"], dtype=float)
-            frames.append(pd.DataFrame({
-                **{k: self._p.keys[k].iloc[g] for k in self._p.by},
-                "k": np.asarray(r["fit_ks"], dtype=np.int64),
-                "pass_at_k": r["curve"],
-                "se_samples": np.sqrt(r["curve_var_samples"]),
-                "se_problems": np.sqrt(r["curve_var_problems"]),
-                "lower": lo[0],
-                "upper": hi[0],
-                "beta_law": self._beta_curve(self._params[g:g + 1], ks)[0],
-                "power_law": self._power_curve(self._params[g:g + 1], ks)[0],
-            }))
-        return pd.concat(frames, ignore_index=True)
+        raw = self._raw
+        sizes = [len(r["fit_ks"]) for r in raw]
+        group = np.repeat(np.arange(len(raw)), sizes)
+        ks = np.concatenate([np.asarray(r["fit_ks"], dtype=float) for r in raw])
+        # every group's replicate curves side by side: one quantile pass over all of them
+        reps = np.concatenate([np.asarray(r["boot_curve"], dtype=float) for r in raw], axis=1)
+        lo, hi = _quantiles(reps.T[:, :, None], lv)
+        union, inv = np.unique(ks, return_inverse=True)
+        beta_law = self._beta_curve(self._params, union)[group, inv]
+        power_law = self._power_curve(self._params, union)[group, inv]
+        return pd.DataFrame({
+            **{k: self._p.keys[k].to_numpy()[group] for k in self._p.by},
+            "k": ks.astype(np.int64),
+            "pass_at_k": np.concatenate([r["curve"] for r in raw]),
+            "se_samples": np.sqrt(np.concatenate([r["curve_var_samples"] for r in raw])),
+            "se_problems": np.sqrt(np.concatenate([r["curve_var_problems"] for r in raw])),
+            "lower": lo[:, 0],
+            "upper": hi[:, 0],
+            "beta_law": beta_law,
+            "power_law": power_law,
+        })
 
     @staticmethod
     def _beta_curve(par: np.ndarray, ks: np.ndarray) -> np.ndarray:
