@@ -231,6 +231,11 @@ def test_bad_tables_and_options() -> None:
         cov.k_for(1.0)
     with pytest.raises(InvalidOptionError, match="law"):
         cov.predict(10, law="exp")
+    # sizes that would exhaust memory are refused up front; huge counts are answered at once
+    with pytest.raises(InvalidOptionError, match="too large"):
+        pf.fit_coverage(runs, n_boot=10**9)
+    huge = pf.pass_at_k(n=[10**15, 10**15], c=[10**9, 0], k=[10**12])
+    assert huge["pass_at_k"].item() == pytest.approx((1 - np.exp(-1e12 * 1e-6)) / 2)
     # a data set with no success at all: reported, not an error
     none = pf.fit_coverage(n=[5, 5, 5], c=[0, 0, 0], n_boot=5)
     assert none.groups["beta_status"].item() == "no_successes"

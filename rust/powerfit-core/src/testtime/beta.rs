@@ -11,7 +11,7 @@
 //! distribution (density ~ p^(alpha-1) near 0).
 
 use crate::error::{Error, Result};
-use crate::testtime::estimator::Samples;
+use crate::testtime::estimator::{Samples, MAX_VALUES};
 use crate::testtime::special::{digamma, ln_gamma, ln_gamma_diff, trigamma};
 
 /// Limits of alpha and beta: beyond them the distribution is a point mass (no spread of
@@ -387,6 +387,13 @@ pub fn pass_at_k_matrix(alpha: &[f64], beta: &[f64], ks: &[f64]) -> Result<Vec<f
             beta.len()
         )));
     }
+    if alpha.len().saturating_mul(ks.len()) > MAX_VALUES {
+        return Err(Error::InvalidOption(format!(
+            "{} laws x {} values of k is too large a table",
+            alpha.len(),
+            ks.len()
+        )));
+    }
     if let Some(k) = ks.iter().find(|k| !(k.is_finite() && **k >= 0.0)) {
         return Err(Error::InvalidOption(format!(
             "k must be non-negative and finite, got {k}"
@@ -415,6 +422,13 @@ pub fn k_for_matrix(alpha: &[f64], beta: &[f64], targets: &[f64]) -> Result<Vec<
             "alpha has {} values but beta {}",
             alpha.len(),
             beta.len()
+        )));
+    }
+    if alpha.len().saturating_mul(targets.len()) > MAX_VALUES {
+        return Err(Error::InvalidOption(format!(
+            "{} laws x {} targets is too large a table",
+            alpha.len(),
+            targets.len()
         )));
     }
     if let Some(t) = targets.iter().find(|t| !(**t > 0.0 && **t < 1.0)) {

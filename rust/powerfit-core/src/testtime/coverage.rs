@@ -18,8 +18,9 @@ use crate::testtime::power::{self, PowerFit};
 
 /// Parameters of both laws, in this order, per replicate.
 pub const PARAM_COLUMNS: [&str; 6] = ["alpha", "beta", "a_beta", "b_beta", "a_power", "b_power"];
-/// Upper limit on replicates x groups, to bound the memory of the samples.
-const MAX_TASKS: usize = 1 << 26;
+/// Upper limit on the values of all replicates (replicates x groups x columns), to bound the
+/// memory of the samples.
+const MAX_VALUES: usize = 1 << 27;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageOptions {
@@ -202,12 +203,19 @@ pub fn fit_groups(
         ));
     }
     let n_groups = offsets.len() - 1;
-    if n_groups
+    // per replicate: the parameters, two predictions per k, and the curve
+    let width = opts
+        .predict_ks
+        .len()
+        .saturating_mul(2)
+        .saturating_add(6 + opts.fit_ks.len().max(24));
+    let values = n_groups
         .checked_mul(opts.n_boot.max(1))
-        .is_none_or(|t| t > MAX_TASKS)
-    {
+        .and_then(|t| t.checked_mul(width));
+    if values.is_none_or(|v| v > MAX_VALUES) {
         return Err(Error::InvalidOption(format!(
-            "{} replicates x {n_groups} groups is too many (limit {MAX_TASKS})",
+            "{} replicates x {n_groups} groups x {width} values each is too large (limit \
+             {MAX_VALUES} values in all)",
             opts.n_boot
         )));
     }

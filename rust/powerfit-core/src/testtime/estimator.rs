@@ -15,7 +15,15 @@
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::testtime::special::ln_gamma;
+use crate::testtime::special::{ln_gamma, ln_gamma_diff};
+
+/// Beyond this many factors a product form gives way to differences of log-gammas (relative
+/// error about 1e-16 m ln n), so that huge sample counts cannot stall a call.
+const MAX_PRODUCT_TERMS: u64 = 1 << 22;
+/// The plug-in variance sums over every outcome count; beyond this many samples it is NaN.
+pub const PLUGIN_MAX_N: u64 = 1 << 22;
+/// Largest table (problems x k values) a call returns.
+pub const MAX_VALUES: usize = 1 << 28;
 
 /// Per-problem sample counts, validated: `n[i] >= 1` samples, `c[i] <= n[i]` successes.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +90,13 @@ pub fn check_ks(s: &Samples, ks: &[u64]) -> Result<()> {
             "k must be at least 1, got {k}"
         )));
     }
+    if s.len().saturating_mul(ks.len()) > MAX_VALUES {
+        return Err(Error::InvalidOption(format!(
+            "{} problems x {} values of k is too large a table (limit {MAX_VALUES} values)",
+            s.len(),
+            ks.len()
+        )));
+    }
     let kmax = ks.iter().copied().max().unwrap_or(1);
     if let Some(i) = s.n.iter().position(|&n| n < kmax) {
         return Err(Error::InvalidOption(format!(
@@ -111,7 +126,12 @@ fn ln_fail_many(n: u64, c: u64, ms: &[u64], out: &mut [f64]) {
         return;
     }
     let mmax = ms.iter().copied().max().unwrap_or(0);
-    if c.saturating_mul(ms.len() as u64) <= mmax.min(n - c + 1) {
+    let c_cost = c.saturating_mul(ms.len() as u64);
+    if c_cost.min(mmax) > MAX_PRODUCT_TERMS {
+        for (o, &m) in out.iter_mut().zip(ms) {
+            *o = ln_fail_gamma(n, c, m);
+        }
+    } else if c_cost <= mmax.min(n - c + 1) {
         for (o, &m) in out.iter_mut().zip(ms) {
             *o = ln_fail_c_form(n, c, m);
         }
@@ -140,10 +160,22 @@ fn ln_fail_cumulative(n: u64, c: u64, ms: &[u64], out: &mut [f64]) {
     }
 }
 
+/// ln C(n-c, m) / C(n, m) by log-gammas: ln Γ(n-c+1)/Γ(n-c-m+1) - ln Γ(n+1)/Γ(n-m+1).
+fn ln_fail_gamma(n: u64, c: u64, m: u64) -> f64 {
+    if n - c < m {
+        return f64::NEG_INFINITY;
+    }
+    let (nf, cf, mf) = (n as f64, c as f64, m as f64);
+    ln_gamma_diff(nf - cf - mf + 1.0, mf) - ln_gamma_diff(nf - mf + 1.0, mf)
+}
+
 /// The exact variance of g = C(n-c', k)/C(n, k) when c' ~ Binomial(n, p), at p = c/n.
 fn plugin_variance(n: u64, c: u64, k: u64) -> f64 {
     if c == 0 || c == n {
         return 0.0;
+    }
+    if n > PLUGIN_MAX_N {
+        return f64::NAN;
     }
     let p = c as f64 / n as f64;
     let (lp, lq) = (p.ln(), (-p).ln_1p());
@@ -167,10 +199,15 @@ fn plugin_variance(n: u64, c: u64, k: u64) -> f64 {
 }
 
 /// pass@k of one problem for each k (any order), with the variance of the estimate and
-/// whether that variance is the unbiased one (2k <= n) or the plug-in.
+/// whether that variance is the unbiased one (2k <= n) or the plug-in (NaN beyond
+/// `PLUGIN_MAX_N` samples).
 pub fn per_problem(n: u64, c: u64, ks: &[u64]) -> Vec<(f64, f64, bool)> {
     let mut ms: Vec<u64> = ks.to_vec();
-    ms.extend(ks.iter().map(|&k| 2 * k).filter(|&m| m <= n));
+    ms.extend(
+        ks.iter()
+            .filter_map(|&k| k.checked_mul(2))
+            .filter(|&m| m <= n),
+    );
     let mut ln = vec![0.0; ms.len()];
     ln_fail_many(n, c, &ms, &mut ln);
     let mut twice = ks.len();
@@ -179,7 +216,7 @@ pub fn per_problem(n: u64, c: u64, ks: &[u64]) -> Vec<(f64, f64, bool)> {
         .map(|(i, &k)| {
             let lg = ln[i];
             let est = -lg.exp_m1();
-            if 2 * k <= n {
+            if k.checked_mul(2).is_some_and(|m| m <= n) {
                 let lh = ln[twice];
                 twice += 1;
                 // g^2 - h = g^2 (1 - h/g^2), with ln(h/g^2) <= 0
@@ -381,6 +418,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn huge_counts_use_log_gammas_and_agree_with_the_products() {
+        for &(n, c, m) in &[
+            (1000u64, 300u64, 50u64),
+            (100_000, 7, 3000),
+            (5000, 4999, 1),
+        ] {
+            let a = ln_fail_c_form(n, c, m);
+            let b = ln_fail_gamma(n, c, m);
+            assert!(
+                (a - b).abs() <= 1e-9 * a.abs().max(1e-3),
+                "{n} {c} {m}: {a} {b}"
+            );
+        }
+        // 1e12 samples: answered at once, 1 - (1 - 1e-3)^k in effect
+        let (est, _, _) = per_problem(1_000_000_000_000, 1_000_000_000, &[10_000_000])[0];
+        assert!(
+            (est - (1.0 - (-1e4f64 * 1.0005).exp())).abs() < 1e-6,
+            "{est}"
+        );
     }
 
     #[test]

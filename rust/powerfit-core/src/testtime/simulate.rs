@@ -56,9 +56,9 @@ pub fn simulate(
         ));
     }
     let work = (problems as u128) * (samples as u128);
-    if work > 1u128 << 36 {
+    if work > 1u128 << 32 {
         return Err(Error::InvalidOption(format!(
-            "{problems} problems x {samples} samples is too many draws to simulate (limit 2^36)"
+            "{problems} problems x {samples} samples is too many draws to simulate (limit 2^32)"
         )));
     }
     let out: Vec<(f64, u64)> = (0..problems)
