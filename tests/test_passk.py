@@ -269,6 +269,7 @@ def test_command_line(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_readme_examples_run() -> None:
+    pytest.importorskip("matplotlib")
     from readme_blocks import run_python
 
     ns = run_python("Test-time compute")
