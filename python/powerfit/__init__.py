@@ -30,6 +30,16 @@ from .frontier import (
     isoflop,
 )
 from .plot import plot_envelope, plot_isoflop
+from . import compute, diagnosis, testtime
+from .compute import Budget
+from .diagnosis import Diagnosis, diagnose
+from .testtime import (
+    CoverageResult,
+    fit_coverage,
+    pass_at_k,
+    sampling_cost,
+    sampling_tradeoff,
+)
 
 __all__ = [
     "__version__",
@@ -57,4 +67,15 @@ __all__ = [
     "InvalidLawError",
     "InvalidOptionError",
     "PowerfitWarning",
+    "compute",
+    "Budget",
+    "diagnosis",
+    "diagnose",
+    "Diagnosis",
+    "testtime",
+    "pass_at_k",
+    "fit_coverage",
+    "CoverageResult",
+    "sampling_tradeoff",
+    "sampling_cost",
 ]

@@ -383,3 +383,33 @@ def slice_runs(
     tokens: _F64 | None,
     budgets: Sequence[float] | _F64,
 ) -> dict[str, npt.NDArray[Any]]: ...
+
+# --- test-time scaling (rust/powerfit-py/src/passk.rs) --------------------------------------
+PASSK_PARAM_COLUMNS: list[str]
+BETA_STATUS_NAMES: list[str]
+
+def pass_at_k(
+    n: npt.NDArray[np.int64], c: npt.NDArray[np.int64], ks: list[int], offsets: list[int]
+) -> dict[str, npt.NDArray[Any]]: ...
+def pass_at_k_problems(
+    n: npt.NDArray[np.int64], c: npt.NDArray[np.int64], ks: list[int]
+) -> npt.NDArray[np.float64]: ...
+def coverage_fit(
+    n: npt.NDArray[np.int64],
+    c: npt.NDArray[np.int64],
+    offsets: list[int],
+    fit_ks: list[int],
+    predict_ks: list[float],
+    n_boot: int,
+    seed: int,
+    progress: Callable[[int], Any] | None = None,
+) -> list[dict[str, Any]]: ...
+def beta_pass_at_k(
+    alpha: npt.NDArray[np.float64], beta: npt.NDArray[np.float64], ks: list[float]
+) -> npt.NDArray[np.float64]: ...
+def beta_k_for(
+    alpha: npt.NDArray[np.float64], beta: npt.NDArray[np.float64], targets: list[float]
+) -> npt.NDArray[np.float64]: ...
+def simulate_passk(
+    problems: int, samples: int, alpha: float, beta: float, seed: int
+) -> dict[str, npt.NDArray[Any]]: ...
