@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,41 @@ if TYPE_CHECKING:  # pragma: no cover
 _D = _core.DEFAULTS
 
 
+@lru_cache(maxsize=128)
+def _cached_model(law: Any, avail: tuple[str, ...], x: Any, loss: Any, delta: Any,
+                  penalty: Any) -> _core.Model:
+    return _core.Model(law, list(avail), x, loss=loss, delta=delta, overestimate_penalty=penalty)
+
+
+def _model(law: Any, avail: list[str], x: Any, options: Mapping[str, Any]) -> _core.Model:
+    """The native model; models without fixed values or bounds are reused across fits (they
+    are immutable), which saves rebuilding the law on every call of a loop."""
+    if options.get("fixed") is None and options.get("bounds") is None:
+        try:
+            return _cached_model(law, tuple(avail), x, options["loss"], options["delta"],
+                                 options["overestimate_penalty"])
+        except TypeError:  # an unhashable argument: the core will say what is wrong with it
+            pass
+    return _core.Model(law, avail, x, **options)
+
+
+@lru_cache(maxsize=128)
+def _cached_options(*args: Any) -> _core.FitOptions:
+    return _core.FitOptions(*args)
+
+
+def _options(starts: Any, p0: Any, ftol: Any, xtol: Any, gtol: Any, max_iter: Any
+             ) -> _core.FitOptions:
+    """The native fit options, reused across calls with the same plain values."""
+    key = tuple(p0) if isinstance(p0, (list, tuple)) else p0
+    if key is None or isinstance(key, tuple):
+        try:
+            return _cached_options(starts, key, ftol, xtol, gtol, max_iter)
+        except TypeError:  # an unhashable value: the core will say what is wrong with it
+            pass
+    return _core.FitOptions(starts, p0, ftol, xtol, gtol, max_iter)
+
+
 def _problem(
     data: Any,
     law: Any,
@@ -48,7 +84,7 @@ def _problem(
     written = list(law.variables) if isinstance(law, Law) else None
     law_arg = law.native if isinstance(law, Law) else law
     avail, xname = available(data, law, x, arrays, cols, written)
-    model = _core.Model(law_arg, avail, xname, **model_options)
+    model = _model(law_arg, avail, xname, model_options)
     xs, labels, yv, yname, w = gather(data, model.variables, x, y, arrays, cols, weights)
     return _core.Problem(model, xs, yv, labels=labels, y_name=yname, weights=w)
 
@@ -139,7 +175,7 @@ def fit(
             "bounds": bounds,
         },
     )
-    options = _core.FitOptions(starts, p0, ftol, xtol, gtol, max_iter)
+    options = _options(starts, p0, ftol, xtol, gtol, max_iter)
     res = FitResult(problem, problem.fit(options), law if isinstance(law, Law) else None)
     if warn:
         for msg in res.warnings:
@@ -162,8 +198,6 @@ class FitResult(FitRecord):
         boot: the bootstrap run the intervals use (the latest :meth:`bootstrap`), or None.
         problem, solution: the native problem and solution (see :class:`FitRecord`).
     """
-
-    __slots__ = ()
 
     def __init__(
         self,

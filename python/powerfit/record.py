@@ -6,6 +6,7 @@ views of both. The modules that analyse, report, plot or save a fit take a :clas
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,16 +31,29 @@ class FitRecord:
             statistics).
     """
 
-    __slots__ = ("_problem", "_solution", "_model", "_written", "_columns", "_boot", "_warnings")
+    _problem: Problem
+    _solution: Fit
+    _model: Model
+    _columns: dict[str, np.ndarray] | None
+    _boot: Any
+    _warnings: list[str] | None
 
     def __init__(self, problem: Problem, solution: Fit, written_law: Any = None) -> None:
-        self._problem = problem
-        self._solution = solution
-        self._model: Model = problem.model
-        self._written = written_law
-        self._columns: dict[str, np.ndarray] | None = None
-        self._boot: Any = None
-        self._warnings: list[str] | None = None
+        # the instance dict directly: a fit is built once per pf.fit call, keep that cheap
+        self.__dict__.update(
+            _problem=problem,
+            _solution=solution,
+            _model=problem.model,
+            _written=written_law,
+            _columns=None,
+            _boot=None,
+            _warnings=None,
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_"):
+            raise AttributeError(f"a fit result is read-only: '{name}' cannot be set")
+        object.__setattr__(self, name, value)
 
     # --- the law and its settings ------------------------------------------------------------
     @property
@@ -57,7 +71,7 @@ class FitRecord:
         """The native :class:`powerfit._core.Model`: law, loss and parameter specification."""
         return self._model
 
-    @property
+    @cached_property
     def law(self) -> str:
         """The law's name."""
         return self._model.law_name
@@ -67,49 +81,49 @@ class FitRecord:
         """The :class:`powerfit.Law` of a fit of a written law (None for a built-in law)."""
         return self._written
 
-    @property
+    @cached_property
     def formula(self) -> str:
         """The law as a formula, for reports."""
         if self._written is not None:
             return f"L = {self._written.expr}"
         return laws.formula(self.law, self.variables)
 
-    @property
+    @cached_property
     def variables(self) -> tuple[str, ...]:
         """The law's variables in order."""
         return tuple(self._model.variables)
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         """The data columns the variables were read from (the user's names), in order."""
         return tuple(self.problem.labels)
 
-    @property
+    @cached_property
     def y_name(self) -> str:
         """The name of the observed-loss column."""
         return self.problem.y_name
 
-    @property
+    @cached_property
     def param_names(self) -> tuple[str, ...]:
         """Parameter names in the law's order."""
         return tuple(self._model.param_names)
 
-    @property
+    @cached_property
     def loss(self) -> str:
         """The loss the fit minimised (``l2``, ``log``, ``huber_log``, ...)."""
         return self._model.loss
 
-    @property
+    @cached_property
     def delta(self) -> float:
         """The Huber threshold."""
         return self._model.delta
 
-    @property
+    @cached_property
     def overestimate_penalty(self) -> float:
         """The weight of over-predictions in the asymmetric losses."""
         return self._model.overestimate_penalty
 
-    @property
+    @cached_property
     def log_scale(self) -> bool:
         """Whether the loss takes residuals on log L."""
         return self._model.log_scale
@@ -117,12 +131,20 @@ class FitRecord:
     @property
     def fixed(self) -> dict[str, float]:
         """Parameters held fixed, by name."""
-        return {n: v for n, v in zip(self.param_names, self._model.fixed) if v is not None}
+        return dict(self._fixed_items)
+
+    @cached_property
+    def _fixed_items(self) -> tuple[tuple[str, float], ...]:
+        return tuple((n, v) for n, v in zip(self.param_names, self._model.fixed) if v is not None)
 
     @property
     def bounds(self) -> dict[str, tuple[float, float]]:
         """Every parameter's (lower, upper) bounds (infinite when open)."""
-        return dict(zip(self.param_names, zip(self._model.lower, self._model.upper)))
+        return dict(self._bound_items)
+
+    @cached_property
+    def _bound_items(self) -> tuple[tuple[str, tuple[float, float]], ...]:
+        return tuple(zip(self.param_names, zip(self._model.lower, self._model.upper)))
 
     @property
     def options(self) -> FitOptions:
@@ -130,87 +152,95 @@ class FitRecord:
         return self.solution.options
 
     # --- the solution -----------------------------------------------------------------------
+    @cached_property
+    def _values(self) -> np.ndarray:
+        return self.solution.params
+
     @property
     def values(self) -> np.ndarray:
-        """Parameter values as an array in the law's order."""
-        return self.solution.params
+        """Parameter values as an array in the law's order (a copy)."""
+        return self._values.copy()
 
     @property
     def params(self) -> dict[str, float]:
         """Parameter estimates by name."""
-        return dict(zip(self.param_names, self.solution.params.tolist()))
+        return dict(zip(self.param_names, self._values.tolist()))
 
     @property
     def stderr(self) -> dict[str, float]:
         """Standard errors by name (NaN without a covariance, 0 for fixed parameters)."""
-        return dict(zip(self.param_names, self.solution.stderr.tolist()))
+        return dict(zip(self.param_names, self._stderr_values))
+
+    @cached_property
+    def _stderr_values(self) -> tuple[float, ...]:
+        return tuple(self.solution.stderr.tolist())
 
     @property
     def covariance(self) -> np.ndarray | None:
         """Covariance of the estimates (natural units), or None; see ``cov_note``."""
         return self.solution.covariance
 
-    @property
+    @cached_property
     def cov_note(self) -> str:
         """How the covariance was estimated, or why there is none."""
         return self.solution.cov_note
 
-    @property
+    @cached_property
     def cost(self) -> float:
         """The minimised objective."""
         return self.solution.cost
 
-    @property
+    @cached_property
     def success(self) -> bool:
         """Whether the solver found an optimum."""
         return self.solution.success
 
-    @property
+    @cached_property
     def status(self) -> str:
         """Why the solver stopped, as a snake_case name (e.g. ``converged_cost``)."""
         return self.solution.status
 
-    @property
+    @cached_property
     def message(self) -> str:
         """Why the solver stopped, in words."""
         return self.solution.message
 
-    @property
+    @cached_property
     def n_iter(self) -> int:
         """Iterations of the best local solve."""
         return self.solution.n_iter
 
-    @property
+    @cached_property
     def nfev(self) -> int:
         """Law evaluations of the best local solve."""
         return self.solution.nfev
 
-    @property
+    @cached_property
     def n_starts(self) -> int:
         """How many starting points were refined."""
         return self.solution.n_starts
 
-    @property
+    @cached_property
     def n_points(self) -> int:
         """Points with positive weight."""
         return self.solution.n_points
 
-    @property
+    @cached_property
     def dof(self) -> int:
         """Degrees of freedom: points minus free parameters."""
         return self.solution.n_points - self.solution.n_free
 
-    @property
+    @cached_property
     def aic(self) -> float | None:
         """Akaike information criterion (Gaussian likelihood; least-squares losses only)."""
         return self.solution.aic
 
-    @property
+    @cached_property
     def bic(self) -> float | None:
         """Bayesian information criterion (least-squares losses only)."""
         return self.solution.bic
 
-    @property
+    @cached_property
     def condition_number(self) -> float:
         """Condition number of J^T J scaled to unit diagonal: large means weakly identified."""
         return self.solution.condition

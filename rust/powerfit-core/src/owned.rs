@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::bootstrap::{self, BootResult, Method};
 use crate::error::{Error, Result};
 use crate::fit::{fit, FitResult};
-use crate::law::{Cols, OwnedCols};
+use crate::law::{Cols, OwnedCols, Structure};
 use crate::loss::Scale;
 use crate::model::Model;
 use crate::options::{FitSettings, StartSpec};
@@ -122,7 +122,10 @@ impl OwnedProblem {
             Some(s) => Some(self.model.start(s)?),
             None => None,
         };
-        if let Some(p) = &start {
+        // built-in structures are finite wherever their data are valid; a written law of
+        // general form can be NaN at a start (log of a negative argument, say), which is
+        // reported here with the row instead of surfacing as a failed solve
+        if let (Some(p), Structure::General) = (&start, self.model.law.structure()) {
             self.check_start(p)?;
         }
         let opts = settings.resolve(start);

@@ -164,7 +164,6 @@ def coverage_section(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
     for m in ("percentile", "bca"):
         ca = hits[(m, "alpha")] / n_sweeps
         cb = hits[(m, "beta")] / n_sweeps
-        se = np.sqrt(0.95 * 0.05 / n_sweeps)
         details.append(
             f"| {m} | {ca:.1%} | {cb:.1%} | {np.mean(widths[(m, 'alpha')]):.4f} | "
             f"{np.mean(widths[(m, 'beta')]):.4f} |"
