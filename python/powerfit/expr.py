@@ -36,7 +36,19 @@ from . import _core
 from .errors import InvalidDataError, InvalidLawError, InvalidOptionError
 
 #: Names of the built-in laws: a written law may not take one (reports and analyses key on them).
-_BUILTIN_NAMES = ("power", "chinchilla", "additive", "kaplan")
+_BUILTIN_NAMES = (
+    "power",
+    "chinchilla",
+    "additive",
+    "kaplan",
+    "m1",
+    "m2",
+    "m3",
+    "m4",
+    "bnsl",
+    "bnsl2",
+    "data_constrained",
+)
 
 
 def _names(value: Any, what: str) -> list[str]:

@@ -13,7 +13,7 @@ from . import _core
 from ._data import as_float_array, column_names, find_y, get_column, resolve_column
 from .errors import InvalidDataError, InvalidLawError, InvalidOptionError, PowerfitWarning
 from .expr import Law
-from .laws import LawSpec, default_vars, law_spec
+from .laws import SINGLE_VARIABLE, LawSpec, default_vars, law_spec
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -26,6 +26,13 @@ FORMULAS = {
     "chinchilla": "L = E + A*N^-alpha + B*D^-beta",
     "additive": "L = L_inf + sum of amplitude*x^-exponent over {vars}",
     "kaplan": "L = ((N_c/N)^(alpha_N/alpha_D) + D_c/D)^alpha_D",
+    "m1": "L = beta*{x}^-c",
+    "m2": "L = eps_inf + beta*{x}^-c",
+    "m3": "L = beta*({x}^-1 + gamma)^c",
+    "m4": "(L - eps_inf)/(eps_0 - L)^alpha = beta*{x}^-c",
+    "bnsl": "L = a + b*{x}^-c0*(1 + ({x}/d1)^(1/f1))^(-c1*f1)",
+    "bnsl2": "L = a + b*{x}^-c0*prod_i (1 + ({x}/d_i)^(1/f_i))^(-c_i*f_i), i = 1, 2",
+    "data_constrained": "L = E + A*N'^-alpha + B*D'^-beta (N', D': repetition-discounted)",
 }
 
 
@@ -71,7 +78,7 @@ def _options(
     fx: list[float | None] = [None] * p
     for k, v in _param_vector(spec, fixed, "fixed").items():
         fx[k] = float(v)
-    lo = [-math.inf] * p
+    lo = list(spec.lower) if len(spec.lower) == p else [-math.inf] * p
     hi = [math.inf] * p
     for k, b in _param_vector(spec, bounds, "bounds").items():  # type: ignore[arg-type]
         pair: Any = b
@@ -117,10 +124,10 @@ def _gather(
     if data is not None:
         names = column_names(data)
         xname = x if isinstance(x, str) else None
-        if law == "power" and xname is None and x is None:
+        if law in SINGLE_VARIABLE and xname is None and x is None:
             avail = [v for v in ("N", "D", "C", "x") if columns.get(v, v) in names]
         else:
-            avail = [v for v in ("N", "D", "C") if columns.get(v, v) in names]
+            avail = [v for v in ("N", "D", "C", "U") if columns.get(v, v) in names]
         spec = law_spec(law, default_vars(law, avail, xname))
         labels = [resolve_column(v, names, columns) for v in spec.vars]
         xs = {v: as_float_array(get_column(data, c), c) for v, c in zip(spec.vars, labels)}
@@ -132,7 +139,7 @@ def _gather(
         if y is None:
             raise InvalidDataError("no observations: pass data=... or y=...")
         given = {k: v for k, v in arrays.items() if v is not None}
-        if law == "power":
+        if law in SINGLE_VARIABLE:
             if x is not None and not isinstance(x, str):
                 given = {"x": x}
             elif isinstance(x, str):

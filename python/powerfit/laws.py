@@ -27,7 +27,22 @@ from .errors import InvalidLawError
 if TYPE_CHECKING:  # pragma: no cover
     from .expr import Law
 
-BUILTIN = ("power", "chinchilla", "additive", "kaplan")
+BUILTIN = (
+    "power",
+    "chinchilla",
+    "additive",
+    "kaplan",
+    "m1",
+    "m2",
+    "m3",
+    "m4",
+    "bnsl",
+    "bnsl2",
+    "data_constrained",
+)
+
+#: Laws over one column (x="N", "D", "C", ...).
+SINGLE_VARIABLE = ("power", "m1", "m2", "m3", "m4", "bnsl", "bnsl2")
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,8 @@ class LawSpec:
     vars: tuple[str, ...]
     params: tuple[str, ...]
     positive: tuple[bool, ...]
+    #: default lower bound per parameter (irreducible terms of positive losses are >= 0)
+    lower: tuple[float, ...] = ()
 
     @property
     def arg(self) -> Any:
@@ -80,8 +97,14 @@ def law_spec(name: str | Law, vars: tuple[str, ...]) -> LawSpec:
     from .expr import Law
 
     if isinstance(name, Law):
+        info = _core.law_info(name._native, list(name.variables))
         return CustomLawSpec(
-            name.name, name.variables, name.params, tuple(name._native.positive), law=name
+            name.name,
+            name.variables,
+            name.params,
+            tuple(name._native.positive),
+            tuple(float(v) for v in info["lower"]),
+            law=name,
         )
     return _builtin_spec(name, tuple(vars))
 
@@ -89,7 +112,13 @@ def law_spec(name: str | Law, vars: tuple[str, ...]) -> LawSpec:
 @lru_cache(maxsize=256)
 def _builtin_spec(name: str, vars: tuple[str, ...]) -> LawSpec:
     info = _core.law_info(name, list(vars))
-    return LawSpec(name, tuple(info["vars"]), tuple(info["params"]), tuple(info["positive"]))
+    return LawSpec(
+        name,
+        tuple(info["vars"]),
+        tuple(info["params"]),
+        tuple(info["positive"]),
+        tuple(float(v) for v in info["lower"]),
+    )
 
 
 def default_vars(
@@ -98,17 +127,19 @@ def default_vars(
     """The variables a law uses, given the columns (or keyword arrays) available."""
     if not isinstance(name, str):
         return tuple(name.variables)  # a powerfit.Law names its own
-    if name == "power":
+    if name in SINGLE_VARIABLE:
         if x is not None:
             return (x,)
         cands = [v for v in ("N", "D", "C", "x") if available is None or v in available]
         if len(cands) != 1:
             raise InvalidLawError(
-                "law 'power' needs to know which column is x: pass x='N' (or 'D', 'C', ...)"
+                f"law '{name}' needs to know which column is x: pass x='N' (or 'D', 'C', ...)"
             )
         return (cands[0],)
     if name in ("chinchilla", "kaplan"):
         return ("N", "D")
+    if name == "data_constrained":
+        return ("N", "D", "U")
     if name == "additive":
         have = [v for v in ("N", "D", "C") if available is None or v in available]
         if not have:

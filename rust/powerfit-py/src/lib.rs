@@ -157,7 +157,7 @@ pub(crate) fn build_law(law: &LawArg<'_>, vars: &[String]) -> PyResult<Arc<dyn L
     }
 }
 
-/// Law metadata: parameter names, variable names, positivity.
+/// Law metadata: parameter names, variable names, positivity, default lower bounds.
 #[pyfunction]
 fn law_info(py: Python<'_>, law: LawArg<'_>, vars: Vec<String>) -> PyResult<Py<PyDict>> {
     let l = build_law(&law, &vars)?;
@@ -165,6 +165,7 @@ fn law_info(py: Python<'_>, law: LawArg<'_>, vars: Vec<String>) -> PyResult<Py<P
     d.set_item("params", l.param_names().to_vec())?;
     d.set_item("vars", l.var_names().to_vec())?;
     d.set_item("positive", l.positive())?;
+    d.set_item("lower", l.lower_bounds())?;
     Ok(d.unbind())
 }
 
