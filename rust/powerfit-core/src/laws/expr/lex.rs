@@ -44,6 +44,8 @@ pub(super) enum Tok {
     LParen,
     RParen,
     Comma,
+    /// '=' of an implicit law lhs = rhs.
+    Equals,
     End,
 }
 
@@ -100,6 +102,7 @@ pub(super) fn tokenize(src: &str) -> Result<Vec<Token>> {
             '(' => simple(Tok::LParen, 1),
             ')' => simple(Tok::RParen, 1),
             ',' => simple(Tok::Comma, 1),
+            '=' => simple(Tok::Equals, 1),
             c if c.is_ascii_digit() || c == '.' => {
                 let mut j = i;
                 while j < cs.len() && cs[j].is_ascii_digit() {

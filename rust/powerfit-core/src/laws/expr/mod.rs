@@ -10,6 +10,7 @@
 //! power   := atom (('^' | '**') unary)?      right-associative, tighter than unary minus:
 //!                                            -x^2 = -(x^2), x^-a = x^(-a), a^b^c = a^(b^c)
 //! atom    := number | name | name '(' sum (',' sum)* ')' | '(' sum ')'
+//! law     := sum | sum '=' sum                  an equation in the loss L: an implicit law
 //! ```
 //!
 //! Numbers may have a fraction and an exponent (`1`, `.5`, `2.`, `1e-3`, `6.02E+23`). Functions:
@@ -29,9 +30,13 @@
 //! blocks of points, each instruction a loop the compiler vectorises, with a derivative column
 //! only for the parameters an instruction actually depends on. Scratch columns are reused by
 //! liveness and live in a per-thread buffer: no allocation per point or per call.
+//!
+//! An equation `lhs = rhs` is an implicit law in the loss `L` (see `implicit`): the fit
+//! compares its two sides at the observed loss, predictions solve it for L.
 
 mod dag;
 mod detect;
+mod implicit;
 mod kernels;
 mod lex;
 mod parse;
@@ -41,10 +46,13 @@ mod tests;
 
 use crate::error::{Error, Result};
 use crate::law::{Cols, Law, Structure};
+use crate::loss::Scale;
 
 use dag::Builder;
 use detect::{detect_power_sum, linear_params};
-use lex::{is_name_char, is_name_start, tokenize};
+pub use implicit::LOSS_SYMBOL;
+use implicit::{residual_nodes, Implicit};
+use lex::{is_name_char, is_name_start, tokenize, Tok};
 use parse::Parser;
 use program::Program;
 
@@ -85,6 +93,8 @@ pub struct ExprLaw {
     linear: Vec<bool>,
     p0: Option<Vec<f64>>,
     prog: Program,
+    /// The programs of an equation `lhs = rhs` in the loss (an implicit law).
+    implicit: Option<Box<Implicit>>,
     structure: Structure,
     needs_logs: bool,
 }
@@ -147,6 +157,21 @@ impl ExprLaw {
             }
         }
         let toks = tokenize(expr)?;
+        let implicit = toks.iter().any(|t| t.tok == Tok::Equals);
+        let mut vars = vars;
+        if implicit {
+            let clash = vars
+                .iter()
+                .chain(given.iter().flatten())
+                .any(|n| n == LOSS_SYMBOL);
+            if clash {
+                return Err(Error::InvalidLaw(format!(
+                    "'{LOSS_SYMBOL}' is the loss in an implicit law (an equation): it cannot also \
+                     be a variable or a parameter"
+                )));
+            }
+            vars.push(LOSS_SYMBOL.to_string());
+        }
         let mut ps = Parser {
             src: expr,
             toks,
@@ -159,11 +184,20 @@ impl ExprLaw {
             params_given: given.is_some(),
             params: given.unwrap_or_default(),
         };
-        let root = ps.parse()?;
-        let (vars, params) = (ps.vars, ps.params);
+        let (lhs, rhs) = ps.parse()?;
+        let (mut vars, params) = (ps.vars, ps.params);
+        let mut seen_vars = ps.seen_vars;
+        if implicit {
+            vars.pop();
+            if seen_vars.pop() != Some(true) {
+                return Err(Error::InvalidLaw(format!(
+                    "an implicit law (an equation) must contain the loss '{LOSS_SYMBOL}'"
+                )));
+            }
+        }
         let missing_v: Vec<String> = vars
             .iter()
-            .zip(&ps.seen_vars)
+            .zip(&seen_vars)
             .filter(|(_, s)| !**s)
             .map(|(v, _)| v.clone())
             .collect();
@@ -192,9 +226,24 @@ impl ExprLaw {
                 "the law has no parameters to fit (every name in it is a variable)".into(),
             ));
         }
-        let prog = Program::build(&ps.b.ops, root, params.len());
+        let np = params.len();
+        let (root, implicit) = match rhs {
+            None => (lhs, None),
+            Some(rhs) => {
+                let l_var = vars.len() as u32;
+                let [lin, log, d] = residual_nodes(&mut ps.b, lhs, rhs, l_var);
+                let imp = Implicit {
+                    lin: Program::build(&ps.b.ops, lin, np),
+                    log: Program::build(&ps.b.ops, log, np),
+                    dlin: Program::build(&ps.b.ops, d, np),
+                    n_vars: vars.len(),
+                };
+                (lin, Some(Box::new(imp)))
+            }
+        };
+        let prog = Program::build(&ps.b.ops, root, np);
         let root_deps = prog.nodes[prog.root].deps;
-        let idle: Vec<String> = (0..params.len())
+        let idle: Vec<String> = (0..np)
             .filter(|&k| root_deps >> k & 1 == 0)
             .map(|k| params[k].clone())
             .collect();
@@ -214,7 +263,19 @@ impl ExprLaw {
                 plural(&idle)
             )));
         }
-        let structure = detect_power_sum(&prog).unwrap_or(Structure::General);
+        let constant_in_loss = |imp: &Implicit| {
+            !imp.lin.uses_var(imp.n_vars as u32)
+                || matches!(imp.dlin.nodes[imp.dlin.root].op, dag::Op::Const(v) if v == 0.0)
+        };
+        if implicit.as_deref().is_some_and(constant_in_loss) {
+            return Err(Error::InvalidLaw(format!(
+                "the equation does not depend on the loss '{LOSS_SYMBOL}' (it simplifies away)"
+            )));
+        }
+        let structure = match implicit {
+            Some(_) => Structure::General,
+            None => detect_power_sum(&prog).unwrap_or(Structure::General),
+        };
         // A power-sum law reads only log x: it takes the precomputed logs (and, like the
         // built-in laws, positive data). Other laws accept any finite data.
         let needs_logs = matches!(structure, Structure::PowerSum { .. })
@@ -224,7 +285,6 @@ impl ExprLaw {
         } else {
             Structure::General
         };
-        let np = params.len();
         Ok(ExprLaw {
             name: "custom".into(),
             source: expr.to_string(),
@@ -234,6 +294,7 @@ impl ExprLaw {
             params,
             vars,
             prog,
+            implicit,
             structure,
             needs_logs,
         })
@@ -364,16 +425,39 @@ impl Law for ExprLaw {
         self.needs_logs
     }
     fn eval(&self, x: &Cols, p: &[f64], out: &mut [f64]) {
-        self.prog.eval(x, p, out, None);
+        match &self.implicit {
+            Some(imp) => imp.solve(x, p, out, None),
+            None => self.prog.eval(x, p, out, None),
+        }
     }
     fn eval_jac(&self, x: &Cols, p: &[f64], out: &mut [f64], jac: &mut [f64]) {
-        self.prog.eval(x, p, out, Some(jac));
+        match &self.implicit {
+            Some(imp) => imp.solve(x, p, out, Some(jac)),
+            None => self.prog.eval(x, p, out, Some(jac)),
+        }
+    }
+    fn is_implicit(&self) -> bool {
+        self.implicit.is_some()
+    }
+    fn eval_jac_fit(
+        &self,
+        x: &Cols,
+        target: &[f64],
+        scale: Scale,
+        p: &[f64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) {
+        match &self.implicit {
+            Some(imp) => imp.eval_fit(x, target, scale, p, out, jac),
+            None => self.prog.eval(x, p, out, Some(jac)),
+        }
     }
     fn positive(&self) -> Vec<bool> {
         self.positive.clone()
     }
     fn eval_dd(&self, x: &Cols, p: &[f64], hi: &mut [f64], lo: &mut [f64]) -> bool {
-        self.prog.eval_dd(x, p, hi, lo)
+        self.implicit.is_none() && self.prog.eval_dd(x, p, hi, lo)
     }
     fn structure(&self) -> Structure {
         self.structure.clone()

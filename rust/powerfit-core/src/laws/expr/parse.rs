@@ -56,14 +56,30 @@ impl<'s> Parser<'s> {
         Ok(())
     }
 
-    pub(super) fn parse(&mut self) -> Result<u32> {
+    /// A law, or an equation `lhs = rhs` (an implicit law): the root of each side.
+    pub(super) fn parse(&mut self) -> Result<(u32, Option<u32>)> {
         if self.peek().tok == Tok::End {
             return Err(Error::InvalidLaw("the law is empty".into()));
         }
-        let root = self.sum()?;
+        let lhs = self.sum()?;
+        if self.peek().tok != Tok::Equals {
+            self.finish()?;
+            return Ok((lhs, None));
+        }
+        let eq = self.next();
+        if self.peek().tok == Tok::End {
+            return Err(self.err(&eq, "the equation has no right-hand side"));
+        }
+        let rhs = self.sum()?;
+        self.finish()?;
+        Ok((lhs, Some(rhs)))
+    }
+
+    /// The end of the text, or an error naming what follows a complete expression.
+    fn finish(&mut self) -> Result<()> {
         let t = self.peek().clone();
         match t.tok {
-            Tok::End => Ok(root),
+            Tok::End => Ok(()),
             Tok::RParen => Err(self.err(&t, "unexpected ')' (no '(' to close)")),
             Tok::Num(_) | Tok::Name(_) | Tok::LParen => Err(self.err(
                 &t,
