@@ -84,7 +84,8 @@ class CustomLawSpec(LawSpec):
 
     @property
     def formula(self) -> str | None:
-        return f"L = {self.law.expr}"
+        expr = str(self.law.expr)
+        return expr if "=" in expr else f"L = {expr}"
 
     @property
     def positive_vars(self) -> bool:
