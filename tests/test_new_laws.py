@@ -49,7 +49,9 @@ def truth_values(law: str, x: np.ndarray) -> np.ndarray:
     if law == "m4":
         return m4_by_bisection(x, p)
     z = np.log(x / p["d1"]) / p["f1"]
-    return p["a"] + p["b"] * x ** -p["c0"] * np.exp(-p["c1"] * p["f1"] * np.logaddexp(0, z))
+    return p["a"] + p["b"] * x ** -p["c0"] * np.exp(
+        -p["c1"] * p["f1"] * np.logaddexp(0, z)
+    )
 
 
 @pytest.mark.parametrize("law", sorted(TRUTH))
@@ -66,7 +68,9 @@ def test_recovers_parameters_from_noise_free_data(law: str) -> None:
 def test_m4_predictions_agree_with_an_independent_solver() -> None:
     res = pf.fit(law="m4", x=X, y=truth_values("m4", X), loss="log")
     far = np.geomspace(1e2, 1e14, 40)
-    np.testing.assert_allclose(res.predict(x=far), m4_by_bisection(far, res.params), rtol=1e-12)
+    np.testing.assert_allclose(
+        res.predict(x=far), m4_by_bisection(far, res.params), rtol=1e-12
+    )
 
 
 def test_m4_with_eps0_fixed_on_error_rates() -> None:
@@ -81,7 +85,9 @@ def test_m4_with_eps0_fixed_on_error_rates() -> None:
 
 def test_new_laws_bootstrap_and_take_a_column_name() -> None:
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"D": X, "loss": truth_values("m4", X) * np.exp(rng.normal(0, 0.003, 30))})
+    df = pd.DataFrame(
+        {"D": X, "loss": truth_values("m4", X) * np.exp(rng.normal(0, 0.003, 30))}
+    )
     res = pf.fit(df, law="m4", x="D", loss="log")
     assert res.success and res.variables == ("D",)
     boot = res.bootstrap(n=200, seed=1)
@@ -117,7 +123,9 @@ def test_bnsl_predictions_stay_finite_far_beyond_the_data() -> None:
 
 
 def muennighoff_runs() -> pd.DataFrame:
-    p = dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28, R_N=5.309743, R_D=15.387756)
+    p = dict(
+        E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28, R_N=5.309743, R_D=15.387756
+    )
     rows = []
     for u in (1e8, 4e8, 1.5e9):
         for ep in (1, 2, 4, 8, 16, 30, 60):
@@ -144,7 +152,7 @@ def test_data_constrained_reproduces_the_repetition_constants() -> None:
 
 def test_irreducible_terms_are_non_negative_unless_lifted() -> None:
     # a pure power law bending down: the unconstrained constant is negative
-    y = 5.0 * X ** -0.05 - 0.4
+    y = 5.0 * X**-0.05 - 0.4
     with pytest.warns(pf.PowerfitWarning, match="lower bound"):
         res = pf.fit(law="power", x=X, y=y)
     assert res.params["L_inf"] == 0.0

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from . import analysis, datasets, laws
+from . import analysis, datasets, forecast, laws
 from ._core import __version__
 from .errors import (
     InvalidDataError,
@@ -21,6 +21,15 @@ from .analysis import extrapolation_check
 from .expr import Law
 from .fit import FitResult, fit
 from .io import load
+from .forecast import (
+    LawComparison,
+    RolloutResult,
+    Selection,
+    compare_laws,
+    forecast_interval,
+    rollout,
+    select_law,
+)
 from .groups import fit_groups
 from .frontier import (
     ApproachComparison,
@@ -54,6 +63,14 @@ __all__ = [
     "BootstrapResult",
     "datasets",
     "laws",
+    "forecast",
+    "rollout",
+    "RolloutResult",
+    "compare_laws",
+    "LawComparison",
+    "select_law",
+    "Selection",
+    "forecast_interval",
     "PowerfitError",
     "InvalidDataError",
     "InvalidLawError",
