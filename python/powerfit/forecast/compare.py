@@ -115,7 +115,7 @@ def compare_laws(
     x: Any = None,
     y: Any = None,
     columns: Mapping[str, str] | None = None,
-    min_train: int = 2,
+    min_train: int = 3,
     splits: int | None = None,
     rtol: float = 0.01,
     loss: str = "log",

@@ -92,7 +92,7 @@ def forecast_interval(
         raise InvalidDataError(f"forecast points need the rollout's column '{roll.by}'")
     dist = extrapolation_distance(roll.scale_max, scale)
     pred = fitted.predict(**xs)
-    q = roll.errorscale_of(level)
+    q = roll.error_scale(level)
     if not math.isfinite(q):
         warnings.warn(
             f"the rollout has too few held-out predictions for a {level:.0%} error quantile: "

@@ -79,7 +79,7 @@ class RolloutResult:
         """Splits whose fit did not succeed."""
         return int((~self.splits["success"]).sum())
 
-    def errorscale_of(self, level: float = 0.95) -> float:
+    def error_scale(self, level: float = 0.95) -> float:
         """The ``level`` quantile of |log error| / distance over the held-out predictions (a
         finite-sample conformal quantile): the log half-width of a forecast grows by this much
         per decade beyond the data. Infinite when there are too few predictions for ``level``."""
@@ -258,7 +258,7 @@ def rollout(
     x: Any = None,
     y: Any = None,
     columns: Mapping[str, str] | None = None,
-    min_train: int = 2,
+    min_train: int = 3,
     splits: int | None = None,
     rtol: float = 0.01,
     loss: str = "log",
@@ -343,7 +343,9 @@ def rollout(
         "ppl_ratio",
     ]
     points = (
-        pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=cols)
+        pd.concat(tables, ignore_index=True)
+        if tables
+        else pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
     )
     table = pd.DataFrame(rows)
     for c in ("rel_error", "log_rmse", "ppl_ratio", "max_distance"):
