@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 import pandas as pd
-import pytest
-
 import powerfit as pf
+import pytest
 from powerfit.errors import InvalidDataError, InvalidOptionError
 
 P = {"E": 1.8, "A": 480.0, "B": 2100.0, "alpha": 0.35, "beta": 0.37}
@@ -94,7 +92,7 @@ def test_compare_laws_ranks_the_true_law_first() -> None:
     y = pf.fit(law="m4", x=x, y=seed, fixed=p, warn=False).predict(x=x)
     cmp = pf.compare_laws(x=x, y=y, laws=["m1", "power", "m4"], warn=False)
     assert cmp.table["law"].iloc[0] == "m4" and cmp.best == "m4"
-    assert cmp.table["heldout_log_rmse"].iloc[0] < 1e-6
+    assert cmp.table["median_split_log_rmse"].iloc[0] < 1e-6
     assert set(cmp.rollouts) == {"m1", "power", "m4"}
     assert {"aic", "bic", "rank", "rank_aic", "insample_log_rmse"} <= set(
         cmp.table.columns
@@ -103,15 +101,17 @@ def test_compare_laws_ranks_the_true_law_first() -> None:
 
 
 def test_compare_laws_warns_when_in_sample_and_held_out_disagree() -> None:
-    # a curve that bends flatter past 1e7: BNSL (its form) wins in sample, but fitted before
-    # the bend it extrapolates worse than M3, which the rollout measures
+    # a curve that steepens past 1e7: BNSL (its form) wins in sample, but fitted before the
+    # bend it extrapolates worse than M2, which the rollout measures
     x = np.geomspace(1e3, 1e9, 40)
     z = np.log(x / 1e7) / 0.3
-    y = 0.3 + 20 * x**-0.1 * np.exp(0.08 * 0.3 * np.logaddexp(0, z))
+    y = 0.3 + 20 * x**-0.1 * np.exp(-0.1 * 0.3 * np.logaddexp(0, z))
     y = y * np.exp(np.random.default_rng(0).normal(0, 0.003, x.size))
-    with pytest.warns(pf.PowerfitWarning, match="prefers law 'bnsl' but held-out error"):
+    with pytest.warns(
+        pf.PowerfitWarning, match="prefers law 'bnsl' but held-out error"
+    ):
         cmp = pf.compare_laws(x=x, y=y, laws=["bnsl", "m2", "m3"])
-    assert cmp.best == "m3"
+    assert cmp.best == "m2"
     assert cmp.table.set_index("law").loc["bnsl", "rank_aic"] == 1
 
 
@@ -196,14 +196,20 @@ def test_forecast_interval_rejects_mismatches() -> None:
         )
 
 
-def test_too_few_held_out_points_give_unbounded_intervals() -> None:
+def test_few_held_out_points_use_a_gaussian_error_model() -> None:
     x, y = curve()
     res = pf.fit(law="m2", x=x, y=y, loss="log")
-    roll = pf.rollout(x=x, y=y, law="m2", splits=1)  # one held-out run
-    assert math.isinf(roll.error_scale(0.95))
-    with pytest.warns(pf.PowerfitWarning, match="too few held-out"):
+    roll = pf.rollout(x=x, y=y, law="m2", splits=2)  # three held-out predictions
+    assert roll.error_scale_method(0.95) == "gaussian"
+    pts = roll.points
+    z = np.abs(pts["log_error"]) / np.maximum(pts["distance"], 0.1)
+    want = 1.959963984540054 * np.sqrt(np.mean(z**2)) * np.sqrt(1 + 1 / 3)
+    assert roll.error_scale(0.95) == pytest.approx(want)
+    with pytest.warns(pf.PowerfitWarning, match="Gaussian model"):
         band = pf.forecast_interval(res, roll, x=[1e10])
-    assert math.isinf(band["upper"].iloc[0])
+    assert np.isfinite(band["upper"].iloc[0])
+    full = pf.rollout(x=x, y=y, law="m2")
+    assert full.error_scale_method(0.95) == "conformal"
 
 
 def test_rollout_plot(tmp_path) -> None:

@@ -9,9 +9,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pytest
-
 import powerfit as pf
+import pytest
 from powerfit.errors import InvalidLawError
 
 X = np.geomspace(1e4, 1e9, 30)
@@ -123,9 +122,15 @@ def test_bnsl_predictions_stay_finite_far_beyond_the_data() -> None:
 
 
 def muennighoff_runs() -> pd.DataFrame:
-    p = dict(
-        E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28, R_N=5.309743, R_D=15.387756
-    )
+    p = {
+        "E": 1.69,
+        "A": 406.4,
+        "B": 410.7,
+        "alpha": 0.34,
+        "beta": 0.28,
+        "R_N": 5.309743,
+        "R_D": 15.387756,
+    }
     rows = []
     for u in (1e8, 4e8, 1.5e9):
         for ep in (1, 2, 4, 8, 16, 30, 60):

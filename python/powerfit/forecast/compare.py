@@ -29,11 +29,13 @@ class LawComparison:
     """Candidate laws ranked by held-out error.
 
     Attributes:
-        table: one row per law, best first: ``law``, ``heldout_log_rmse`` (median over the
-            scored splits of each split's log-loss RMSE), ``pooled_log_rmse`` (over all their
-            held-out predictions), ``heldout_rel_error``, ``n_splits`` (scored), ``n_failed``
-            (splits whose fit raised or forecast a non-finite loss), ``n_unconverged`` (splits
-            whose fit stopped before converging: they still forecast), ``reliable`` (fitted at
+        table: one row per law, best first: ``law``, ``heldout_log_rmse`` (RMSE of log-loss
+            over the farther half of the held-out predictions of the scored splits: those at
+            least the median distance beyond their training data), ``pooled_log_rmse`` (over
+            all of them), ``median_split_log_rmse`` (median over splits of each split's RMSE),
+            ``heldout_rel_error``, ``n_splits`` (scored), ``n_failed`` (splits whose fit raised
+            or forecast a non-finite loss), ``n_unconverged`` (splits whose fit stopped before
+            converging: they still forecast), ``reliable`` (fitted at
             least half of its splits), ``insample_log_rmse``, ``aic``, ``bic`` (full-data fit),
             ``rank`` (held-out) and ``rank_aic``.
         best: the winning law (a name or the :class:`powerfit.Law` given).
@@ -78,10 +80,16 @@ def _score(roll: RolloutResult, common: set[int]) -> dict[str, Any]:
     pts = roll.points[roll.points["split"].isin(common)]
     spl = roll.splits[roll.splits["split"].isin(common)]
     e = pts["log_error"].to_numpy()
+    d = pts["distance"].to_numpy()
     has = e.size > 0
+    # the farther half of the forecasts (the same points for every law: they depend on the
+    # data and the splits only): forecasts are made beyond the data, and near forecasts
+    # tell laws apart least
+    far = e[d >= np.median(d)] if has else e
     return {
-        "heldout_log_rmse": float(np.median(spl["log_rmse"])) if has else math.inf,
+        "heldout_log_rmse": float(np.sqrt(np.mean(far**2))) if has else math.inf,
         "pooled_log_rmse": float(np.sqrt(np.mean(e**2))) if has else math.inf,
+        "median_split_log_rmse": float(np.median(spl["log_rmse"])) if has else math.inf,
         "heldout_rel_error": float(np.mean(np.abs(pts["rel_error"])))
         if has
         else math.inf,
@@ -134,11 +142,9 @@ def compare_laws(
         warn: emit the comparison's warnings as :class:`~powerfit.PowerfitWarning`.
 
     Laws are scored on the splits that every reliable law fitted (a law is reliable when it
-    fitted at least half of its splits; the others rank last), by the median over those splits
-    of each split's RMSE of log-loss on its held-out runs, so that each split counts once
-    whatever the number of runs it holds out.
-    A warning says when the in-sample ranking (AIC, or in-sample RMSE without it) picks another
-    law than the held-out ranking.
+    fitted at least half of its splits; the others rank last), by the RMSE of log-loss over the
+    farther half of their held-out predictions (the same points for every law): forecasts are
+    made beyond the data, and errors grow with the distance.
     """
     if validate not in ("rollout", "last"):
         raise InvalidOptionError(

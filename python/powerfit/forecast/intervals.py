@@ -3,7 +3,6 @@ error a rollout measured."""
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +41,9 @@ def forecast_interval(
     on the same kind of runs.
 
     The rollout gives, per held-out prediction, the log error e at distance d (decades beyond
-    its split's training data); the ``level`` conformal quantile q of |e| / d is the measured
-    error growth per decade. At a point d decades beyond the data, the log half-width is
+    its split's training data); q = :meth:`RolloutResult.error_scale` (the ``level`` conformal
+    quantile of |e| / d, or a Gaussian model of it with few predictions) is the measured error
+    growth per decade. At a point d decades beyond the data, the log half-width is
     sqrt(w_boot^2 + (q max(d, MIN_DISTANCE))^2) on each side, w_boot the bootstrap band's log
     half-width on that side (0 without a bootstrap).
 
@@ -93,10 +93,18 @@ def forecast_interval(
     dist = extrapolation_distance(roll.scale_max, scale)
     pred = fitted.predict(**xs)
     q = roll.error_scale(level)
-    if not math.isfinite(q):
+    method = roll.error_scale_method(level)
+    if method != "conformal":
+        n = int(np.isfinite(roll.points["log_error"]).sum())
         warnings.warn(
-            f"the rollout has too few held-out predictions for a {level:.0%} error quantile: "
-            "the forecast intervals are unbounded",
+            f"the rollout has {n} finite held-out predictions, fewer than a {level:.0%} "
+            "conformal quantile needs: "
+            + (
+                "the intervals are unbounded"
+                if method == "none"
+                else "the extrapolation error "
+                "uses a Gaussian model of the error per decade"
+            ),
             PowerfitWarning,
             stacklevel=2,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -80,19 +81,34 @@ class RolloutResult:
         return int((~self.splits["success"]).sum())
 
     def error_scale(self, level: float = 0.95) -> float:
-        """The ``level`` quantile of |log error| / distance over the held-out predictions (a
-        finite-sample conformal quantile): the log half-width of a forecast grows by this much
-        per decade beyond the data. Infinite when there are too few predictions for ``level``."""
+        """How much the log half-width of a ``level`` forecast interval grows per decade
+        beyond the data, from the held-out predictions' z = |log error| / distance: their
+        finite-sample conformal ``level`` quantile, or, with fewer predictions than that
+        needs (19 at 95%), a Gaussian model: the normal quantile times the RMS of z, inflated
+        by sqrt(1 + 1/n). Infinite without any finite prediction."""
         check_level(level)
-        pts = self.points[np.isfinite(self.points["log_error"])]
-        z = np.abs(pts["log_error"].to_numpy()) / np.maximum(
-            pts["distance"].to_numpy(), MIN_DISTANCE
-        )
+        z = self._z()
         n = z.size
-        rank = math.ceil((n + 1) * level)
-        if n == 0 or rank > n:
+        if n == 0:
             return math.inf
-        return float(np.sort(z)[rank - 1])
+        rank = math.ceil((n + 1) * level)
+        if rank <= n:
+            return float(np.sort(z)[rank - 1])
+        zq = statistics.NormalDist().inv_cdf(0.5 + level / 2)
+        return float(zq * np.sqrt(np.mean(z**2)) * math.sqrt(1 + 1 / n))
+
+    def error_scale_method(self, level: float = 0.95) -> str:
+        """Which estimate :meth:`error_scale` uses: ``"conformal"``, ``"gaussian"`` or
+        ``"none"``."""
+        n = self._z().size
+        if n == 0:
+            return "none"
+        return "conformal" if math.ceil((n + 1) * level) <= n else "gaussian"
+
+    def _z(self) -> np.ndarray:
+        pts = self.points[np.isfinite(self.points["log_error"])]
+        d = np.maximum(pts["distance"].to_numpy(dtype=float), MIN_DISTANCE)
+        return np.abs(pts["log_error"].to_numpy(dtype=float)) / d
 
     def summary(self) -> str:
         """The splits as a text table, with the pooled errors."""
