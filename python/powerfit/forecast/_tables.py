@@ -85,16 +85,16 @@ def default_by(
 
 
 def scale_of(frame: pd.DataFrame, by: str, columns: Mapping[str, str]) -> np.ndarray:
+    """The column that orders the runs (C as 6ND when the data have no C), checked positive."""
     col = columns.get(by, by)
     if col not in frame.columns:
         if by == "C" and {columns.get("N", "N"), columns.get("D", "D")} <= set(
             frame.columns
         ):
-            return (
-                6.0
-                * frame[columns.get("N", "N")].to_numpy(float)
-                * frame[columns.get("D", "D")].to_numpy(float)
-            )
+            n = np.asarray(frame[columns.get("N", "N")].to_numpy(float), dtype=float)
+            d = np.asarray(frame[columns.get("D", "D")].to_numpy(float), dtype=float)
+            c: np.ndarray = 6.0 * n * d
+            return c
         raise InvalidDataError(
             f"column '{col}' (by='{by}') is not in the data; columns are {list(frame.columns)}"
         )
@@ -105,7 +105,7 @@ def scale_of(frame: pd.DataFrame, by: str, columns: Mapping[str, str]) -> np.nda
         raise InvalidDataError(
             f"column '{col}' has an invalid value {s[row]} at row {row}: must be positive"
         )
-    return s
+    return np.asarray(s, dtype=float)
 
 
 def levels_of(scale: np.ndarray, rtol: float) -> np.ndarray:
@@ -116,7 +116,7 @@ def levels_of(scale: np.ndarray, rtol: float) -> np.ndarray:
     u = np.unique(scale)
     new_group = np.concatenate([[True], u[1:] > u[:-1] * (1.0 + rtol)])
     ends = np.concatenate([np.flatnonzero(new_group)[1:] - 1, [u.size - 1]])
-    return u[ends]
+    return np.asarray(u[ends], dtype=float)
 
 
 def prediction_points(

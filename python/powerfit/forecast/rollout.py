@@ -108,7 +108,9 @@ class RolloutResult:
     def _z(self) -> np.ndarray:
         pts = self.points[np.isfinite(self.points["log_error"])]
         d = np.maximum(pts["distance"].to_numpy(dtype=float), MIN_DISTANCE)
-        return np.abs(pts["log_error"].to_numpy(dtype=float)) / d
+        return np.asarray(
+            np.abs(pts["log_error"].to_numpy(dtype=float)) / d, dtype=float
+        )
 
     def summary(self) -> str:
         """The splits as a text table, with the pooled errors."""
@@ -117,7 +119,7 @@ class RolloutResult:
             f"{self.n_failed} failed; held-out log-loss RMSE {self.log_rmse:.4g}, "
             f"mean |relative error| {self.rel_error:.3%}"
         )
-        return head + "\n" + self.splits.to_string(index=False)
+        return head + "\n" + str(self.splits.to_string(index=False))
 
     def plot(
         self, ax: Any = None, path: str | os.PathLike[str] | None = None
@@ -162,7 +164,7 @@ class RolloutResult:
         return fig
 
 
-def _axes(ax: Any) -> tuple[Any, Any]:
+def _axes(ax: Any) -> tuple[Figure, Any]:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
