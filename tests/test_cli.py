@@ -90,8 +90,8 @@ def test_fit_end_to_end(folder, tmp_path):
     assert "N* (params)" in out.stdout and "1e21" in out.stdout and "1e23" in out.stdout
     assert "Traceback" not in out.stderr
     res = pf.load(tmp_path / "fit.json")
-    assert res.loss == "huber_log" and res._labels == ["params", "tokens"]
-    assert res._boot is not None and res._boot.n == 40
+    assert res.loss == "huber_log" and res.columns == ("params", "tokens")
+    assert res.boot is not None and res.boot.n == 40
     assert abs(res.params["alpha"] - 0.3473) < 1e-3
     assert png_size(tmp_path / "fit.png") == (700, 500)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.json", "fit.png"]
@@ -311,7 +311,7 @@ def test_demo(tmp_path):
     assert files == ["bootstrap.png", "chinchilla_fit.png", "fit.json", "frontier.png",
                      "report.html", "residuals.png"]
     assert png_size(tmp_path / "demo" / "chinchilla_fit.png") == (700, 500)
-    assert pf.load(tmp_path / "demo" / "fit.json")._boot.n == 30
+    assert pf.load(tmp_path / "demo" / "fit.json").boot.n == 30
 
 
 @pytest.mark.parametrize("command", ["fit", "fit-groups", "optimal", "demo"])

@@ -20,6 +20,7 @@ import pytest
 
 import powerfit as pf
 from powerfit import io as pio
+from powerfit import saved
 
 
 def _strict(text: str) -> object:
@@ -83,7 +84,7 @@ def test_bootstrap_replicates_are_saved_and_loaded(tmp_path):
     boot = res.bootstrap(n=60, seed=1, progress=False)
     path = res.save(tmp_path / "fit.json")
     loaded = pf.load(path)
-    lb = loaded._boot
+    lb = loaded.boot
     assert lb is not None and lb.result is loaded
     np.testing.assert_array_equal(lb.samples, boot.samples)
     np.testing.assert_array_equal(lb.success, boot.success)
@@ -93,7 +94,7 @@ def test_bootstrap_replicates_are_saved_and_loaded(tmp_path):
     assert pio.load_bootstrap(path).n == 60
     # without the replicates
     slim = pf.load(res.save(tmp_path / "slim.json", bootstrap=False))
-    assert slim._boot is None
+    assert slim.boot is None
     with pytest.raises(pf.InvalidDataError, match="no bootstrap"):
         pio.load_bootstrap(tmp_path / "slim.json")
 
@@ -107,10 +108,10 @@ def test_round_trip_keeps_columns_weights_fixed_and_bounds(tmp_path):
     )
     loaded = pf.load(res.save(tmp_path / "fit.json"))
     assert loaded.fixed == {"E": 1.7}
-    assert loaded._lower[3] == 0.0 and loaded._upper[3] == 2.0
-    assert loaded._lower[4] == -math.inf and loaded._upper[4] == 1.0
-    assert loaded._labels == ["params", "tokens"] and loaded._y_name == "val_loss"
-    np.testing.assert_array_equal(loaded._w, res._w)
+    assert loaded.bounds["alpha"] == (0.0, 2.0)
+    assert loaded.bounds["beta"] == (-math.inf, 1.0)
+    assert loaded.columns == ("params", "tokens") and loaded.y_name == "val_loss"
+    np.testing.assert_array_equal(loaded.weights, res.weights)
     assert loaded.summary() == res.summary()
     assert loaded.params == res.params
     # strict JSON: infinite bounds are stored as strings
@@ -179,7 +180,7 @@ def test_failed_write_leaves_no_partial_file(chin, tmp_path, monkeypatch):
         raise RuntimeError("disk full")
 
     # the document fails to serialise: nothing at all is written
-    monkeypatch.setattr(pio, "_dumps", broken)
+    monkeypatch.setattr(saved, "dumps", broken)
     with pytest.raises(RuntimeError):
         chin.save(target)
     assert not target.exists()
@@ -270,6 +271,6 @@ def test_round_trip_of_a_written_law(tmp_path):
     assert loaded.params == res.params and loaded.summary() == res.summary()
     N, D = np.array([1e9, 7e10]), np.array([2e10, 1.4e12])
     np.testing.assert_array_equal(loaded.predict(N=N, D=D), res.predict(N=N, D=D))
-    pd.testing.assert_frame_equal(loaded._boot.ci(), res._boot.ci())
+    pd.testing.assert_frame_equal(loaded.boot.ci(), res.boot.ci())
     again = loaded.bootstrap(n=30, seed=2, progress=False)
-    np.testing.assert_array_equal(again.samples, res._boot.samples)
+    np.testing.assert_array_equal(again.samples, res.boot.samples)

@@ -144,7 +144,7 @@ def test_plot_residuals(chin, tmp_path):
 
 
 def test_bootstrap_plot_is_a_corner_plot(chin_boot, tmp_path):
-    boot = chin_boot._boot
+    boot = chin_boot.boot
     fig = boot.plot(figsize=(7, 7), dpi=90)
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 5 * 6 // 2  # 5 histograms and 10 pairs

@@ -16,11 +16,9 @@ from .errors import (
     PowerfitError,
     PowerfitWarning,
 )
-from .bootstrap import BootstrapResult, bootstrap
-from .analysis import extrapolation_check
+from .bootstrap import BootstrapResult
 from .expr import Law
-from .fit import FitResult, fit
-from .io import load
+from .fit import FitResult, bootstrap, fit, load
 from .forecast import (
     LawComparison,
     RolloutResult,
@@ -31,6 +29,7 @@ from .forecast import (
     select_law,
 )
 from .groups import fit_groups
+from .holdout import extrapolation_check
 from .frontier import (
     ApproachComparison,
     EnvelopeResult,

@@ -13,112 +13,62 @@ import pandas as pd
 
 from . import _core
 from ._progress import Progress
+from .analysis import nd_index
 from .errors import InvalidOptionError, PowerfitWarning
-from .fit import FitResult, fit
+from .record import FitRecord
 
-METHODS = ("case", "cluster", "residual", "parametric")
-INTERVALS = ("percentile", "basic", "bca")
+#: Resampling schemes and interval types (defined by the core).
+METHODS: tuple[str, ...] = tuple(_core.BOOTSTRAP_METHODS)
+INTERVALS: tuple[str, ...] = tuple(_core.INTERVAL_METHODS)
 #: Share of failed replicates above which a warning is raised.
 FAIL_WARN = 0.01
 
 
-def _labels(res: FitResult, cluster: Any) -> list[int]:
+def _labels(res: FitRecord, cluster: Any) -> list[int] | None:
     """Cluster ids 0..k-1 per row, from a variable name of the fit or an array of labels."""
+    if cluster is None:
+        return None
     if isinstance(cluster, str):
-        if cluster not in res._x:
+        if cluster not in res.variables:
             raise InvalidOptionError(
                 f"cluster='{cluster}' is not a variable of this fit ({', '.join(res.variables)});"
                 f" pass an array of labels, one per row"
             )
-        values = res._x[cluster]
+        values = res.data[cluster]
     else:
         values = np.asarray(cluster)
-        if values.shape != (res._y.shape[0],):
+        if values.ndim != 1:
             raise InvalidOptionError(
-                f"cluster labels must have one entry per row ({res._y.shape[0]}), "
-                f"got shape {values.shape}"
+                f"cluster labels must be one label per row, got shape {values.shape}"
             )
     _, codes = np.unique(values, return_inverse=True)
-    return [int(c) for c in codes]
+    return codes.astype(np.int64).tolist()
 
 
-def _noise_scale(res: FitResult) -> float:
-    """Noise on the loss's scale: RMS residual for least squares, 1.4826 MAD for robust losses."""
-    r = res.residuals()
-    if res.loss in ("l2", "log"):
-        return math.sqrt(float(np.sum(r * r)) / max(res.dof, 1))
-    return 1.4826 * float(np.median(np.abs(r - np.median(r))))
-
-
-def bootstrap(
-    result: Any,
+def run(
+    res: FitRecord,
     n: int = 1000,
     method: str = "case",
     *,
     seed: int = 0,
     cluster: Any = None,
     progress: bool | None = None,
-    **fit_kwargs: Any,
 ) -> BootstrapResult:
-    """Refit on ``n`` resampled data sets, in parallel, each from the full-data estimate.
-
-    Args:
-        result: a :class:`~powerfit.FitResult`, or data to fit first with ``fit_kwargs``.
-        n: number of replicates.
-        method: ``"case"`` (resample rows), ``"cluster"`` (resample whole clusters: give
-            ``cluster="N"`` for all runs of one model size, or an array of labels),
-            ``"residual"`` (fitted values plus resampled residuals on the loss's scale) or
-            ``"parametric"`` (fitted values plus Gaussian noise of the estimated scale).
-        seed: fixes every draw; replicate i uses its own stream derived from (seed, i), so
-            results do not depend on the number of threads.
-        cluster: cluster variable or labels for ``method="cluster"``.
-        progress: show a tqdm bar (default: when stderr is a terminal).
-
-    Returns:
-        A :class:`BootstrapResult`. Replicates whose refit did not converge are kept in
-        ``samples`` but flagged in ``success`` and excluded from every interval.
-
-    Raises:
-        InvalidOptionError: unknown method, n < 1, missing cluster labels.
-        KeyboardInterrupt: Ctrl-C stops the run within a fraction of a second.
-    """
-    res = result if isinstance(result, FitResult) else fit(result, **fit_kwargs)
-    if method not in METHODS:
-        raise InvalidOptionError(f"unknown bootstrap method '{method}': use {', '.join(METHODS)}")
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise InvalidOptionError(f"n must be a positive integer, got {n!r}")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidOptionError(f"seed must be a non-negative integer, got {seed!r}")
-    labels = None
-    if method == "cluster":
-        if cluster is None:
-            raise InvalidOptionError("method='cluster' needs cluster= (a variable name or labels)")
-        labels = _labels(res, cluster)
-    sigma = _noise_scale(res) if method == "parametric" else 0.0
-    opts = res._options
-    with Progress(int(n), progress, "bootstrap", "fit") as bar:
-        raw = _core.bootstrap(  # type: ignore[call-arg]  # mypy cannot count *args
-            *res._core_args(),
-            list(res.values),
-            method,
-            int(n),
-            int(seed),
-            labels,
-            float(sigma),
-            float(opts["ftol"]),
-            float(opts["xtol"]),
-            float(opts["gtol"]),
-            int(opts["max_iter"]),
-            False,
-            bar.callback,
+    """Refit ``res``'s problem on ``n`` resampled data sets in the core (see
+    :meth:`powerfit.FitResult.bootstrap`)."""
+    labels = _labels(res, cluster) if method == "cluster" else None
+    total = n if isinstance(n, int) and 0 < n < 2**63 else 0
+    with Progress(total, progress, "bootstrap", "fit") as bar:
+        reps = res.problem.bootstrap(
+            res.solution, n=n, method=method, seed=seed, labels=labels, progress=bar.callback
         )
-    boot = BootstrapResult(res, raw, method=method, seed=int(seed), labels=labels, sigma=sigma)
+    boot = BootstrapResult(res, reps, method=method, seed=int(seed), labels=labels)
     if boot.n_failed > FAIL_WARN * boot.n:
         warnings.warn(
             f"{boot.n_failed} of {boot.n} bootstrap replicates ({boot.n_failed / boot.n:.1%}) did "
             f"not converge; they are excluded from the intervals",
             PowerfitWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return boot
 
@@ -136,32 +86,34 @@ class BootstrapResult:
 
     def __init__(
         self,
-        result: FitResult,
-        raw: dict[str, Any],
+        result: FitRecord,
+        replicates: _core.Replicates,
         *,
         method: str,
         seed: int,
         labels: list[int] | None,
-        sigma: float,
     ) -> None:
         self.result = result
+        self.replicates = replicates
         self.method = method
         self.seed = seed
-        self.sigma = sigma
-        self._labels = labels
-        self.samples: np.ndarray = np.asarray(raw["samples"])
-        self.success: np.ndarray = np.asarray(raw["success"], dtype=bool)
-        codes = np.asarray(raw["status"])
-        self.status: np.ndarray = np.asarray(_core.TERMINATION_NAMES, dtype=object)[codes]
-        self.cost: np.ndarray = np.asarray(raw["cost"])
-        self.n_iter: np.ndarray = np.asarray(raw["n_iter"])
+        self.labels = labels
+        self.samples: np.ndarray = replicates.samples
+        self.success: np.ndarray = replicates.success
+        self.status: np.ndarray = np.asarray(replicates.status, dtype=object)
+        self.cost: np.ndarray = replicates.cost
+        self.n_iter: np.ndarray = replicates.n_iter
         self._jack: np.ndarray | None = None
-        result._boot = self
 
     @property
     def n(self) -> int:
         """Number of replicates run."""
         return int(self.samples.shape[0])
+
+    @property
+    def converged(self) -> np.ndarray:
+        """The replicates whose refit converged, (m, p): what every interval is computed from."""
+        return np.ascontiguousarray(self.samples[self.success])
 
     @property
     def n_failed(self) -> int:
@@ -183,24 +135,9 @@ class BootstrapResult:
     def jackknife(self) -> np.ndarray:
         """Leave-one-out (or leave-one-cluster-out) refits, for BCa's acceleration."""
         if self._jack is None:
-            opts = self.result._options
-            raw = _core.bootstrap(  # type: ignore[call-arg]  # mypy cannot count *args
-                *self.result._core_args(),
-                list(self.result.values),
-                "case",
-                1,
-                0,
-                self._labels,
-                0.0,
-                float(opts["ftol"]),
-                float(opts["xtol"]),
-                float(opts["gtol"]),
-                int(opts["max_iter"]),
-                True,
-                None,
-            )
-            jk = np.asarray(raw["samples"])
-            self._jack = jk[np.asarray(raw["success"], dtype=bool)]
+            res = self.result
+            jk = res.problem.jackknife(res.solution, labels=self.labels)
+            self._jack = np.ascontiguousarray(jk.samples[jk.success])
         return self._jack
 
     def quantities(
@@ -215,7 +152,7 @@ class BootstrapResult:
         (each takes the (m, p) parameter matrix and returns m values)."""
         res = self.result
         free = [i for i, nme in enumerate(res.param_names) if nme not in res.fixed]
-        idx = res._nd_index()
+        idx = nd_index(res)
         budgets = [] if budgets is None else [float(c) for c in np.atleast_1d(budgets)]
         if budgets and idx is None:
             raise InvalidOptionError(
@@ -224,14 +161,14 @@ class BootstrapResult:
         names = [res.param_names[i] for i in free]
         dnames: list[str] = []
         if idx is not None:
-            dnames, _ = _core.derived(res.values[None, :], idx, budgets, float(k))
+            dnames, _ = _core.derived(res.values[None, :], idx, budgets, k)
         fnames = list(functions or {})
 
         def compute(mat: np.ndarray) -> np.ndarray:
             mat = np.ascontiguousarray(mat, dtype=np.float64)
             cols = [mat[:, free]]
             if idx is not None:
-                cols.append(_core.derived(mat, idx, budgets, float(k))[1])
+                cols.append(_core.derived(mat, idx, budgets, k)[1])
             for f in (functions or {}).values():
                 v = np.asarray(f(mat), dtype=np.float64).reshape(mat.shape[0], -1)
                 if v.shape[1] != 1:
@@ -240,7 +177,7 @@ class BootstrapResult:
             return np.hstack(cols)
 
         all_names = names + list(dnames) + fnames
-        return all_names, compute(self.samples[self.success]), compute(res.values[None, :])[0], compute
+        return all_names, compute(self.converged), compute(res.values[None, :])[0], compute
 
     def ci(
         self,
@@ -261,15 +198,9 @@ class BootstrapResult:
                 and D terms), with C = k N D.
             functions: extra quantities: name -> f(parameter matrix) -> one value per row.
         """
-        if method not in INTERVALS:
-            raise InvalidOptionError(
-                f"unknown interval method '{method}': use {', '.join(INTERVALS)}"
-            )
-        if not 0.0 < level < 1.0:
-            raise InvalidOptionError(f"level must be in (0, 1), got {level}")
         names, reps, est, compute = self.quantities(budgets, k, functions)
         jk = compute(self.jackknife()) if method == "bca" else None
-        lo, hi = _core.intervals(reps, list(est), float(level), method, jk)
+        lo, hi = _core.intervals(reps, est, level, method, jk)
         se = reps.std(axis=0, ddof=1) if reps.shape[0] > 1 else np.full(len(names), np.nan)
         return pd.DataFrame(
             {"parameter": names, "estimate": est, "lower": lo, "upper": hi, "se": se}

@@ -23,11 +23,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from . import _core
 from .errors import PowerfitError, PowerfitWarning
 
 PROG = "powerfit"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-LOSSES = ("l2", "log", "huber", "huber_log", "asymmetric", "asymmetric_log")
+LOSSES: tuple[str, ...] = tuple(_core.LOSSES)
 FIGURE_EXTS = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".webp", ".eps", ".ps", ".tif", ".tiff")
 REPORT_EXTS = (".html", ".htm", ".md", ".markdown")
 
@@ -197,7 +198,7 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 def _check_outputs(args: argparse.Namespace) -> None:
     """Fail before any work when an output cannot be written or has an unknown format."""
-    from .io import check_writable, table_format
+    from ._files import check_writable, table_format
 
     out = getattr(args, "out", None)
     if out:
@@ -225,7 +226,7 @@ def _warn_to_stderr(caught: list[warnings.WarningMessage]) -> None:
 
 
 def _read(path: str) -> Any:
-    from .io import read_table
+    from ._files import read_table
 
     return read_table(path)
 
@@ -254,7 +255,7 @@ def _data_options(p: argparse.ArgumentParser) -> None:
                    help="hold parameters fixed, e.g. E=1.7")
     g.add_argument("--bounds", nargs="+", metavar="PARAM=LOW:HIGH",
                    help="bound parameters, e.g. alpha=0:2 E=0: (a side may be empty)")
-    g.add_argument("--starts", default="auto", choices=("auto", "grid", "given"),
+    g.add_argument("--starts", default="auto", choices=tuple(_core.STARTS),
                    help="auto: variable projection over an exponent grid; grid: Hoffmann's "
                         "4,500 starts; given: --p0 alone")
     g.add_argument("--p0", nargs="+", metavar="PARAM=VALUE", help="a starting point")
@@ -263,7 +264,7 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     b.add_argument("--bootstrap", type=_count, default=0, metavar="N",
                    help="bootstrap replicates (0: none)")
     b.add_argument("--method", default="case",
-                   choices=("case", "cluster", "residual", "parametric"),
+                   choices=tuple(_core.BOOTSTRAP_METHODS),
                    help="resampling scheme")
     b.add_argument("--cluster", metavar="VAR",
                    help="for --method cluster: the variable whose values form clusters")
@@ -316,8 +317,9 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 # --- commands --------------------------------------------------------------------------------
 def cmd_fit(args: argparse.Namespace) -> int:
     from . import fit
-    from .html import format_optimal, format_params, optimal_table, param_table, report
-    from .io import save, table_format, write_table
+    from .analysis import optimal_table
+    from .html import format_optimal, format_params, param_table, report
+    from ._files import table_format, write_table
 
     _check_outputs(args)
     if args.method == "cluster" and args.bootstrap and not args.cluster:
@@ -349,12 +351,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
         _note(args, f"{PROG}: skipped the bootstrap: the fit did not converge")
     if args.out:
         if table_format(args.out) == "json":
-            save(res, args.out)
+            res.save(args.out)
         else:
             write_table(param_table(res, args.level), args.out)
         _note(args, f"wrote {args.out}")
     if args.plot:
-        from .io import save_figure
+        from ._files import save_figure
         from .plot import plot_fit
 
         save_figure(plot_fit(res, k=args.k, level=args.level), args.plot)
@@ -371,7 +373,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _default_budgets(res: Any) -> list[float] | None:
-    from .html import DEFAULT_BUDGETS, supports_optimal
+    from .analysis import supports_optimal
+    from .html import DEFAULT_BUDGETS
 
     return list(DEFAULT_BUDGETS) if supports_optimal(res) else None
 
@@ -385,7 +388,7 @@ def cmd_fit_groups(args: argparse.Namespace) -> int:
         ) from None
     import pandas as pd
 
-    from .io import write_table
+    from ._files import write_table
 
     _check_outputs(args)
     kw = _fit_kwargs(args)
@@ -459,8 +462,10 @@ def _groups_text(table: Any, keys: list[str], max_rows: int = 40) -> str:
 
 
 def cmd_optimal(args: argparse.Namespace) -> int:
-    from .html import format_optimal, optimal_table
-    from .io import load, write_table
+    from .analysis import optimal_table
+    from .fit import load
+    from .html import format_optimal
+    from ._files import write_table
 
     _check_outputs(args)
     res = load(args.fit)

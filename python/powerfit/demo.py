@@ -105,7 +105,7 @@ def run(
     written = [res.save(out / "fit.json")]
     if plots:
         from .html import figures
-        from .io import write_bytes
+        from ._files import write_bytes
 
         t = time.perf_counter()
         images = figures(res)
@@ -119,14 +119,3 @@ def run(
         print(f"  {p}")
     print(f"\nnext: powerfit optimal {out / 'fit.json'} --compute 1e24")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m powerfit.demo [options]``: the same as ``powerfit demo``."""
-    from .cli import main as cli_main
-
-    sys.exit(cli_main(["demo", *(sys.argv[1:] if argv is None else argv)]))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,164 +1,56 @@
-"""Fitting one data set: :func:`fit` and its :class:`FitResult`."""
+"""Fitting one data set: :func:`fit`, its :class:`FitResult`, :func:`bootstrap` and
+:func:`load`.
+
+A fit crosses into the core once: the data are converted to float64 columns here, and the core
+builds and checks a :class:`powerfit._core.Model` (law, loss, parameter specification) and a
+:class:`powerfit._core.Problem` (the model with its data), then fits it. The result keeps the
+problem, so its bootstrap sends nothing again.
+"""
 
 from __future__ import annotations
 
-import math
+import os
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from . import _core
-from ._data import as_float_array, column_names, find_y, get_column, resolve_column
-from .errors import InvalidDataError, InvalidLawError, InvalidOptionError, PowerfitWarning
-from .expr import Law
-from .laws import SINGLE_VARIABLE, LawSpec, default_vars, law_spec
+from . import _core, analysis, saved
+from . import bootstrap as _boot
+from ._data import available, gather
+from .diagnostics import fit_warnings
+from .errors import PowerfitWarning
+from .expr import Law, with_defaults
+from .record import FitRecord
+from .report import summary_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from .analysis import InferenceSizing
     from .bootstrap import BootstrapResult
 
-LOSSES = ("l2", "log", "huber", "huber_log", "asymmetric", "asymmetric_log")
-FORMULAS = {
-    "power": "L = L_inf + A*{x}^-alpha",
-    "chinchilla": "L = E + A*N^-alpha + B*D^-beta",
-    "additive": "L = L_inf + sum of amplitude*x^-exponent over {vars}",
-    "kaplan": "L = ((N_c/N)^(alpha_N/alpha_D) + D_c/D)^alpha_D",
-    "m1": "L = beta*{x}^-c",
-    "m2": "L = eps_inf + beta*{x}^-c",
-    "m3": "L = beta*({x}^-1 + gamma)^c",
-    "m4": "(L - eps_inf)/(eps_0 - L)^alpha = beta*{x}^-c",
-    "bnsl": "L = a + b*{x}^-c0*(1 + ({x}/d1)^(1/f1))^(-c1*f1)",
-    "bnsl2": "L = a + b*{x}^-c0*prod_i (1 + ({x}/d_i)^(1/f_i))^(-c_i*f_i), i = 1, 2",
-    "data_constrained": "L = E + A*N'^-alpha + B*D'^-beta (N', D': repetition-discounted)",
-}
+_D = _core.DEFAULTS
 
 
-def check_law_and_loss(law: Any, loss: str, p0: Any, bounds: Any) -> tuple[Any, Any]:
-    """Validates the law and loss arguments shared by fit and fit_groups; a written law's own
-    p0 and bounds become the defaults."""
-    if loss not in LOSSES:
-        raise InvalidOptionError(f"unknown loss '{loss}'; losses are {', '.join(LOSSES)}")
-    if isinstance(law, Law):
-        return law._defaults(p0, bounds)
-    if not isinstance(law, str):
-        raise InvalidLawError(
-            f"law must be a law name or a powerfit.Law, got {type(law).__name__}"
-        )
-    return p0, bounds
-
-
-def _param_vector(
-    spec: LawSpec, values: Mapping[str, float] | None, what: str
-) -> dict[int, float]:
-    if values is None:
-        return {}
-    if not isinstance(values, Mapping):
-        raise InvalidOptionError(f"{what} must be a dict of parameter name -> value")
-    out = {}
-    for name, v in values.items():
-        if name not in spec.params:
-            raise InvalidLawError(
-                f"{what}: law '{spec.name}' has no parameter '{name}'; "
-                f"its parameters are {', '.join(spec.params)}"
-            )
-        out[spec.params.index(name)] = v
-    return out
-
-
-def _options(
-    spec: LawSpec,
-    fixed: Mapping[str, float] | None,
-    bounds: Mapping[str, tuple[float | None, float | None]] | None,
-    p0: Mapping[str, float] | Sequence[float] | None,
-) -> tuple[list[float | None], list[float], list[float], list[float] | None]:
-    p = len(spec.params)
-    fx: list[float | None] = [None] * p
-    for k, v in _param_vector(spec, fixed, "fixed").items():
-        fx[k] = float(v)
-    lo = list(spec.lower) if len(spec.lower) == p else [-math.inf] * p
-    hi = [math.inf] * p
-    for k, b in _param_vector(spec, bounds, "bounds").items():  # type: ignore[arg-type]
-        pair: Any = b
-        try:
-            blo, bhi = pair
-        except (TypeError, ValueError):
-            raise InvalidOptionError(
-                f"bounds of '{spec.params[k]}' must be a (lower, upper) pair, got {b!r}"
-            ) from None
-        lo[k] = -math.inf if blo is None else float(blo)
-        hi[k] = math.inf if bhi is None else float(bhi)
-    start: list[float] | None = None
-    if p0 is not None:
-        if isinstance(p0, Mapping):
-            given = _param_vector(spec, p0, "p0")
-            missing = [
-                spec.params[k] for k in range(p) if k not in given and fx[k] is None
-            ]
-            if missing:
-                raise InvalidOptionError(f"p0 lacks a start for {', '.join(missing)}")
-            start = [float(given.get(k, fx[k] or 0.0)) for k in range(p)]
-        else:
-            start = [float(v) for v in p0]
-            if len(start) != p:
-                raise InvalidOptionError(
-                    f"p0 has {len(start)} values but law '{spec.name}' has {p} parameters "
-                    f"({', '.join(spec.params)})"
-                )
-    return fx, lo, hi, start
-
-
-def _gather(
+def _problem(
     data: Any,
-    law: str | Law,
+    law: Any,
     x: Any,
     y: Any,
-    arrays: dict[str, Any],
-    columns: Mapping[str, str],
+    arrays: Mapping[str, Any],
+    columns: Mapping[str, str] | None,
     weights: Any,
-) -> tuple[LawSpec, dict[str, np.ndarray], list[str], np.ndarray, str, np.ndarray | None]:
-    """Finds the law's variables (with the names of their columns), the observations and the
-    weights."""
-    if data is not None:
-        names = column_names(data)
-        xname = x if isinstance(x, str) else None
-        if law in SINGLE_VARIABLE and xname is None and x is None:
-            avail = [v for v in ("N", "D", "C", "x") if columns.get(v, v) in names]
-        else:
-            avail = [v for v in ("N", "D", "C", "U") if columns.get(v, v) in names]
-        spec = law_spec(law, default_vars(law, avail, xname))
-        labels = [resolve_column(v, names, columns) for v in spec.vars]
-        xs = {v: as_float_array(get_column(data, c), c) for v, c in zip(spec.vars, labels)}
-        yname = find_y(names, columns)
-        yv = as_float_array(get_column(data, yname), yname)
-        if isinstance(weights, str):
-            weights = get_column(data, resolve_column(weights, names, {}))
-    else:
-        if y is None:
-            raise InvalidDataError("no observations: pass data=... or y=...")
-        given = {k: v for k, v in arrays.items() if v is not None}
-        if law in SINGLE_VARIABLE:
-            if x is not None and not isinstance(x, str):
-                given = {"x": x}
-            elif isinstance(x, str):
-                given = {x: given[x]} if x in given else {}
-        elif isinstance(law, Law) and len(law.variables) == 1 and x is not None:
-            if not isinstance(x, str):
-                given = {law.variables[0]: x}
-        spec = law_spec(law, default_vars(law, list(given)))
-        missing = [v for v in spec.vars if v not in given]
-        if missing:
-            raise InvalidDataError(
-                f"law '{law}' needs the variable(s) {', '.join(missing)}: pass them as arrays"
-            )
-        xs = {v: as_float_array(given[v], v) for v in spec.vars}
-        labels = list(spec.vars)
-        yname = "loss"
-        yv = as_float_array(y, yname)
-    w = None if weights is None else as_float_array(weights, "weights")
-    return spec, xs, labels, yv, yname, w
+    model_options: Mapping[str, Any],
+) -> _core.Problem:
+    """The native problem: the model built (and checked) by the core, then the data."""
+    cols = dict(columns or {})
+    written = list(law.variables) if isinstance(law, Law) else None
+    law_arg = law.native if isinstance(law, Law) else law
+    avail, xname = available(data, law, x, arrays, cols, written)
+    model = _core.Model(law_arg, avail, xname, **model_options)
+    xs, labels, yv, yname, w = gather(data, model.variables, x, y, arrays, cols, weights)
+    return _core.Problem(model, xs, yv, labels=labels, y_name=yname, weights=w)
 
 
 def fit(
@@ -171,18 +63,18 @@ def fit(
     D: Any = None,
     C: Any = None,
     columns: Mapping[str, str] | None = None,
-    loss: str = "l2",
-    delta: float = 1e-3,
-    overestimate_penalty: float = 10.0,
+    loss: str = _D["loss"],
+    delta: float = _D["delta"],
+    overestimate_penalty: float = _D["overestimate_penalty"],
     weights: Any = None,
     fixed: Mapping[str, float] | None = None,
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     p0: Mapping[str, float] | Sequence[float] | None = None,
-    starts: str = "auto",
-    ftol: float = 1e-10,
-    xtol: float = 1e-10,
-    gtol: float = 1e-10,
-    max_iter: int = 200,
+    starts: str = _D["starts"],
+    ftol: float = _D["ftol"],
+    xtol: float = _D["xtol"],
+    gtol: float = _D["gtol"],
+    max_iter: int = _D["max_iter"],
     warn: bool = True,
 ) -> FitResult:
     """Fit a scaling law.
@@ -223,63 +115,39 @@ def fit(
 
     Raises:
         InvalidDataError: NaN, infinite or non-positive values (naming column and row), missing
-            columns, too few points.
+            columns, too few points, a constant loss column.
         InvalidLawError: unknown law, or a parameter the law does not have; a written law that
             is NaN or infinite at the starting point.
-        InvalidOptionError: unknown loss or starts, bounds that exclude the start, ...
+        InvalidOptionError: unknown loss or starts, bounds that exclude the start, a tolerance
+            or iteration limit out of range, ...
     """
-    p0, bounds = check_law_and_loss(law, loss, p0, bounds)
-    cols = dict(columns or {})
-    spec, xs, labels, yv, yname, w = _gather(
-        data, law, x, y, {"N": N, "D": D, "C": C}, cols, weights
-    )
-    fx, lo, hi, start = _options(spec, fixed, bounds, p0)
     if isinstance(law, Law):
-        law._check_start([xs[v] for v in spec.vars], labels, start, fx, loss)
-    raw = _core.fit(
-        spec.arg,
-        list(spec.vars),
-        labels,
-        [xs[v] for v in spec.vars],
-        yv,
-        yname,
-        w,
-        loss,
-        float(delta),
-        float(overestimate_penalty),
-        fx,
-        lo,
-        hi,
-        starts,
-        start,
-        float(ftol),
-        float(xtol),
-        float(gtol),
-        int(max_iter),
+        p0, bounds = with_defaults(law, p0, bounds)
+    problem = _problem(
+        data,
+        law,
+        x,
+        y,
+        {"N": N, "D": D, "C": C},
+        columns,
+        weights,
+        {
+            "loss": loss,
+            "delta": delta,
+            "overestimate_penalty": overestimate_penalty,
+            "fixed": fixed,
+            "bounds": bounds,
+        },
     )
-    res = FitResult(
-        raw,
-        spec,
-        xs,
-        yv,
-        w,
-        labels=labels,
-        y_name=yname,
-        loss=loss,
-        delta=float(delta),
-        penalty=float(overestimate_penalty),
-        fixed=fx,
-        lower=lo,
-        upper=hi,
-        options={"ftol": ftol, "xtol": xtol, "gtol": gtol, "max_iter": max_iter},
-    )
+    options = _core.FitOptions(starts, p0, ftol, xtol, gtol, max_iter)
+    res = FitResult(problem, problem.fit(options), law if isinstance(law, Law) else None)
     if warn:
         for msg in res.warnings:
             warnings.warn(msg, PowerfitWarning, stacklevel=2)
     return res
 
 
-class FitResult:
+class FitResult(FitRecord):
     """The outcome of :func:`fit`. Read-only.
 
     Attributes:
@@ -291,286 +159,81 @@ class FitResult:
         success, status, message: whether and why the solver stopped.
         n_iter, nfev: iterations and law evaluations of the best local solve.
         n_points, dof, aic, bic: statistics (AIC/BIC for least-squares losses only).
+        boot: the bootstrap run the intervals use (the latest :meth:`bootstrap`), or None.
+        problem, solution: the native problem and solution (see :class:`FitRecord`).
     """
 
-    def __init__(
-        self,
-        raw: dict[str, Any],
-        spec: LawSpec,
-        xs: dict[str, np.ndarray],
-        y: np.ndarray,
-        weights: np.ndarray | None,
-        *,
-        labels: list[str] | None = None,
-        y_name: str = "loss",
-        loss: str,
-        delta: float,
-        penalty: float,
-        fixed: list[float | None],
-        lower: list[float],
-        upper: list[float],
-        options: dict[str, Any],
-    ) -> None:
-        self._raw = raw
-        self._spec = spec
-        self._x = xs
-        self._y = y
-        self._w = weights
-        self._labels = list(labels) if labels is not None else list(spec.vars)
-        self._y_name = y_name
-        self.loss = loss
-        self.delta = delta
-        self.overestimate_penalty = penalty
-        self._fixed = fixed
-        self._lower = lower
-        self._upper = upper
-        self._options = options
-        self._warnings: list[str] | None = None
-        self._boot: BootstrapResult | None = None
+    __slots__ = ()
 
-    # --- plain attributes -------------------------------------------------------------
-    @property
-    def law(self) -> str:
-        """The law's name."""
-        return self._spec.name
-
-    @property
-    def variables(self) -> tuple[str, ...]:
-        """The law's variables (data columns) in order."""
-        return self._spec.vars
-
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        """Parameter names in the law's order."""
-        return self._spec.params
-
-    @property
-    def values(self) -> np.ndarray:
-        """Parameter values as an array in the law's order."""
-        return np.array(self._raw["params"], dtype=float)
-
-    @property
-    def params(self) -> dict[str, float]:
-        """Parameter estimates by name."""
-        return dict(zip(self._spec.params, (float(v) for v in self._raw["params"])))
-
-    @property
-    def covariance(self) -> np.ndarray | None:
-        """Covariance of the estimates (natural units), or None; see ``cov_note``."""
-        c = self._raw["covariance"]
-        return None if c is None else np.array(c)
-
-    @property
-    def cov_note(self) -> str:
-        """How the covariance was estimated, or why there is none."""
-        return str(self._raw["cov_note"])
-
-    @property
-    def stderr(self) -> dict[str, float]:
-        """Standard errors by name (NaN without a covariance, 0 for fixed parameters)."""
-        c = self._raw["covariance"]
-        if c is None:
-            return {n: (0.0 if self._fixed[k] is not None else math.nan)
-                    for k, n in enumerate(self._spec.params)}
-        d = np.sqrt(np.clip(np.diag(c), 0.0, None))
-        return dict(zip(self._spec.params, (float(v) for v in d)))
-
-    @property
-    def fixed(self) -> dict[str, float]:
-        """Parameters held fixed."""
-        return {n: v for n, v in zip(self._spec.params, self._fixed) if v is not None}
-
-    @property
-    def cost(self) -> float:
-        """The minimised objective."""
-        return float(self._raw["cost"])
-
-    @property
-    def success(self) -> bool:
-        """Whether the solver converged."""
-        return bool(self._raw["success"])
-
-    @property
-    def status(self) -> str:
-        """Why the solver stopped, as a snake_case name (e.g. ``converged_cost``)."""
-        return str(self._raw["status"])
-
-    @property
-    def message(self) -> str:
-        """Why the solver stopped, in words."""
-        return str(self._raw["message"])
-
-    @property
-    def n_iter(self) -> int:
-        """Iterations of the best local solve."""
-        return int(self._raw["n_iter"])
-
-    @property
-    def nfev(self) -> int:
-        """Law evaluations of the best local solve."""
-        return int(self._raw["nfev"])
-
-    @property
-    def n_starts(self) -> int:
-        """How many starting points were refined."""
-        return int(self._raw["n_starts"])
-
-    @property
-    def n_points(self) -> int:
-        """Points with positive weight."""
-        return int(self._raw["n_points"])
-
-    @property
-    def dof(self) -> int:
-        """Degrees of freedom: points minus free parameters."""
-        return int(self._raw["n_points"]) - int(self._raw["n_free"])
-
-    @property
-    def aic(self) -> float | None:
-        """Akaike information criterion (Gaussian likelihood; least-squares losses only)."""
-        return self._raw["aic"]
-
-    @property
-    def bic(self) -> float | None:
-        """Bayesian information criterion (least-squares losses only)."""
-        return self._raw["bic"]
-
-    @property
-    def condition_number(self) -> float:
-        """Condition number of J^T J scaled to unit diagonal: large means weakly identified."""
-        return float(self._raw["condition"])
-
-    @property
-    def data(self) -> dict[str, np.ndarray]:
-        """The fitted data: the law's variables and ``loss`` (copies)."""
-        d = {k: v.copy() for k, v in self._x.items()}
-        d["loss"] = self._y.copy()
-        return d
-
-    @property
-    def _law_arg(self) -> Any:
-        """The law as the native functions take it (a name or a compiled law)."""
-        return self._spec.arg
-
-    def _core_args(self) -> list[Any]:
-        """The data and settings, as the native functions take them."""
-        return [
-            self._law_arg,
-            list(self.variables),
-            list(self._labels),
-            [self._x[v] for v in self.variables],
-            self._y,
-            self._y_name,
-            self._w,
-            self.loss,
-            self.delta,
-            self.overestimate_penalty,
-            list(self._fixed),
-            list(self._lower),
-            list(self._upper),
-        ]
-
-    def _nd_index(self) -> list[int] | None:
-        """Positions of (E, A, B, alpha, beta) for laws with one N and one D term."""
-        names = self.param_names
-        if self.law == "chinchilla":
-            return [names.index(k) for k in ("E", "A", "B", "alpha", "beta")]
-        if self.law == "additive" and set(self.variables) == {"N", "D"}:
-            return [names.index(k) for k in ("L_inf", "A", "B", "alpha", "beta")]
-        return None
-
-    # --- evaluation ---------------------------------------------------------------------
-    def predict(self, data: Any = None, **arrays: Any) -> np.ndarray:
-        """The law at new points: ``res.predict(N=..., D=...)`` or ``res.predict(frame)``.
-
-        With a bootstrap run, :meth:`predict_interval` gives prediction intervals.
-        """
-        xs = self._points(data, arrays)
-        n = {len(v) for v in xs}
-        if len(n) > 1:
-            raise InvalidDataError("prediction columns have different lengths")
-        return _core.evaluate(self._law_arg, list(self.variables), xs, list(self.values))
-
-    def _points(self, data: Any, arrays: Mapping[str, Any]) -> list[np.ndarray]:
-        out = []
-        for v in self.variables:
-            if data is not None:
-                names = column_names(data)
-                if v not in names:
-                    raise InvalidDataError(f"column '{v}' is not in the data; columns are {names}")
-                col = get_column(data, v)
-            elif v in arrays:
-                col = arrays[v]
-            elif len(self.variables) == 1 and "x" in arrays:
-                col = arrays["x"]
-            else:
-                raise InvalidDataError(f"predict needs {', '.join(self.variables)}")
-            a = np.atleast_1d(as_float_array(col, v))
-            ok = np.isfinite(a) & ((a > 0) if self._spec.positive_vars else True)
-            if not ok.all():
-                row = int(np.flatnonzero(~ok)[0])
-                must = "positive" if self._spec.positive_vars else "finite"
-                raise InvalidDataError(
-                    f"column '{v}' has an invalid value {a[row]} at row {row}: must be {must}"
-                )
-            out.append(a)
-        return out
-
-    def residuals(self) -> np.ndarray:
-        """Residuals on the loss's scale (prediction minus observation)."""
-        f = self.predict(**self._x)
-        if self.loss.endswith("log") or self.loss == "log":
-            return np.log(f) - np.log(self._y)
-        return f - self._y
-
-    # --- diagnostics --------------------------------------------------------------------
+    # --- diagnostics and reports ----------------------------------------------------------
     @property
     def warnings(self) -> list[str]:
         """Diagnostics: what the data cannot support (also listed in ``summary()``)."""
         if self._warnings is None:
-            from .diagnostics import fit_warnings
-
             self._warnings = fit_warnings(self)
         return list(self._warnings)
 
     def summary(self) -> str:
-        """A text report: the fit's settings, status, statistics, parameters and warnings."""
-        from .report import summary_text
-
+        """A text report: the fit's settings, status, statistics, parameters, the bootstrap in
+        use and the warnings."""
         return summary_text(self)
 
-    def __repr__(self) -> str:
-        ps = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
-        return f"<FitResult {self.law}: {ps}; {self.status}>"
+    # --- follow-ups ---------------------------------------------------------------------------
+    def bootstrap(
+        self,
+        n: int = 1000,
+        method: str = "case",
+        *,
+        seed: int = 0,
+        cluster: Any = None,
+        progress: bool | None = None,
+    ) -> BootstrapResult:
+        """Refit on ``n`` resampled data sets in parallel, each from this fit's estimate with
+        its law, loss, bounds, fixed parameters and options.
 
-    # --- follow-ups (bootstrap, analysis) --------------------------------------------------
-    def bootstrap(self, n: int = 1000, method: str = "case", **kwargs: Any) -> BootstrapResult:
-        """Refit on ``n`` resampled data sets; see :func:`powerfit.bootstrap`."""
-        from .bootstrap import bootstrap
+        The run becomes this fit's :attr:`boot`: the one ``compute_optimal``,
+        ``predict_interval``, the plots and reports take their intervals from (a later run
+        replaces it; ``summary()`` says which is in use).
 
-        return bootstrap(self, n=n, method=method, **kwargs)
+        Args:
+            n: number of replicates.
+            method: ``"case"`` (resample rows), ``"cluster"`` (resample whole clusters: give
+                ``cluster="N"`` for all runs of one model size, or an array of labels),
+                ``"residual"`` (fitted values plus resampled residuals on the loss's scale) or
+                ``"parametric"`` (fitted values plus Gaussian noise of the estimated scale).
+            seed: fixes every draw; replicate i uses its own stream derived from (seed, i), so
+                results do not depend on the number of threads.
+            cluster: cluster variable or labels for ``method="cluster"``.
+            progress: show a progress bar (default: when stderr is a terminal).
+
+        Returns:
+            A :class:`~powerfit.BootstrapResult`. Replicates whose refit did not converge are
+            kept in ``samples`` but flagged in ``success`` and excluded from every interval.
+
+        Raises:
+            InvalidOptionError: unknown method, n < 1, missing cluster labels, a request too
+                large for the machine's memory.
+            KeyboardInterrupt: Ctrl-C stops the run within a second.
+        """
+        boot = _boot.run(self, n, method, seed=seed, cluster=cluster, progress=progress)
+        self._boot = boot
+        return boot
 
     def compute_optimal(self, C: Any, k: float = 6.0, level: float = 0.95) -> pd.DataFrame:
         """Compute-optimal N*(C), D*(C), tokens per parameter and L*(C) with C = k N D, with
-        interval columns after ``bootstrap()``; see :func:`powerfit.analysis.compute_optimal`."""
-        from .analysis import compute_optimal
-
-        return compute_optimal(self, C, k=k, level=level)
+        interval columns from :attr:`boot`; see :func:`powerfit.analysis.compute_optimal`."""
+        return analysis.compute_optimal(self, C, k=k, level=level)
 
     def inference_optimal(
         self, target_loss: float, inference_tokens: float, k: float = 6.0
-    ) -> Any:
+    ) -> InferenceSizing:
         """Inference-aware sizing; see :func:`powerfit.analysis.inference_optimal`."""
-        from .analysis import inference_optimal
-
-        return inference_optimal(self, target_loss, inference_tokens, k=k)
+        return analysis.inference_optimal(self, target_loss, inference_tokens, k=k)
 
     def elasticities(self, data: Any = None, **points: Any) -> pd.DataFrame:
         """Elasticities and marginal values at points; see
         :func:`powerfit.analysis.elasticities`."""
-        from .analysis import elasticities
-
-        return elasticities(self, data, **points)
+        return analysis.elasticities(self, data, **points)
 
     def predict_interval(
         self,
@@ -583,25 +246,9 @@ class FitResult:
     ) -> pd.DataFrame:
         """Bootstrap confidence or prediction intervals for :meth:`predict`; see
         :func:`powerfit.analysis.predict_interval`."""
-        from .analysis import predict_interval
+        return analysis.predict_interval(self, data, level=level, kind=kind, seed=seed, **points)
 
-        return predict_interval(self, data, level=level, kind=kind, seed=seed, **points)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Parameters and standard errors as a DataFrame."""
-        import pandas as pd
-
-        se = self.stderr
-        return pd.DataFrame(
-            {
-                "parameter": list(self.param_names),
-                "estimate": [self.params[k] for k in self.param_names],
-                "stderr": [se[k] for k in self.param_names],
-                "fixed": [self._fixed[i] is not None for i in range(len(self.param_names))],
-            }
-        )
-
-    # --- plots, reports and files (powerfit.plot, powerfit.html, powerfit.io) ---------------
+    # --- plots, reports and files ---------------------------------------------------------
     def plot(self, **kwargs: Any) -> Any:
         """Data and fitted law on log-log axes, with the bootstrap band after
         :meth:`bootstrap`; returns the matplotlib Figure. See :func:`powerfit.plot.plot_fit`."""
@@ -632,15 +279,74 @@ class FitResult:
 
         return report(self, path, **kwargs)
 
-    def save(self, path: Any, bootstrap: bool = True) -> Any:
+    def save(self, path: str | os.PathLike[str], bootstrap: bool = True) -> Path:
         """Save the fit (and its bootstrap replicates) as JSON; reload with
-        :func:`powerfit.load`. Returns the path. See :func:`powerfit.io.save`."""
-        from .io import save
-
-        return save(self, path, bootstrap=bootstrap)
+        :func:`powerfit.load`. Returns the path."""
+        return saved.save(self, path, bootstrap=bootstrap)
 
     def to_dict(self, bootstrap: bool = True) -> dict[str, Any]:
         """Everything :func:`powerfit.load` needs to rebuild the fit, as a JSON-safe dict."""
-        from .io import to_dict
+        return saved.to_dict(self, bootstrap=bootstrap)
 
-        return to_dict(self, bootstrap=bootstrap)
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> FitResult:
+        """Rebuild a fit from :meth:`to_dict`'s output (checked as :func:`load` checks a
+        file)."""
+        return cls._from_saved(saved.from_dict(doc))
+
+    @classmethod
+    def _from_saved(cls, s: saved.Saved) -> FitResult:
+        rec = s.record
+        res = cls(rec.problem, rec.solution, rec.written_law)
+        if s.bootstrap is not None:
+            b = s.bootstrap
+            res._boot = _boot.BootstrapResult(
+                res, b["replicates"], method=b["method"], seed=b["seed"], labels=b["labels"]
+            )
+        return res
+
+
+def bootstrap(
+    result: Any,
+    n: int = 1000,
+    method: str = "case",
+    *,
+    seed: int = 0,
+    cluster: Any = None,
+    progress: bool | None = None,
+    **fit_kwargs: Any,
+) -> BootstrapResult:
+    """Refit on ``n`` resampled data sets, in parallel, each from the full-data estimate.
+
+    ``result`` is a :class:`FitResult`, or data to fit first with ``fit_kwargs``; see
+    :meth:`FitResult.bootstrap` for the other arguments.
+    """
+    res = result if isinstance(result, FitResult) else fit(result, **fit_kwargs)
+    return res.bootstrap(n, method, seed=seed, cluster=cluster, progress=progress)
+
+
+def load(path: str | os.PathLike[str]) -> FitResult:
+    """Load a fit saved with :meth:`FitResult.save` (or ``powerfit fit --out FILE.json``).
+
+    The result predicts, reports and plots like the original; saved bootstrap replicates come
+    back as its :attr:`~FitResult.boot`. The whole document is checked on loading.
+
+    Raises:
+        FileNotFoundError: no such file.
+        InvalidDataError: the file is not a saved fit, or is corrupt (the message names the
+            field).
+    """
+    return FitResult._from_saved(saved.read(path))
+
+
+def load_bootstrap(path: str | os.PathLike[str]) -> BootstrapResult:
+    """The bootstrap replicates saved with a fit (its ``.result`` is the fit)."""
+    from .errors import InvalidDataError
+
+    res = load(path)
+    if res.boot is None:
+        raise InvalidDataError(f"{path} holds no bootstrap replicates")
+    return res.boot
+
+
+__all__ = ["FitResult", "bootstrap", "fit", "load", "load_bootstrap"]

@@ -32,13 +32,14 @@ import pandas as pd
 
 from . import _core
 from ._data import as_float_array, column_names, get_column
+from .analysis import nd_index
 from .errors import InvalidDataError, InvalidOptionError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from .bootstrap import BootstrapResult
-    from .fit import FitResult
+    from .fit import FitResult  # noqa: F401
 
 __all__ = [
     "isoflop",
@@ -1014,7 +1015,7 @@ def compare_approaches(
     )
     par = _fit({"N": par_rows["N"].to_numpy(), "D": D, "loss": par_rows["loss"].to_numpy()},
                law=law, loss=parametric_loss, delta=delta, warn=False)  # fmt: skip
-    idx = par._nd_index()
+    idx = nd_index(par)
     if idx is None:
         raise InvalidOptionError(
             f"Approach 3 needs a law with one N and one D term (chinchilla), not '{law}'"
@@ -1050,9 +1051,9 @@ def compare_approaches(
                     D_opt_lower=p["D_opt_lower"][k], D_opt_upper=p["D_opt_upper"][k],
                 )  # fmt: skip
             )
-    for c in preds:
-        nkey = next(k for k in dnames if k.startswith("N_opt(") and _same(k, c))
-        dkey = next(k for k in dnames if k.startswith("D_opt(") and _same(k, c))
+    for j, c in enumerate(preds):
+        # the core's layout: a, b, eta, G, then N*, D*, D*/N*, L* per budget
+        nkey, dkey = dnames[4 + 4 * j], dnames[5 + 4 * j]
         rows.append(
             dict(
                 approach="3 parametric", C=c, a=est["a"], a_lower=bounds.get("a", nan2)[0],
@@ -1072,17 +1073,6 @@ def compare_approaches(
     return ApproachComparison(table, env, iso, par, boot, preds, notes)
 
 
-def _same(name: str, c: float) -> bool:
-    """Whether a derived quantity's name ``X(C=1.000e+21)`` is for budget ``c``."""
-    inner = name[name.index("C=") + 2 : -1]
-    return math.isclose(float(inner), c, rel_tol=1e-3)
-
-
-# --------------------------------------------------------------------------------------------
-# Plots
-# --------------------------------------------------------------------------------------------
-
-
 def _figure(figsize: tuple[float, float], dpi: float) -> Figure:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -1096,7 +1086,7 @@ def _figure(figsize: tuple[float, float], dpi: float) -> Figure:
 
 def _finish(fig: Figure, path: str | os.PathLike[str] | None) -> Figure:
     if path is not None:
-        from .io import save_figure
+        from ._files import save_figure
 
         save_figure(fig, path)
     return fig

@@ -13,7 +13,6 @@ bit-identical to ``pf.fit`` on that group's rows alone (same options, rows in ta
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -22,16 +21,16 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._data import available, column_names, gather, get_column
 from ._progress import Progress
-from ._data import column_names, get_column
 from .errors import InvalidDataError, InvalidOptionError
-from .fit import _gather, _options, check_law_and_loss
-from .fit import fit as _fit
+from .expr import Law, with_defaults
 
 Flavour = Literal["pandas", "polars", "pyarrow"]
 
-#: Bootstrap resampling schemes available per group.
-BOOT_METHODS = ("case", "residual")
+#: Bootstrap resampling schemes available per group (defined by the core).
+BOOT_METHODS: tuple[str, ...] = tuple(_core.GROUP_BOOTSTRAP_METHODS)
+_D = _core.DEFAULTS
 
 #: Status of a group whose data could not be fitted (NaN, non-positive values, too few points,
 #: constant observations); the other statuses are the solver's (``converged_cost``, ...).
@@ -253,20 +252,10 @@ def _build(columns: dict[str, Any], flavour: Flavour) -> Any:
 def _status_tables() -> tuple[np.ndarray, np.ndarray]:
     names = np.full(256, "unknown", dtype=object)
     messages = np.full(256, "", dtype=object)
-    for code, (nm, msg) in enumerate(zip(_core.TERMINATION_NAMES, _core.TERMINATION_MESSAGES)):
-        names[code] = nm
+    for code, name, msg in _core.STATUS:
+        names[code] = name
         messages[code] = msg
-    names[_core.GROUP_INVALID_DATA] = INVALID_DATA
     return names, messages
-
-
-def _fit_defaults() -> dict[str, Any]:
-    """:func:`powerfit.fit`'s defaults, so that a group is fitted exactly as ``pf.fit`` would."""
-    return {
-        k: v.default
-        for k, v in inspect.signature(_fit).parameters.items()
-        if v.default is not inspect.Parameter.empty
-    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,18 +270,18 @@ def fit_groups(
     *,
     x: str | None = None,
     columns: Mapping[str, str] | None = None,
-    loss: str = "l2",
-    delta: float | None = None,
-    overestimate_penalty: float | None = None,
+    loss: str = _D["loss"],
+    delta: float = _D["delta"],
+    overestimate_penalty: float = _D["overestimate_penalty"],
     weights: str | None = None,
     fixed: Mapping[str, float] | None = None,
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     p0: Mapping[str, float] | Sequence[float] | None = None,
-    starts: str = "auto",
-    ftol: float | None = None,
-    xtol: float | None = None,
-    gtol: float | None = None,
-    max_iter: int | None = None,
+    starts: str = _D["starts"],
+    ftol: float = _D["ftol"],
+    xtol: float = _D["xtol"],
+    gtol: float = _D["gtol"],
+    max_iter: int = _D["max_iter"],
     bootstrap: int | None = None,
     bootstrap_method: str = "case",
     seed: int = 0,
@@ -309,8 +298,8 @@ def fit_groups(
         by: the key column(s); one fit per distinct combination of their values. Missing key
             values form their own group.
         law, x, columns, loss, delta, overestimate_penalty, fixed, bounds, p0, starts, ftol,
-            xtol, gtol, max_iter: as for :func:`powerfit.fit`, applied to every group; a
-            numeric option left at None takes :func:`powerfit.fit`'s default.
+            xtol, gtol, max_iter: as for :func:`powerfit.fit` (the same defaults), applied to
+            every group.
         weights: name of a column of per-point weights.
         bootstrap: number of bootstrap replicates per group (None: no bootstrap). Groups whose
             fit converged get percentile intervals ``<param>_lower`` / ``<param>_upper`` over
@@ -345,33 +334,13 @@ def fit_groups(
         InvalidOptionError: unknown loss, starts or bootstrap method, bad bounds or start.
         KeyboardInterrupt: Ctrl-C stops the run within a fraction of a second.
     """
-    p0, bounds = check_law_and_loss(law, loss, p0, bounds)
-    dflt = _fit_defaults()
-    delta = dflt["delta"] if delta is None else delta
-    penalty = dflt["overestimate_penalty"] if overestimate_penalty is None else overestimate_penalty
-    ftol = dflt["ftol"] if ftol is None else ftol
-    xtol = dflt["xtol"] if xtol is None else xtol
-    gtol = dflt["gtol"] if gtol is None else gtol
-    max_iter = dflt["max_iter"] if max_iter is None else max_iter
+    if isinstance(law, Law):
+        p0, bounds = with_defaults(law, p0, bounds)
     keys = [by] if isinstance(by, str) else list(by)
     if not keys or not all(isinstance(k, str) for k in keys):
         raise InvalidOptionError("by must name one or more key columns")
     if weights is not None and not isinstance(weights, str):
         raise InvalidOptionError("weights must be the name of a column in fit_groups")
-    if bootstrap is not None:
-        if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 1:
-            raise InvalidOptionError(
-                f"bootstrap must be a positive number of replicates or None, got {bootstrap!r}"
-            )
-        if bootstrap_method not in BOOT_METHODS:
-            raise InvalidOptionError(
-                f"unknown bootstrap method '{bootstrap_method}' for fit_groups: use "
-                f"{' or '.join(BOOT_METHODS)}"
-            )
-        if not 0.0 < level < 1.0:
-            raise InvalidOptionError(f"level must be in (0, 1), got {level}")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidOptionError(f"seed must be a non-negative integer, got {seed!r}")
     if output is not None and output not in ("pandas", "polars", "pyarrow"):
         raise InvalidOptionError(f"output must be 'pandas', 'polars' or 'pyarrow', not {output!r}")
     cols = dict(columns or {})
@@ -394,9 +363,23 @@ def fit_groups(
             f"key column(s) {', '.join(repr(m) for m in missing)} not in the data; columns are "
             f"{names}"
         )
-    spec, xs, labels, yv, yname, w = _gather(table, law, x, None, {}, cols, weights)
-    fx, lo, hi, start = _options(spec, fixed, bounds, p0)
-    clash = [k for k in keys if k in _result_columns(spec.params, bootstrap is not None)]
+    written = list(law.variables) if isinstance(law, Law) else None
+    law_arg = law.native if isinstance(law, Law) else law
+    avail, xname = available(table, law, x, {}, cols, written)
+    model = _core.Model(
+        law_arg,
+        avail,
+        xname,
+        loss=loss,
+        delta=delta,
+        overestimate_penalty=overestimate_penalty,
+        fixed=fixed,
+        bounds=bounds,
+    )
+    options = _core.FitOptions(starts, p0, ftol, xtol, gtol, max_iter)
+    xs, labels, yv, yname, w = gather(table, model.variables, x, None, {}, cols, weights)
+    params = tuple(model.param_names)
+    clash = [k for k in keys if k in _result_columns(params, bootstrap is not None)]
     if clash:
         raise InvalidOptionError(
             f"key column(s) {', '.join(clash)} clash with result columns; rename them"
@@ -429,41 +412,29 @@ def fit_groups(
 
     with Progress(n_groups, progress, "fit_groups", "group") as bar:
         raw = _core.fit_groups(
-            spec.arg,
-            list(spec.vars),
-            labels,
-            [xs[v] for v in spec.vars],
+            model,
+            xs,
             yv,
-            yname,
-            w,
             code,
             n_groups,
-            rows,
-            loss,
-            float(delta),
-            float(penalty),
-            fx,
-            lo,
-            hi,
-            starts,
-            start,
-            float(ftol),
-            float(xtol),
-            float(gtol),
-            int(max_iter),
-            int(bootstrap or 0),
-            bootstrap_method,
-            int(seed),
-            float(level),
-            ids,
-            bar.callback,
+            options=options,
+            labels=labels,
+            y_name=yname,
+            weights=w,
+            rows=rows,
+            n_boot=bootstrap,
+            bootstrap_method=bootstrap_method,
+            seed=seed,
+            level=level,
+            ids=ids,
+            progress=bar.callback,
         )
     del xs, yv, w, code, rows
-    return _assemble(raw, keys, key_values, spec.params, src, out_flavour, bootstrap is not None)
+    return _assemble(raw, keys, key_values, params, src, out_flavour, bootstrap is not None)
 
 
 def _assemble(
-    raw: dict[str, Any],
+    raw: _core.GroupFits,
     keys: list[str],
     key_values: list[Any],
     params: Sequence[str],
@@ -473,11 +444,11 @@ def _assemble(
 ) -> Any:
     """The result table from the native arrays (no per-group Python objects but messages)."""
     names_by_code, messages_by_code = _status_tables()
-    status = raw["status"]
+    status = raw.status
     message = messages_by_code[status]
-    idx = raw["message_index"]
+    idx = raw.message_index
     if len(idx):
-        message[idx] = np.asarray(raw["message_text"], dtype=object)
+        message[idx] = np.asarray(raw.message_text, dtype=object)
     out: dict[str, Any] = {}
     for k, v in zip(keys, key_values):
         if src != "pandas" and flavour == "pandas":
@@ -487,21 +458,24 @@ def _assemble(
 
             v = pa.array(v)
         out[k] = v
-    out["n_points"] = raw["n_points"]
+    out["n_points"] = raw.n_points
+    values, stderr = raw.params, raw.stderr
     for j, p in enumerate(params):
-        out[p] = raw["params"][:, j]
+        out[p] = values[:, j]
     for j, p in enumerate(params):
-        out[f"{p}_stderr"] = raw["stderr"][:, j]
+        out[f"{p}_stderr"] = stderr[:, j]
     if boot:
+        lower, upper = raw.lower, raw.upper
+        assert lower is not None and upper is not None
         for j, p in enumerate(params):
-            out[f"{p}_lower"] = raw["lower"][:, j]
-            out[f"{p}_upper"] = raw["upper"][:, j]
-        out["bootstrap_converged"] = raw["n_boot_ok"]
-        out["bootstrap_seed"] = raw["boot_seed"]
-    out["cost"] = raw["cost"]
-    out["n_iter"] = raw["n_iter"]
-    out["condition"] = raw["condition"]
-    out["success"] = raw["success"]
+            out[f"{p}_lower"] = lower[:, j]
+            out[f"{p}_upper"] = upper[:, j]
+        out["bootstrap_converged"] = raw.n_boot_ok
+        out["bootstrap_seed"] = raw.boot_seed
+    out["cost"] = raw.cost
+    out["n_iter"] = raw.n_iter
+    out["condition"] = raw.condition
+    out["success"] = raw.success
     out["status"] = names_by_code[status]
     out["message"] = message
     return _build(out, flavour)

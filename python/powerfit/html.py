@@ -13,7 +13,6 @@ what the command line prints.
 from __future__ import annotations
 
 import base64
-import copy
 import datetime as _dt
 import html as _html
 import io as _io
@@ -21,16 +20,19 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from . import _core
+from .analysis import optimal_table, supports_optimal
+from .diagnostics import fit_warnings
+from .report import summary_text
 from .errors import InvalidOptionError, PowerfitError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .fit import FitResult
+    from .record import FitRecord as FitResult
 
 #: Default budgets of the compute-optimal table in reports: Chinchilla-era round numbers and the
 #: Gopher/Chinchilla budget (5.76e23 FLOPs).
@@ -67,55 +69,6 @@ def param_table(res: FitResult, level: float = 0.95) -> pd.DataFrame:
         df["boot_lower"] = [ci["lower"].get(n, math.nan) for n in df["parameter"]]
         df["boot_upper"] = [ci["upper"].get(n, math.nan) for n in df["parameter"]]
     return df
-
-
-def optimal_table(
-    res: FitResult,
-    budgets: Sequence[float],
-    k: float = 6.0,
-    level: float = 0.95,
-    max_replicates: int | None = None,
-) -> pd.DataFrame:
-    """The compute-optimal allocation at each budget C = k N D (N_opt, D_opt,
-    tokens_per_param, L_opt, with ``_lower``/``_upper`` bootstrap percentile columns when the
-    fit has a bootstrap run), from :meth:`FitResult.compute_optimal`.
-
-    Args:
-        max_replicates: base the intervals on a fixed random subset of at most this many
-            converged replicates (0: no intervals); None uses them all.
-
-    Raises:
-        InvalidLawError, InvalidOptionError: the law has no N and D terms, the data tie a C
-            term to N and D, or a budget is not positive.
-    """
-    boot = res._boot
-    if max_replicates is not None and boot is not None:
-        good = np.asarray(boot.samples)[np.asarray(boot.success, dtype=bool)]
-        if good.shape[0] > max_replicates:
-            if max_replicates > 0:
-                pick = np.random.default_rng(0).choice(good.shape[0], max_replicates,
-                                                       replace=False)
-                good = good[np.sort(pick)]
-                sub: Any = SimpleNamespace(samples=good, success=np.ones(len(good), bool))
-            else:
-                sub = None
-            view = copy.copy(res)  # the same fit, seen with fewer replicates
-            view._boot = sub
-            res = view
-    return res.compute_optimal(list(np.atleast_1d(np.asarray(budgets, dtype=float))), k=k,
-                               level=level)
-
-
-def supports_optimal(res: FitResult) -> bool:
-    """Whether the fit has a compute-optimal allocation (a law of N and D whose terms the
-    data can tell apart)."""
-    if not {"N", "D"} <= set(res.variables) or not hasattr(res, "compute_optimal"):
-        return False
-    try:
-        optimal_table(res, [1e21], max_replicates=0)
-    except PowerfitError:
-        return False
-    return True
 
 
 def human(v: float, digits: int = 3) -> str:
@@ -164,7 +117,7 @@ def format_optimal(
     """:func:`optimal_table` as a text table for the terminal."""
     head, rows = _optimal_rows(res, budgets, k, level)
     note = f"compute-optimal allocation, C = {k:g}·N·D"
-    boot = res._boot
+    boot = res.boot
     if boot is not None and (boot.n - boot.n_failed) >= 2:
         note += f"; [{level:.0%} bootstrap percentile intervals]"
     return note + "\n" + text_table(head, rows)
@@ -201,7 +154,7 @@ def figures(res: FitResult, k: float = 6.0, level: float = 0.95) -> dict[str, by
         "fit": _png(plot.plot_fit(res, k=k, level=level)),
         "residuals": _png(plot.plot_residuals(res)),
     }
-    boot = res._boot
+    boot = res.boot
     if boot is not None and (boot.n - boot.n_failed) >= 2:
         out["bootstrap"] = _png(plot.plot_bootstrap(boot, level=level))
     if supports_optimal(res):
@@ -214,25 +167,21 @@ def _captioned(res: FitResult, figs: Mapping[str, Any]) -> list[tuple[str, str, 
     for name, img in figs.items():
         png = img if isinstance(img, bytes) else _png(img)
         caption = FIGURE_CAPTIONS.get(name, name)
-        if name == "fit" and res._boot is not None:
+        if name == "fit" and res.boot is not None:
             caption += " with the bootstrap band"
         out.append((name, caption, png))
     return out
 
 
 def _settings(res: FitResult) -> list[tuple[str, str]]:
-    from .fit import FORMULAS
-
-    formula = getattr(res._spec, "formula", None) or FORMULAS.get(res.law, "").format(
-        x=res.variables[0], vars=", ".join(res.variables)
-    )
+    formula = res.formula
     loss = res.loss + (f" (delta={res.delta:g})" if "huber" in res.loss else "")
     cols = ", ".join(
-        f"{v} = {c}" if v != c else v for v, c in zip(res.variables, res._labels)
+        f"{v} = {c}" if v != c else v for v, c in zip(res.variables, res.columns)
     )
     rows = [
         ("law", f"{res.law}: {formula}" if formula else res.law),
-        ("variables (columns)", f"{cols}; loss = {res._y_name}"),
+        ("variables (columns)", f"{cols}; loss = {res.y_name}"),
         ("loss", loss),
         ("points", f"{res.n_points} (dof {res.dof})"),
         ("status", f"{res.status}: {res.message}"),
@@ -244,7 +193,7 @@ def _settings(res: FitResult) -> list[tuple[str, str]]:
         rows.append(("AIC / BIC", f"{res.aic:.6g} / {res.bic:.6g}"))
     if res.fixed:
         rows.append(("fixed", ", ".join(f"{k}={v:g}" for k, v in res.fixed.items())))
-    boot = res._boot
+    boot = res.boot
     if boot is not None:
         rows.append(
             ("bootstrap", f"{boot.n} replicates ({boot.method}, seed {boot.seed}); "
@@ -371,7 +320,7 @@ def report(
     Returns:
         The path written.
     """
-    from .io import check_writable, write_bytes, write_text
+    from ._files import check_writable, write_bytes, write_text
 
     p = check_writable(path)
     fmt = p.suffix.lower()
@@ -382,7 +331,7 @@ def report(
     markdown = fmt in (".md", ".markdown")
     if not 0.0 < level < 1.0:
         raise InvalidOptionError(f"level must be in (0, 1), got {level}")
-    from . import __version__
+    __version__ = _core.__version__
 
     title = title or f"powerfit report: {res.law} fit"
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -391,7 +340,7 @@ def report(
     phead, prows = _param_rows(res, level)
     opt = (_optimal_rows(res, list(budgets), k, level)
            if budgets and supports_optimal(res) else None)
-    warns = res.warnings
+    warns = fit_warnings(res)
     if images is not None:
         figs = _captioned(res, images)
     else:
@@ -420,7 +369,7 @@ def report(
                     write_bytes(folder / f"{stem}.png", png)
                     src = f"{folder.name}/{stem}.png"
                 parts += [f"![{caption}]({src})", "", f"_{caption}_", ""]
-        parts += ["## Summary", "", "```", res.summary(), "```", ""]
+        parts += ["## Summary", "", "```", summary_text(res), "```", ""]
         return write_text(p, "\n".join(parts))
 
     e = _html.escape
@@ -445,7 +394,7 @@ def report(
                 f'src="data:image/png;base64,{b64}"><figcaption>{e(caption)}</figcaption>'
                 f"</figure>"
             )
-    body += ["<h2>Summary</h2>", f"<pre>{e(res.summary())}</pre>"]
+    body += ["<h2>Summary</h2>", f"<pre>{e(summary_text(res))}</pre>"]
     doc = (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from .bootstrap import BootstrapResult
-    from .fit import FitResult
+    from .record import FitRecord as FitResult
 
 #: Replicates used for a band: beyond a couple of thousand the percentiles do not move visibly.
 MAX_BAND_REPLICATES = 1000
@@ -56,7 +56,7 @@ def _figure(figsize: tuple[float, float], dpi: float) -> Figure:
 
 def _finish(fig: Figure, path: str | os.PathLike[str] | None) -> Figure:
     if path is not None:
-        from .io import save_figure
+        from ._files import save_figure
 
         save_figure(fig, path)
     return fig
@@ -64,7 +64,7 @@ def _finish(fig: Figure, path: str | os.PathLike[str] | None) -> Figure:
 
 def _label(res: FitResult, var: str) -> str:
     """Axis label of a variable: its data column, and the variable when they differ."""
-    col = res._labels[res.variables.index(var)]
+    col = res.columns[res.variables.index(var)]
     names = {"N": "parameters", "D": "tokens", "C": "compute (FLOPs)"}
     if col != var:
         return f"{col} ({var})"
@@ -81,10 +81,10 @@ def _short_params(res: FitResult) -> str:
 
 def _replicates(res: FitResult, limit: int = MAX_BAND_REPLICATES) -> np.ndarray | None:
     """Converged bootstrap replicates (a fixed random subset of at most ``limit``), if any."""
-    boot = getattr(res, "_boot", None)
+    boot = res.boot
     if boot is None:
         return None
-    good = np.asarray(boot.samples)[np.asarray(boot.success, dtype=bool)]
+    good = boot.converged
     if good.shape[0] < 10:
         return None
     if good.shape[0] > limit:
@@ -97,14 +97,10 @@ def _band(
     res: FitResult, reps: np.ndarray, xs: list[np.ndarray], level: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise percentile band of the law over the replicates, at the points ``xs``."""
-    law = getattr(res, "_law_arg", res.law)  # a name, or a compiled expression law
-    vals = np.empty((reps.shape[0], xs[0].shape[0]))
-    for i, p in enumerate(reps):
-        vals[i] = _core.evaluate(law, list(res.variables), xs, [float(v) for v in p])
-    vals[~np.isfinite(vals)] = np.nan
-    q = (1.0 - level) / 2.0
-    lo, hi = np.nanquantile(vals, [q, 1.0 - q], axis=0)
-    return lo, hi
+    xs = [np.ascontiguousarray(x, dtype=np.float64) for x in xs]
+    vals = res.model.predict_many(np.ascontiguousarray(reps), xs)
+    est = res.model.predict(res.values, xs)
+    return _core.intervals(vals, est, level, "percentile")
 
 
 def _grid(lo: float, hi: float, n: int = 160) -> np.ndarray:
@@ -216,10 +212,10 @@ def plot_fit(
     if nv == 1:
         _draw_curve(res, ax, reps, level)
     elif nv == 2 and kind != "parity" and (
-        kind == "isoflop" or all((res._x[v] > 0).all() for v in res.variables)
+        kind == "isoflop" or all((res.data[v] > 0).all() for v in res.variables)
     ):
         v0, v1 = res.variables
-        x0, x1 = res._x[v0], res._x[v1]
+        x0, x1 = res.data[v0], res.data[v1]
         isoflop_ok = set(res.variables) == {"N", "D"}
         if kind == "isoflop" and not isoflop_ok:
             raise InvalidOptionError(
@@ -260,7 +256,7 @@ def _legend_handles(
 
 def _draw_curve(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float) -> None:
     v = res.variables[0]
-    x, y = res._x[v], res._y
+    x, y = res.data[v], res.problem.y
     logx, logy = bool((x > 0).all()), bool((y > 0).all())  # written laws may take any x
     if logx:
         grid = _grid(float(x.min()) / 1.3, float(x.max()) * 1.3)
@@ -277,7 +273,7 @@ def _draw_curve(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float)
         ax.set_yscale("log")
         _log_ylim(ax, y)
     ax.set_xlabel(_label(res, v))
-    ax.set_ylabel(res._y_name)
+    ax.set_ylabel(res.y_name)
     ax.grid(True, which="major", alpha=0.3)
     _legend_handles(ax, reps, level, [])
 
@@ -293,7 +289,7 @@ def _draw_isoflop(
     from matplotlib.colors import LogNorm
     from matplotlib.lines import Line2D
 
-    N, D, y = res._x["N"], res._x["D"], res._y
+    N, D, y = res.data["N"], res.data["D"], res.problem.y
     C = k * N * D
     logc = np.log10(C)
     groups = _clusters(logc) if budgets is None else None
@@ -341,7 +337,7 @@ def _draw_isoflop(
     ax.set_yscale("log")
     _log_ylim(ax, y)
     ax.set_xlabel(_label(res, "N"))
-    ax.set_ylabel(res._y_name)
+    ax.set_ylabel(res.y_name)
     ax.grid(True, which="major", alpha=0.3)
     cb = ax.figure.colorbar(sc, ax=ax, pad=0.01)
     cb.set_label(f"compute C = {k:g}·N·D (FLOPs)")
@@ -356,7 +352,7 @@ def _draw_slices(
     from matplotlib.colors import LogNorm
 
     xv = next(v for v in res.variables if v != by)
-    x, s, y = res._x[xv], res._x[by], res._y
+    x, s, y = res.data[xv], res.data[by], res.problem.y
     few = _few_values(s)
     if few is not None:
         values = [float(v) for v in few]
@@ -400,7 +396,7 @@ def _draw_slices(
     ax.set_yscale("log")
     _log_ylim(ax, y)
     ax.set_xlabel(_label(res, xv))
-    ax.set_ylabel(res._y_name)
+    ax.set_ylabel(res.y_name)
     ax.grid(True, which="major", alpha=0.3)
     cb = ax.figure.colorbar(sc, ax=ax, pad=0.01)
     cb.set_label(_label(res, by))
@@ -410,11 +406,11 @@ def _draw_slices(
 def _draw_parity(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float) -> None:
     from matplotlib.lines import Line2D
 
-    y = res._y
-    f = res.predict(**res._x)
+    y = res.problem.y
+    f = res.predict(**res.data)
     order = np.argsort(f)
     if reps is not None:
-        xs = [res._x[v][order] for v in res.variables]
+        xs = [res.data[v][order] for v in res.variables]
         lo, hi = _band(res, reps, xs, level)
         ax.vlines(f[order], lo, hi, color="C0", alpha=0.25, lw=2)
     ax.scatter(f, y, s=16, color="C0", alpha=0.75, edgecolor="none", zorder=3)
@@ -432,8 +428,8 @@ def _draw_parity(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float
     if lo_ > 0:
         _plain_ticks(ax.xaxis, lo_, hi_)
         _plain_ticks(ax.yaxis, lo_, hi_)
-    ax.set_xlabel(f"predicted {res._y_name}")
-    ax.set_ylabel(f"observed {res._y_name}")
+    ax.set_xlabel(f"predicted {res.y_name}")
+    ax.set_ylabel(f"observed {res.y_name}")
     ax.grid(True, which="major", alpha=0.3)
     extra = [Line2D([], [], color="0.3", ls="--", label="observed = predicted")]
     if reps is not None:
@@ -473,12 +469,12 @@ def plot_residuals(
     ylabel = "log(predicted) − log(observed)" if logscale else "predicted − observed"
     huber = "huber" in res.loss
     for ax, v in zip(axes[:-1], vars_):
-        ax.scatter(res._x[v], r, s=12, alpha=0.7, color="C0", edgecolor="none")
+        ax.scatter(res.data[v], r, s=12, alpha=0.7, color="C0", edgecolor="none")
         ax.axhline(0.0, color="0.3", lw=1)
         if huber:
             for sgn in (-1, 1):
                 ax.axhline(sgn * res.delta, color="C3", lw=0.8, ls="--")
-        ax.set_xscale("log" if (res._x[v] > 0).all() else "linear")
+        ax.set_xscale("log" if (res.data[v] > 0).all() else "linear")
         ax.set_xlabel(_label(res, v))
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel(ylabel)
@@ -642,10 +638,10 @@ def plot_frontier(
         InvalidLawError, InvalidOptionError: the law has no N and D terms, or the data tie a
             C term to N and D.
     """
-    from .html import optimal_table
+    from .analysis import optimal_table
 
-    if "N" in res._x and "D" in res._x:
-        cdata = k * res._x["N"] * res._x["D"]
+    if "N" in res.data and "D" in res.data:
+        cdata = k * res.data["N"] * res.data["D"]
         dlo, dhi = float(cdata.min()), float(cdata.max())
     else:
         dlo = dhi = math.nan

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .fit import FitResult
+from .diagnostics import fit_warnings
+from .record import FitRecord
 
 
 def _fmt(v: float | None, spec: str = ".6g") -> str:
@@ -15,13 +13,9 @@ def _fmt(v: float | None, spec: str = ".6g") -> str:
     return format(v, spec)
 
 
-def summary_text(res: FitResult) -> str:
-    """The report behind ``FitResult.summary()``."""
-    from .fit import FORMULAS
-
-    formula = res._spec.formula or FORMULAS.get(res.law, "").format(
-        x=res.variables[0], vars=", ".join(res.variables)
-    )
+def summary_text(res: FitRecord) -> str:
+    """The report behind ``FitRecord.summary()``."""
+    formula = res.formula
     loss = res.loss
     if "huber" in loss:
         loss += f" (delta={res.delta:g})"
@@ -58,7 +52,14 @@ def summary_text(res: FitResult) -> str:
             f"{name:<12}{v:>16.6g}{_fmt(s, '.4g'):>14}{_fmt(rel, '.2%'):>10}{ci:>26}"
         )
     lines.append("-" * w)
-    warns = res.warnings
+    boot = res.boot
+    if boot is not None:
+        lines.append(
+            f"bootstrap:   {boot.n} replicates ({boot.method}, seed {boot.seed}), "
+            f"{boot.n_failed} failed; used for intervals"
+        )
+        lines.append("-" * w)
+    warns = fit_warnings(res)
     if warns:
         lines.append("warnings:")
         lines.extend(f"  - {m}" for m in warns)

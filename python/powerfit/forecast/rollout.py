@@ -186,16 +186,13 @@ def _n_params(
     columns: Mapping[str, str],
     fit_kwargs: Mapping[str, Any],
 ) -> int:
-    """Free parameters of the law on these data (from a law_spec-free probe: a fit's names)."""
-    from ..laws import default_vars, law_spec
-
+    """Free parameters of the law on these data: the parameters of a fit to all of them that
+    are not fixed (the fit also shows, with a clear error, a law that cannot fit the data)."""
     if isinstance(law, Law):
-        names = law.params
+        names: tuple[str, ...] = tuple(law.params)
     else:
-        avail = [
-            v for v in ("N", "D", "C", "U", "x") if columns.get(v, v) in frame.columns
-        ]
-        names = law_spec(law, default_vars(law, avail, x)).params
+        whole = fit(frame, law=law, x=x, columns=dict(columns), warn=False, **fit_kwargs)
+        names = whole.param_names
     fixed = fit_kwargs.get("fixed") or {}
     return len([p for p in names if p not in fixed])
 

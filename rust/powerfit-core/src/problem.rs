@@ -157,6 +157,20 @@ pub fn target_for(loss: &Loss, y: &[f64]) -> Vec<f64> {
     }
 }
 
+/// Refuses a constant observation column: a flat curve cannot determine a law's parameters
+/// (bulk fits report the same condition in the group's row).
+pub fn check_not_constant(y: &[f64], y_name: &str) -> Result<()> {
+    let n = y.len();
+    if n > 1 && y.iter().all(|&v| v == y[0]) {
+        return Err(Error::InvalidShape(format!(
+            "column '{y_name}' is constant (all {n} rows are {}): a flat curve cannot determine \
+             the law's parameters",
+            y[0]
+        )));
+    }
+    Ok(())
+}
+
 /// Checks data for a law: equal lengths, finite values, positive where logs are taken,
 /// positive observations for log losses, non-negative finite weights.
 /// `x_names` are the columns' names as the user knows them (for messages); observations must

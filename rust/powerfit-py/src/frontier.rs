@@ -1,9 +1,5 @@
-//! IsoFLOP profiles and training-curve envelopes (issue 8): thin wrappers of
-//! `powerfit_core::frontier`. Rows come sorted by group with offsets; the GIL is released for
-//! the whole analysis (Ctrl-C and a progress callback are polled); results come back as one
-//! dict of numpy arrays per group.
-
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+//! IsoFLOP profiles and training-curve envelopes: wrappers of `powerfit_core::frontier`. Rows
+//! come sorted by group with offsets; results come back as one dict of arrays per group.
 
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
 use pyo3::prelude::*;
@@ -14,7 +10,17 @@ use powerfit_core::frontier::{
     Resample, Runs, SAMPLE_COLUMNS,
 };
 
-use crate::{interruptible_with, slice, to_py, InvalidDataError};
+use crate::enter::enter;
+use crate::errors::{to_py, InvalidDataError};
+
+/// A contiguous f64 view of a numpy array, or a clear error naming it.
+fn slice<'a>(a: &'a PyReadonlyArray1<'_, f64>, name: &str) -> PyResult<&'a [f64]> {
+    a.as_slice().map_err(|_| {
+        InvalidDataError::new_err(format!(
+            "column '{name}' must be a contiguous float64 array"
+        ))
+    })
+}
 
 fn offsets_of(offsets: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
     offsets
@@ -191,26 +197,18 @@ fn isoflop<'py>(
         flops_per_token,
         resample,
     )?;
-    let cancel = AtomicBool::new(false);
-    let counter = AtomicUsize::new(0);
-    let out = interruptible_with(
-        py,
-        &cancel,
-        || {
-            core_frontier::isoflop_groups(
-                &cols,
-                &off,
-                id,
-                budget_rtol,
-                &opts,
-                Some(&cancel),
-                Some(&counter),
-            )
-        },
-        progress.as_ref(),
-        |_| counter.load(Ordering::Relaxed),
-    )?
-    .map_err(to_py)?;
+    let work = cols.compute.len() as f64 * (1 + opts.n_boot) as f64 * 50.0;
+    let out = enter(py, work, progress.as_ref(), |ctl| {
+        core_frontier::isoflop_groups(
+            &cols,
+            &off,
+            id,
+            budget_rtol,
+            &opts,
+            Some(&ctl.cancel),
+            Some(&ctl.done),
+        )
+    })?;
     to_list(py, &out)
 }
 
@@ -258,29 +256,21 @@ fn envelope<'py>(
         flops_per_token,
         resample,
     )?;
-    let cancel = AtomicBool::new(false);
-    let counter = AtomicUsize::new(0);
-    let out = interruptible_with(
-        py,
-        &cancel,
-        || {
-            core_frontier::envelope_groups(
-                runs,
-                &cols,
-                &off,
-                id,
-                &grid,
-                n_grid,
-                est,
-                &opts,
-                Some(&cancel),
-                Some(&counter),
-            )
-        },
-        progress.as_ref(),
-        |_| counter.load(Ordering::Relaxed),
-    )?
-    .map_err(to_py)?;
+    let work = cols.compute.len() as f64 * (1 + opts.n_boot) as f64 * 50.0;
+    let out = enter(py, work, progress.as_ref(), |ctl| {
+        core_frontier::envelope_groups(
+            runs,
+            &cols,
+            &off,
+            id,
+            &grid,
+            n_grid,
+            est,
+            &opts,
+            Some(&ctl.cancel),
+            Some(&ctl.done),
+        )
+    })?;
     to_list(py, &out)
 }
 
@@ -300,12 +290,10 @@ fn slice_runs<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let cols = columns(&compute, &size, &loss, tokens.as_ref())?;
     let runs = u64_slice(&run, "run")?;
-    let (c, n, l, t, r) = py
-        .detach(|| {
-            let rs = Runs::new(runs, &cols)?;
-            core_frontier::slice_runs(&rs, &budgets)
-        })
-        .map_err(to_py)?;
+    let (c, n, l, t, r) = enter(py, cols.compute.len() as f64, None, |_| {
+        let rs = Runs::new(runs, &cols)?;
+        core_frontier::slice_runs(&rs, &budgets)
+    })?;
     let d = PyDict::new(py);
     d.set_item("C", PyArray1::from_vec(py, c))?;
     d.set_item("N", PyArray1::from_vec(py, n))?;

@@ -20,21 +20,6 @@ pub use revisiting::Revisiting;
 use crate::error::{Error, Result};
 use crate::law::Law;
 
-/// Names of the built-in laws.
-pub const BUILTIN: &[&str] = &[
-    "power",
-    "chinchilla",
-    "additive",
-    "kaplan",
-    "m1",
-    "m2",
-    "m3",
-    "m4",
-    "bnsl",
-    "bnsl2",
-    "data_constrained",
-];
-
 /// The one variable of a single-variable law.
 fn one_var<'a>(name: &str, vars: &'a [String]) -> Result<&'a str> {
     match vars {
@@ -64,7 +49,7 @@ pub fn builtin(name: &str, vars: &[String]) -> Result<Box<dyn Law>> {
         "kaplan" => Ok(Box::new(Kaplan::new())),
         other => Err(Error::InvalidLaw(format!(
             "unknown law '{other}'; built-in laws are {}",
-            BUILTIN.join(", ")
+            crate::vocab::LAWS.join(", ")
         ))),
     }
 }

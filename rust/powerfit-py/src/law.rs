@@ -1,16 +1,20 @@
-//! User-written laws compiled in the core (issue 6): the `Law` Python class.
+//! Laws across the doorway: a built-in law's name or a user-written law compiled in the core
+//! (the `Law` class).
 
 use std::sync::Arc;
 
-use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
+use numpy::{PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::prelude::*;
 
+use powerfit_core::analysis::check_points;
 use powerfit_core::laws::ExprLaw;
-use powerfit_core::{Law, OwnedCols, Structure};
+use powerfit_core::{Error, Law, OwnedCols, Structure};
 
-use crate::{guard, slice, to_py, InvalidDataError, InvalidOptionError};
+use crate::convert::{column, to_matrix};
+use crate::enter::enter;
+use crate::errors::{guard, to_py};
 
-/// Values (n,) and Jacobian (n, p).
+/// Values (n,) and Jacobian (p, n): one row per parameter.
 type ValuesJac<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray2<f64>>);
 
 /// A compiled law, usable wherever a built-in law's name is.
@@ -122,59 +126,34 @@ impl PyLaw {
         }
     }
 
-    /// Values (n,) and Jacobian (n, p) at the points `x` (one array per variable).
+    /// Values (n,) and Jacobian (p, n) at the points `x` (one array per variable).
     fn eval_jac<'py>(
         &self,
         py: Python<'py>,
         x: Vec<PyReadonlyArray1<'py, f64>>,
         params: Vec<f64>,
     ) -> PyResult<ValuesJac<'py>> {
-        let law = self.law.as_ref();
+        let law: Arc<dyn Law> = self.inner.clone();
+        let cols: Vec<Vec<f64>> = x.iter().map(column).collect();
+        let n = cols.first().map_or(0, |c| c.len());
         let np = law.n_params();
-        if params.len() != np {
-            return Err(InvalidOptionError::new_err(format!(
-                "the law has {np} parameters ({}), got {} values",
-                law.param_names().join(", "),
-                params.len()
-            )));
-        }
-        let names = law.var_names();
-        if x.len() != names.len() {
-            return Err(InvalidDataError::new_err(format!(
-                "the law reads {} column(s) ({}), got {}",
-                names.len(),
-                names.join(", "),
-                x.len()
-            )));
-        }
-        let cols: Vec<Vec<f64>> = x
-            .iter()
-            .zip(names)
-            .map(|(a, n)| slice(a, n).map(|s| s.to_vec()))
-            .collect::<PyResult<_>>()?;
-        let n = cols[0].len();
-        if let Some((c, name)) = cols.iter().zip(names).find(|(c, _)| c.len() != n) {
-            return Err(InvalidDataError::new_err(format!(
-                "column '{name}' has {} rows, '{}' has {n}",
-                c.len(),
-                names[0]
-            )));
-        }
-        let owned = OwnedCols::new(cols, law.needs_logs());
-        let mut f = vec![0.0; n];
-        let mut jac = vec![0.0; n * np];
-        py.detach(|| guard(|| law.eval_jac(&owned.view(), &params, &mut f, &mut jac)))?;
-        // column-major (one block per parameter) -> row-major (n, p)
-        let mut rows = vec![0.0; n * np];
-        for k in 0..np {
-            for i in 0..n {
-                rows[i * np + k] = jac[k * n + i];
+        let (f, jac) = enter(py, 0.0, None, |_| {
+            if params.len() != np {
+                return Err(Error::InvalidOption(format!(
+                    "the law has {np} parameters ({}), got {} values",
+                    law.param_names().join(", "),
+                    params.len()
+                )));
             }
-        }
-        Ok((
-            PyArray1::from_vec(py, f),
-            PyArray1::from_vec(py, rows).reshape([n, np])?,
-        ))
+            let views: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+            check_points(law.as_ref(), &views, &[])?;
+            let owned = OwnedCols::new(cols, law.needs_logs());
+            let mut f = vec![0.0; n];
+            let mut jac = vec![0.0; n * np];
+            law.eval_jac(&owned.view(), &params, &mut f, &mut jac);
+            Ok((f, jac))
+        })?;
+        Ok((PyArray1::from_vec(py, f), to_matrix(py, jac, np, n)?))
     }
 
     fn __repr__(&self) -> String {
@@ -188,7 +167,23 @@ impl PyLaw {
     }
 }
 
-pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyLaw>()?;
-    Ok(())
+/// A law as Python passes it: a built-in law's name, or a compiled `powerfit._core.Law`.
+#[derive(FromPyObject)]
+pub(crate) enum LawArg<'py> {
+    Name(String),
+    Compiled(PyRef<'py, PyLaw>),
+}
+
+/// The law to fit: a built-in law resolved against the data's columns, or a compiled law.
+pub(crate) fn resolve(
+    law: &LawArg<'_>,
+    available: &[String],
+    x: Option<&str>,
+) -> PyResult<Arc<dyn Law>> {
+    match law {
+        LawArg::Name(name) => powerfit_core::registry::resolve(name, available, x)
+            .map(Arc::from)
+            .map_err(to_py),
+        LawArg::Compiled(l) => Ok(l.inner.clone()),
+    }
 }

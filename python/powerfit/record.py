@@ -1,0 +1,287 @@
+"""The record of one fit: the native problem it was made on, the native solution, and read-only
+views of both. The modules that analyse, report, plot or save a fit take a :class:`FitRecord`;
+:class:`powerfit.FitResult` is a FitRecord with those follow-ups as methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import laws
+from ._data import as_float_array, column_names, get_column
+from .errors import InvalidDataError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from ._core import Fit, FitOptions, Model, Problem
+
+
+class FitRecord:
+    """A fit's problem and solution, read-only.
+
+    Attributes:
+        problem: the native :class:`powerfit._core.Problem` (the model and its data, as the core
+            holds them); ``problem.fit(...)`` refits without sending the data again.
+        solution: the native :class:`powerfit._core.Fit` (estimates, covariance, termination,
+            statistics).
+    """
+
+    __slots__ = ("problem", "solution", "_model", "_written", "_columns", "_boot", "_warnings")
+
+    problem: Problem
+    solution: Fit
+
+    def __init__(self, problem: Problem, solution: Fit, written_law: Any = None) -> None:
+        self.problem = problem
+        self.solution = solution
+        self._model: Model = problem.model
+        self._written = written_law
+        self._columns: dict[str, np.ndarray] | None = None
+        self._boot: Any = None
+        self._warnings: list[str] | None = None
+
+    # --- the law and its settings ------------------------------------------------------------
+    @property
+    def model(self) -> Model:
+        """The native :class:`powerfit._core.Model`: law, loss and parameter specification."""
+        return self._model
+
+    @property
+    def law(self) -> str:
+        """The law's name."""
+        return self._model.law_name
+
+    @property
+    def written_law(self) -> Any:
+        """The :class:`powerfit.Law` of a fit of a written law (None for a built-in law)."""
+        return self._written
+
+    @property
+    def formula(self) -> str:
+        """The law as a formula, for reports."""
+        if self._written is not None:
+            expr = str(self._written.expr)
+            return expr if "=" in expr else f"L = {expr}"  # an implicit law is an equation
+        return laws.formula(self.law, self.variables)
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The law's variables in order."""
+        return tuple(self._model.variables)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The data columns the variables were read from (the user's names), in order."""
+        return tuple(self.problem.labels)
+
+    @property
+    def y_name(self) -> str:
+        """The name of the observed-loss column."""
+        return self.problem.y_name
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Parameter names in the law's order."""
+        return tuple(self._model.param_names)
+
+    @property
+    def loss(self) -> str:
+        """The loss the fit minimised (``l2``, ``log``, ``huber_log``, ...)."""
+        return self._model.loss
+
+    @property
+    def delta(self) -> float:
+        """The Huber threshold."""
+        return self._model.delta
+
+    @property
+    def overestimate_penalty(self) -> float:
+        """The weight of over-predictions in the asymmetric losses."""
+        return self._model.overestimate_penalty
+
+    @property
+    def log_scale(self) -> bool:
+        """Whether the loss takes residuals on log L."""
+        return self._model.log_scale
+
+    @property
+    def fixed(self) -> dict[str, float]:
+        """Parameters held fixed, by name."""
+        return {n: v for n, v in zip(self.param_names, self._model.fixed) if v is not None}
+
+    @property
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """Every parameter's (lower, upper) bounds (infinite when open)."""
+        return dict(zip(self.param_names, zip(self._model.lower, self._model.upper)))
+
+    @property
+    def options(self) -> FitOptions:
+        """The native fit options (starts, p0, tolerances, iteration limit)."""
+        return self.solution.options
+
+    # --- the solution -----------------------------------------------------------------------
+    @property
+    def values(self) -> np.ndarray:
+        """Parameter values as an array in the law's order."""
+        return self.solution.params
+
+    @property
+    def params(self) -> dict[str, float]:
+        """Parameter estimates by name."""
+        return dict(zip(self.param_names, self.solution.params.tolist()))
+
+    @property
+    def stderr(self) -> dict[str, float]:
+        """Standard errors by name (NaN without a covariance, 0 for fixed parameters)."""
+        return dict(zip(self.param_names, self.solution.stderr.tolist()))
+
+    @property
+    def covariance(self) -> np.ndarray | None:
+        """Covariance of the estimates (natural units), or None; see ``cov_note``."""
+        return self.solution.covariance
+
+    @property
+    def cov_note(self) -> str:
+        """How the covariance was estimated, or why there is none."""
+        return self.solution.cov_note
+
+    @property
+    def cost(self) -> float:
+        """The minimised objective."""
+        return self.solution.cost
+
+    @property
+    def success(self) -> bool:
+        """Whether the solver found an optimum."""
+        return self.solution.success
+
+    @property
+    def status(self) -> str:
+        """Why the solver stopped, as a snake_case name (e.g. ``converged_cost``)."""
+        return self.solution.status
+
+    @property
+    def message(self) -> str:
+        """Why the solver stopped, in words."""
+        return self.solution.message
+
+    @property
+    def n_iter(self) -> int:
+        """Iterations of the best local solve."""
+        return self.solution.n_iter
+
+    @property
+    def nfev(self) -> int:
+        """Law evaluations of the best local solve."""
+        return self.solution.nfev
+
+    @property
+    def n_starts(self) -> int:
+        """How many starting points were refined."""
+        return self.solution.n_starts
+
+    @property
+    def n_points(self) -> int:
+        """Points with positive weight."""
+        return self.solution.n_points
+
+    @property
+    def dof(self) -> int:
+        """Degrees of freedom: points minus free parameters."""
+        return self.solution.n_points - self.solution.n_free
+
+    @property
+    def aic(self) -> float | None:
+        """Akaike information criterion (Gaussian likelihood; least-squares losses only)."""
+        return self.solution.aic
+
+    @property
+    def bic(self) -> float | None:
+        """Bayesian information criterion (least-squares losses only)."""
+        return self.solution.bic
+
+    @property
+    def condition_number(self) -> float:
+        """Condition number of J^T J scaled to unit diagonal: large means weakly identified."""
+        return self.solution.condition
+
+    @property
+    def boot(self) -> Any:
+        """The bootstrap run the intervals of ``compute_optimal``, ``predict_interval``, the
+        plots and reports use: the latest ``bootstrap()`` of this fit (or the one loaded with
+        it), or None. ``summary()`` states its size and method."""
+        return self._boot
+
+    # --- data --------------------------------------------------------------------------------
+    def _data_columns(self) -> dict[str, np.ndarray]:
+        if self._columns is None:
+            self._columns = dict(zip(self.variables, self.problem.columns))
+        return self._columns
+
+    @property
+    def data(self) -> dict[str, np.ndarray]:
+        """The fitted data: the law's variables and ``loss`` (copies)."""
+        d = {k: v.copy() for k, v in self._data_columns().items()}
+        d["loss"] = self.problem.y
+        return d
+
+    @property
+    def weights(self) -> np.ndarray | None:
+        """The per-point weights of the fit (a copy), or None."""
+        return self.problem.weights
+
+    # --- evaluation -------------------------------------------------------------------------
+    def predict(self, data: Any = None, **arrays: Any) -> np.ndarray:
+        """The law at new points: ``res.predict(N=..., D=...)`` or ``res.predict(frame)``; a
+        frame's columns are found under the names the fit read them from (``columns=``
+        mapping) or the variables' names."""
+        return self._model.predict(self.values, self.points(data, arrays), list(self.columns))
+
+    def points(self, data: Any, arrays: Mapping[str, Any]) -> list[np.ndarray]:
+        """The law's variables at new points, as float64 arrays in the law's order."""
+        out = []
+        for v, col in zip(self.variables, self.columns):
+            if data is not None:
+                names = column_names(data)
+                name = col if col in names else v
+                if name not in names:
+                    raise InvalidDataError(
+                        f"column '{col}' (variable {v}) is not in the data; columns are {names}"
+                    )
+                raw = get_column(data, name)
+            elif v in arrays:
+                raw = arrays[v]
+            elif col in arrays:
+                raw = arrays[col]
+            elif len(self.variables) == 1 and "x" in arrays:
+                raw = arrays["x"]
+            else:
+                raise InvalidDataError(f"predict needs {', '.join(self.variables)}")
+            out.append(np.atleast_1d(as_float_array(raw, v)))
+        return out
+
+    def residuals(self) -> np.ndarray:
+        """Residuals on the loss's scale (prediction minus observation)."""
+        return self.problem.residuals(self.values)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Parameters and standard errors as a DataFrame."""
+        import pandas as pd
+
+        fixed = self._model.fixed
+        return pd.DataFrame(
+            {
+                "parameter": list(self.param_names),
+                "estimate": self.solution.params,
+                "stderr": self.solution.stderr,
+                "fixed": [f is not None for f in fixed],
+            }
+        )
+
+    def __repr__(self) -> str:
+        ps = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
+        return f"<FitResult {self.law}: {ps}; {self.status}>"
