@@ -192,3 +192,11 @@ def test_written_implicit_law_errors_name_the_problem() -> None:
         pf.Law("a*x = b", variables="x")
     with pytest.raises(InvalidLawError, match="'L' is the loss"):
         pf.Law("L - a = b*L", variables="L")
+
+
+def test_a_fixed_value_overrides_the_default_bound_but_not_a_given_one() -> None:
+    y = 5.0 * X**-0.05 - 0.4
+    res = pf.fit(law="power", x=X, y=y, fixed={"L_inf": -0.4}, warn=False)
+    assert res.params["L_inf"] == -0.4
+    with pytest.raises(pf.InvalidOptionError, match="outside its bounds"):
+        pf.fit(law="power", x=X, y=y, fixed={"L_inf": -0.4}, bounds={"L_inf": (0, None)})

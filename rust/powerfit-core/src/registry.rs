@@ -89,7 +89,10 @@ mod tests {
         assert_eq!(resolve("kaplan", &[], None).unwrap().n_params(), 4);
         for name in ONE_VARIABLE {
             assert_eq!(law_variables(name, &s(&["D"]), None).unwrap(), s(&["D"]));
-            assert_eq!(resolve(name, &s(&["D"]), None).unwrap().var_names(), s(&["D"]));
+            assert_eq!(
+                resolve(name, &s(&["D"]), None).unwrap().var_names(),
+                s(&["D"])
+            );
         }
         assert_eq!(
             law_variables("data_constrained", &[], None).unwrap(),
