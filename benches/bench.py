@@ -1558,6 +1558,7 @@ def _from_boot(name: str, title: str, fn: Callable[[Any], Any]) -> Callable[[Con
 sys.path.insert(0, HERE)
 import bench_boot  # noqa: E402
 import bench_forecast  # noqa: E402
+import bench_workflow  # noqa: E402
 
 bench_bootstrap = _from_boot(
     "bootstrap", "Bootstrap: 4,000 case-resample refits", bench_boot.bootstrap_section
@@ -1583,6 +1584,7 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
     "expr": bench_expr,
     "forecast": _from_boot("forecast", "Forecasts: held-out error by law, law selection, "
                            "interval coverage", bench_forecast.forecast_section),
+    **bench_workflow.sections(_from_boot),
 }
 
 

@@ -117,7 +117,7 @@ def test_plot_fit_one_and_three_variables(tmp_path):
 
 
 def test_plot_fit_into_given_axes(chin):
-    fig = plot._figure((8, 3), 100)
+    fig = plot.figure((8, 3), 100)
     left, right = fig.subplots(1, 2)
     out = chin.plot(ax=right, title="mine")
     assert out is fig and right.get_title() == "mine" and not left.has_data()

@@ -37,8 +37,17 @@ from .frontier import (
     compare_approaches,
     envelope,
     isoflop,
-    plot_envelope,
-    plot_isoflop,
+)
+from .plot import plot_envelope, plot_isoflop
+from . import compute, diagnosis, testtime
+from .compute import Budget
+from .diagnosis import Diagnosis, diagnose
+from .testtime import (
+    CoverageResult,
+    fit_coverage,
+    pass_at_k,
+    sampling_cost,
+    sampling_tradeoff,
 )
 
 __all__ = [
@@ -75,4 +84,15 @@ __all__ = [
     "InvalidLawError",
     "InvalidOptionError",
     "PowerfitWarning",
+    "compute",
+    "Budget",
+    "diagnosis",
+    "diagnose",
+    "Diagnosis",
+    "testtime",
+    "pass_at_k",
+    "fit_coverage",
+    "CoverageResult",
+    "sampling_tradeoff",
+    "sampling_cost",
 ]

@@ -3,7 +3,6 @@ for parameters and derived quantities."""
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any

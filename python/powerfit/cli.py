@@ -563,6 +563,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "Chinchilla's 5.88e23)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures and report")
     quiet(p)
+    from . import cli_compute, cli_diagnose, cli_passk
+    for mod in (cli_diagnose, cli_compute, cli_passk):
+        mod.register(command, quiet)
     return parser
 
 

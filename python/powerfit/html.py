@@ -29,7 +29,7 @@ from . import _core
 from .analysis import optimal_table, supports_optimal
 from .diagnostics import fit_warnings
 from .report import summary_text
-from .errors import InvalidOptionError, PowerfitError
+from .errors import InvalidOptionError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .record import FitRecord as FitResult
@@ -220,12 +220,13 @@ def _param_rows(res: FitResult, level: float) -> tuple[list[str], list[list[str]
     rows = []
     for r in df.itertuples(index=False):
         if r.fixed:
-            row = [r.parameter, _fmt_cell(r.estimate), "(fixed)", "", ""]
+            row = [str(r.parameter), _fmt_cell(r.estimate), "(fixed)", "", ""]
             if has_boot:
                 row.append("")
         else:
-            row = [r.parameter, _fmt_cell(r.estimate), _fmt_cell(r.stderr),
-                   "-" if not math.isfinite(r.rel_err) else f"{r.rel_err:.2%}",
+            rel = float(r.rel_err)  # type: ignore[arg-type]
+            row = [str(r.parameter), _fmt_cell(r.estimate), _fmt_cell(r.stderr),
+                   "-" if not math.isfinite(rel) else f"{rel:.2%}",
                    _interval(r.lower, r.upper, lambda v: f"{v:.5g}")]
             if has_boot:
                 row.append(_interval(r.boot_lower, r.boot_upper, lambda v: f"{v:.5g}"))

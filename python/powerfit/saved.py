@@ -210,11 +210,12 @@ class _Doc:
             raise InvalidDataError(f"'{self._name(key)}' must be a non-negative whole number")
         return v
 
-    def floats(self, key: str, optional: bool = False) -> np.ndarray | None:
-        v = self.raw(key) if not optional else self.d.get(key)
-        if v is None and optional:
-            return None
-        return _floats(v, self._name(key))
+    def floats(self, key: str) -> np.ndarray:
+        return _floats(self.raw(key), self._name(key))
+
+    def optional_floats(self, key: str) -> np.ndarray | None:
+        v = self.d.get(key)
+        return None if v is None else _floats(v, self._name(key))
 
     def names(self, key: str) -> list[str]:
         v = self.raw(key)
@@ -316,11 +317,8 @@ def _model(doc: _Doc, law_arg: Any) -> _core.Model:
     fixed_raw = settings.raw("fixed")
     lower = settings.floats("lower")
     upper = settings.floats("upper")
-    if (
-        not isinstance(fixed_raw, list)
-        or lower is None
-        or upper is None
-        or not len(fixed_raw) == len(params) == len(lower) == len(upper)
+    if not isinstance(fixed_raw, list) or not (
+        len(fixed_raw) == len(params) == len(lower) == len(upper)
     ):
         raise InvalidDataError(
             f"'settings.fixed', 'settings.lower' and 'settings.upper' must have one entry per "
@@ -380,7 +378,7 @@ def _problem(doc: _Doc, model: _core.Model) -> _core.Problem:
         data.floats("loss"),
         labels=labels,
         y_name=columns.text("loss"),
-        weights=data.floats("weights", optional=True),
+        weights=data.optional_floats("weights"),
     )
 
 
@@ -394,7 +392,7 @@ def _solution(doc: _Doc, model: _core.Model, options: _core.FitOptions) -> _core
     d["status"] = raw.text("status")
     d["cov_note"] = raw.text("cov_note")
     d["params"] = raw.floats("params")
-    cov = raw.floats("covariance", optional=True)
+    cov = raw.optional_floats("covariance")
     d["covariance"] = None if cov is None else cov.tolist()
     d["weak_direction"] = raw.floats("weak_direction")
     d["aic"] = _optional_number(raw.d.get("aic"), "raw.aic")
@@ -423,7 +421,6 @@ def _bootstrap(doc: _Doc, model: _core.Model) -> dict[str, Any] | None:
     status = b.names("status")
     p = len(model.param_names)
     samples = b.floats("samples")
-    assert samples is not None
     if samples.size != len(status) * p:
         raise InvalidDataError(
             f"'bootstrap.samples' holds {samples.size} values for {len(status)} replicates of "
@@ -436,7 +433,7 @@ def _bootstrap(doc: _Doc, model: _core.Model) -> dict[str, Any] | None:
     ):
         raise InvalidDataError("'bootstrap.n_iter' must be a list of iteration counts")
     reps = _core.Replicates.restore(model, samples.reshape(len(status), p), status,
-                                    [] if cost is None else cost.tolist(), n_iter)
+                                    cost.tolist(), n_iter)
     labels = b.d.get("labels")
     if labels is not None and (
         not isinstance(labels, list) or not all(isinstance(c, int) for c in labels)

@@ -25,6 +25,7 @@ pub mod rng;
 pub mod saved;
 pub mod solver;
 pub mod stats;
+pub mod testtime;
 pub mod vocab;
 
 pub use error::{Error, Result};

@@ -18,6 +18,7 @@ mod groups;
 mod law;
 mod model;
 mod options;
+mod passk;
 mod problem;
 mod results;
 mod stats;
@@ -74,5 +75,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("STATUS", groups::status_names())?;
     m.add("DEFAULTS", defaults(py)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    passk::register(m)?;
     Ok(())
 }

@@ -24,6 +24,7 @@ mod parabola;
 mod regression;
 mod replicates;
 mod result;
+mod table;
 #[cfg(test)]
 mod tests;
 
@@ -34,3 +35,4 @@ pub use parabola::*;
 pub use regression::*;
 use replicates::*;
 pub use result::*;
+pub use table::*;
