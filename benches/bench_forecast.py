@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import powerfit as pf
 import scipy.optimize as so
+
+import powerfit as pf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ONE_VAR_LAWS = ("power", "m1", "m2", "m3", "m4", "bnsl")
@@ -24,9 +25,7 @@ ND_LAWS = ("chinchilla", "kaplan")
 class Curve:
     """One forecasting task: a training table, a held-out table, the law family's arguments."""
 
-    def __init__(
-        self, name: str, train: pd.DataFrame, test: pd.DataFrame, kw: dict[str, Any]
-    ):
+    def __init__(self, name: str, train: pd.DataFrame, test: pd.DataFrame, kw: dict[str, Any]):
         self.name, self.train, self.test, self.kw = name, train, test, kw
 
 
@@ -35,32 +34,28 @@ def olmo_curves() -> list[Curve]:
     dropped (warm-up), fitted up to 25% of the run's tokens, the rest held out (0.6 decades)."""
     df = pf.datasets.olmo_ladder()
     out = []
-    for (size, mult), g in df.groupby(["size", "chinchilla_multiplier"], sort=True):
-        g = pd.DataFrame(
-            {"D": g["tokens"].to_numpy(float), "loss": g["loss_c4"].to_numpy(float)}
+    for (size, mult), run in df.groupby(["size", "chinchilla_multiplier"], sort=True):
+        whole = pd.DataFrame(
+            {"D": run["tokens"].to_numpy(float), "loss": run["loss_c4"].to_numpy(float)}
         )
-        top = g["D"].max()
-        g = g[g["D"] >= 0.05 * top]
+        top = whole["D"].max()
+        g = whole[whole["D"] >= 0.05 * top]
         cut = 0.25 * top
-        out.append(
-            Curve(f"{size} x{mult:g}", g[g["D"] <= cut], g[g["D"] > cut], {"x": "D"})
-        )
+        out.append(Curve(f"{size} x{mult:g}", g[g["D"] <= cut], g[g["D"] > cut], {"x": "D"}))
     return out
 
 
 def gadre_groups() -> list[Curve]:
     """Gadre et al. 2024: per (dataset, eval_set), runs with N < 1e9 fitted, N >= 1e9 held out."""
-    path = os.path.join(
-        HERE, "..", "tests", "data", "gadre2024", "gadre2024_losses_long.csv"
-    )
+    path = os.path.join(HERE, "..", "tests", "data", "gadre2024", "gadre2024_losses_long.csv")
     table = pd.read_csv(path)
     out = []
-    for (ds, ev), g in table.groupby(["dataset", "eval_set"], sort=True):
+    for (ds, ev), grp in table.groupby(["dataset", "eval_set"], sort=True):
         g = pd.DataFrame(
             {
-                "N": g["params"].to_numpy(float),
-                "D": g["train_tokens"].to_numpy(float),
-                "loss": g["loss"].to_numpy(float),
+                "N": grp["params"].to_numpy(float),
+                "D": grp["train_tokens"].to_numpy(float),
+                "loss": grp["loss"].to_numpy(float),
             }
         )
         out.append(Curve(f"{ds}/{ev}", g[g["N"] < 1e9], g[g["N"] >= 1e9], {}))
@@ -87,9 +82,7 @@ def _fit(curve: Curve, law: Any, **kw: Any) -> pf.FitResult | None:
         return None
 
 
-def _covered(
-    fitted: pf.FitResult, curve: Curve, by: str
-) -> tuple[int, int, list[float], str]:
+def _covered(fitted: pf.FitResult, curve: Curve, by: str) -> tuple[int, int, list[float], str]:
     """Held-out runs inside the 95% forecast interval, how many were scored, the intervals'
     log half-widths (upper side) and the rollout's error model."""
     roll = pf.rollout(curve.train, law=fitted.law, by=by, **curve.kw)
@@ -117,9 +110,7 @@ def _dataset(
     splits: int | None,
 ) -> tuple[list[str], dict[str, float]]:
     """Held-out log RMSE per law, of the selected law and of the default fit; coverage."""
-    errs: dict[str, list[float]] = {
-        law: [] for law in (*laws, "auto", f"{default} (defaults)")
-    }
+    errs: dict[str, list[float]] = {law: [] for law in (*laws, "auto", f"{default} (defaults)")}
     chosen: list[str] = []
     cov_in = cov_n = 0
     widths: list[float] = []
@@ -127,24 +118,16 @@ def _dataset(
     for c in curves:
         for law in laws:
             f = _fit(c, law, loss="log")
-            errs[law].append(
-                _heldout_rmse(f, c.test) if f is not None else float("inf")
-            )
+            errs[law].append(_heldout_rmse(f, c.test) if f is not None else float("inf"))
         d = _fit(c, default)
-        errs[f"{default} (defaults)"].append(
-            _heldout_rmse(d, c.test) if d else float("inf")
-        )
+        errs[f"{default} (defaults)"].append(_heldout_rmse(d, c.test) if d else float("inf"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pf.PowerfitWarning)
-            law, _ = pf.select_law(
-                c.train, laws=list(laws), by=by, splits=splits, **c.kw
-            )
+            law, _ = pf.select_law(c.train, laws=list(laws), by=by, splits=splits, **c.kw)
         chosen.append(str(law))
         f = _fit(c, law, loss="log")
         errs["auto"].append(_heldout_rmse(f, c.test) if f is not None else float("inf"))
-        if (
-            f is not None
-        ):  # an unconverged fit still forecasts (its `success` is reported)
+        if f is not None:  # an unconverged fit still forecasts (its `success` is reported)
             i, n, w, m = _covered(f, c, by)
             cov_in, cov_n = cov_in + i, cov_n + n
             widths += w
@@ -167,9 +150,7 @@ def _dataset(
         a = np.asarray(v)
         fin = a[np.isfinite(a)]
         worst = f"{fin.max():.4f}" if fin.size else "-"
-        nonfin = (
-            f" ({(~np.isfinite(a)).sum()} failed)" if (~np.isfinite(a)).any() else ""
-        )
+        nonfin = f" ({(~np.isfinite(a)).sum()} failed)" if (~np.isfinite(a)).any() else ""
         lines.append(
             f"| {k} | {med[k]:.4f} | {fin.mean() if fin.size else float('nan'):.4f}{nonfin} | "
             f"{worst} |"
@@ -185,8 +166,9 @@ def _dataset(
         (
             f"- 95% forecast intervals (pf.forecast_interval: 200-replicate case bootstrap + the "
             f"errors of a rollout over every split of the training part) of the chosen law: "
-            f"{cov_in} of {cov_n} held-out runs inside ({cov_in / max(cov_n, 1):.1%}); median log "
-            f"half-width {np.median(widths) if widths else float('nan'):.4f}; error model per curve: "
+            f"{cov_in} of {cov_n} held-out runs inside ({cov_in / max(cov_n, 1):.1%}); "
+            f"median log half-width {np.median(widths) if widths else float('nan'):.4f}; "
+            f"error model per curve: "
             f"{', '.join(f'{k} {v}' for k, v in pd.Series(methods).value_counts().items())}."
         ),
         "",
@@ -209,9 +191,7 @@ def _m4_scipy(x: np.ndarray, y: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray,
 
     def jac(p: np.ndarray) -> np.ndarray:
         e, _lb, _c, a, e0 = p
-        return np.column_stack(
-            [-1 / (y - e), -np.ones_like(y), lx, -np.log(e0 - y), -a / (e0 - y)]
-        )
+        return np.column_stack([-1 / (y - e), -np.ones_like(y), lx, -np.log(e0 - y), -a / (e0 - y)])
 
     p0 = np.array([0.5 * y.min(), np.log(y.max()), 0.3, 0.5, 1.5 * y.max()])
     lo = [0.0, -np.inf, 0.0, 0.0, y.max() * (1 + 1e-9)]

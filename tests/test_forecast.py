@@ -6,8 +6,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import powerfit as pf
 import pytest
+
+import powerfit as pf
 from powerfit.errors import InvalidDataError, InvalidOptionError
 
 P = {"E": 1.8, "A": 480.0, "B": 2100.0, "alpha": 0.35, "beta": 0.37}
@@ -23,9 +24,7 @@ def chinchilla_grid(noise: float = 0.0, seed: int = 0) -> pd.DataFrame:
 
 def curve(noise: float = 0.004, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     x = np.geomspace(1e5, 1e9, 25)
-    y = (2.0 + 40.0 * x**-0.3) * np.exp(
-        np.random.default_rng(seed).normal(0, noise, x.size)
-    )
+    y = (2.0 + 40.0 * x**-0.3) * np.exp(np.random.default_rng(seed).normal(0, noise, x.size))
     return x, y
 
 
@@ -54,9 +53,7 @@ def test_rollout_on_arrays_and_keeping_the_last_splits() -> None:
 
 def test_rollout_merges_scales_within_rtol() -> None:
     df = chinchilla_grid()
-    df.loc[df.index % 5 == 0, "N"] *= (
-        1.002  # one model size recorded with rounding noise
-    )
+    df.loc[df.index % 5 == 0, "N"] *= 1.002  # one model size recorded with rounding noise
     assert len(pf.rollout(df, law="chinchilla", by="N").splits) == 6
     assert len(pf.rollout(df, law="chinchilla", by="N", rtol=0.0).splits) > 6
 
@@ -94,9 +91,7 @@ def test_compare_laws_ranks_the_true_law_first() -> None:
     assert cmp.table["law"].iloc[0] == "m4" and cmp.best == "m4"
     assert cmp.table["median_split_log_rmse"].iloc[0] < 1e-6
     assert set(cmp.rollouts) == {"m1", "power", "m4"}
-    assert {"aic", "bic", "rank", "rank_aic", "insample_log_rmse"} <= set(
-        cmp.table.columns
-    )
+    assert {"aic", "bic", "rank", "rank_aic", "insample_log_rmse"} <= set(cmp.table.columns)
     assert "best: m4" in cmp.summary()
 
 
@@ -107,9 +102,7 @@ def test_compare_laws_warns_when_in_sample_and_held_out_disagree() -> None:
     z = np.log(x / 1e7) / 0.3
     y = 0.3 + 20 * x**-0.1 * np.exp(-0.1 * 0.3 * np.logaddexp(0, z))
     y = y * np.exp(np.random.default_rng(0).normal(0, 0.003, x.size))
-    with pytest.warns(
-        pf.PowerfitWarning, match="prefers law 'bnsl' but held-out error"
-    ):
+    with pytest.warns(pf.PowerfitWarning, match="prefers law 'bnsl' but held-out error"):
         cmp = pf.compare_laws(x=x, y=y, laws=["bnsl", "m2", "m3"])
     assert cmp.best == "m2"
     assert cmp.table.set_index("law").loc["bnsl", "rank_aic"] == 1
@@ -150,17 +143,13 @@ def test_forecast_interval_combines_bootstrap_and_rollout() -> None:
     both = pf.forecast_interval(res, roll, boot, **pts)
     ext = pf.forecast_interval(res, roll, **pts)
     assert list(both["distance"]) == pytest.approx(np.log10(np.array(pts["N"]) / 5e9))
-    assert (both["lower"] < both["prediction"]).all() and (
-        both["prediction"] < both["upper"]
-    ).all()
+    assert (both["lower"] < both["prediction"]).all() and (both["prediction"] < both["upper"]).all()
     # the bootstrap widens the extrapolation-only interval, and farther means wider
     assert (both["upper"] > ext["upper"]).all() and (both["lower"] < ext["lower"]).all()
     w = np.log(both["upper"] / both["lower"])
     assert w.iloc[1] > w.iloc[0]
     q = roll.error_scale(0.95)
-    assert ext["extrapolation_halfwidth"].iloc[1] == pytest.approx(
-        q * both["distance"].iloc[1]
-    )
+    assert ext["extrapolation_halfwidth"].iloc[1] == pytest.approx(q * both["distance"].iloc[1])
 
 
 def test_forecast_intervals_cover_held_out_runs() -> None:
@@ -169,9 +158,7 @@ def test_forecast_intervals_cover_held_out_runs() -> None:
     train, test = df[df["N"] < df["N"].max()], df[df["N"] == df["N"].max()]
     res = pf.fit(train, law="chinchilla", loss="log")
     roll = pf.rollout(train, law="chinchilla", by="N")
-    band = pf.forecast_interval(
-        res, roll, res.bootstrap(n=300, seed=0), N=test["N"], D=test["D"]
-    )
+    band = pf.forecast_interval(res, roll, res.bootstrap(n=300, seed=0), N=test["N"], D=test["D"])
     inside = (band["lower"].to_numpy() <= test["loss"].to_numpy()) & (
         test["loss"].to_numpy() <= band["upper"].to_numpy()
     )
@@ -191,9 +178,7 @@ def test_forecast_interval_rejects_mismatches() -> None:
         pf.forecast_interval(res, roll, level=1.5, N=[1e11], D=[1e12])
     other = pf.fit(df, law="chinchilla", loss="log")
     with pytest.raises(InvalidOptionError, match="bootstrap of"):
-        pf.forecast_interval(
-            res, roll, other.bootstrap(n=20, seed=0), N=[1e11], D=[1e12]
-        )
+        pf.forecast_interval(res, roll, other.bootstrap(n=20, seed=0), N=[1e11], D=[1e12])
 
 
 def test_few_held_out_points_use_a_gaussian_error_model() -> None:

@@ -9,8 +9,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import powerfit as pf
 import pytest
+
+import powerfit as pf
 from powerfit.errors import InvalidLawError
 
 X = np.geomspace(1e4, 1e9, 30)
@@ -48,9 +49,7 @@ def truth_values(law: str, x: np.ndarray) -> np.ndarray:
     if law == "m4":
         return m4_by_bisection(x, p)
     z = np.log(x / p["d1"]) / p["f1"]
-    return p["a"] + p["b"] * x ** -p["c0"] * np.exp(
-        -p["c1"] * p["f1"] * np.logaddexp(0, z)
-    )
+    return p["a"] + p["b"] * x ** -p["c0"] * np.exp(-p["c1"] * p["f1"] * np.logaddexp(0, z))
 
 
 @pytest.mark.parametrize("law", sorted(TRUTH))
@@ -67,9 +66,7 @@ def test_recovers_parameters_from_noise_free_data(law: str) -> None:
 def test_m4_predictions_agree_with_an_independent_solver() -> None:
     res = pf.fit(law="m4", x=X, y=truth_values("m4", X), loss="log")
     far = np.geomspace(1e2, 1e14, 40)
-    np.testing.assert_allclose(
-        res.predict(x=far), m4_by_bisection(far, res.params), rtol=1e-12
-    )
+    np.testing.assert_allclose(res.predict(x=far), m4_by_bisection(far, res.params), rtol=1e-12)
 
 
 def test_m4_with_eps0_fixed_on_error_rates() -> None:
@@ -84,9 +81,7 @@ def test_m4_with_eps0_fixed_on_error_rates() -> None:
 
 def test_new_laws_bootstrap_and_take_a_column_name() -> None:
     rng = np.random.default_rng(0)
-    df = pd.DataFrame(
-        {"D": X, "loss": truth_values("m4", X) * np.exp(rng.normal(0, 0.003, 30))}
-    )
+    df = pd.DataFrame({"D": X, "loss": truth_values("m4", X) * np.exp(rng.normal(0, 0.003, 30))})
     res = pf.fit(df, law="m4", x="D", loss="log")
     assert res.success and res.variables == ("D",)
     boot = res.bootstrap(n=200, seed=1)

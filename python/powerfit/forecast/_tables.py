@@ -27,9 +27,7 @@ def frame_of(data: Any, x: Any, y: Any) -> pd.DataFrame:
     if data is None:
         if x is None or y is None or isinstance(x, str):
             raise InvalidDataError("no data: pass a table, or arrays x=... and y=...")
-        return pd.DataFrame(
-            {"x": np.asarray(x, dtype=float), "loss": np.asarray(y, dtype=float)}
-        )
+        return pd.DataFrame({"x": np.asarray(x, dtype=float), "loss": np.asarray(y, dtype=float)})
     if isinstance(data, pd.DataFrame):
         return data
     if hasattr(data, "to_pandas"):
@@ -88,9 +86,7 @@ def scale_of(frame: pd.DataFrame, by: str, columns: Mapping[str, str]) -> np.nda
     """The column that orders the runs (C as 6ND when the data have no C), checked positive."""
     col = columns.get(by, by)
     if col not in frame.columns:
-        if by == "C" and {columns.get("N", "N"), columns.get("D", "D")} <= set(
-            frame.columns
-        ):
+        if by == "C" and {columns.get("N", "N"), columns.get("D", "D")} <= set(frame.columns):
             n = np.asarray(frame[columns.get("N", "N")].to_numpy(float), dtype=float)
             d = np.asarray(frame[columns.get("D", "D")].to_numpy(float), dtype=float)
             c: np.ndarray = 6.0 * n * d

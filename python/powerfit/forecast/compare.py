@@ -90,9 +90,7 @@ def _score(roll: RolloutResult, common: set[int]) -> dict[str, Any]:
         "heldout_log_rmse": float(np.sqrt(np.mean(far**2))) if has else math.inf,
         "pooled_log_rmse": float(np.sqrt(np.mean(e**2))) if has else math.inf,
         "median_split_log_rmse": float(np.median(spl["log_rmse"])) if has else math.inf,
-        "heldout_rel_error": float(np.mean(np.abs(pts["rel_error"])))
-        if has
-        else math.inf,
+        "heldout_rel_error": float(np.mean(np.abs(pts["rel_error"]))) if has else math.inf,
         "n_splits": len(spl),
         "n_failed": len(roll.splits) - len(_good_splits(roll)),
         "n_splits_run": len(_good_splits(roll)),
@@ -147,9 +145,7 @@ def compare_laws(
     made beyond the data, and errors grow with the distance.
     """
     if validate not in ("rollout", "last"):
-        raise InvalidOptionError(
-            f"validate must be 'rollout' or 'last', got {validate!r}"
-        )
+        raise InvalidOptionError(f"validate must be 'rollout' or 'last', got {validate!r}")
     cands = _check_laws(laws)
     if validate == "last":
         splits = 1
@@ -169,7 +165,7 @@ def compare_laws(
             loss=loss,
             **fit_kwargs,
         )
-        fits[name] = _full_fit(data, law, x, y, columns, loss, fit_kwargs)
+        fits[name] = _full_fit(data, law, x=x, y=y, columns=columns, loss=loss, kw=fit_kwargs)
     # every law is scored on the same splits: those that all of them fitted; a law that fails
     # on most splits is left out of that set and ranked last
     good = {n: _good_splits(r) for n, r in rolls.items()}
@@ -207,15 +203,16 @@ def compare_laws(
 def _full_fit(
     data: Any,
     law: str | Law,
+    *,
     x: Any,
     y: Any,
     columns: Mapping[str, str] | None,
     loss: str,
-    fit_kwargs: Mapping[str, Any],
+    kw: Mapping[str, Any],
 ) -> FitResult | None:
     try:
         if data is None:
-            return fit(law=law, x=x, y=y, loss=loss, warn=False, **fit_kwargs)
+            return fit(law=law, x=x, y=y, loss=loss, warn=False, **kw)
         return fit(
             data,
             law=law,
@@ -223,7 +220,7 @@ def _full_fit(
             columns=dict(columns or {}),
             loss=loss,
             warn=False,
-            **fit_kwargs,
+            **kw,
         )
     except PowerfitError:
         return None
@@ -241,17 +238,13 @@ def _disagreements(table: pd.DataFrame, common: set[int]) -> list[str]:
     2 in AIC, or 1% in in-sample RMSE without AIC), and laws that failed on some splits."""
     notes = []
     if not common:
-        notes.append(
-            "no split was fitted by every reliable law: the held-out ranking is empty"
-        )
+        notes.append("no split was fitted by every reliable law: the held-out ranking is empty")
         return notes
     held = table.iloc[0]
     use_aic = bool(table["aic"].notna().all())
-    key, label = (
-        ("aic", "AIC") if use_aic else ("insample_log_rmse", "in-sample log RMSE")
-    )
+    key, label = ("aic", "AIC") if use_aic else ("insample_log_rmse", "in-sample log RMSE")
     if table[key].notna().any():
-        best = table.loc[table[key].idxmin()]
+        best = table.iloc[int(np.nanargmin(table[key].to_numpy(dtype=float)))]
         worse = held[key] - best[key] > 2.0 if use_aic else held[key] > 1.01 * best[key]
         if worse or math.isnan(held[key]):
             notes.append(
@@ -261,8 +254,7 @@ def _disagreements(table: pd.DataFrame, common: set[int]) -> list[str]:
     failed = table[table["n_failed"] > 0]
     if len(failed):
         parts = [
-            f"{r.law} ({r.n_failed} of {r.n_failed + r.n_splits_run})"
-            for r in failed.itertuples()
+            f"{r.law} ({r.n_failed} of {r.n_failed + r.n_splits_run})" for r in failed.itertuples()
         ]
         notes.append(f"fits failed on some splits: {', '.join(parts)}")
     return notes

@@ -62,9 +62,7 @@ def forecast_interval(
     """
     check_level(level)
     if boot is not None and boot.result is not fitted:
-        raise InvalidOptionError(
-            "boot must be a bootstrap of `fitted` (fitted.bootstrap(...))"
-        )
+        raise InvalidOptionError("boot must be a bootstrap of `fitted` (fitted.bootstrap(...))")
     if roll.law != fitted.law:
         raise InvalidOptionError(
             f"the rollout is of law '{roll.law}' but the fit of law '{fitted.law}'"
@@ -102,8 +100,7 @@ def forecast_interval(
             + (
                 "the intervals are unbounded"
                 if method == "none"
-                else "the extrapolation error "
-                "uses a Gaussian model of the error per decade"
+                else "the extrapolation error uses a Gaussian model of the error per decade"
             ),
             PowerfitWarning,
             stacklevel=2,

@@ -108,9 +108,7 @@ class RolloutResult:
     def _z(self) -> np.ndarray:
         pts = self.points[np.isfinite(self.points["log_error"])]
         d = np.maximum(pts["distance"].to_numpy(dtype=float), MIN_DISTANCE)
-        return np.asarray(
-            np.abs(pts["log_error"].to_numpy(dtype=float)) / d, dtype=float
-        )
+        return np.asarray(np.abs(pts["log_error"].to_numpy(dtype=float)) / d, dtype=float)
 
     def summary(self) -> str:
         """The splits as a text table, with the pooled errors."""
@@ -122,61 +120,17 @@ class RolloutResult:
         return head + "\n" + str(self.splits.to_string(index=False))
 
     def plot(
-        self, ax: Any = None, path: str | os.PathLike[str] | None = None
+        self,
+        *,
+        figsize: tuple[float, float] = (6.4, 4.2),
+        dpi: float = 100,
+        path: str | os.PathLike[str] | None = None,
     ) -> Figure:
-        """|Relative error| of every held-out prediction against its extrapolation distance
-        (decades beyond the largest training scale), one colour per split, with the median per
-        distance bin. Needs the ``plot`` extra."""
-        fig, ax = _axes(ax)
-        pts = self.points[np.isfinite(self.points["rel_error"])]
-        sc = ax.scatter(
-            pts["distance"],
-            100 * pts["rel_error"].abs(),
-            c=pts["split"],
-            cmap="viridis",
-            s=14,
-            alpha=0.8,
-        )
-        if len(pts) > 1:
-            bins = np.linspace(0.0, float(pts["distance"].max()) + 1e-9, 9)
-            idx = np.digitize(pts["distance"], bins)
-            mid = [
-                (bins[i - 1] + bins[i]) / 2 for i in sorted(set(idx)) if i < len(bins)
-            ]
-            med = [
-                100 * pts["rel_error"].abs()[idx == i].median()
-                for i in sorted(set(idx))
-                if i < len(bins)
-            ]
-            ax.plot(mid, med, color="black", lw=1.5, label="median")
-            ax.legend(loc="upper left", frameon=False)
-        ax.set_yscale("log")
-        ax.set_xlabel(
-            f"extrapolation distance (decades of {self.by} beyond the training data)"
-        )
-        ax.set_ylabel("|relative error| (%)")
-        ax.set_title(f"rollout: law '{self.law}'")
-        fig.colorbar(sc, ax=ax, label="training scales (split)")
-        if path is not None:
-            from ..io import save_figure
+        """|Relative error| of every held-out prediction against its extrapolation distance;
+        see :func:`powerfit.plot.plot_rollout`. Needs the ``plot`` extra."""
+        from ..plot import plot_rollout
 
-            save_figure(fig, path)
-        return fig
-
-
-def _axes(ax: Any) -> tuple[Figure, Any]:
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "plots need matplotlib: pip install 'powerfit[plot]'"
-        ) from None
-    if ax is not None:
-        return ax.figure, ax
-    fig = Figure(figsize=(6.4, 4.2), dpi=110)
-    FigureCanvasAgg(fig)
-    return fig, fig.add_subplot(1, 1, 1)
+        return plot_rollout(self, figsize=figsize, dpi=dpi, path=path)
 
 
 def _n_params(
@@ -197,17 +151,27 @@ def _n_params(
     return len([p for p in names if p not in fixed])
 
 
+@dataclass(frozen=True)
+class _Task:
+    """What every split of one rollout shares: the runs, their scale, the law and the fit's
+    options."""
+
+    frame: pd.DataFrame
+    scale: np.ndarray
+    law: str | Law
+    by: str
+    x: str | None
+    yname: str
+    columns: Mapping[str, str]
+    fit_kwargs: Mapping[str, Any]
+
+
 def _split_row(
-    k: int,
-    train_max: float,
-    n_train: int,
-    n_test: int,
-    fitted: FitResult | None,
-    status: str,
+    k: int, cut: float, *, n_train: int, n_test: int, fitted: FitResult | None, status: str
 ) -> dict[str, Any]:
     return {
         "split": k,
-        "train_max": train_max,
+        "train_max": cut,
         "n_train": n_train,
         "n_test": n_test,
         "success": bool(fitted is not None and fitted.success),
@@ -216,29 +180,22 @@ def _split_row(
 
 
 def _one_split(
-    frame: pd.DataFrame,
-    scale: np.ndarray,
-    cut: float,
-    k: int,
-    law: str | Law,
-    by: str,
-    x: str | None,
-    yname: str,
-    columns: Mapping[str, str],
-    fit_kwargs: Mapping[str, Any],
+    task: _Task, k: int, cut: float
 ) -> tuple[dict[str, Any], pd.DataFrame | None, FitResult | None]:
+    """Fit on the runs at scales <= cut, predict the others."""
+    frame, scale, by, columns = task.frame, task.scale, task.by, task.columns
+    law, x, yname, fit_kwargs = task.law, task.x, task.yname, task.fit_kwargs
     train, test = frame[scale <= cut], frame[scale > cut]
     try:
-        fitted = fit(
-            train, law=law, x=x, columns=dict(columns), warn=False, **fit_kwargs
-        )
+        fitted = fit(train, law=law, x=x, columns=dict(columns), warn=False, **fit_kwargs)
     except PowerfitError as err:
-        return (
-            _split_row(k, cut, len(train), len(test), None, f"error: {err}"),
-            None,
-            None,
+        row = _split_row(
+            k, cut, n_train=len(train), n_test=len(test), fitted=None, status=f"error: {err}"
         )
-    row = _split_row(k, cut, len(train), len(test), fitted, fitted.status)
+        return row, None, None
+    row = _split_row(
+        k, cut, n_train=len(train), n_test=len(test), fitted=fitted, status=fitted.status
+    )
     obs = test[yname].to_numpy(dtype=float)
     pred = fitted.predict(**prediction_points(fitted, test, columns))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -310,13 +267,9 @@ def rollout(
     if by is None:
         by = default_by(frame, law, xname, columns)
     if not isinstance(min_train, int) or min_train < 1:
-        raise InvalidOptionError(
-            f"min_train must be a positive integer, got {min_train!r}"
-        )
+        raise InvalidOptionError(f"min_train must be a positive integer, got {min_train!r}")
     if splits is not None and (not isinstance(splits, int) or splits < 1):
-        raise InvalidOptionError(
-            f"splits must be a positive integer or None, got {splits!r}"
-        )
+        raise InvalidOptionError(f"splits must be a positive integer or None, got {splits!r}")
     yname = y_column(frame, columns)
     scale = scale_of(frame, by, columns)
     levels = levels_of(scale, rtol)
@@ -326,11 +279,7 @@ def rollout(
         )
     kw = {"loss": loss, **fit_kwargs}
     need = _n_params(law, frame, xname, columns, kw)
-    ks = [
-        k
-        for k in range(min_train, levels.size)
-        if int((scale <= levels[k - 1]).sum()) > need
-    ]
+    ks = [k for k in range(min_train, levels.size) if int((scale <= levels[k - 1]).sum()) > need]
     if splits is not None:
         ks = ks[-splits:]
     if not ks:
@@ -338,11 +287,10 @@ def rollout(
             f"no split leaves enough training runs: law '{law_name(law)}' has {need} free "
             f"parameters and the data {len(frame)} runs over {levels.size} values of '{by}'"
         )
+    task = _Task(frame, scale, law, by, xname, yname, columns, kw)
     rows, tables, fits = [], [], []
     for k in ks:
-        row, pts, fitted = _one_split(
-            frame, scale, float(levels[k - 1]), k, law, by, xname, yname, columns, kw
-        )
+        row, pts, fitted = _one_split(task, k, float(levels[k - 1]))
         rows.append(row)
         fits.append(fitted)
         if pts is not None:
@@ -366,6 +314,4 @@ def rollout(
     for c in ("rel_error", "log_rmse", "ppl_ratio", "max_distance"):
         if c not in table:
             table[c] = math.nan
-    return RolloutResult(
-        law_name(law), by, table, points, tuple(fits), float(levels[-1])
-    )
+    return RolloutResult(law_name(law), by, table, points, tuple(fits), float(levels[-1]))

@@ -11,6 +11,7 @@ atomically. In Jupyter a returned Figure is displayed as usual.
 - :func:`plot_residuals`: residuals against each variable, and their histogram.
 - :func:`plot_bootstrap`: the replicates' parameter distributions and pairs.
 - :func:`plot_frontier`: compute-optimal N*(C) and D*(C), and D*/N*, with bootstrap bands.
+- :func:`plot_rollout`: forecast error against extrapolation distance (rollout validation).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ._base import MAX_BAND_REPLICATES, figure
 from .bootstrap import plot_bootstrap
 from .fit import KINDS, plot_fit, plot_residuals
 from .frontier import plot_envelope, plot_frontier, plot_isoflop
+from .rollout import plot_rollout
 
 __all__ = [
     "KINDS",
@@ -30,4 +32,5 @@ __all__ = [
     "plot_frontier",
     "plot_isoflop",
     "plot_residuals",
+    "plot_rollout",
 ]
