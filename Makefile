@@ -11,9 +11,13 @@ export CARGO_BUILD_JOBS ?= 2
 $(PY):
 	python3 -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+EXTRAS ?= test lint bench
+
+# The package's own dependencies and extras (pyproject.toml is the one list).
+$(STAMP): pyproject.toml tools/requirements.py | $(PY)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "maturin>=1.5,<2" numpy pandas scipy pytest hypothesis pyarrow polars tqdm matplotlib lmfit mypy "dask[dataframe]" distributed
+	$(PY) tools/requirements.py $(EXTRAS) > $(VENV)/requirements.txt
+	$(PIP) install -q -r $(VENV)/requirements.txt
 	touch $(STAMP)
 
 # Rebuilds the extension (release, LTO) into the venv; cargo skips work when nothing changed.
@@ -37,9 +41,12 @@ stubtest: build
 bench: build
 	$(PY) benches/bench.py
 
-lint:
+lint: $(STAMP)
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets --release -- -D warnings
+	$(VENV)/bin/ruff check python tests benches tools
+	$(VENV)/bin/ruff format --check python tests benches tools
+	$(PY) -m mypy
 
 clean:
 	cargo clean

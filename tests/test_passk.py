@@ -194,7 +194,7 @@ def test_plots_draw(tmp_path: object) -> None:
     fig = cov.plot(path=path)
     assert path.stat().st_size > 1000 and len(fig.axes) == 2
     tab = pf.sampling_tradeoff(cov, np.geomspace(1e12, 1e16, 5), tokens_per_sample=100)
-    assert len(testtime.plot_tradeoff(tab).axes) == 1
+    assert len(pf.plot.plot_tradeoff(tab).axes) == 1
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [

@@ -514,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    def quiet(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    def quiet(p: Any) -> None:
         p.add_argument("-q", "--quiet", action="store_true",
                        help="no progress bars or notes on standard error")
 

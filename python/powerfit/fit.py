@@ -165,6 +165,20 @@ class FitResult(FitRecord):
 
     __slots__ = ()
 
+    def __init__(
+        self,
+        problem: _core.Problem,
+        solution: _core.Fit,
+        written_law: Law | None = None,
+        saved_bootstrap: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(problem, solution, written_law)
+        if saved_bootstrap is not None:
+            b = saved_bootstrap
+            self._boot = _boot.BootstrapResult(
+                self, b["replicates"], method=b["method"], seed=b["seed"], labels=b["labels"]
+            )
+
     # --- diagnostics and reports ----------------------------------------------------------
     @property
     def warnings(self) -> list[str]:
@@ -297,13 +311,7 @@ class FitResult(FitRecord):
     @classmethod
     def _from_saved(cls, s: saved.Saved) -> FitResult:
         rec = s.record
-        res = cls(rec.problem, rec.solution, rec.written_law)
-        if s.bootstrap is not None:
-            b = s.bootstrap
-            res._boot = _boot.BootstrapResult(
-                res, b["replicates"], method=b["method"], seed=b["seed"], labels=b["labels"]
-            )
-        return res
+        return cls(rec.problem, rec.solution, rec.written_law, s.bootstrap)
 
 
 def bootstrap(

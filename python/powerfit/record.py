@@ -30,14 +30,11 @@ class FitRecord:
             statistics).
     """
 
-    __slots__ = ("problem", "solution", "_model", "_written", "_columns", "_boot", "_warnings")
-
-    problem: Problem
-    solution: Fit
+    __slots__ = ("_problem", "_solution", "_model", "_written", "_columns", "_boot", "_warnings")
 
     def __init__(self, problem: Problem, solution: Fit, written_law: Any = None) -> None:
-        self.problem = problem
-        self.solution = solution
+        self._problem = problem
+        self._solution = solution
         self._model: Model = problem.model
         self._written = written_law
         self._columns: dict[str, np.ndarray] | None = None
@@ -45,6 +42,16 @@ class FitRecord:
         self._warnings: list[str] | None = None
 
     # --- the law and its settings ------------------------------------------------------------
+    @property
+    def problem(self) -> Problem:
+        """The native problem: the model and its data as the core holds them."""
+        return self._problem
+
+    @property
+    def solution(self) -> Fit:
+        """The native solution: estimates, covariance, termination, statistics."""
+        return self._solution
+
     @property
     def model(self) -> Model:
         """The native :class:`powerfit._core.Model`: law, loss and parameter specification."""

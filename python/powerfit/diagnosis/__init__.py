@@ -10,9 +10,8 @@ cell, what to buy next, and the checks a scaling-law fit needs.
 from __future__ import annotations
 
 from .pipeline import diagnose
-from .plot import plot_diagnosis
 from .regimes import REGIMES
 from .result import Diagnosis
 from .synthetic import synthetic_sweep
 
-__all__ = ["REGIMES", "Diagnosis", "diagnose", "plot_diagnosis", "synthetic_sweep"]
+__all__ = ["REGIMES", "Diagnosis", "diagnose", "synthetic_sweep"]

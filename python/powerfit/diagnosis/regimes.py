@@ -21,6 +21,8 @@ the family-wise level over the group's cells, since losses are expected to fall)
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -128,7 +130,7 @@ def classify(frame: pd.DataFrame, ret: pd.DataFrame, sigma: np.ndarray, floor_up
 def evidence(frame: pd.DataFrame, cls: pd.DataFrame, ret: pd.DataFrame,
              floor_upper: np.ndarray) -> np.ndarray:
     """One line per cell with the numbers behind its regime."""
-    def pct(v: float) -> str:
+    def pct(v: Any) -> str:
         return f"{-100.0 * v:+.2f}%" if np.isfinite(v) else "n/a"
 
     rows = []

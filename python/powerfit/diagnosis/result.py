@@ -108,7 +108,7 @@ class Diagnosis:
     def plot(self, **kwargs: Any) -> Figure:
         """Learning and capacity curves with the fitted slices and each cell's regime; see
         :func:`powerfit.diagnosis.plot_diagnosis`."""
-        from .plot import plot_diagnosis
+        from ..plot.diagnosis import plot_diagnosis
 
         return plot_diagnosis(self, **kwargs)
 

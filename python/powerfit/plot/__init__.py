@@ -1,4 +1,4 @@
-"""Figures of fits and bootstrap runs (matplotlib, the optional extra ``powerfit[plot]``).
+"""Every figure powerfit draws: fits, bootstrap runs, frontiers, diagnoses, test-time scaling (matplotlib, the optional extra ``powerfit[plot]``).
 
 Every function builds a :class:`matplotlib.figure.Figure` on the Agg canvas directly, without
 pyplot: nothing global changes (the backend of an interactive session is left alone, and figures
@@ -11,6 +11,9 @@ atomically. In Jupyter a returned Figure is displayed as usual.
 - :func:`plot_residuals`: residuals against each variable, and their histogram.
 - :func:`plot_bootstrap`: the replicates' parameter distributions and pairs.
 - :func:`plot_frontier`: compute-optimal N*(C) and D*(C), and D*/N*, with bootstrap bands.
+- :func:`plot_isoflop`, :func:`plot_envelope`: IsoFLOP profiles and training-curve envelopes.
+- :func:`plot_diagnosis`: learning and capacity curves with each cell's regime.
+- :func:`plot_coverage`, :func:`plot_tradeoff`: test-time scaling.
 - :func:`plot_rollout`: forecast error against extrapolation distance (rollout validation).
 """
 
@@ -19,7 +22,9 @@ from __future__ import annotations
 from ._base import MAX_BAND_REPLICATES, figure
 from .bootstrap import plot_bootstrap
 from .fit import KINDS, plot_fit, plot_residuals
+from .diagnosis import plot_diagnosis
 from .frontier import plot_envelope, plot_frontier, plot_isoflop
+from .testtime import plot_coverage, plot_tradeoff
 from .rollout import plot_rollout
 
 __all__ = [
@@ -27,10 +32,13 @@ __all__ = [
     "MAX_BAND_REPLICATES",
     "figure",
     "plot_bootstrap",
+    "plot_coverage",
+    "plot_diagnosis",
     "plot_envelope",
     "plot_fit",
     "plot_frontier",
     "plot_isoflop",
     "plot_residuals",
+    "plot_tradeoff",
     "plot_rollout",
 ]

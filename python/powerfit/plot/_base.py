@@ -151,3 +151,11 @@ def colour_map() -> Any:
 
 
 # --- residuals -------------------------------------------------------------------------------
+
+
+def colours(n: int) -> list[Any]:
+    """``n`` colours from the house colormap (viridis), dark to light."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"]
+    return [cmap(0.85 * i / max(n - 1, 1)) for i in range(n)]

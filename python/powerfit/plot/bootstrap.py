@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,11 +13,10 @@ from ..errors import InvalidOptionError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from ..bootstrap import BootstrapResult
 from ._base import figure, finish, param_label
 
 def plot_bootstrap(
-    boot: BootstrapResult,
+    boot: Any,
     params: Sequence[str] | None = None,
     *,
     level: float = 0.95,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from .coverage import CoverageResult, fit_coverage, simulate
 from .estimator import pass_at_k, pass_at_k_problems
-from .plot import plot_coverage, plot_tradeoff
 from .tradeoff import sampling_cost, sampling_tradeoff
 
 __all__ = [
@@ -26,8 +25,6 @@ __all__ = [
     "fit_coverage",
     "pass_at_k",
     "pass_at_k_problems",
-    "plot_coverage",
-    "plot_tradeoff",
     "sampling_cost",
     "sampling_tradeoff",
     "simulate",

@@ -273,7 +273,7 @@ class CoverageResult:
 
     def plot(self, **kwargs: Any) -> Figure:
         """Coverage curves with both laws; see :func:`powerfit.testtime.plot_coverage`."""
-        from .plot import plot_coverage
+        from ..plot.testtime import plot_coverage
 
         return plot_coverage(self, **kwargs)
 

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .._figure import colours, finish, new_figure
+from ._base import colours, finish
+from ._base import figure as new_figure
 from ..errors import InvalidOptionError
-from .coverage import CoverageResult
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 
 def plot_coverage(
-    result: CoverageResult,
+    result: Any,
     *,
     k_max: float | None = None,
     level: float | None = None,

@@ -9,20 +9,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._figure import colours, finish, new_figure
+from ._base import colours, finish
+from ._base import figure as new_figure
 from ..errors import InvalidOptionError
-from .regimes import REGIMES
-from .result import Diagnosis
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 #: Marker and colour of each regime.
+#: Marker and colour of every regime (in the order of ``powerfit.diagnosis.REGIMES``, which a
+#: test checks).
 STYLE = {
     "capacity_limited": ("^", "C0"),
-    "under_trained": ("v", "C1"),
     "data_limited": ("X", "C3"),
+    "under_trained": ("v", "C1"),
     "balanced": ("o", "C2"),
     "noise_floor": ("s", "0.45"),
     "undetermined": ("d", "0.75"),
@@ -42,7 +43,7 @@ def _describes(fit: pd.DataFrame, sigma: float) -> bool:
     return bool(np.sqrt(2.0 * fit["cost"].iloc[0] / dof) <= 3.0 * sigma)
 
 
-def _learning(ax: Axes, d: Diagnosis, g: int) -> None:
+def _learning(ax: Axes, d: Any, g: int) -> None:
     cells = d.cells[d.cells["group"] == g]
     sigma = float(d.noise["sigma"].iloc[g])
     sizes = np.unique(cells["N"].to_numpy())
@@ -67,7 +68,7 @@ def _learning(ax: Axes, d: Diagnosis, g: int) -> None:
     ax.set_title("learning curves (one per size; dashed: fitted slices that fit)", fontsize=9)
 
 
-def _capacity(ax: Axes, d: Diagnosis, g: int) -> None:
+def _capacity(ax: Axes, d: Any, g: int) -> None:
     pts = d.capacity_points[d.capacity_points["group"] == g]
     sigma = float(d.noise["sigma"].iloc[g])
     ds = np.unique(pts["D"].to_numpy())
@@ -110,7 +111,7 @@ def _frame(ax: Axes, x: np.ndarray, y: np.ndarray) -> None:
 
 
 def _regime_points(ax: Axes, cells: pd.DataFrame, x: str, edge: list[Any]) -> None:
-    for r in REGIMES:
+    for r in STYLE:
         sel = (cells["regime"] == r).to_numpy()
         if sel.any():
             m, c = STYLE[r]
@@ -118,9 +119,9 @@ def _regime_points(ax: Axes, cells: pd.DataFrame, x: str, edge: list[Any]) -> No
                        edgecolors=np.asarray(edge, dtype=object)[sel], linewidths=0.8, zorder=3)
 
 
-def _map(ax: Axes, d: Diagnosis, g: int) -> None:
+def _map(ax: Axes, d: Any, g: int) -> None:
     cells = d.cells[d.cells["group"] == g]
-    for r in REGIMES:
+    for r in STYLE:
         sub = cells[cells["regime"] == r]
         if len(sub):
             m, c = STYLE[r]
@@ -137,7 +138,7 @@ def _map(ax: Axes, d: Diagnosis, g: int) -> None:
 
 
 def plot_diagnosis(
-    diagnosis: Diagnosis,
+    diagnosis: Any,
     group: int = 0,
     *,
     figsize: tuple[float, float] = (15.0, 4.6),
