@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -12,11 +12,21 @@ from ._base import figure, finish
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from ..forecast import RolloutResult
+
+class RolloutLike(Protocol):
+    """What the figure reads of a :class:`powerfit.forecast.RolloutResult` (named
+    structurally, so the figures do not import the forecast package that draws them)."""
+
+    @property
+    def law(self) -> str: ...
+    @property
+    def by(self) -> str: ...
+    @property
+    def points(self) -> Any: ...
 
 
 def plot_rollout(
-    roll: RolloutResult,
+    roll: RolloutLike,
     *,
     figsize: tuple[float, float] = (6.4, 4.2),
     dpi: float = 100,
