@@ -70,6 +70,7 @@ from harness import (  # noqa: E402
 from sections import (  # noqa: E402
     bootstrap,
     expr,
+    forecast,
     frontier,
     global_fit,
     groups,
@@ -100,6 +101,11 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
     "groups": groups.bench_groups,
     "frontier": frontier.bench_frontier,
     "expr": expr.bench_expr,
+    "forecast": from_rows(
+        "forecast",
+        "Forecasts: held-out error by law, law selection, interval coverage",
+        forecast.forecast_section,
+    ),
     **workflow.sections(from_rows),
 }
 

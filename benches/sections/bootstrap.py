@@ -14,8 +14,7 @@ import scipy.optimize as so
 import scipy.special as ss
 
 import powerfit as pf
-
-HERE = os.path.dirname(os.path.abspath(__file__))
+from harness import HERE
 
 
 def _best_of(fn: Any, repeats: int) -> float:

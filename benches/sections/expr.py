@@ -12,7 +12,6 @@ import numpy as np
 import scipy.optimize as so
 
 import powerfit as pf
-
 from harness import (
     HERE,
     HUBER_DELTA,
@@ -26,7 +25,6 @@ from harness import (
     say,
     target_note,
 )
-
 
 #: The NIST StRD models in numpy, for the scipy peer (independent of powerfit's evaluator).
 NIST_NUMPY: dict[str, Callable[[np.ndarray, list[np.ndarray]], np.ndarray]] = {

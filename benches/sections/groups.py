@@ -12,7 +12,6 @@ import numpy as np
 import scipy.optimize as so
 
 import powerfit as pf
-
 from harness import (
     HERE,
     P0,
@@ -23,7 +22,6 @@ from harness import (
     target_note,
 )
 from peers import ChinchillaL2
-
 
 GROUPS_N, GROUPS_PTS = 100_000, 40  # synthetic sweep database: groups x points (chinchilla)
 GROUPS_PEER = 1_000  # groups the scipy peer fits (then scaled up)

@@ -11,7 +11,6 @@ import numpy as np
 import scipy.optimize as so
 
 import powerfit as pf
-
 from harness import (
     HUBER_DELTA,
     Context,

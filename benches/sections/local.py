@@ -9,7 +9,6 @@ import numpy as np
 import scipy.optimize as so
 
 import powerfit as pf
-
 from harness import (
     P0,
     Context,

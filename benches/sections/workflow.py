@@ -11,9 +11,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import powerfit as pf
 import scipy.optimize as so
 import scipy.special as ss
+
+import powerfit as pf
 
 
 def _best_of(fn: Callable[[], Any], repeats: int) -> float:

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from . import analysis, datasets, laws
+from . import analysis, datasets, forecast, laws
 from ._core import __version__
 from .errors import (
     InvalidDataError,
@@ -19,6 +19,15 @@ from .errors import (
 from .bootstrap import BootstrapResult
 from .expr import Law
 from .fit import FitResult, bootstrap, fit, load
+from .forecast import (
+    LawComparison,
+    RolloutResult,
+    Selection,
+    compare_laws,
+    forecast_interval,
+    rollout,
+    select_law,
+)
 from .groups import fit_groups
 from .holdout import extrapolation_check
 from .frontier import (
@@ -62,6 +71,14 @@ __all__ = [
     "BootstrapResult",
     "datasets",
     "laws",
+    "forecast",
+    "rollout",
+    "RolloutResult",
+    "compare_laws",
+    "LawComparison",
+    "select_law",
+    "Selection",
+    "forecast_interval",
     "PowerfitError",
     "InvalidDataError",
     "InvalidLawError",

@@ -10,7 +10,19 @@ import numpy.typing as npt
 __version__: str
 
 _F64: TypeAlias = npt.NDArray[np.float64]
-_LawName: TypeAlias = Literal["power", "chinchilla", "additive", "kaplan"]
+_LawName: TypeAlias = Literal[
+    "power",
+    "chinchilla",
+    "additive",
+    "kaplan",
+    "m1",
+    "m2",
+    "m3",
+    "m4",
+    "bnsl",
+    "bnsl2",
+    "data_constrained",
+]
 _LossName: TypeAlias = Literal[
     "l2", "log", "huber", "huber_log", "asymmetric", "asymmetric_log"
 ]

@@ -85,7 +85,8 @@ class FitRecord:
     def formula(self) -> str:
         """The law as a formula, for reports."""
         if self._written is not None:
-            return f"L = {self._written.expr}"
+            expr = str(self._written.expr)
+            return expr if "=" in expr else f"L = {expr}"  # an implicit law is an equation
         return laws.formula(self.law, self.variables)
 
     @cached_property

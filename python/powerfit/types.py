@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-LawName = Literal["power", "chinchilla", "additive", "kaplan"]
+LawName = Literal[
+    "power",
+    "chinchilla",
+    "additive",
+    "kaplan",
+    "m1",
+    "m2",
+    "m3",
+    "m4",
+    "bnsl",
+    "bnsl2",
+    "data_constrained",
+]
 LossName = Literal["l2", "log", "huber", "huber_log", "asymmetric", "asymmetric_log"]
 StartsName = Literal["auto", "grid", "given"]
 BootstrapMethod = Literal["case", "cluster", "residual", "parametric"]

@@ -14,6 +14,7 @@ atomically. In Jupyter a returned Figure is displayed as usual.
 - :func:`plot_isoflop`, :func:`plot_envelope`: IsoFLOP profiles and training-curve envelopes.
 - :func:`plot_diagnosis`: learning and capacity curves with each cell's regime.
 - :func:`plot_coverage`, :func:`plot_tradeoff`: test-time scaling.
+- :func:`plot_rollout`: forecast error against extrapolation distance (rollout validation).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .fit import KINDS, plot_fit, plot_residuals
 from .diagnosis import plot_diagnosis
 from .frontier import plot_envelope, plot_frontier, plot_isoflop
 from .testtime import plot_coverage, plot_tradeoff
+from .rollout import plot_rollout
 
 __all__ = [
     "KINDS",
@@ -38,4 +40,5 @@ __all__ = [
     "plot_isoflop",
     "plot_residuals",
     "plot_tradeoff",
+    "plot_rollout",
 ]

@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::law::Structure;
 use crate::linalg::{spd_inverse, sym_eigen};
 use crate::loss::Scale;
 use crate::problem::Problem;
@@ -186,6 +187,9 @@ pub fn fit(pb: &Problem, opts: &FitOptions, cancel: Option<&AtomicBool>) -> Resu
             if let Some(p0) = &opts.p0 {
                 s.push(p0.clone());
             }
+            if s.is_empty() || !matches!(pb.law.structure(), Structure::PowerSum { .. }) {
+                s.extend(data_starts(pb, &y));
+            }
             if s.is_empty() {
                 match pb.law.default_start() {
                     Some(d) => s.push(d),
@@ -204,6 +208,21 @@ pub fn fit(pb: &Problem, opts: &FitOptions, cancel: Option<&AtomicBool>) -> Resu
     let best = best_of(pb, &starts, &opts.lm, parallel, cancel)
         .ok_or_else(|| Error::InvalidOption("no starting point".into()))?;
     Ok(finish(pb, best, n_points, n_free, starts.len()))
+}
+
+/// The law's data-driven starts, clipped into the bounds, fixed parameters at their values.
+fn data_starts(pb: &Problem, y: &[f64]) -> Vec<Vec<f64>> {
+    let mut out = pb.law.data_starts(pb.cols, y);
+    for s in out.iter_mut() {
+        for (k, v) in s.iter_mut().enumerate() {
+            *v = match pb.spec.fixed[k] {
+                Some(f) => f,
+                None => pb.spec.clip(k, *v),
+            };
+        }
+    }
+    out.retain(|s| s.iter().all(|v| v.is_finite()));
+    out
 }
 
 /// Statistics at the optimum.
@@ -313,7 +332,8 @@ fn covariance(
     let pf = free.len();
     let mut f = vec![0.0; n];
     let mut jac = vec![0.0; n * p];
-    pb.law.eval_jac(pb.cols, params, &mut f, &mut jac);
+    pb.law
+        .eval_jac_fit(pb.cols, pb.target, pb.loss.scale, params, &mut f, &mut jac);
     // residual-space Jacobian columns, pre-scaled for the two quadratic forms:
     // A = sum w psi' J J^T (sa = sqrt(w psi')), B = sum w^2 psi^2 J J^T (sb = w |psi|)
     let mut ja = vec![0.0; n * pf];

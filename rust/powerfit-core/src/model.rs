@@ -51,8 +51,15 @@ impl Model {
             spec.lower[k] = lo;
             spec.upper[k] = hi;
         }
+        let defaults = spec.lower.clone();
         for (name, v) in fixed {
             let k = index_of(law.as_ref(), name, "fixed")?;
+            // a law's default lower bound gives way to a value the user fixes on purpose;
+            // bounds the user gave do not
+            let user_bound = bounds.iter().any(|b| b.0 == *name);
+            if !user_bound && *v < defaults[k] {
+                spec.lower[k] = f64::NEG_INFINITY;
+            }
             if !(spec.lower[k]..=spec.upper[k]).contains(v) {
                 return Err(Error::InvalidOption(format!(
                     "fixed value of '{name}' ({v}) lies outside its bounds [{}, {}]",

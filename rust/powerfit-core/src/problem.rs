@@ -18,12 +18,12 @@ pub struct ParamSpec {
 }
 
 impl ParamSpec {
-    /// All free, unbounded, with the law's own positivity.
+    /// All free, with the law's default lower bounds and its own positivity.
     pub fn for_law(law: &dyn Law) -> Self {
         let p = law.n_params();
         ParamSpec {
             fixed: vec![None; p],
-            lower: vec![f64::NEG_INFINITY; p],
+            lower: law.lower_bounds(),
             upper: vec![f64::INFINITY; p],
             log_param: law.positive(),
         }

@@ -6,6 +6,8 @@ use crate::law::Law;
 use crate::laws::builtin;
 use crate::vocab::LAWS;
 
+/// The laws over one column (any one: `x=` says which).
+pub const ONE_VARIABLE: &[&str] = &["power", "m1", "m2", "m3", "m4", "bnsl", "bnsl2"];
 /// Candidate columns of a one-variable law when the user does not say which is x.
 const X_CANDIDATES: &[&str] = &["N", "D", "C", "x"];
 /// The variables of the additive law, in order.
@@ -16,20 +18,20 @@ const ADDITIVE: &[&str] = &["N", "D", "C"];
 pub fn law_variables(name: &str, available: &[String], x: Option<&str>) -> Result<Vec<String>> {
     let have = |v: &str| available.iter().any(|a| a == v);
     match name {
-        "power" => {
+        _ if ONE_VARIABLE.contains(&name) => {
             if let Some(x) = x {
                 return Ok(vec![x.to_string()]);
             }
             let cands: Vec<&str> = X_CANDIDATES.iter().copied().filter(|v| have(v)).collect();
             match cands.as_slice() {
                 [one] => Ok(vec![one.to_string()]),
-                _ => Err(Error::InvalidLaw(
-                    "law 'power' needs to know which column is x: pass x='N' (or 'D', 'C', ...)"
-                        .into(),
-                )),
+                _ => Err(Error::InvalidLaw(format!(
+                    "law '{name}' needs to know which column is x: pass x='N' (or 'D', 'C', ...)"
+                ))),
             }
         }
         "chinchilla" | "kaplan" => Ok(vec!["N".into(), "D".into()]),
+        "data_constrained" => Ok(vec!["N".into(), "D".into(), "U".into()]),
         "additive" => {
             let vars: Vec<String> = ADDITIVE
                 .iter()
@@ -85,5 +87,16 @@ mod tests {
             .to_string();
         assert!(e.contains("built-in laws are power, chinchilla"), "{e}");
         assert_eq!(resolve("kaplan", &[], None).unwrap().n_params(), 4);
+        for name in ONE_VARIABLE {
+            assert_eq!(law_variables(name, &s(&["D"]), None).unwrap(), s(&["D"]));
+            assert_eq!(
+                resolve(name, &s(&["D"]), None).unwrap().var_names(),
+                s(&["D"])
+            );
+        }
+        assert_eq!(
+            law_variables("data_constrained", &[], None).unwrap(),
+            s(&["N", "D", "U"])
+        );
     }
 }

@@ -3,7 +3,19 @@
 //! core accepts exactly these names (checked by the tests below).
 
 /// Built-in laws, by name.
-pub const LAWS: &[&str] = &["power", "chinchilla", "additive", "kaplan"];
+pub const LAWS: &[&str] = &[
+    "power",
+    "chinchilla",
+    "additive",
+    "kaplan",
+    "m1",
+    "m2",
+    "m3",
+    "m4",
+    "bnsl",
+    "bnsl2",
+    "data_constrained",
+];
 /// Objectives (`loss=`).
 pub const LOSSES: &[&str] = &[
     "l2",

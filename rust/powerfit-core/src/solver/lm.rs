@@ -393,7 +393,14 @@ fn lm_impl(
         termination,
     };
 
-    pb.law.eval_jac(pb.cols, &ws.p, &mut ws.f, &mut ws.jac);
+    pb.law.eval_jac_fit(
+        pb.cols,
+        pb.target,
+        pb.loss.scale,
+        &ws.p,
+        &mut ws.f,
+        &mut ws.jac,
+    );
     let mut nfev = 1;
     if let Some(w) = pb.weights {
         for (s, &wi) in ws.sw.iter_mut().zip(w) {
@@ -534,8 +541,14 @@ fn lm_impl(
             ws.p_t.copy_from_slice(&ws.p);
             fill_natural(pb, &free, &ws.theta_t, &mut ws.p_t);
             ws.free = free;
-            pb.law
-                .eval_jac(pb.cols, &ws.p_t, &mut ws.f_t, &mut ws.jac_t);
+            pb.law.eval_jac_fit(
+                pb.cols,
+                pb.target,
+                pb.loss.scale,
+                &ws.p_t,
+                &mut ws.f_t,
+                &mut ws.jac_t,
+            );
             nfev += 1;
             let cost_t = residuals(pb, &ws.sw, &ws.f_t, &mut ws.e_t, &mut ws.tmp);
             let actual = cost - cost_t;
