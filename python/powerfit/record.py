@@ -34,6 +34,7 @@ class FitRecord:
     _problem: Problem
     _solution: Fit
     _model: Model
+    _written: Any
     _columns: dict[str, np.ndarray] | None
     _boot: Any
     _warnings: list[str] | None
