@@ -60,3 +60,8 @@ __all__ = [
     "InvalidOptionError",
     "PowerfitWarning",
 ]
+
+# In a Jupyter kernel: figures display inline and results as HTML (nothing happens elsewhere).
+from ._display import enable_notebook_display as _enable_notebook_display  # noqa: E402
+
+_enable_notebook_display()
