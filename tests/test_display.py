@@ -195,9 +195,15 @@ def _no_warnings(fn):  # type: ignore[no-untyped-def]
 
 def test_progress_off_by_default_when_not_a_terminal(monkeypatch) -> None:
     monkeypatch.setattr(sys, "stderr", io.StringIO())
+    monkeypatch.setattr(_progress, "make_bar", lambda *a: pytest.fail("no bar expected"))
     assert _progress.Progress(100, None, "x", "it").callback is None
     assert _progress.Progress(100, False, "x", "it").callback is None
     assert _progress.Progress(0, True, "x", "it").callback is None
+    monkeypatch.setattr(_progress, "in_kernel", lambda: True)
+    assert _progress.Progress(100, None, "x", "it").callback is not None  # on in a kernel
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert _progress.Progress(100, None, "x", "it").callback is None
+    assert _progress.Progress(100, True, "x", "it").callback is not None
 
 
 def test_progress_text_fallback_without_tqdm(monkeypatch) -> None:

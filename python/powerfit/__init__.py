@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from . import analysis, datasets, laws
+from . import analysis, datasets, laws, readers
 from ._core import __version__
 from .errors import (
     InvalidDataError,
@@ -22,6 +22,7 @@ from .expr import Law
 from .fit import FitResult, fit
 from .io import load
 from .groups import fit_groups
+from .runs import read_runs
 from .frontier import (
     ApproachComparison,
     EnvelopeResult,
@@ -42,6 +43,8 @@ __all__ = [
     "analysis",
     "load",
     "fit_groups",
+    "read_runs",
+    "readers",
     "isoflop",
     "IsoflopResult",
     "envelope",

@@ -10,7 +10,8 @@ Where the bar goes:
 The choice is made here rather than by ``tqdm.auto``, which warns ("IProgress not found") in a
 kernel without ipywidgets; no path here emits a warning. By default (``enabled=None``) a bar is
 shown when stderr is a terminal or the code runs in a Jupyter kernel, and never in scripts
-whose output is redirected, in tests or in the command line's piped output.
+whose output is redirected, in tests or in the command line's piped output; tqdm's
+``TQDM_DISABLE=1`` turns the default off.
 """
 
 from __future__ import annotations
@@ -101,40 +102,47 @@ def make_bar(total: int, desc: str, unit: str) -> Any:
 
 
 class Progress:
-    """A progress bar over ``total`` items.
+    """A progress bar over ``total`` items, as a context manager.
 
     Shown when ``enabled`` is True or, when it is None, when stderr is a terminal or the code
     runs in a Jupyter kernel; never when ``enabled`` is False or there is nothing to do.
     ``callback`` is what the native run polls with the number of items done, or None when
-    there is no bar. Use as a context manager, so the bar closes even when the run fails.
+    there is no bar. The bar exists only inside the ``with`` block, so it is always closed,
+    even when the run fails.
     """
 
     def __init__(self, total: int, enabled: bool | None, desc: str, unit: str) -> None:
         self._bar: Any = None
         self._done = 0
-        if enabled is False or total <= 0:
-            return
-        if enabled is None and not (_isatty(sys.stderr) or in_kernel()):
-            return
-        self._bar = make_bar(int(total), desc, unit)
+        self._args = (int(total), desc, unit)
+        self._show = enabled is not False and total > 0 and (
+            enabled is True or not (_env_disabled() or not (_isatty(sys.stderr) or in_kernel()))
+        )
 
     @property
     def callback(self) -> Callable[[int], None] | None:
         """The function to pass to the native call, or None."""
-        return self._tick if self._bar is not None else None
+        return self._tick if self._show else None
 
     def _tick(self, done: int) -> None:
-        if done > self._done:
+        if self._bar is not None and done > self._done:
             self._bar.update(done - self._done)
             self._done = done
 
     def __enter__(self) -> Self:
+        if self._show:
+            self._bar = make_bar(*self._args)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+def _env_disabled() -> bool:
+    """tqdm's own switch, ``TQDM_DISABLE=1``, turns the default bars off."""
+    return os.environ.get("TQDM_DISABLE", "").strip().lower() in ("1", "true", "yes")
 
 
 def _isatty(stream: Any) -> bool:
