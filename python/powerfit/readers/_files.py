@@ -136,8 +136,6 @@ def _visible(names: list[str]) -> list[str]:
 
 # --- reading --------------------------------------------------------------------------------
 def _read(path: Any, kind: str, cols: Sequence[str] | None, filter_expr: Any) -> Any:
-    import pyarrow as pa
-
     wanted = None if cols is None else list(cols)
     if kind in ("csv", "tsv"):
         import pyarrow.csv as pacsv
@@ -163,8 +161,6 @@ def _read(path: Any, kind: str, cols: Sequence[str] | None, filter_expr: Any) ->
             table = table.select(wanted)
     if filter_expr is not None:
         table = table.filter(filter_expr)
-    if not isinstance(table, pa.Table):  # pragma: no cover - every branch returns a Table
-        raise InvalidDataError(f"{path} did not read as a table")
     return table
 
 
@@ -298,17 +294,16 @@ def _columns(doc: Any, path: Any) -> Any:
 
 
 def _decode_nonfinite(col: Any) -> Any:
-    """A column of numbers and the strings "NaN"/"Infinity"/"-Infinity" as floats; any other
-    column unchanged."""
+    """A pandas column of numbers and the strings "NaN"/"Infinity"/"-Infinity" as floats; any
+    other column unchanged."""
     values = col.tolist()
-    if any(isinstance(v, str) for v in values) and all(
-        v is None or (isinstance(v, str) and v in _NONFINITE) or _is_number(v) for v in values
-    ):
-        return col.map(lambda v: _NONFINITE.get(v, v) if isinstance(v, str) else v).astype(float)
-    return col
+    decoded = _decode_nonfinite_list(values)
+    return col if decoded is values else col.__class__(decoded, index=col.index, dtype=float)
 
 
 def _decode_nonfinite_list(values: list[Any]) -> list[Any]:
+    """The same for a list (returned unchanged, the same object, when there is nothing to
+    decode)."""
     if any(isinstance(v, str) for v in values) and all(
         v is None or (isinstance(v, str) and v in _NONFINITE) or _is_number(v) for v in values
     ):

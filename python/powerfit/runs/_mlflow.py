@@ -67,7 +67,14 @@ def _file_store_allowed(uri: str) -> Iterator[None]:
 
 
 def _experiments(client: Any, wanted: str | Sequence[str] | None) -> list[Any]:
-    exps = client.search_experiments()
+    exps: list[Any] = []
+    token = None
+    while True:
+        page = client.search_experiments(max_results=_PAGE, page_token=token)
+        exps.extend(page)
+        token = page.token
+        if not token:
+            break
     if wanted is None:
         return list(exps)
     names = [wanted] if isinstance(wanted, str) else list(wanted)

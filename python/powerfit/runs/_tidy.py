@@ -157,15 +157,35 @@ def tidy(
 ) -> pd.DataFrame:
     """The tidy table of ``logged``; see :func:`powerfit.read_runs` for the arguments."""
     params = _numeric_params(logged.params)
+    args = {"N": N, "D": D, "C": C, "train_loss": train_loss, "val_loss": val_loss}
+    how = _mapping(logged, params, args, tokens_per_step)
+    wide = _wide(logged.metrics, [v[1] for v in how.values() if v and v[0] == "metric"])
+    out = _quantities(wide, params, how, tokens_per_step is not None, flops_per_token)
+    out["loss"] = _loss_column(out, loss)
+    out = out[out["loss"].notna()]
+    if final:
+        out = out.sort_values(["run", "step"], kind="stable").groupby("run", sort=False).tail(1)
+    out = _with_hparams(out, params, hparams, how)
+    out = out.merge(logged.ids, on="run", how="left") if len(logged.ids.columns) > 1 else out
+    out = out.sort_values(["run", "step"], kind="stable").reset_index(drop=True)
+    out["step"] = _steps(out["step"])
+    out.attrs["columns"] = Mapping(how).describe()
+    return out
+
+
+def _mapping(
+    logged: Logged, params: pd.DataFrame, args: dict[str, Any], tokens_per_step: Any
+) -> dict[str, tuple[str, Any] | None]:
+    """Where N, D, C and the two losses come from (see :class:`Mapping`)."""
     metric_keys = sorted(logged.metrics["key"].unique().tolist())
     param_cols = [c for c in params.columns if c != "run"]
-    args = {"N": N, "D": D, "C": C, "train_loss": train_loss, "val_loss": val_loss}
     how = {k: _resolve(k, v, logged, metric_keys, param_cols) for k, v in args.items()}
     for k in ("train_loss", "val_loss"):
-        if how[k] is not None and how[k][0] != "metric":  # type: ignore[index]
+        spec = how[k]
+        if spec is not None and spec[0] != "metric":
             how[k] = None if args[k] is None else _not_a_metric(k, args[k])
     if tokens_per_step is not None:
-        if D is not None:
+        if args["D"] is not None:
             raise InvalidOptionError("give D= or tokens_per_step=, not both")
         how["D"] = _tokens_per_step(tokens_per_step, param_cols)
     if how["train_loss"] is None and how["val_loss"] is None:
@@ -173,7 +193,15 @@ def tidy(
             f"no loss found in {logged.source}: name the metrics with train_loss= or "
             f"val_loss=; metrics are {metric_keys}"
         )
-    wide = _wide(logged.metrics, [v[1] for v in how.values() if v and v[0] == "metric"])
+    return how
+
+
+def _quantities(
+    wide: pd.DataFrame, params: pd.DataFrame, how: dict[str, tuple[str, Any] | None],
+    per_step_tokens: bool, flops_per_token: float | None,
+) -> pd.DataFrame:
+    """run, step, then N, D, C and the losses found, one row per row of ``wide``; C is
+    ``flops_per_token * N * D`` when not logged (``how`` records it)."""
     out = pd.DataFrame({"run": wide["run"], "step": wide["step"]})
     for name in ("N", "D", "C"):
         spec = how[name]
@@ -181,7 +209,7 @@ def tidy(
             continue
         if spec[0] == "metric":
             out[name] = _fill_by_step(wide, spec[1]).to_numpy(dtype=float)
-        elif name == "D" and spec[0] in ("product", "const") and tokens_per_step is not None:
+        elif name == "D" and per_step_tokens:
             out[name] = out["step"].to_numpy(dtype=float) * _per_run(params, out["run"], spec, name)
         else:
             out[name] = _per_run(params, out["run"], spec, name)
@@ -192,15 +220,6 @@ def tidy(
         spec = how[name]
         if spec is not None:
             out[name] = wide[spec[1]].to_numpy(dtype=float)
-    out["loss"] = _loss_column(out, loss)
-    out = out[out["loss"].notna()]
-    if final:
-        out = out.sort_values(["run", "step"], kind="stable").groupby("run", sort=False).tail(1)
-    out = _with_hparams(out, params, hparams, how)
-    out = out.merge(logged.ids, on="run", how="left") if len(logged.ids.columns) > 1 else out
-    out = out.sort_values(["run", "step"], kind="stable").reset_index(drop=True)
-    out["step"] = _steps(out["step"])
-    out.attrs["columns"] = Mapping(how).describe()
     return out
 
 
