@@ -89,11 +89,13 @@ def test_progress_bar_and_no_warnings(executed: Any) -> None:
         assert word not in err, err
 
 
-def test_text_bar_without_ipywidgets(tmp_path: Path) -> None:
+def test_text_bar_without_ipywidgets_and_the_users_figure_format(tmp_path: Path) -> None:
     """With ipywidgets unimportable in the kernel (the case where ``tqdm.auto`` warns), the bar
-    falls back to text and nothing warns."""
+    falls back to text and nothing warns; a figure format the user set up is kept."""
     cells = [
         nbformat.v4.new_code_cell(
+            "%matplotlib inline\n"
+            "%config InlineBackend.figure_formats = ['svg']\n"
             "import sys, warnings\n"
             "sys.modules['ipywidgets'] = None  # as if ipywidgets were not installed\n"
             "warnings.simplefilter('always')\n"
@@ -102,6 +104,7 @@ def test_text_bar_without_ipywidgets(tmp_path: Path) -> None:
             "boot = res.bootstrap(n=400, seed=0, progress=True)"
         ),
         nbformat.v4.new_code_cell("res"),
+        nbformat.v4.new_code_cell("res.plot()"),
     ]
     nb = _execute(nbformat.v4.new_notebook(cells=cells), tmp_path)
     out = nb.cells[0].outputs
@@ -110,3 +113,4 @@ def test_text_bar_without_ipywidgets(tmp_path: Path) -> None:
     assert "Warning" not in err and "IProgress" not in err
     assert not any("data" in o for o in out)
     assert _data(nb.cells[1], "text/html")
+    assert _data(nb.cells[2], "image/svg+xml") and not _data(nb.cells[2], "image/png")

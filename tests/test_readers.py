@@ -106,6 +106,16 @@ def test_compressed_text(tmp_path, name, opener):
     _check(read_table(tmp_path / name, columns=["N", "D", "loss"]))
 
 
+def test_zstd_csv(tmp_path):
+    path = tmp_path / "runs.csv.zst"
+    try:
+        with pa.CompressedOutputStream(str(path), "zstd") as out:
+            out.write(FRAME.to_csv(index=False).encode())
+    except (pa.ArrowNotImplementedError, ValueError):
+        pytest.skip("pyarrow built without zstd")
+    _check(read_table(path, columns=["N", "D", "loss"]))
+
+
 def test_json_records_with_nonfinite_strings(tmp_path):
     # powerfit's own JSON tables store non-finite numbers as strings
     path = tmp_path / "t.json"

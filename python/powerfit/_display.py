@@ -425,6 +425,11 @@ def figure_png(fig: Any) -> bytes:
     return buf.getvalue()
 
 
+#: Image formats a Figure formatter may already be set up for (``%matplotlib inline``,
+#: ``InlineBackend.figure_formats``).
+_IMAGE_MIMES = ("image/png", "image/svg+xml", "image/jpeg", "application/pdf")
+
+
 def _html_printers() -> list[tuple[Any, Callable[[Any], str]]]:
     pf = sys.modules["powerfit"]
     return [
@@ -451,9 +456,9 @@ def enable_notebook_display() -> bool:
         return False
     shell = sys.modules["IPython"].get_ipython()
     formatters = shell.display_formatter.formatters
-    png = formatters["image/png"]
-    if not _has_printer(png, "matplotlib.figure", "Figure"):
-        png.for_type_by_name("matplotlib.figure", "Figure", figure_png)
+    if not any(_has_printer(formatters[m], "matplotlib.figure", "Figure") for m in _IMAGE_MIMES
+               if m in formatters):
+        formatters["image/png"].for_type_by_name("matplotlib.figure", "Figure", figure_png)
     html_formatter = formatters["text/html"]
     for cls, fn in _html_printers():
         if not hasattr(cls, "_repr_html_"):
