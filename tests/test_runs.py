@@ -92,6 +92,15 @@ def test_mlflow_fit_recovers_the_law(mlflow_store: Path) -> None:
     assert res.params["E"] == pytest.approx(E, rel=1e-4)
 
 
+def test_mlflow_sqlite_file_without_suffix(mlflow_store: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "tracking"
+    shutil.copy(mlflow_store, copy)
+    runs = pf.read_runs(copy, experiment="sweep", final=True)
+    assert sorted(runs["run"]) == sorted(SIZES)
+
+
 def test_mlflow_options(mlflow_store: Path) -> None:
     every = pf.read_runs(str(mlflow_store), experiment=["sweep"], loss="train",
                          tokens_per_step=("batch_size", "seq_len"), hparams=["lr"])

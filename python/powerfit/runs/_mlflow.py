@@ -36,7 +36,10 @@ def tracking_uri(source: Any) -> str:
 def is_store(path: Path) -> bool:
     """Whether a folder or file looks like an MLflow store."""
     if path.is_file():
-        return path.suffix.lower() in SQLITE_SUFFIXES
+        if path.suffix.lower() in SQLITE_SUFFIXES:
+            return True
+        with path.open("rb") as fh:
+            return fh.read(16) == b"SQLite format 3\x00"
     return (path / "0" / "meta.yaml").exists() or any(path.glob("*/meta.yaml"))
 
 
