@@ -48,7 +48,7 @@ def test_fit_html_table(fit: pf.FitResult) -> None:
     out = _display.fit_html(fit)
     assert out.count("<tr>") == 1 + len(fit.params)  # header + one row per parameter
     for name in fit.param_names:
-        assert f"<td>{name}</td>" in out
+        assert f'<td class="t">{name}</td>' in out
     e, se = fit.params["E"], fit.stderr["E"]
     assert f"<td>{_display.num(e)}</td>" in out
     lo, hi = e - 1.959964 * se, e + 1.959964 * se
@@ -73,7 +73,7 @@ def test_fit_html_failed_fixed_and_escaped() -> None:
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in out
     assert "✗" in out and "2 warning(s)" in out and "E is at its bound" in out
     assert "<td>fixed</td>" in out
-    assert "<td>A</td><td>400</td><td>–</td><td>–</td>" in out  # NaN stderr: no interval
+    assert '<td class="t">A</td><td>400</td><td>–</td><td>–</td>' in out  # NaN stderr: no interval
 
 
 def test_fit_text(fit: pf.FitResult) -> None:
@@ -93,7 +93,7 @@ def test_bootstrap_html_and_text(boot: pf.BootstrapResult) -> None:
     assert out.count("<tr>") == 1 + len(ci)
     assert "200 replicates (case, seed 0)" in out
     for q in ("alpha", "a", "G"):
-        assert f"<td>{q}</td>" in out
+        assert f'<td class="t">{q}</td>' in out
     text = _display.bootstrap_text(boot)
     assert len(text.splitlines()) == 2 + len(ci)
     bca = _display.bootstrap_html(boot, method="bca", level=0.9)
@@ -148,10 +148,16 @@ def test_frontier_and_comparison_html() -> None:
     assert f"{_display.num(iso.a, 4)} [" in out
     assert "predictions" in out and "<th>N_opt</th>" in out
     assert _display.frontier_text(iso).startswith("<IsoflopResult")
+    many = pf.isoflop(por, compute="flops", size="n", tokens="t", n_boot=0,
+                      by=pf.datasets.PORIAN2024_CONFIG)
+    wide = _display.frontier_html(many)
+    assert "15 group(s); no bootstrap" in wide
+    assert f"<th class=\"t\">group ({', '.join(pf.datasets.PORIAN2024_CONFIG)})</th>" in wide
+    assert wide.count(" · ") >= 15 * (len(pf.datasets.PORIAN2024_CONFIG) - 1)
     cmp = pf.compare_approaches(one, [1e21], compute="flops", size="n", tokens="t", n_boot=20)
     html = _display.comparison_html(cmp)
     for approach in cmp.table["approach"]:
-        assert f"<td>{approach}</td>" in html
+        assert f'<td class="t">{approach}</td>' in html
     assert len(_display.comparison_text(cmp).splitlines()) == 2 + len(cmp.table)
 
 

@@ -39,7 +39,8 @@ _STYLE = (
     "<style>"
     ".powerfit-display table{border-collapse:collapse;margin:0.3em 0}"
     ".powerfit-display th,.powerfit-display td{padding:0.15em 0.6em;text-align:right}"
-    ".powerfit-display th:first-child,.powerfit-display td:first-child{text-align:left}"
+    ".powerfit-display td{white-space:nowrap}"
+    ".powerfit-display .t{text-align:left;white-space:normal}"
     ".powerfit-display caption{text-align:left;font-weight:bold;padding-bottom:0.2em}"
     ".powerfit-display .ok{color:#1a7f37}.powerfit-display .bad{color:#cf222e}"
     ".powerfit-display .note{color:#57606a;font-size:90%}"
@@ -85,11 +86,19 @@ def _z(level: float) -> float:
     return statistics.NormalDist().inv_cdf(0.5 + level / 2.0)
 
 
-def _rows_html(header: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "") -> str:
-    """An HTML table from already-escaped cells."""
+def _rows_html(
+    header: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "",
+    text: Sequence[bool] | None = None,
+) -> str:
+    """An HTML table from already-escaped cells; columns flagged in ``text`` (default: the
+    first) are left-aligned and may wrap, the others are numbers, right-aligned."""
+    flags = list(text) if text is not None else [i == 0 for i in range(len(header))]
+    cls = [' class="t"' if f else "" for f in flags]
     cap = f"<caption>{caption}</caption>" if caption else ""
-    head = "".join(f"<th>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    head = "".join(f"<th{k}>{h}</th>" for h, k in zip(header, cls))
+    body = "".join(
+        "<tr>" + "".join(f"<td{k}>{c}</td>" for c, k in zip(r, cls)) + "</tr>" for r in rows
+    )
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -301,39 +310,50 @@ def _cell(row: Any, est: str, lo: str | None, hi: str | None) -> str:
     return str(v)
 
 
-def _table_cells(frame: Any, max_rows: int) -> tuple[list[str], list[list[str]], int]:
-    """(titles, cell rows, rows elided) of a table, long tables cut in the middle."""
+def _table_cells(
+    frame: Any, max_rows: int
+) -> tuple[list[str], list[list[str]], list[bool], int]:
+    """(titles, cell rows, which columns hold text, rows elided) of a table, long tables cut
+    in the middle."""
     df = _as_pandas(frame)
-    cols = _merged_columns([str(c) for c in df.columns])
-    n = len(df)
+    named = df.set_axis([str(c) for c in df.columns], axis=1)
+    cols = _merged_columns(list(named.columns))
+    n = len(named)
     if n > max_rows:
         half = max_rows // 2
         pick = list(range(half)) + list(range(n - half, n))
     else:
         pick = list(range(n))
-    named = df.set_axis([str(c) for c in df.columns], axis=1)
     rows = []
     for i in pick:
         row = named.iloc[i]
         rows.append([_cell(row, est, lo, hi) for _, est, lo, hi in cols])
     if n > max_rows:
         rows.insert(max_rows // 2, ["…"] * len(cols))
-    return [c[0] for c in cols], rows, max(n - max_rows, 0)
+    text = [lo is None and not pd_numeric(named[est]) for _, est, lo, _ in cols]
+    return [c[0] for c in cols], rows, text, max(n - max_rows, 0)
+
+
+def pd_numeric(col: Any) -> bool:
+    """Whether a pandas column holds numbers (booleans count as text)."""
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col))
 
 
 def table_html(frame: Any, caption: str = "", max_rows: int = MAX_ROWS) -> str:
     """A table of per-group results (pandas, polars or pyarrow) as compact HTML: estimate
     columns merged with their ``_lower``/``_upper`` bounds or ``_stderr``, and the middle of
     long tables elided."""
-    titles, rows, elided = _table_cells(frame, max_rows)
+    titles, rows, text, elided = _table_cells(frame, max_rows)
     note = f'<div class="note">{elided} more rows not shown</div>' if elided else ""
     return _rows_html([esc(t) for t in titles], [[esc(c) for c in r] for r in rows],
-                      esc(caption)) + note
+                      esc(caption), text) + note
 
 
 def table_text(frame: Any, max_rows: int = MAX_ROWS) -> str:
     """The text form of :func:`table_html`."""
-    titles, rows, elided = _table_cells(frame, max_rows)
+    titles, rows, _, elided = _table_cells(frame, max_rows)
     note = f"\n  ({elided} more rows not shown)" if elided else ""
     return _columns_text(titles, rows) + note
 
@@ -380,7 +400,20 @@ def _frontier_parts(result: Any) -> tuple[str, Any, Any]:
     table = result.table
     keep = [c for c in table.columns if c in result.by or c in _FRONTIER_COLUMNS]
     pred = result.predictions
-    return caption, table[keep], (pred if len(pred) else None)
+    by = list(result.by)
+    return (caption, _one_key(table[keep], by),
+            (_one_key(pred, by) if len(pred) else None))
+
+
+def _one_key(frame: Any, by: list[str]) -> Any:
+    """More than two key columns become one ``group`` column (values joined by " · "), so
+    that a table of many configurations stays narrow."""
+    if len(by) <= 2:
+        return frame
+    keys = frame[by].astype(str).agg(" · ".join, axis=1)
+    rest = frame.drop(columns=by)
+    rest.insert(0, "group (" + ", ".join(by) + ")", keys)
+    return rest
 
 
 def frontier_html(result: Any, max_rows: int = MAX_ROWS) -> str:
