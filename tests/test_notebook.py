@@ -59,7 +59,7 @@ def test_notebook_is_stored_without_outputs() -> None:
 def test_results_display_as_html(executed: Any) -> None:
     fit_html = _data(_cell(executed, "res = pf.fit("), "text/html")
     assert fit_html and "powerfit fit: chinchilla" in fit_html[0]
-    assert "✓" in fit_html[0] and "<td>alpha</td>" in fit_html[0]
+    assert "✓" in fit_html[0] and '<td class="t">alpha</td>' in fit_html[0]
     boot_html = _data(_cell(executed, "boot = res.bootstrap("), "text/html")
     assert boot_html and "1000 replicates (case, seed 0)" in boot_html[0]
     iso_html = _data(_cell(executed, "iso = pf.isoflop("), "text/html")
