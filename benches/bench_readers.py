@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from powerfit.readers import read_table
 
 WANTED = ["dataset", "N", "D", "loss"]
