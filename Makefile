@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.deps-stamp
 export CARGO_BUILD_JOBS ?= 2
 
-.PHONY: demo test test-rust test-python build bench lint stubtest clean
+.PHONY: demo test test-rust test-python build bench lint stubtest docs clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -40,6 +40,19 @@ stubtest: build
 
 bench: build
 	$(PY) benches/bench.py
+
+# The documentation site (Sphinx; the tutorial notebook is executed): offline, warnings are errors.
+DOCS_STAMP := $(VENV)/.docs-stamp
+DOCS_OUT ?= docs/_build/html
+
+$(DOCS_STAMP): pyproject.toml tools/requirements.py | $(PY)
+	$(PY) tools/requirements.py docs > $(VENV)/requirements-docs.txt
+	$(PIP) install -q -r $(VENV)/requirements-docs.txt
+	touch $(DOCS_STAMP)
+
+docs: build $(DOCS_STAMP)
+	$(PY) -m sphinx -W --keep-going -q -b html docs $(DOCS_OUT)
+	@echo "docs: $(DOCS_OUT)/index.html"
 
 lint: $(STAMP)
 	cargo fmt --all -- --check

@@ -5,8 +5,12 @@ its own)."""
 from __future__ import annotations
 
 import sys
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10: pip vendors the same parser
+    from pip._vendor import tomli as tomllib  # type: ignore[no-redef]
 
 
 def main(extras: list[str]) -> int:

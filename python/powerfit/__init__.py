@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from . import analysis, datasets, forecast, laws
+from . import analysis, datasets, forecast, laws, readers
 from ._core import __version__
 from .errors import (
     InvalidDataError,
@@ -30,6 +30,7 @@ from .forecast import (
 )
 from .groups import fit_groups
 from .holdout import extrapolation_check
+from .runs import read_runs
 from .frontier import (
     ApproachComparison,
     EnvelopeResult,
@@ -59,6 +60,8 @@ __all__ = [
     "analysis",
     "load",
     "fit_groups",
+    "read_runs",
+    "readers",
     "isoflop",
     "IsoflopResult",
     "envelope",
@@ -96,3 +99,8 @@ __all__ = [
     "sampling_tradeoff",
     "sampling_cost",
 ]
+
+# In a Jupyter kernel: figures display inline and results as HTML (nothing happens elsewhere).
+from ._display import enable_notebook_display as _enable_notebook_display  # noqa: E402
+
+_enable_notebook_display()
