@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
-from . import analysis, datasets, forecast, laws, readers
+from . import analysis, compute, datasets, diagnosis, forecast, laws, readers, testtime
 from ._core import __version__
+from .bootstrap import BootstrapResult
+from .compute import Budget
+from .diagnosis import Diagnosis, diagnose
 from .errors import (
     InvalidDataError,
     InvalidLawError,
@@ -16,7 +19,6 @@ from .errors import (
     PowerfitError,
     PowerfitWarning,
 )
-from .bootstrap import BootstrapResult
 from .expr import Law
 from .fit import FitResult, bootstrap, fit, load
 from .forecast import (
@@ -28,9 +30,6 @@ from .forecast import (
     rollout,
     select_law,
 )
-from .groups import fit_groups
-from .holdout import extrapolation_check
-from .runs import read_runs
 from .frontier import (
     ApproachComparison,
     EnvelopeResult,
@@ -39,10 +38,10 @@ from .frontier import (
     envelope,
     isoflop,
 )
+from .groups import fit_groups
+from .holdout import extrapolation_check
 from .plot import plot_envelope, plot_isoflop
-from . import compute, diagnosis, testtime
-from .compute import Budget
-from .diagnosis import Diagnosis, diagnose
+from .runs import read_runs
 from .testtime import (
     CoverageResult,
     fit_coverage,

@@ -16,6 +16,35 @@ from .errors import InvalidDataError
 Y_KEYS = ("loss", "y", "L")
 
 
+def in_memory(data: Any) -> bool:
+    """A table powerfit reads without the readers: a pandas DataFrame, a pyarrow Table, a
+    polars DataFrame or a dict of columns."""
+    if isinstance(data, Mapping):
+        return True
+    mod = type(data).__module__.split(".")[0]
+    name = type(data).__name__
+    return (mod == "pandas" and name == "DataFrame") or (mod, name) in (
+        ("pyarrow", "Table"),
+        ("polars", "DataFrame"),
+    )
+
+
+def as_table(data: Any, wanted: Sequence[str] | None = None) -> Any:
+    """``data`` itself when it is a table in memory; anything else the readers take (a path,
+    a polars LazyFrame, a pyarrow RecordBatch, a DuckDB relation) read with
+    :func:`powerfit.readers.read_table` as a pyarrow Table (only the ``wanted`` columns when
+    given, those of them present)."""
+    if data is None or in_memory(data):
+        return data
+    from .errors import InvalidOptionError
+    from .readers import read_table
+
+    try:
+        return read_table(data, optional=None if wanted is None else sorted(set(wanted))).data
+    except InvalidOptionError as exc:  # an unreadable source is bad data, not a bad option
+        raise InvalidDataError(str(exc)) from None
+
+
 def column_names(data: Any) -> list[str]:
     """Names of the columns of a table-like object."""
     if isinstance(data, Mapping):

@@ -156,48 +156,18 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: float | None = None
 
 # --- reading data --------------------------------------------------------------------------
 def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a CSV, TSV, Parquet or JSON (records) table, chosen by extension; ``-`` reads CSV
-    from standard input.
+    """Read a data table from a file as a pandas DataFrame, with the one reader every entry
+    point uses (:func:`powerfit.readers.read_table`: CSV, TSV, JSON, JSON lines, Parquet,
+    Feather, compressed CSV; ``-`` reads CSV from standard input).
 
     Raises:
         FileNotFoundError: no such file.
-        InvalidDataError: the file cannot be parsed as a table (the message says why).
+        InvalidDataError: the file cannot be parsed as a table, or holds no data rows.
         InvalidOptionError: an extension that is not a table format.
     """
-    import sys
+    from .readers import read_table as read
 
-    import pandas as pd
-
-    src: Any
-    if str(path) == "-":
-        fmt, src = "csv", sys.stdin
-    else:
-        p = Path(path)
-        if p.is_dir():
-            raise IsADirectoryError(f"{p} is a folder, not a data file")
-        if not p.exists():
-            raise FileNotFoundError(f"{p}: no such file")
-        fmt, src = table_format(p), p
-    try:
-        if fmt == "csv":
-            df = pd.read_csv(src)
-        elif fmt == "tsv":
-            df = pd.read_csv(src, sep="\t")
-        elif fmt == "json":
-            df = pd.read_json(src, orient="records")
-        else:
-            try:
-                import pyarrow  # noqa: F401
-            except ImportError:
-                raise ImportError(
-                    "reading Parquet needs pyarrow: pip install 'powerfit[arrow]'"
-                ) from None
-            df = pd.read_parquet(src)
-    except (ImportError, OSError):
-        raise
-    except Exception as exc:  # pandas and pyarrow raise many kinds of parse errors
-        msg = " ".join(str(exc).split()) or type(exc).__name__
-        raise InvalidDataError(f"cannot read {path} as {fmt.upper()}: {msg}") from None
+    df = read(path).data.to_pandas()
     if df.shape[1] == 0 or df.shape[0] == 0:
         raise InvalidDataError(f"{path} holds no data rows")
     return df

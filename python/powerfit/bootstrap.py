@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, _display
 from ._progress import Progress
 from .analysis import nd_index
 from .errors import InvalidOptionError, PowerfitWarning
@@ -221,10 +221,10 @@ class BootstrapResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (
-            f"<BootstrapResult {self.result.law}: {self.n} replicates ({self.method}), "
-            f"{self.n_failed} failed>"
-        )
+        return _display.bootstrap_text(self)
+
+    def _repr_html_(self) -> str:
+        return _display.bootstrap_html(self)
 
     def plot(self, **kwargs: Any) -> Any:
         """Histograms of the parameters and scatter plots of their pairs; returns the

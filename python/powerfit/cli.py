@@ -317,9 +317,9 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 # --- commands --------------------------------------------------------------------------------
 def cmd_fit(args: argparse.Namespace) -> int:
     from . import fit
+    from ._files import table_format, write_table
     from .analysis import optimal_table
     from .html import format_optimal, format_params, param_table, report
-    from ._files import table_format, write_table
 
     _check_outputs(args)
     if args.method == "cluster" and args.bootstrap and not args.cluster:
@@ -462,10 +462,10 @@ def _groups_text(table: Any, keys: list[str], max_rows: int = 40) -> str:
 
 
 def cmd_optimal(args: argparse.Namespace) -> int:
+    from ._files import write_table
     from .analysis import optimal_table
     from .fit import load
     from .html import format_optimal
-    from ._files import write_table
 
     _check_outputs(args)
     res = load(args.fit)

@@ -104,8 +104,8 @@ def run(
 
     written = [res.save(out / "fit.json")]
     if plots:
-        from .html import figures
         from ._files import write_bytes
+        from .html import figures
 
         t = time.perf_counter()
         images = figures(res)

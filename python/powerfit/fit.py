@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 import warnings
-from functools import lru_cache
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _core, analysis, saved
+from . import _core, _display, analysis, saved
 from . import bootstrap as _boot
-from ._data import available, gather
+from ._data import as_table, available, gather
 from .diagnostics import fit_warnings
 from .errors import PowerfitWarning
 from .expr import Law, with_defaults
@@ -81,6 +81,7 @@ def _problem(
 ) -> _core.Problem:
     """The native problem: the model built (and checked) by the core, then the data."""
     cols = dict(columns or {})
+    data = as_table(data)
     written = list(law.variables) if isinstance(law, Law) else None
     law_arg = law.native if isinstance(law, Law) else law
     avail, xname = available(data, law, x, arrays, cols, written)
@@ -116,9 +117,11 @@ def fit(
     """Fit a scaling law.
 
     Args:
-        data: a pandas or polars DataFrame, a pyarrow Table or a dict of columns. Columns are
-            named N, D, C and loss by default; map others with ``columns``. Omit it to pass
-            arrays (``N=``, ``D=``, ``C=``, ``x=``, ``y=``).
+        data: a pandas or polars DataFrame, a pyarrow Table, a dict of columns, or anything
+            :func:`powerfit.readers.read_table` reads (a path to CSV, Parquet, JSON lines,
+            Feather; a DuckDB relation; a polars LazyFrame). Columns are named N, D, C and loss
+            by default; map others with ``columns``. Omit it to pass arrays (``N=``, ``D=``,
+            ``C=``, ``x=``, ``y=``).
         law: ``"power"``, ``"chinchilla"``, ``"additive"`` or ``"kaplan"`` (see
             :mod:`powerfit.laws` for the formulas), or a written law, a :class:`powerfit.Law`
             (its ``p0`` and ``bounds`` are the defaults of this call's).
@@ -212,6 +215,13 @@ class FitResult(FitRecord):
             self._boot = _boot.BootstrapResult(
                 self, b["replicates"], method=b["method"], seed=b["seed"], labels=b["labels"]
             )
+
+    # --- display ----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return _display.fit_text(self)
+
+    def _repr_html_(self) -> str:
+        return _display.fit_html(self, self.boot)
 
     # --- diagnostics and reports ----------------------------------------------------------
     @property

@@ -13,7 +13,6 @@ bit-identical to ``pf.fit`` on that group's rows alone (same options, rows in ta
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from ._data import available, column_names, gather, get_column
+from ._data import as_table, available, column_names, gather, get_column, in_memory
 from ._progress import Progress
 from .errors import InvalidDataError, InvalidOptionError
 from .expr import Law, with_defaults
@@ -36,13 +35,6 @@ _D = _core.DEFAULTS
 #: constant observations); the other statuses are the solver's (``converged_cost``, ...).
 INVALID_DATA = "invalid_data"
 
-_PATH_SUFFIXES = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".txt": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,45 +51,11 @@ def _flavour(table: Any) -> Flavour:
     return "pandas"
 
 
-def _read_path(path: str | os.PathLike[str], wanted: set[str] | None) -> Any:
-    """A CSV or Parquet file as a pyarrow Table (only the columns in ``wanted`` when given)."""
-    p = os.fspath(path)
-    suffix = os.path.splitext(p[:-3] if p.endswith(".gz") else p)[1].lower()
-    kind = _PATH_SUFFIXES.get(suffix)
-    if kind is None:
-        raise InvalidDataError(
-            f"cannot tell the format of '{p}': use a .csv (.tsv, .csv.gz) or .parquet file, or "
-            "pass a DataFrame"
-        )
-    if not os.path.exists(p):
-        raise FileNotFoundError(p)
-    try:
-        if kind == "parquet":
-            import pyarrow.parquet as pq
-
-            names = pq.read_schema(p).names
-            cols = None if wanted is None else [c for c in names if c in wanted]
-            return pq.read_table(p, columns=cols)
-        import pyarrow.csv as pacsv
-
-        parse = pacsv.ParseOptions(delimiter="\t") if suffix == ".tsv" else None
-        with pacsv.open_csv(p, parse_options=parse) as reader:
-            names = reader.schema.names
-        conv = pacsv.ConvertOptions(
-            include_columns=None if wanted is None else [c for c in names if c in wanted]
-        )
-        return pacsv.read_csv(p, parse_options=parse, convert_options=conv)
-    except ImportError as exc:  # pragma: no cover - pyarrow is a test dependency
-        raise ImportError(
-            'reading files needs pyarrow: pip install "powerfit[arrow]"'
-        ) from exc
-
-
 def _wanted_columns(
     by: list[str], columns: Mapping[str, str], weights: Any, x: Any
 ) -> set[str]:
     """Columns a file must provide (the rest is not read): keys, law variables, loss."""
-    wanted = set(by) | {"N", "D", "C", "x", "loss", "y", "L"} | set(columns.values())
+    wanted = set(by) | {"N", "D", "C", "U", "x", "loss", "y", "L"} | set(columns.values())
     if isinstance(weights, str):
         wanted.add(weights)
     if isinstance(x, str):
@@ -293,8 +251,10 @@ def fit_groups(
     """Fit a scaling law to every group of a sweep table, in parallel, in one native call.
 
     Args:
-        table: a pandas or polars DataFrame, a pyarrow Table, or the path of a CSV (``.csv``,
-            ``.tsv``, ``.csv.gz``) or Parquet file (read with pyarrow; only the needed columns).
+        table: a pandas or polars DataFrame, a pyarrow Table, or anything
+            :func:`powerfit.readers.read_table` reads: the path of a CSV, TSV, JSON (lines),
+            Parquet (a file, a partitioned folder, a glob) or Feather file, a DuckDB relation,
+            a polars LazyFrame (only the needed columns are read).
         by: the key column(s); one fit per distinct combination of their values. Missing key
             values form their own group.
         law, x, columns, loss, delta, overestimate_penalty, fixed, bounds, p0, starts, ftol,
@@ -345,8 +305,13 @@ def fit_groups(
         raise InvalidOptionError(f"output must be 'pandas', 'polars' or 'pyarrow', not {output!r}")
     cols = dict(columns or {})
 
-    if isinstance(table, (str, os.PathLike)):
-        table = _read_path(table, _wanted_columns(keys, cols, weights, x))
+    if isinstance(law, Law):
+        extra = set(law.variables)
+    else:
+        extra = set()
+    if not in_memory(table):
+        # files, DuckDB relations, lazy frames: read only the needed columns, as pyarrow
+        table = as_table(table, _wanted_columns(keys, cols, weights, x) | extra)
         flavour: Flavour = "pandas"
         src: Flavour = "pyarrow"
     elif isinstance(table, Mapping):

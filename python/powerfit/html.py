@@ -28,8 +28,8 @@ import pandas as pd
 from . import _core
 from .analysis import optimal_table, supports_optimal
 from .diagnostics import fit_warnings
-from .report import summary_text
 from .errors import InvalidOptionError
+from .report import summary_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from .record import FitRecord as FitResult

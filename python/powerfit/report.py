@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+
 from .diagnostics import fit_warnings
 from .record import FitRecord
 

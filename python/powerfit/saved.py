@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _core
+from ._files import write_text
 from .errors import InvalidDataError, InvalidOptionError, PowerfitError
 from .expr import Law
-from ._files import write_text
 from .record import FitRecord
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
-from .._data import column_names
+from .. import _core, _display
+from .._data import as_table, column_names
 from ..analysis import nd_index
 from ..bootstrap import BootstrapResult
 from ..errors import InvalidDataError, InvalidOptionError
@@ -80,10 +80,10 @@ class ApproachComparison:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        parts = []
-        for name, g in self.table.groupby("approach", sort=False):
-            parts.append(f"{name}: a={g['a'].iloc[0]:.3f}")
-        return "<ApproachComparison " + "; ".join(parts) + ">"
+        return _display.comparison_text(self)
+
+    def _repr_html_(self) -> str:
+        return _display.comparison_html(self)
 
 
 def compare_approaches(
@@ -138,6 +138,7 @@ def compare_approaches(
     Returns:
         An :class:`ApproachComparison` (``.table``, ``.wide()``, ``.summary()``).
     """
+    data = as_table(data)
     preds = budget_list(budgets)
     if not preds:
         raise InvalidOptionError("compare_approaches needs at least one budget")

@@ -9,18 +9,18 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._data import column_names
+from .._data import as_table, column_names
 from .._progress import Progress
 from ..errors import InvalidDataError, InvalidOptionError
 from ._inputs import (
     Settings,
-    check_run_sizes,
-    points_frame,
-    run_codes,
     as_list,
     budget_list,
+    check_run_sizes,
     group_codes,
+    points_frame,
     positive_column,
+    run_codes,
     sort_by_group,
     take,
     take_optional,
@@ -77,6 +77,7 @@ def envelope(
     Returns:
         An :class:`EnvelopeResult`.
     """
+    curves = as_table(curves)
     names = column_names(curves)
     C = positive_column(curves, compute, names, "compute")
     N = positive_column(curves, size, names, "size")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-
 from .. import _core
-from .._data import column_names
+from .._data import as_table, column_names
 from .._progress import Progress
 from ..errors import InvalidDataError
 from ._inputs import (
@@ -86,6 +85,7 @@ def isoflop(
             names the column and row).
         InvalidOptionError: bad options.
     """
+    data = as_table(data)
     names = column_names(data)
     C = positive_column(data, compute, names, "compute")
     N = positive_column(data, size, names, "size")

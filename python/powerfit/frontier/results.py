@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import _core, _display
 from ..errors import InvalidOptionError
 
 #: Names of a budget's status, by code (``ok``: an interior optimum was located).
@@ -264,13 +264,10 @@ class _FrontierResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        if self.n_groups == 1:
-            r = self.group_values(0)
-            return (
-                f"<{type(self).__name__}: a={r['a']:.4f}, b={r['b']:.4f}; "
-                f"{int(r['n_used'])}/{int(r['n_budgets'])} budgets used>"
-            )
-        return f"<{type(self).__name__}: {self.n_groups} groups>"
+        return _display.frontier_text(self)
+
+    def _repr_html_(self) -> str:
+        return _display.frontier_html(self)
 
 
 class IsoflopResult(_FrontierResult):

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from ._base import MAX_BAND_REPLICATES, figure
 from .bootstrap import plot_bootstrap
-from .fit import KINDS, plot_fit, plot_residuals
 from .diagnosis import plot_diagnosis
+from .fit import KINDS, plot_fit, plot_residuals
 from .frontier import plot_envelope, plot_frontier, plot_isoflop
-from .testtime import plot_coverage, plot_tradeoff
 from .rollout import plot_rollout
+from .testtime import plot_coverage, plot_tradeoff
 
 __all__ = [
     "KINDS",

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from ._base import figure, finish, param_label
 
+
 def plot_bootstrap(
     boot: Any,
     params: Sequence[str] | None = None,

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..errors import InvalidOptionError
 from ._base import colours, finish
 from ._base import figure as new_figure
-from ..errors import InvalidOptionError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes

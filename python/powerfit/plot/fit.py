@@ -16,7 +16,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
     from ..record import FitRecord as FitResult
-from ._base import axis_label, band, band_replicates, clusters, colour_map, few_values, figure, finish, log_grid, log_ylim, nice_budgets, plain_ticks, short_params
+from ._base import (
+    axis_label,
+    band,
+    band_replicates,
+    clusters,
+    colour_map,
+    few_values,
+    figure,
+    finish,
+    log_grid,
+    log_ylim,
+    nice_budgets,
+    plain_ticks,
+    short_params,
+)
 
 KINDS = ("auto", "isoflop", "slices", "parity")
 
