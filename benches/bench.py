@@ -51,13 +51,13 @@ def _blas_threads_env(argv: list[str]) -> str:
 
 BLAS_THREADS = _blas_threads_env(sys.argv[1:])
 
-import numpy as np  # noqa: E402 - after the BLAS thread pin
-import scipy  # noqa: E402
+import numpy as np
+import scipy
 
-import powerfit as pf  # noqa: E402
+import powerfit as pf
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (  # noqa: E402
+from harness import (
     HERE,
     Context,
     Section,
@@ -67,7 +67,7 @@ from harness import (  # noqa: E402
     say,
     write_atomic,
 )
-from sections import (  # noqa: E402
+from sections import (
     bootstrap,
     expr,
     forecast,
@@ -211,7 +211,8 @@ def machine_lines() -> list[str]:
         *(
             [
                 "- **The native module file was rebuilt during this run** (now "
-                f"{BUILD[1].removeprefix('- powerfit build: ')}); all timings used the build loaded at start, described above."
+                f"{BUILD[1].removeprefix('- powerfit build: ')}); all timings used the build "
+                "loaded at start, described above."
             ]
             if BUILD[1] != BUILD[0]
             else []

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from powerfit.readers import read_table
 
 WANTED = ["dataset", "N", "D", "loss"]
@@ -57,34 +58,55 @@ def readers_section(ctx: Any, rows: int | None = None) -> tuple[list[dict[str, A
     out: list[dict[str, Any]] = []
     details = [f"- {n:,} rows × {table.shape[1]} columns; readers fetch {WANTED}."]
     with tempfile.TemporaryDirectory() as tmp:
-        paths = {"csv": Path(tmp) / "sweep.csv", "csv.gz": Path(tmp) / "sweep.csv.gz",
-                 "parquet": Path(tmp) / "sweep.parquet"}
+        paths = {
+            "csv": Path(tmp) / "sweep.csv",
+            "csv.gz": Path(tmp) / "sweep.csv.gz",
+            "parquet": Path(tmp) / "sweep.parquet",
+        }
         table.to_csv(paths["csv"], index=False)
         table.to_csv(paths["csv.gz"], index=False, compression="gzip")
         table.to_parquet(paths["parquet"], index=False, row_group_size=100_000)
         for kind, path in paths.items():
             size = path.stat().st_size / 2**20
             if kind == "parquet":
-                peer, peer_name = (lambda p=path: pd.read_parquet(p, columns=WANTED),
-                                   "pandas.read_parquet(columns=...)")
+                peer, peer_name = (
+                    lambda p=path: pd.read_parquet(p, columns=WANTED),
+                    "pandas.read_parquet(columns=...)",
+                )
             else:
-                peer, peer_name = (lambda p=path: pd.read_csv(p, usecols=WANTED),
-                                   "pandas.read_csv(usecols=...), C engine")
+                peer, peer_name = (
+                    lambda p=path: pd.read_csv(p, usecols=WANTED),
+                    "pandas.read_csv(usecols=...), C engine",
+                )
             t_pf = _best_of(lambda p=path: read_table(p, columns=WANTED).floats("N"), repeats)
             t_peer = _best_of(peer, repeats)
-            out.append({"benchmark": f"read 4 columns of a {size:.0f} MiB {kind} sweep",
-                        "powerfit": t_pf, "peer": peer_name, "peer_time": t_peer,
-                        "target": "faster than pandas",
-                        "notes": f"{t_peer / t_pf:.1f}× pandas' time"})
+            out.append(
+                {
+                    "benchmark": f"read 4 columns of a {size:.0f} MiB {kind} sweep",
+                    "powerfit": t_pf,
+                    "peer": peer_name,
+                    "peer_time": t_peer,
+                    "target": "faster than pandas",
+                    "notes": f"{t_peer / t_pf:.1f}× pandas' time",
+                }
+            )
         filt = [("dataset", "==", "pile")]
-        t_pf = _best_of(lambda: read_table(paths["parquet"], columns=WANTED[1:], filters=filt),
-                        repeats)
-        t_peer = _best_of(lambda: pd.read_parquet(paths["parquet"], columns=WANTED[1:],
-                                                  filters=filt), repeats)
-        out.append({"benchmark": "read 3 columns of one dataset's rows (Parquet, filter)",
-                    "powerfit": t_pf, "peer": "pandas.read_parquet(columns=..., filters=...)",
-                    "peer_time": t_peer, "target": "as fast as pandas",
-                    "notes": f"{t_peer / t_pf:.1f}× pandas' time"})
+        t_pf = _best_of(
+            lambda: read_table(paths["parquet"], columns=WANTED[1:], filters=filt), repeats
+        )
+        t_peer = _best_of(
+            lambda: pd.read_parquet(paths["parquet"], columns=WANTED[1:], filters=filt), repeats
+        )
+        out.append(
+            {
+                "benchmark": "read 3 columns of one dataset's rows (Parquet, filter)",
+                "powerfit": t_pf,
+                "peer": "pandas.read_parquet(columns=..., filters=...)",
+                "peer_time": t_peer,
+                "target": "as fast as pandas",
+                "notes": f"{t_peer / t_pf:.1f}× pandas' time",
+            }
+        )
     return out, details
 
 
@@ -97,8 +119,10 @@ def main() -> None:
     print("| benchmark | powerfit (s) | peer | peer (s) | ratio |")
     print("|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['benchmark']} | {r['powerfit']:.3f} | {r['peer']} | {r['peer_time']:.3f} "
-              f"| {r['notes']} |")
+        print(
+            f"| {r['benchmark']} | {r['powerfit']:.3f} | {r['peer']} | {r['peer_time']:.3f} "
+            f"| {r['notes']} |"
+        )
     print("\n".join(details))
 
 

@@ -69,9 +69,7 @@ def measure(
         for _ in range(number):
             fn()
         per_call.append((time.perf_counter() - t0) / number)
-    return Timing(
-        statistics.median(per_call), min(per_call), max(per_call), repeats, number
-    )
+    return Timing(statistics.median(per_call), min(per_call), max(per_call), repeats, number)
 
 
 def fmt_time(t: float | None) -> str:

@@ -58,9 +58,7 @@ class EpochHuber:
 
     def objective(self, th: np.ndarray) -> float:
         a, b, e, alpha, beta = th
-        terms = np.stack(
-            [a - alpha * self.lN, b - beta * self.lD, np.full_like(self.lN, e)]
-        )
+        terms = np.stack([a - alpha * self.lN, b - beta * self.lD, np.full_like(self.lN, e)])
         r = ss.logsumexp(terms, axis=0) - self.ly
         return float(ss.huber(self.delta, r).sum())
 
@@ -76,9 +74,7 @@ class EpochHuber:
         f = float(ss.huber(d, r).sum())
         psi = np.clip(r, -d, d) / s  # huber'(r), times 1/s to turn w_k into softmax weights
         g1, g2 = psi @ w1, psi @ w2
-        grad = np.array(
-            [g1, g2, psi @ w3, -(psi * w1) @ self.lN, -(psi * w2) @ self.lD]
-        )
+        grad = np.array([g1, g2, psi @ w3, -(psi * w1) @ self.lN, -(psi * w2) @ self.lD])
         return f, grad
 
     @staticmethod

@@ -33,7 +33,7 @@ def run_python(heading: str) -> dict[str, object]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for block in code:
-            exec(compile(block, f"README: {heading}", "exec"), ns)  # noqa: S102
+            exec(compile(block, f"README: {heading}", "exec"), ns)
     return ns
 
 

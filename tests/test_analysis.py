@@ -35,8 +35,9 @@ def test_closed_form_is_the_numeric_minimum(params: dict[str, float]) -> None:
     table = res.compute_optimal(budgets, k=6.0)
     for c, row in zip(budgets, table.itertuples()):
         f = lambda ln: _loss(params, np.exp(ln), c / (6.0 * np.exp(ln)))  # noqa: E731
-        opt = minimize_scalar(f, bounds=(0.0, np.log(c / 6.0)), method="bounded",
-                              options={"xatol": 1e-10})
+        opt = minimize_scalar(
+            f, bounds=(0.0, np.log(c / 6.0)), method="bounded", options={"xatol": 1e-10}
+        )
         assert row.N_opt == pytest.approx(np.exp(opt.x), rel=1e-5)
         assert row.D_opt == pytest.approx(c / (6.0 * np.exp(opt.x)), rel=1e-5)
         assert row.L_opt == pytest.approx(opt.fun, rel=1e-12)
@@ -60,9 +61,12 @@ def test_numeric_path_for_kaplan_matches_scipy() -> None:
         return ((p["N_c"] / n) ** (p["alpha_N"] / p["alpha_D"]) + p["D_c"] / d) ** p["alpha_D"]
 
     for c, row in zip([1e21, 1e23], table.itertuples()):
-        opt = minimize_scalar(lambda ln: kaplan(np.exp(ln), c / (6 * np.exp(ln))),
-                              bounds=(5.0, np.log(c / 6.0) - 5.0), method="bounded",
-                              options={"xatol": 1e-9})
+        opt = minimize_scalar(
+            lambda ln: kaplan(np.exp(ln), c / (6 * np.exp(ln))),
+            bounds=(5.0, np.log(c / 6.0) - 5.0),
+            method="bounded",
+            options={"xatol": 1e-9},
+        )
         assert row.N_opt == pytest.approx(np.exp(opt.x), rel=1e-4)
         assert row.L_opt == pytest.approx(opt.fun, rel=1e-10)
 
@@ -90,7 +94,12 @@ def test_compute_term_recorded_independently() -> None:
     d = 10 ** rng.uniform(9, 12, 300)
     c = 6 * n * d * 10 ** rng.uniform(-1, 1, 300)  # e.g. FLOPs measured with overheads
     p = dict(L_inf=1.7, A=400.0, B=2000.0, E=50.0, alpha=0.34, beta=0.37, gamma=0.15)
-    y = p["L_inf"] + p["A"] * n ** -p["alpha"] + p["B"] * d ** -p["beta"] + p["E"] * c ** -p["gamma"]
+    y = (
+        p["L_inf"]
+        + p["A"] * n ** -p["alpha"]
+        + p["B"] * d ** -p["beta"]
+        + p["E"] * c ** -p["gamma"]
+    )
     res = pf.fit({"N": n, "D": d, "C": c, "loss": y}, law="additive", loss="l2")
     assert not any("C = k N D" in w for w in res.warnings)
     table = res.compute_optimal([1e22])
@@ -111,7 +120,7 @@ def test_inference_optimal_against_grid() -> None:
     total = 6 * n[ok] * d + 2 * n[ok] * t_inf
     best = total.min()
     assert out.total_flops == pytest.approx(best, rel=1e-6)
-    assert out.N == pytest.approx(n[ok][total.argmin()], rel=1e-3)
+    assert pytest.approx(n[ok][total.argmin()], rel=1e-3) == out.N
     assert _loss(EPOCH, np.array(out.N), np.array(out.D)) == pytest.approx(target, abs=1e-9)
     # the compute-optimal model of the same loss serves the same tokens at a higher total
     assert out.chinchilla_N > out.N and 0 < out.saving < 1
@@ -167,14 +176,20 @@ def test_extrapolation_check() -> None:
         pf.extrapolation_check(df, holdout=1.5)
 
 
-def _synthetic(n_lo: float, n_hi: float, m: int = 40, distinct: int | None = None,
-               noise: float = 0.003, seed: int = 0) -> pd.DataFrame:
+def _synthetic(
+    n_lo: float,
+    n_hi: float,
+    m: int = 40,
+    distinct: int | None = None,
+    noise: float = 0.003,
+    seed: int = 0,
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     if distinct is None:
         n = 10 ** rng.uniform(np.log10(n_lo), np.log10(n_hi), m)
     else:
         n = np.repeat(np.geomspace(n_lo, n_hi, distinct), m // distinct)
-    y = (1.7 + 400 * n ** -0.34) * np.exp(noise * rng.standard_normal(n.size))
+    y = (1.7 + 400 * n**-0.34) * np.exp(noise * rng.standard_normal(n.size))
     return pd.DataFrame({"N": n, "loss": y})
 
 

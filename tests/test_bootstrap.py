@@ -221,8 +221,9 @@ def test_failed_replicates_are_counted_and_excluded() -> None:
 
 
 def test_module_level_bootstrap_fits_first() -> None:
-    b = pf.bootstrap(pf.datasets.chinchilla(), law="chinchilla", loss="l2", n=20, seed=0,
-                     progress=False)
+    b = pf.bootstrap(
+        pf.datasets.chinchilla(), law="chinchilla", loss="l2", n=20, seed=0, progress=False
+    )
     assert isinstance(b, pf.BootstrapResult)
     assert b.result.law == "chinchilla"
 

@@ -9,8 +9,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import powerfit as pf
 import pytest
+
+import powerfit as pf
 from powerfit import compute
 from powerfit.errors import InvalidDataError, InvalidOptionError, PowerfitWarning
 
@@ -51,38 +52,66 @@ def test_palm_540b_shape_and_its_published_mfu() -> None:
     # Chowdhery et al. 2022: 118 layers, d_model 18432, 48 heads of 256, multi-query attention,
     # SwiGLU with d_ff = 4 d_model, shared 256k embeddings: 540.35B parameters; 238.3K tokens/s
     # on 6144 TPU v4 chips is 46.2% MFU by their 6N + 12 L H Q T count.
-    arch = compute.Architecture(n_layers=118, d_model=18432, n_heads=48, d_head=256,
-                                n_kv_heads=1, d_ff=4 * 18432, gated=True, vocab=256_000,
-                                n_ctx=2048, tied_embeddings=True)
+    arch = compute.Architecture(
+        n_layers=118,
+        d_model=18432,
+        n_heads=48,
+        d_head=256,
+        n_kv_heads=1,
+        d_ff=4 * 18432,
+        gated=True,
+        vocab=256_000,
+        n_ctx=2048,
+        tied_embeddings=True,
+    )
     assert arch.params_total == 540_354_281_472
     fpt = compute.flops_per_token(arch)["palm"]
     assert fpt == 6 * 540_354_281_472 + 12 * 118 * 48 * 256 * 2048
     assert compute.mfu(238.3e3, fpt, 6144, "TPU-v4") == pytest.approx(0.462, abs=5e-4)
     # the inverse
-    assert compute.tokens_per_second(0.462, fpt, 6144, "TPU-v4") == pytest.approx(238.3e3,
-                                                                                  rel=2e-3)
+    assert compute.tokens_per_second(0.462, fpt, 6144, "TPU-v4") == pytest.approx(238.3e3, rel=2e-3)
 
 
 def test_gated_gqa_and_positions_change_the_counts_as_stated() -> None:
     base = compute.Architecture(n_layers=2, d_model=64, n_heads=4, vocab=100, n_ctx=16)
-    gqa = compute.Architecture(n_layers=2, d_model=64, n_heads=4, n_kv_heads=1, vocab=100,
-                               n_ctx=16)
+    gqa = compute.Architecture(n_layers=2, d_model=64, n_heads=4, n_kv_heads=1, vocab=100, n_ctx=16)
     # K and V shrink from 4 heads to 1: 2 * 64 * (64 - 16) fewer per layer
     assert base.attention_params - gqa.attention_params == 2 * 64 * 48
-    gated = compute.Architecture(n_layers=2, d_model=64, n_heads=4, vocab=100, n_ctx=16,
-                                 gated=True, d_ff=128)
+    gated = compute.Architecture(
+        n_layers=2, d_model=64, n_heads=4, vocab=100, n_ctx=16, gated=True, d_ff=128
+    )
     assert gated.ffn_params == 3 * 64 * 128
-    pos = compute.Architecture(n_layers=2, d_model=64, n_heads=4, vocab=100, n_ctx=16,
-                               learned_positions=True, tied_embeddings=True)
+    pos = compute.Architecture(
+        n_layers=2,
+        d_model=64,
+        n_heads=4,
+        vocab=100,
+        n_ctx=16,
+        learned_positions=True,
+        tied_embeddings=True,
+    )
     assert pos.params_embedding == 100 * 64 + 16 * 64
 
 
-@pytest.mark.parametrize("bad", [
-    {"n_layers": 0}, {"d_model": 10.5}, {"n_heads": 3}, {"n_kv_heads": 8},
-    {"vocab": -1}, {"d_ff": True},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"n_layers": 0},
+        {"d_model": 10.5},
+        {"n_heads": 3},
+        {"n_kv_heads": 8},
+        {"vocab": -1},
+        {"d_ff": True},
+    ],
+)
 def test_bad_shapes_are_refused_clearly(bad: dict[str, object]) -> None:
-    shape: dict[str, object] = {"n_layers": 2, "d_model": 64, "n_heads": 4, "vocab": 100, "n_ctx": 16}
+    shape: dict[str, object] = {
+        "n_layers": 2,
+        "d_model": 64,
+        "n_heads": 4,
+        "vocab": 100,
+        "n_ctx": 16,
+    }
     shape.update(bad)
     with pytest.raises(InvalidOptionError):
         compute.flops_per_token(**shape)
@@ -98,12 +127,14 @@ def test_known_conversions_and_round_trips() -> None:
     assert hours == pytest.approx(3.15e23 / (312e12 * 0.3 * 3600))
     assert compute.cost(flops, 2.0, "A100-SXM", mfu=0.3) == pytest.approx(2.0 * hours)
     h = np.array([1.0, 10.0, 1e5])
-    back = compute.accelerator_hours(compute.flops_from_hours(h, "MI300X", mfu=0.35), "MI300X",
-                                     mfu=0.35)
+    back = compute.accelerator_hours(
+        compute.flops_from_hours(h, "MI300X", mfu=0.35), "MI300X", mfu=0.35
+    )
     np.testing.assert_allclose(back, h, rtol=1e-14)
     # fp8 doubles the H100's peak; an override wins over the table
     assert compute.peak_flops("h100_sxm", "fp8") == pytest.approx(
-        2 * compute.peak_flops("H100-SXM", "bf16"), rel=1e-3)
+        2 * compute.peak_flops("H100-SXM", "bf16"), rel=1e-3
+    )
     assert compute.peak_flops("H100-SXM", peak_tflops=500) == 500e12
     mine = compute.Accelerator("my-chip", {"bf16": 100.0}, source="lab measurement")
     assert compute.accelerator_hours(3.6e17, mine, mfu=1.0) == pytest.approx(1.0)
@@ -145,16 +176,19 @@ def test_budget_in_every_unit() -> None:
     assert "accelerator-hours" in b.summary() and "cost" in b.summary()
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({}, "exactly one"),
-    ({"flops": 1e24, "money": 5.0, "price_per_hour": 1.0}, "exactly one"),
-    ({"money": 1e6, "accelerator": "H100-SXM", "mfu": 0.4}, "price_per_hour"),
-    ({"gpus": 8, "hours": 10}, "hardware"),
-    ({"hours": 10, "accelerator": "H100-SXM", "mfu": 0.4}, "hours needs gpus"),
-    ({"flops": -1.0}, "positive"),
-    ({"flops": 1e24, "mfu": 2.0, "accelerator": "H100-SXM"}, "at most 1"),
-    ({"gpus": 8, "hours": 10, "accelerator": "nope", "mfu": 0.4}, "unknown accelerator"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({}, "exactly one"),
+        ({"flops": 1e24, "money": 5.0, "price_per_hour": 1.0}, "exactly one"),
+        ({"money": 1e6, "accelerator": "H100-SXM", "mfu": 0.4}, "price_per_hour"),
+        ({"gpus": 8, "hours": 10}, "hardware"),
+        ({"hours": 10, "accelerator": "H100-SXM", "mfu": 0.4}, "hours needs gpus"),
+        ({"flops": -1.0}, "positive"),
+        ({"flops": 1e24, "mfu": 2.0, "accelerator": "H100-SXM"}, "at most 1"),
+        ({"gpus": 8, "hours": 10, "accelerator": "nope", "mfu": 0.4}, "unknown accelerator"),
+    ],
+)
 def test_bad_budgets_are_refused_clearly(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(InvalidOptionError, match=match):
         pf.Budget(**kwargs)  # type: ignore[arg-type]
@@ -175,8 +209,9 @@ def test_compute_optimal_plan_from_a_budget() -> None:
     two = compute.compute_optimal(res, [b, 1e22])
     assert len(two) == 2 and "C_share_of_budget" not in two
     s = compute.inference_optimal(res, 2.0, 1e13, budget=b)
-    assert s["total_flops_accelerator_hours"] == pytest.approx(s["total_flops"] / (312e12 * 0.4
-                                                                                      * 3600))
+    assert s["total_flops_accelerator_hours"] == pytest.approx(
+        s["total_flops"] / (312e12 * 0.4 * 3600)
+    )
     assert s["fits_budget"] == (s["total_flops"] <= b.total_flops)
 
 
@@ -192,10 +227,10 @@ def _sweep(seed: int = 0) -> pd.DataFrame:
 
 def test_sweep_check_finds_planted_mislogged_runs() -> None:
     df = _sweep()
-    df.loc[4, "flops"] /= 3.0          # forward-pass FLOPs
-    df.loc[11, "flops"] /= 8.64e19     # PF-days
-    df.loc[17, "flops"] *= 2.0         # counted twice
-    df.loc[23, "tokens"] = np.nan      # missing
+    df.loc[4, "flops"] /= 3.0  # forward-pass FLOPs
+    df.loc[11, "flops"] /= 8.64e19  # PF-days
+    df.loc[17, "flops"] *= 2.0  # counted twice
+    df.loc[23, "tokens"] = np.nan  # missing
     with pytest.warns(PowerfitWarning, match="4 run"):
         out = compute.check_sweep(df, columns={"C": "flops", "N": "params", "D": "tokens"})
     assert sorted(np.flatnonzero(out["flagged"])) == [4, 11, 17, 23]
@@ -206,8 +241,9 @@ def test_sweep_check_finds_planted_mislogged_runs() -> None:
     assert out.loc[23, "reason"].startswith("invalid: tokens")
     assert out.loc[17, "ratio"] == pytest.approx(2.0, rel=0.08)
     # the smooth drift of k with size is not flagged
-    clean = compute.check_sweep(_sweep(1), columns={"C": "flops", "N": "params", "D": "tokens"},
-                                warn=False)
+    clean = compute.check_sweep(
+        _sweep(1), columns={"C": "flops", "N": "params", "D": "tokens"}, warn=False
+    )
     assert not clean["flagged"].any()
     assert (clean["note"] == "").all()
 
@@ -219,8 +255,9 @@ def test_sweep_check_notes_a_sweep_wide_unit_error_and_groups() -> None:
     df.loc[df.sweep == "b", "flops"] *= 8.64e19
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        out = compute.check_sweep(df, columns={"C": "flops", "N": "params", "D": "tokens"},
-                                  by="sweep")
+        out = compute.check_sweep(
+            df, columns={"C": "flops", "N": "params", "D": "tokens"}, by="sweep"
+        )
     assert not out["flagged"].any()  # each sweep is consistent with itself
     assert out.loc[out.sweep == "a", "note"].str.contains("PF-days").all()
     assert (out.loc[out.sweep == "b", "note"] == "").all()
@@ -233,8 +270,9 @@ def test_sweep_check_refuses_what_it_cannot_judge() -> None:
     with pytest.raises(InvalidDataError, match="three valid runs"):
         compute.check_sweep(pd.DataFrame({"N": [1.0, 2.0], "D": [1.0, 1.0], "C": [6.0, 12.0]}))
     with pytest.raises(InvalidOptionError):
-        compute.check_sweep(_sweep(), columns={"C": "flops", "N": "params", "D": "tokens"},
-                            tolerance=-1)
+        compute.check_sweep(
+            _sweep(), columns={"C": "flops", "N": "params", "D": "tokens"}, tolerance=-1
+        )
 
 
 def test_command_line(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
@@ -243,28 +281,105 @@ def test_command_line(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> N
     from powerfit.cli import main
 
     tmp = pathlib.Path(str(tmp_path))
-    assert main(["compute", "flops", "--layers", "80", "--d-model", "8192", "--heads", "64",
-                 "--vocab", "32000", "--ctx", "2048", "--out", str(tmp / "f.csv"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "compute",
+                "flops",
+                "--layers",
+                "80",
+                "--d-model",
+                "8192",
+                "--heads",
+                "64",
+                "--vocab",
+                "32000",
+                "--ctx",
+                "2048",
+                "--out",
+                str(tmp / "f.csv"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert "factor 1.050" in capsys.readouterr().out
     assert pd.read_csv(tmp / "f.csv")["flops_per_token"].iloc[-1] == 405_893_283_840
-    assert main(["compute", "convert", "--gpus", "1024", "--hours", "720", "--accelerator",
-                 "H100-SXM", "--mfu", "0.4", "--price", "2.5"]) == 0
+    assert (
+        main(
+            [
+                "compute",
+                "convert",
+                "--gpus",
+                "1024",
+                "--hours",
+                "720",
+                "--accelerator",
+                "H100-SXM",
+                "--mfu",
+                "0.4",
+                "--price",
+                "2.5",
+            ]
+        )
+        == 0
+    )
     assert "7.373e+05 accelerator-hours" in capsys.readouterr().out
-    assert main(["compute", "mfu", "--tokens-per-second", "238.3e3", "--flops-per-token",
-                 "3.2777e12", "--accelerators", "6144", "--accelerator", "TPU-v4"]) == 0
+    assert (
+        main(
+            [
+                "compute",
+                "mfu",
+                "--tokens-per-second",
+                "238.3e3",
+                "--flops-per-token",
+                "3.2777e12",
+                "--accelerators",
+                "6144",
+                "--accelerator",
+                "TPU-v4",
+            ]
+        )
+        == 0
+    )
     assert "MFU 46.2" in capsys.readouterr().out
     df = _sweep()
     df.loc[4, "flops"] /= 3.0
     df.to_csv(tmp / "s.csv", index=False)
-    assert main(["compute", "check", str(tmp / "s.csv"), "--columns", "C=flops", "N=params",
-                 "D=tokens", "--out", str(tmp / "c.csv"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "compute",
+                "check",
+                str(tmp / "s.csv"),
+                "--columns",
+                "C=flops",
+                "N=params",
+                "D=tokens",
+                "--out",
+                str(tmp / "c.csv"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert "1 flagged" in capsys.readouterr().out
     assert pd.read_csv(tmp / "c.csv")["flagged"].sum() == 1
-    for bad in (["compute"], ["compute", "convert", "--flops", "1e24", "--mfu", "2"],
-                ["compute", "convert", "--money", "5", "--accelerator", "H100-SXM",
-                 "--mfu", "0.4"],
-                ["compute", "mfu", "--tokens-per-second", "1", "--flops-per-token", "1",
-                 "--accelerator", "H900"]):
+    for bad in (
+        ["compute"],
+        ["compute", "convert", "--flops", "1e24", "--mfu", "2"],
+        ["compute", "convert", "--money", "5", "--accelerator", "H100-SXM", "--mfu", "0.4"],
+        [
+            "compute",
+            "mfu",
+            "--tokens-per-second",
+            "1",
+            "--flops-per-token",
+            "1",
+            "--accelerator",
+            "H900",
+        ],
+    ):
         assert main(bad) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("powerfit: error:"), err

@@ -8,8 +8,9 @@ import pathlib
 
 import numpy as np
 import pandas as pd
-import powerfit as pf
 import pytest
+
+import powerfit as pf
 from powerfit.diagnosis import REGIMES, synthetic_sweep
 from powerfit.errors import InvalidDataError, InvalidOptionError
 
@@ -32,8 +33,13 @@ def test_planted_regimes_are_recovered(seed: int) -> None:
     cells, _ = _scored(seed)
     scored = cells[cells["planted"] != "ambiguous"]
     planted = set(scored["planted"])
-    assert {"capacity_limited", "under_trained", "data_limited", "balanced",
-            "noise_floor"} <= planted
+    assert {
+        "capacity_limited",
+        "under_trained",
+        "data_limited",
+        "balanced",
+        "noise_floor",
+    } <= planted
     accuracy = float((scored["planted"] == scored["regime"]).mean())
     # measured over seeds 0-4 at this noise: 0.95-0.97
     assert accuracy >= 0.9, accuracy
@@ -175,8 +181,23 @@ def test_command_line(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
     src = tmp_path / "olmo.csv"
     pf.datasets.olmo_ladder().to_csv(src, index=False)
     out, fig = tmp_path / "cells.csv", tmp_path / "d.png"
-    code = main(["diagnose", str(src), "--run", "size", "chinchilla_multiplier", "--columns",
-                 "D=tokens", "loss=loss_c4", "--bootstrap", "20", "--out", str(out), "-q"])
+    code = main(
+        [
+            "diagnose",
+            str(src),
+            "--run",
+            "size",
+            "chinchilla_multiplier",
+            "--columns",
+            "D=tokens",
+            "loss=loss_c4",
+            "--bootstrap",
+            "20",
+            "--out",
+            str(out),
+            "-q",
+        ]
+    )
     assert code == 0
     assert "largest model, longest run" in capsys.readouterr().out
     cells = pd.read_csv(out)

@@ -12,8 +12,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import powerfit as pf
 import pytest
+
+import powerfit as pf
 from powerfit import _display, _progress
 
 HOSTILE = '<script>alert("x")</script>'
@@ -31,12 +32,22 @@ def boot(fit: pf.FitResult) -> pf.BootstrapResult:
 
 def _fake_fit(**over: object) -> types.SimpleNamespace:
     base: dict[str, object] = {
-        "law": "chinchilla", "variables": ("N", "D"), "loss": "l2", "delta": 1e-3,
+        "law": "chinchilla",
+        "variables": ("N", "D"),
+        "loss": "l2",
+        "delta": 1e-3,
         "overestimate_penalty": 10.0,
         "params": {"E": 1.5, "A": 400.0, "B": 1000.0, "alpha": 0.3, "beta": 0.3},
         "stderr": {"E": 0.1, "A": math.nan, "B": 10.0, "alpha": 0.01, "beta": 0.02},
-        "fixed": {"B": 1000.0}, "success": False, "status": "max_iterations",
-        "message": "stopped", "n_points": 12, "dof": 7, "cost": 0.5, "aic": None, "bic": None,
+        "fixed": {"B": 1000.0},
+        "success": False,
+        "status": "max_iterations",
+        "message": "stopped",
+        "n_points": 12,
+        "dof": 7,
+        "cost": 0.5,
+        "aic": None,
+        "bic": None,
         "warnings": [],
     }
     base.update(over)
@@ -66,8 +77,9 @@ def test_fit_html_uses_bootstrap_intervals(fit: pf.FitResult, boot: pf.Bootstrap
 
 
 def test_fit_html_failed_fixed_and_escaped() -> None:
-    res = _fake_fit(law=HOSTILE, message=HOSTILE, warnings=[HOSTILE, "E is at its bound"],
-                    status="<b>x</b>")
+    res = _fake_fit(
+        law=HOSTILE, message=HOSTILE, warnings=[HOSTILE, "E is at its bound"], status="<b>x</b>"
+    )
     out = _display.fit_html(res)
     assert "<script>" not in out and "<b>x</b>" not in out
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in out
@@ -106,7 +118,7 @@ def _groups_table() -> pd.DataFrame:
     rows = []
     for g, name in enumerate(["c4", "pile", HOSTILE]):
         N = np.geomspace(1e7, 1e9, 6)
-        y = 1.5 + 300 * N ** -0.3 * (1 + 0.001 * rng.standard_normal(6)) + 0.1 * g
+        y = 1.5 + 300 * N**-0.3 * (1 + 0.001 * rng.standard_normal(6)) + 0.1 * g
         rows.append(pd.DataFrame({"dataset": name, "N": N, "loss": y}))
     data = pd.concat(rows, ignore_index=True)
     return pf.fit_groups(data, by="dataset", law="power", x="N")
@@ -135,7 +147,8 @@ def test_table_html_elides_long_tables_and_merges_bounds() -> None:
     assert f"{_display.num(0.4, 4)} [{_display.num(0.39, 4)}, {_display.num(0.41, 4)}]" in out
     pl = pytest.importorskip("polars")
     assert _display.table_html(pl.from_pandas(df), max_rows=10) == _display.table_html(
-        df, max_rows=10)
+        df, max_rows=10
+    )
 
 
 # --- frontier results ------------------------------------------------------------------------------
@@ -148,11 +161,12 @@ def test_frontier_and_comparison_html() -> None:
     assert f"{_display.num(iso.a, 4)} [" in out
     assert "predictions" in out and "<th>N_opt</th>" in out
     assert _display.frontier_text(iso).startswith("<IsoflopResult")
-    many = pf.isoflop(por, compute="flops", size="n", tokens="t", n_boot=0,
-                      by=pf.datasets.PORIAN2024_CONFIG)
+    many = pf.isoflop(
+        por, compute="flops", size="n", tokens="t", n_boot=0, by=pf.datasets.PORIAN2024_CONFIG
+    )
     wide = _display.frontier_html(many)
     assert "15 group(s); no bootstrap" in wide
-    assert f"<th class=\"t\">group ({', '.join(pf.datasets.PORIAN2024_CONFIG)})</th>" in wide
+    assert f'<th class="t">group ({", ".join(pf.datasets.PORIAN2024_CONFIG)})</th>' in wide
     assert wide.count(" · ") >= 15 * (len(pf.datasets.PORIAN2024_CONFIG) - 1)
     cmp = pf.compare_approaches(one, [1e21], compute="flops", size="n", tokens="t", n_boot=20)
     html = _display.comparison_html(cmp)
@@ -183,8 +197,14 @@ def test_scripts_stay_silent(tmp_path) -> None:
         "res.plot()\n"
         "res\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""
     assert list(tmp_path.iterdir()) == []

@@ -21,26 +21,58 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site")
     done = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         "-d", str(out / ".doctrees"), str(DOCS), str(out)],
-        capture_output=True, text=True, timeout=900, check=False,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-d",
+            str(out / ".doctrees"),
+            str(DOCS),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-4000:]
     return out
 
 
 def test_every_page_is_built(site: Path) -> None:
-    for page in ("index", "getting_started", "data", "notebooks", "laws", "frontier",
-                 "glossary", "api", "architecture"):
+    for page in (
+        "index",
+        "getting_started",
+        "data",
+        "notebooks",
+        "laws",
+        "frontier",
+        "glossary",
+        "api",
+        "architecture",
+    ):
         assert (site / f"{page}.html").is_file(), page
 
 
 def test_api_reference_from_docstrings(site: Path) -> None:
     html = (site / "api.html").read_text(encoding="utf-8")
-    for name in ("powerfit.fit", "powerfit.FitResult", "powerfit.bootstrap",
-                 "powerfit.BootstrapResult", "powerfit.fit_groups", "powerfit.isoflop",
-                 "powerfit.readers.read_table", "powerfit.read_runs", "powerfit.Law",
-                 "powerfit.InvalidDataError"):
+    for name in (
+        "powerfit.fit",
+        "powerfit.FitResult",
+        "powerfit.bootstrap",
+        "powerfit.BootstrapResult",
+        "powerfit.fit_groups",
+        "powerfit.isoflop",
+        "powerfit.readers.read_table",
+        "powerfit.read_runs",
+        "powerfit.Law",
+        "powerfit.InvalidDataError",
+    ):
         assert f'id="{name}"' in html, name
     assert "Raises" in html and "Returns" in html  # Google sections rendered as fields
 

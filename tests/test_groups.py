@@ -95,8 +95,9 @@ def test_gadre_groups_equal_per_group_fits(gadre: pd.DataFrame, loss: str) -> No
     pd.testing.assert_frame_equal(out[KEYS], expect, check_dtype=False)
     assert out["success"].all()
     for _, row in out.iterrows():
-        res = pf.fit(rows_of(gadre, row, KEYS), law="chinchilla", loss=loss, columns=COLS,
-                     warn=False)
+        res = pf.fit(
+            rows_of(gadre, row, KEYS), law="chinchilla", loss=loss, columns=COLS, warn=False
+        )
         assert_row_equals_fit(row, res)
 
 
@@ -125,8 +126,14 @@ def test_power_law_and_weights(gadre: pd.DataFrame) -> None:
     assert list(out.columns[:6]) == ["eval_set", "n_points", "L_inf", "A", "alpha", "L_inf_stderr"]
     assert len(out) == 8
     for _, row in out.iterrows():
-        res = pf.fit(rows_of(df, row, ["eval_set"]), law="power", x="N", columns=COLS,
-                     weights="w", warn=False)
+        res = pf.fit(
+            rows_of(df, row, ["eval_set"]),
+            law="power",
+            x="N",
+            columns=COLS,
+            weights="w",
+            warn=False,
+        )
         assert_row_equals_fit(row, res)
 
 
@@ -300,8 +307,9 @@ def test_bootstrap_intervals_match_pf_bootstrap(gadre: pd.DataFrame) -> None:
     # and it changes with the run's seed
     other = pf.fit_groups(one, by=KEYS, columns=COLS, bootstrap=60, seed=8, level=0.9)
     assert other["bootstrap_seed"][0] != alone["bootstrap_seed"][0]
-    assert int(alone["bootstrap_seed"][0]) == _core.group_seed(7, int(
-        pf.groups._group_ids([alone["dataset"], alone["eval_set"]])[0]))
+    assert int(alone["bootstrap_seed"][0]) == _core.group_seed(
+        7, int(pf.groups._group_ids([alone["dataset"], alone["eval_set"]])[0])
+    )
 
 
 def test_residual_bootstrap_runs(gadre: pd.DataFrame) -> None:
@@ -330,8 +338,14 @@ def test_table_level_errors_raise(gadre: pd.DataFrame, tmp_path: os.PathLike[str
     with pytest.raises(pf.InvalidOptionError, match="bounds"):
         pf.fit_groups(gadre, by=KEYS, columns=COLS, bounds={"alpha": (1.0, 0.5)})
     with pytest.raises(pf.InvalidOptionError, match="outside its bounds"):
-        pf.fit_groups(gadre, by=KEYS, columns=COLS, starts="given",
-                      p0=[1.0, 1.0, 1.0, 0.9, 0.3], bounds={"alpha": (0.0, 0.5)})
+        pf.fit_groups(
+            gadre,
+            by=KEYS,
+            columns=COLS,
+            starts="given",
+            p0=[1.0, 1.0, 1.0, 0.9, 0.3],
+            bounds={"alpha": (0.0, 0.5)},
+        )
     with pytest.raises(pf.InvalidOptionError, match="bootstrap"):
         pf.fit_groups(gadre, by=KEYS, columns=COLS, bootstrap=0)
     with pytest.raises(pf.InvalidOptionError, match="bootstrap method"):
@@ -442,10 +456,9 @@ def test_written_law_in_fit_groups_equals_per_group_fit() -> None:
     rng = np.random.default_rng(5)
     n = 10 ** rng.uniform(7, 10, 90)
     g = np.repeat(["a", "b", "c"], 30)
-    y = 1.5 + 300 * n ** -0.3 * (1 + 0.01 * rng.standard_normal(90))
+    y = 1.5 + 300 * n**-0.3 * (1 + 0.01 * rng.standard_normal(90))
     frame = pd.DataFrame({"g": g, "N": n, "loss": y})
-    law = pf.Law("c + A*N^-e", variables=["N"], p0={"c": 1.0, "A": 100.0, "e": 0.5},
-                 positive=["A"])
+    law = pf.Law("c + A*N^-e", variables=["N"], p0={"c": 1.0, "A": 100.0, "e": 0.5}, positive=["A"])
     out = pf.fit_groups(frame, by="g", law=law)
     for key, sub in frame.groupby("g"):
         one = pf.fit(sub.reset_index(drop=True), law=law, warn=False)

@@ -63,7 +63,10 @@ def test_round_trip_predicts_and_reports_like_the_original(chin, tmp_path):
     assert res.summary() == chin.summary()
     assert res.warnings == chin.warnings
     assert (res.status, res.success, res.cost, res.n_iter) == (
-        chin.status, chin.success, chin.cost, chin.n_iter
+        chin.status,
+        chin.success,
+        chin.cost,
+        chin.n_iter,
     )
     N, D = np.geomspace(1e8, 1e11, 7), np.geomspace(1e9, 1e12, 7)
     np.testing.assert_array_equal(res.predict(N=N, D=D), chin.predict(N=N, D=D))
@@ -102,8 +105,12 @@ def test_bootstrap_replicates_are_saved_and_loaded(tmp_path):
 def test_round_trip_keeps_columns_weights_fixed_and_bounds(tmp_path):
     df = _grid_data()
     res = pf.fit(
-        df, law="chinchilla", columns={"N": "params", "D": "tokens", "loss": "val_loss"},
-        weights="w", fixed={"E": 1.7}, bounds={"alpha": (0.0, 2.0), "beta": (None, 1.0)},
+        df,
+        law="chinchilla",
+        columns={"N": "params", "D": "tokens", "loss": "val_loss"},
+        weights="w",
+        fixed={"E": 1.7},
+        bounds={"alpha": (0.0, 2.0), "beta": (None, 1.0)},
         warn=False,
     )
     loaded = pf.load(res.save(tmp_path / "fit.json"))
@@ -191,10 +198,9 @@ def test_failed_write_mid_stream_keeps_the_old_file(tmp_path):
     target = tmp_path / "table.csv"
     target.write_text("old contents\n")
     df = pd.DataFrame({"a": [1.0, 2.0]})
-    with pytest.raises(RuntimeError):
-        with pio.atomic_write(target, "w") as fh:
-            fh.write("half of a new ")
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError), pio.atomic_write(target, "w") as fh:
+        fh.write("half of a new ")
+        raise RuntimeError("interrupted")
     assert target.read_text() == "old contents\n"
     assert _no_temp_files(tmp_path)
     pio.write_table(df, target)
@@ -220,8 +226,9 @@ def test_written_files_have_normal_permissions(chin, tmp_path):
 # --- tables ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("ext", ["csv", "tsv", "parquet", "json"])
 def test_table_round_trip(ext, tmp_path):
-    df = pd.DataFrame({"N": [1e9, 2e9], "D": [1e10, 2e10], "loss": [2.5, math.nan],
-                       "name": ["a", "b"]})
+    df = pd.DataFrame(
+        {"N": [1e9, 2e9], "D": [1e10, 2e10], "loss": [2.5, math.nan], "name": ["a", "b"]}
+    )
     path = pio.write_table(df, tmp_path / f"t.{ext}")
     back = pio.read_table(path)
     assert list(back.columns) == ["N", "D", "loss", "name"]
@@ -237,7 +244,7 @@ def test_read_table_errors(tmp_path):
     (tmp_path / "data.xlsx").write_bytes(b"PK")
     with pytest.raises(pf.InvalidOptionError, match="extension"):
         pio.read_table(tmp_path / "data.xlsx")
-    (tmp_path / "bad.csv").write_text('N,D,loss\n1,2,3\n1,2,3,4,5\n')
+    (tmp_path / "bad.csv").write_text("N,D,loss\n1,2,3\n1,2,3,4,5\n")
     with pytest.raises(pf.InvalidDataError, match="cannot read"):
         pio.read_table(tmp_path / "bad.csv")
     (tmp_path / "empty.csv").write_text("")
@@ -260,8 +267,9 @@ def test_write_table_unknown_extension(tmp_path):
 def test_round_trip_of_a_written_law(tmp_path):
     if not hasattr(pf, "Law"):
         pytest.skip("written laws are not in this build")
-    law = pf.Law("E + A*N^-alpha + B*D^-beta", variables=["N", "D"], name="mine",
-                 bounds={"alpha": (0, 2)})
+    law = pf.Law(
+        "E + A*N^-alpha + B*D^-beta", variables=["N", "D"], name="mine", bounds={"alpha": (0, 2)}
+    )
     res = pf.fit(pf.datasets.chinchilla(), law=law, loss="huber_log")
     res.bootstrap(n=30, seed=2, progress=False)
     path = res.save(tmp_path / "law.json")

@@ -22,8 +22,9 @@ def _execute(nb: Any, cwd: Path) -> Any:
 
     # IPC sockets (files in ``cwd``) rather than TCP: local only, and no warning from the kernel
     km = KernelManager(kernel_name="python3", transport="ipc", ip=str(cwd / "kernel-ipc"))
-    client = nbclient.NotebookClient(nb, km=km, timeout=600, allow_errors=False,
-                                     resources={"metadata": {"path": str(cwd)}})
+    client = nbclient.NotebookClient(
+        nb, km=km, timeout=600, allow_errors=False, resources={"metadata": {"path": str(cwd)}}
+    )
     client.execute()
     return nb
 
@@ -45,8 +46,13 @@ def _data(cell: Any, mime: str) -> list[Any]:
 
 
 def _streams(nb: Any, name: str) -> str:
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.outputs if o.output_type == "stream" and o.name == name)
+    return "".join(
+        o.get("text", "")
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "stream" and o.name == name
+    )
 
 
 def test_notebook_is_stored_without_outputs() -> None:

@@ -11,11 +11,12 @@ import sys
 
 import numpy as np
 import pandas as pd
-import powerfit as pf
 import pytest
+from scipy import special
+
+import powerfit as pf
 from powerfit import _core, testtime
 from powerfit.errors import InvalidDataError, InvalidOptionError
-from scipy import special
 
 
 def _enumerate(n: int, c: int, k: int) -> float:
@@ -49,13 +50,16 @@ def test_pass_at_k_matches_enumeration_and_chen() -> None:
 
 
 def test_aggregate_and_both_input_forms() -> None:
-    per_problem = pd.DataFrame({"model": ["a", "a", "b", "b"], "n": [4, 4, 4, 4],
-                                "c": [1, 0, 4, 2]})
-    attempts = pd.DataFrame({
-        "model": np.repeat(["a", "a", "b", "b"], 4),
-        "problem": np.repeat([0, 1, 0, 1], 4),
-        "correct": [1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0],
-    })
+    per_problem = pd.DataFrame(
+        {"model": ["a", "a", "b", "b"], "n": [4, 4, 4, 4], "c": [1, 0, 4, 2]}
+    )
+    attempts = pd.DataFrame(
+        {
+            "model": np.repeat(["a", "a", "b", "b"], 4),
+            "problem": np.repeat([0, 1, 0, 1], 4),
+            "correct": [1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0],
+        }
+    )
     t1 = pf.pass_at_k(per_problem, k=[1, 2], by="model")
     t2 = pf.pass_at_k(attempts, k=[1, 2], by="model")
     pd.testing.assert_frame_equal(t1, t2)
@@ -80,8 +84,9 @@ def test_standard_errors_match_repeated_draws() -> None:
     for k in (1, 4, 8):
         sub = tab[tab.k == k]
         truth = np.mean(1 - (1 - p) ** k)
-        assert sub["pass_at_k"].mean() == pytest.approx(truth, abs=4 * sub["pass_at_k"].std()
-                                                        / np.sqrt(reps))
+        assert sub["pass_at_k"].mean() == pytest.approx(
+            truth, abs=4 * sub["pass_at_k"].std() / np.sqrt(reps)
+        )
         ratio = np.sqrt(np.mean(sub["se_samples"] ** 2)) / sub["pass_at_k"].std()
         assert ratio == pytest.approx(1.0, abs=0.06)
 
@@ -91,8 +96,7 @@ def test_beta_law_matches_scipy() -> None:
     ks = [1.0, 3.0, 100.0, 12345.6, 1e9]
     got = _core.beta_pass_at_k(a, b, ks)
     for i in range(2):
-        want = [-np.expm1(special.betaln(a[i], b[i] + k) - special.betaln(a[i], b[i]))
-                for k in ks]
+        want = [-np.expm1(special.betaln(a[i], b[i] + k) - special.betaln(a[i], b[i])) for k in ks]
         np.testing.assert_allclose(got[i], want, rtol=1e-9)
 
 
@@ -141,8 +145,9 @@ def test_results_do_not_depend_on_the_number_of_threads(tmp_path: object) -> Non
     outs = []
     for threads in ("1", "2"):
         env = dict(os.environ, RAYON_NUM_THREADS=threads)
-        res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True)
+        res = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         outs.append(res.stdout)
     assert outs[0] == outs[1]
 
@@ -165,9 +170,14 @@ def test_sampling_tradeoff_and_total_cost() -> None:
     assert tab[tab.budget_flops == 1e12]["best"].tolist() == [True, False]
 
     res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log", warn=False)
-    cost = pf.sampling_cost(cov, 0.7, tokens_per_sample=500, n_queries=1e6, train=res,
-                            hardware=pf.Budget(flops=1e24, accelerator="H100-SXM", mfu=0.4,
-                                               price_per_hour=2.0))
+    cost = pf.sampling_cost(
+        cov,
+        0.7,
+        tokens_per_sample=500,
+        n_queries=1e6,
+        train=res,
+        hardware=pf.Budget(flops=1e24, accelerator="H100-SXM", mfu=0.4, price_per_hour=2.0),
+    )
     assert cost["cheapest"].sum() == 1
     big = cost[cost.model == "large"].iloc[0]
     assert big["saving_vs_largest"] == 0.0
@@ -175,8 +185,9 @@ def test_sampling_tradeoff_and_total_cost() -> None:
     # D from the training law: the compute-optimal D at N = 3e10
     opt = res.compute_optimal(C=[6 * big["N"] * big["D"]])
     assert opt["N_opt"].item() == pytest.approx(3e10, rel=1e-3)
-    assert big["total_flops_cost"] == pytest.approx(big["total_flops"] / (989.4e12 * 0.4 * 3600)
-                                                    * 2.0)
+    assert big["total_flops_cost"] == pytest.approx(
+        big["total_flops"] / (989.4e12 * 0.4 * 3600) * 2.0
+    )
     with pytest.raises(InvalidOptionError, match="not both"):
         pf.sampling_cost(cov, 0.7, tokens_per_sample=1, n_queries=1, D=1e9, train=res)
     with pytest.raises(InvalidOptionError, match="no value for group"):
@@ -187,8 +198,12 @@ def test_plots_draw(tmp_path: object) -> None:
     pytest.importorskip("matplotlib")
     import pathlib
 
-    runs = pd.concat([testtime.simulate(200, 30, 0.4, 3.0, seed=s).assign(model=m, N=n)
-                      for s, m, n in ((1, "a", 1e9), (2, "b", 1e10))])
+    runs = pd.concat(
+        [
+            testtime.simulate(200, 30, 0.4, 3.0, seed=s).assign(model=m, N=n)
+            for s, m, n in ((1, "a", 1e9), (2, "b", 1e10))
+        ]
+    )
     cov = pf.fit_coverage(runs, by="model", size="N", n_boot=50)
     path = pathlib.Path(str(tmp_path)) / "cov.png"
     fig = cov.plot(path=path)
@@ -197,16 +212,23 @@ def test_plots_draw(tmp_path: object) -> None:
     assert len(pf.plot.plot_tradeoff(tab).axes) == 1
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    ({"n": [3, 2], "c": [1, 3]}, InvalidDataError, "row 1 has 3 successes"),
-    ({"n": [3, 2], "c": [1, -1]}, InvalidDataError, "whole numbers"),
-    ({"n": [3, 2.5], "c": [1, 1]}, InvalidDataError, "whole numbers"),
-    ({"n": [3, 0], "c": [0, 0]}, InvalidDataError, "needs a sample"),
-    ({"n": [3, 2], "c": [1]}, InvalidDataError, "same length"),
-    ({"n": [3, 2], "c": [1, 1], "k": [3]}, InvalidOptionError, "exceeds the 2 samples of problem 1"),
-    ({"n": [3, 2], "c": [1, 1], "k": [0]}, InvalidOptionError, "k must be"),
-    ({"n": [3, 2], "c": [1, 1], "k": [1.5]}, InvalidOptionError, "k must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"n": [3, 2], "c": [1, 3]}, InvalidDataError, "row 1 has 3 successes"),
+        ({"n": [3, 2], "c": [1, -1]}, InvalidDataError, "whole numbers"),
+        ({"n": [3, 2.5], "c": [1, 1]}, InvalidDataError, "whole numbers"),
+        ({"n": [3, 0], "c": [0, 0]}, InvalidDataError, "needs a sample"),
+        ({"n": [3, 2], "c": [1]}, InvalidDataError, "same length"),
+        (
+            {"n": [3, 2], "c": [1, 1], "k": [3]},
+            InvalidOptionError,
+            "exceeds the 2 samples of problem 1",
+        ),
+        ({"n": [3, 2], "c": [1, 1], "k": [0]}, InvalidOptionError, "k must be"),
+        ({"n": [3, 2], "c": [1, 1], "k": [1.5]}, InvalidOptionError, "k must be"),
+    ],
+)
 def test_bad_input_is_named(kwargs: dict[str, object], exc: type, match: str) -> None:
     with pytest.raises(exc, match=match):
         pf.pass_at_k(**kwargs)  # type: ignore[arg-type]
@@ -248,17 +270,53 @@ def test_command_line(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> N
     from powerfit.cli import main
 
     tmp = pathlib.Path(str(tmp_path))
-    runs = pd.concat([testtime.simulate(200, 30, 0.4, 3.0, seed=1).assign(model="a"),
-                      testtime.simulate(200, 30, 0.4, 1.0, seed=2).assign(model="b")])
+    runs = pd.concat(
+        [
+            testtime.simulate(200, 30, 0.4, 3.0, seed=1).assign(model="a"),
+            testtime.simulate(200, 30, 0.4, 1.0, seed=2).assign(model="b"),
+        ]
+    )
     runs.to_csv(tmp / "r.csv", index=False)
-    assert main(["passk", str(tmp / "r.csv"), "--by", "model", "--k", "1", "10",
-                 "--out", str(tmp / "k.csv"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "passk",
+                str(tmp / "r.csv"),
+                "--by",
+                "model",
+                "--k",
+                "1",
+                "10",
+                "--out",
+                str(tmp / "k.csv"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     tab = pd.read_csv(tmp / "k.csv")
-    pd.testing.assert_frame_equal(tab, pf.pass_at_k(runs, k=[1, 10], by="model"),
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(tab, pf.pass_at_k(runs, k=[1, 10], by="model"), check_dtype=False)
     capsys.readouterr()
-    assert main(["passk", str(tmp / "r.csv"), "--by", "model", "--predict", "1000",
-                 "--target", "0.9", "--bootstrap", "50", "--out", str(tmp / "p.csv"), "-q"]) == 0
+    assert (
+        main(
+            [
+                "passk",
+                str(tmp / "r.csv"),
+                "--by",
+                "model",
+                "--predict",
+                "1000",
+                "--target",
+                "0.9",
+                "--bootstrap",
+                "50",
+                "--out",
+                str(tmp / "p.csv"),
+                "-q",
+            ]
+        )
+        == 0
+    )
     assert "Beta(alpha=" in capsys.readouterr().out
     assert set(pd.read_csv(tmp / "p.csv")["parameter"]) >= {"alpha", "b_power"}
     assert main(["passk", str(tmp / "r.csv"), "--k", "31"]) == 2

@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 
 pytest.importorskip("matplotlib")
-from matplotlib.collections import PolyCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
 
-import powerfit as pf  # noqa: E402
-from powerfit import plot  # noqa: E402
+import powerfit as pf
+from powerfit import plot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -130,8 +130,7 @@ def test_plotting_leaves_pyplot_and_the_backend_alone():
         "res.plot(); res.plot_residuals(); res.plot_frontier(); "
         "print('matplotlib.pyplot' in sys.modules, matplotlib.get_backend())"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "svg"]
 
 

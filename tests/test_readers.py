@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 
 pa = pytest.importorskip("pyarrow")
-import powerfit as pf
 import pyarrow.parquet as pq
-from powerfit.readers import Table, read_table, table_columns
 from pyarrow import feather
+
+import powerfit as pf
+from powerfit.readers import Table, read_table, table_columns
 
 FRAME = pd.DataFrame(
     {
@@ -92,8 +93,12 @@ def test_file_formats(tmp_path, name, kind, expected_kind):
 
 @pytest.mark.parametrize(
     "name, opener",
-    [("runs.csv.gz", gzip.open), ("runs.tsv.gz", gzip.open), ("runs.csv.bz2", bz2.open),
-     ("runs.jsonl.gz", gzip.open)],
+    [
+        ("runs.csv.gz", gzip.open),
+        ("runs.tsv.gz", gzip.open),
+        ("runs.csv.bz2", bz2.open),
+        ("runs.jsonl.gz", gzip.open),
+    ],
 )
 def test_compressed_text(tmp_path, name, opener):
     sep = "\t" if ".tsv" in name else ","
@@ -119,8 +124,11 @@ def test_zstd_csv(tmp_path):
 def test_json_records_with_nonfinite_strings(tmp_path):
     # powerfit's own JSON tables store non-finite numbers as strings
     path = tmp_path / "t.json"
-    path.write_text(json.dumps([{"N": 1.0, "loss": "NaN"}, {"N": 2.0, "loss": 2.5},
-                                {"N": 3.0, "loss": "Infinity"}]))
+    path.write_text(
+        json.dumps(
+            [{"N": 1.0, "loss": "NaN"}, {"N": 2.0, "loss": 2.5}, {"N": 3.0, "loss": "Infinity"}]
+        )
+    )
     y = read_table(path).floats("loss")
     assert np.isnan(y[0]) and y[1] == 2.5 and y[2] == np.inf
 
@@ -146,7 +154,7 @@ def test_stdin_csv(monkeypatch):
 def test_csv_column_pruning_skips_bad_columns(tmp_path):
     # a column that is not asked for is never converted, so its junk cannot fail the read
     path = tmp_path / "runs.csv"
-    path.write_text("N,notes,loss\n1e6,\"a, b\",3.0\n2e6,x,2.9\n")
+    path.write_text('N,notes,loss\n1e6,"a, b",3.0\n2e6,x,2.9\n')
     t = read_table(path, columns=["N", "loss"])
     assert t.column_names == ["N", "loss"]
 
@@ -173,10 +181,16 @@ def test_parquet_folder_hive_partitions_and_pushdown(tmp_path):
 
 def test_parquet_glob_and_row_group_filters(tmp_path):
     for i, (_, g) in enumerate(FRAME.groupby("dataset")):
-        pq.write_table(pa.Table.from_pandas(g, preserve_index=False), tmp_path / f"p{i}.parquet",
-                       row_group_size=1)
-    t = read_table(str(tmp_path / "*.parquet"), ["N", "loss"], filters=[("N", ">=", 2e6),
-                                                                       ("dataset", "!=", "c4")])
+        pq.write_table(
+            pa.Table.from_pandas(g, preserve_index=False),
+            tmp_path / f"p{i}.parquet",
+            row_group_size=1,
+        )
+    t = read_table(
+        str(tmp_path / "*.parquet"),
+        ["N", "loss"],
+        filters=[("N", ">=", 2e6), ("dataset", "!=", "c4")],
+    )
     assert sorted(t.floats("N")) == [2e6, 8e6]
     one = read_table(tmp_path / "p0.parquet", ["loss"], filters=("N", "<", 2e6))
     assert one.floats("loss").tolist() == [3.1]
@@ -292,8 +306,11 @@ def test_non_numeric_value_names_column_and_row(tmp_path):
     path = tmp_path / "runs.csv"
     path.write_text("N,loss\n1e6,3.0\n2e6,n/a?\n4e6,2.8\n")
     t = read_table(path)
-    with pytest.raises(pf.InvalidDataError, match=r"column 'loss' of .*runs.csv has a "
-                                                  r"non-numeric value 'n/a\?' at row 1"):
+    with pytest.raises(
+        pf.InvalidDataError,
+        match=r"column 'loss' of .*runs.csv has a "
+        r"non-numeric value 'n/a\?' at row 1",
+    ):
         t.floats("loss")
     path.write_text("N,loss\n1e6,\n2e6,2.9\n")
     assert np.isnan(read_table(path).floats("loss")[0])
@@ -313,7 +330,7 @@ def test_unparsable_and_missing_files(tmp_path):
     with pytest.raises(pf.InvalidDataError, match=r"ragged.csv as CSV"):
         read_table(ragged)
     broken = tmp_path / "broken.json"
-    broken.write_text("[{\"N\": 1}, ")
+    broken.write_text('[{"N": 1}, ')
     with pytest.raises(pf.InvalidDataError, match="broken.json"):
         read_table(broken)
     with pytest.raises(pf.InvalidDataError, match="not list"):

@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import powerfit as pf
 import pytest
+
+import powerfit as pf
 
 # a Chinchilla-form law the synthetic runs follow exactly
 E, A, B, ALPHA, BETA = 1.7, 400.0, 1100.0, 0.34, 0.28
@@ -22,7 +23,7 @@ VAL_EVERY = 2000
 
 
 def law(N: float, D: np.ndarray) -> np.ndarray:
-    return E + A * N ** -ALPHA + B * D ** -BETA
+    return E + A * N**-ALPHA + B * D**-BETA
 
 
 def tokens(step: float) -> float:
@@ -51,14 +52,22 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
             metrics.append(Metric("tokens", tokens(s), now, s))
             if s % VAL_EVERY == 0:
                 metrics.append(Metric("val_loss", float(law(N, tokens(s))), now, s))
-        params = [Param("n_params", f"{N:g}"), Param("batch_size", str(BATCH)),
-                  Param("seq_len", str(SEQ)), Param("lr", "3e-4"),
-                  Param("optimizer", "adam" if name != "xl" else "lion"), Param("step", "x")]
+        params = [
+            Param("n_params", f"{N:g}"),
+            Param("batch_size", str(BATCH)),
+            Param("seq_len", str(SEQ)),
+            Param("lr", "3e-4"),
+            Param("optimizer", "adam" if name != "xl" else "lion"),
+            Param("step", "x"),
+        ]
         client.log_batch(run.info.run_id, metrics=metrics, params=params)
         client.set_terminated(run.info.run_id)
     stray = client.create_run(other, run_name="probe")
-    client.log_batch(stray.info.run_id, metrics=[Metric("val_loss", 9.0, now, 1)],
-                     params=[Param("n_params", "1e6")])
+    client.log_batch(
+        stray.info.run_id,
+        metrics=[Metric("val_loss", 9.0, now, 1)],
+        params=[Param("n_params", "1e6")],
+    )
     return db
 
 
@@ -66,8 +75,16 @@ def test_mlflow_sqlite_store(mlflow_store: Path) -> None:
     runs = pf.read_runs(mlflow_store, experiment="sweep")
     n_val = len([s for s in STEPS if s % VAL_EVERY == 0])
     assert len(runs) == len(SIZES) * n_val
-    assert list(runs.columns[:8]) == ["run", "step", "N", "D", "C", "train_loss", "val_loss",
-                                      "loss"]
+    assert list(runs.columns[:8]) == [
+        "run",
+        "step",
+        "N",
+        "D",
+        "C",
+        "train_loss",
+        "val_loss",
+        "loss",
+    ]
     assert runs.attrs["columns"]["N"] == "param n_params"
     assert runs.attrs["columns"]["val_loss"] == "metric val_loss"
     for _, r in runs.iterrows():
@@ -102,17 +119,36 @@ def test_mlflow_sqlite_file_without_suffix(mlflow_store: Path, tmp_path: Path) -
 
 
 def test_mlflow_options(mlflow_store: Path) -> None:
-    every = pf.read_runs(str(mlflow_store), experiment=["sweep"], loss="train",
-                         tokens_per_step=("batch_size", "seq_len"), hparams=["lr"])
+    every = pf.read_runs(
+        str(mlflow_store),
+        experiment=["sweep"],
+        loss="train",
+        tokens_per_step=("batch_size", "seq_len"),
+        hparams=["lr"],
+    )
     assert len(every) == len(SIZES) * len(STEPS)
     np.testing.assert_array_equal(every["D"], every["step"] * BATCH * SEQ)
-    assert list(every.columns) == ["run", "step", "N", "D", "C", "train_loss", "val_loss",
-                                   "loss", "lr", "run_id"]
+    assert list(every.columns) == [
+        "run",
+        "step",
+        "N",
+        "D",
+        "C",
+        "train_loss",
+        "val_loss",
+        "loss",
+        "lr",
+        "run_id",
+    ]
     assert every["val_loss"].isna().sum() == len(SIZES) * (len(STEPS) - len(STEPS) // 2)
     final = pf.read_runs(mlflow_store, experiment="sweep", final=True)
     assert sorted(final["run"]) == sorted(SIZES) and (final["step"] == max(STEPS)).all()
-    adam = pf.read_runs(f"sqlite:///{mlflow_store}", experiment="sweep",
-                        filter="params.optimizer = 'adam'", final=True)
+    adam = pf.read_runs(
+        f"sqlite:///{mlflow_store}",
+        experiment="sweep",
+        filter="params.optimizer = 'adam'",
+        final=True,
+    )
     assert sorted(adam["run"]) == ["l", "m", "s"]
     both = pf.read_runs(mlflow_store, final=True, hparams=False)
     assert set(both["experiment"]) == {"sweep", "other"} and "probe" in set(both["run"])
@@ -144,8 +180,9 @@ def test_mlflow_file_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert len(runs) == 4 and set(runs["run"]) == {"s", "m"}
     assert runs.attrs["columns"]["N"] == "param num_params"
     assert runs.attrs["columns"]["D"] == "metric tokens_seen"
-    np.testing.assert_allclose(runs["loss"], [law(SIZES[r], d) for r, d in
-                                              zip(runs["run"], runs["D"])])
+    np.testing.assert_allclose(
+        runs["loss"], [law(SIZES[r], d) for r, d in zip(runs["run"], runs["D"])]
+    )
 
 
 def _write_file_store(client: Any) -> None:
@@ -182,9 +219,11 @@ def test_tensorboardx_logs(tmp_path: Path) -> None:
     np.testing.assert_allclose(inside["D"], inside["step"] * BATCH * SEQ)
     assert runs.loc[runs["step"] < first_val, "D"].isna().all()
     # TensorBoard stores scalars as float32
-    np.testing.assert_allclose(runs["train_loss"],
-                               [law(SIZES[r], tokens(s)) + 0.05 for r, s in
-                                zip(runs["run"], runs["step"])], rtol=1e-6)
+    np.testing.assert_allclose(
+        runs["train_loss"],
+        [law(SIZES[r], tokens(s)) + 0.05 for r, s in zip(runs["run"], runs["step"])],
+        rtol=1e-6,
+    )
     assert set(runs["optimizer"]) == {"adam"} and runs["lr"].iloc[0] == pytest.approx(3e-4)
     assert not any(c.startswith("hp/") for c in runs.columns)
 
@@ -206,8 +245,11 @@ def test_tensorboard_tensor_scalars_keras_layout(tmp_path: Path) -> None:
     assert runs.attrs["columns"]["train_loss"] == "metric train/epoch_loss"
     assert runs.attrs["columns"]["val_loss"] == "metric validation/epoch_loss"
     assert len(runs) == 2 * len(STEPS) and (runs["N"] == 3e7).all()
-    np.testing.assert_allclose(runs["val_loss"], [law(SIZES[r], tokens(s)) for r, s in
-                                                  zip(runs["run"], runs["step"])], rtol=1e-6)
+    np.testing.assert_allclose(
+        runs["val_loss"],
+        [law(SIZES[r], tokens(s)) for r, s in zip(runs["run"], runs["step"])],
+        rtol=1e-6,
+    )
     np.testing.assert_array_equal(runs["D"], runs["step"] * BATCH * SEQ)
 
 
@@ -227,10 +269,24 @@ def _runs_table() -> pd.DataFrame:
     rows = []
     for name, N in SIZES.items():
         s = max(STEPS)
-        rows.append({"Name": name, "State": "finished", "Notes": "-", "User": "me",
-                     "Tags": "sweep", "Created": "2024-05-01T10:00:00", "Runtime": 3600,
-                     "Sweep": "abc", "model.n_params": N, "lr": 3e-4, "batch_size": BATCH,
-                     "seq_len": SEQ, "train/loss": float(law(N, tokens(s))), "_step": s})
+        rows.append(
+            {
+                "Name": name,
+                "State": "finished",
+                "Notes": "-",
+                "User": "me",
+                "Tags": "sweep",
+                "Created": "2024-05-01T10:00:00",
+                "Runtime": 3600,
+                "Sweep": "abc",
+                "model.n_params": N,
+                "lr": 3e-4,
+                "batch_size": BATCH,
+                "seq_len": SEQ,
+                "train/loss": float(law(N, tokens(s))),
+                "_step": s,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -239,8 +295,9 @@ def test_wandb_runs_table(tmp_path: Path) -> None:
     _runs_table().to_csv(path, index=False)
     runs = pf.read_runs(path, N="model.n_params", tokens_per_step=("batch_size", "seq_len"))
     assert len(runs) == len(SIZES) and (runs["step"] == max(STEPS)).all()
-    np.testing.assert_allclose(runs["loss"], [law(SIZES[r], tokens(max(STEPS)))
-                                              for r in runs["run"]])
+    np.testing.assert_allclose(
+        runs["loss"], [law(SIZES[r], tokens(max(STEPS))) for r in runs["run"]]
+    )
     assert "lr" in runs and "State" not in runs and "train/loss" not in runs
 
 
@@ -256,11 +313,16 @@ def test_wandb_charts_with_config(tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "val.csv", index=False)
     table = tmp_path / "runs.csv"
     _runs_table().to_csv(table, index=False)
-    runs = pf.read_runs([tmp_path / "val.csv"], config=table, N="model.n_params",
-                        tokens_per_step=("batch_size", "seq_len"))
+    runs = pf.read_runs(
+        [tmp_path / "val.csv"],
+        config=table,
+        N="model.n_params",
+        tokens_per_step=("batch_size", "seq_len"),
+    )
     assert len(runs) == len(SIZES) * len(STEPS) - 1
-    np.testing.assert_allclose(runs["loss"], [law(SIZES[r], tokens(s)) for r, s in
-                                              zip(runs["run"], runs["step"])])
+    np.testing.assert_allclose(
+        runs["loss"], [law(SIZES[r], tokens(s)) for r, s in zip(runs["run"], runs["step"])]
+    )
     assert "train_loss" not in runs  # the runs table's summary values are not metrics here
     res = pf.fit(runs, law="chinchilla")
     assert res.params["alpha"] == pytest.approx(ALPHA, rel=1e-4)
@@ -270,8 +332,16 @@ def test_wandb_history_export(tmp_path: Path) -> None:
     rows = []
     for name, N in SIZES.items():
         for s in STEPS:
-            rows.append({"_step": s, "_runtime": s / 10, "_timestamp": 1.7e9 + s, "run": name,
-                         "train/loss": float(law(N, tokens(s))), "tokens": tokens(s)})
+            rows.append(
+                {
+                    "_step": s,
+                    "_runtime": s / 10,
+                    "_timestamp": 1.7e9 + s,
+                    "run": name,
+                    "train/loss": float(law(N, tokens(s))),
+                    "tokens": tokens(s),
+                }
+            )
     df = pd.DataFrame(rows)
     runs = pf.read_runs(df, N=1e8)
     assert runs.attrs["columns"]["D"] == "metric tokens"

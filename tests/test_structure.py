@@ -52,9 +52,7 @@ def _resolve(module: str, node: ast.ImportFrom, is_package: bool) -> list[str]:
 
 def _import_graph() -> dict[str, set[str]]:
     mods = _modules()
-    packages = {
-        _module_name(p) for p in PACKAGE.rglob("__init__.py")
-    }
+    packages = {_module_name(p) for p in PACKAGE.rglob("__init__.py")}
     graph: dict[str, set[str]] = {m: set() for m in mods}
     for m, tree in mods.items():
         for node in ast.walk(tree):
@@ -213,9 +211,9 @@ def test_vocabularies_come_from_the_core() -> None:
 
     bootstrap = importlib.import_module("powerfit.bootstrap")
 
-    assert laws.BUILTIN == tuple(_core.LAWS)
-    assert cli.LOSSES == tuple(_core.LOSSES)
-    assert bootstrap.METHODS == tuple(_core.BOOTSTRAP_METHODS)
+    assert tuple(_core.LAWS) == laws.BUILTIN
+    assert tuple(_core.LOSSES) == cli.LOSSES
+    assert tuple(_core.BOOTSTRAP_METHODS) == bootstrap.METHODS
 
 
 def test_results_do_not_change_after_construction() -> None:

@@ -32,13 +32,12 @@ def _l2_resid(p: np.ndarray, N: np.ndarray, D: np.ndarray, y: np.ndarray) -> np.
 
 def _l2_jac(p: np.ndarray, N: np.ndarray, D: np.ndarray, y: np.ndarray) -> np.ndarray:
     u, v = N ** -p[3], D ** -p[4]
-    return np.column_stack(
-        [np.ones_like(N), u, v, -p[1] * u * np.log(N), -p[2] * v * np.log(D)]
-    )
+    return np.column_stack([np.ones_like(N), u, v, -p[1] * u * np.log(N), -p[2] * v * np.log(D)])
 
 
-def _epoch_obj(theta: np.ndarray, lN: np.ndarray, lD: np.ndarray, ly: np.ndarray,
-               w: np.ndarray) -> float:
+def _epoch_obj(
+    theta: np.ndarray, lN: np.ndarray, lD: np.ndarray, ly: np.ndarray, w: np.ndarray
+) -> float:
     # Epoch's objective, log L_hat = LSE(a - alpha log N, b - beta log D, e), written with
     # np.exp directly (scipy.special.logsumexp is several times slower and would flatter us)
     a, b, e, alpha, beta = theta
@@ -59,7 +58,9 @@ def bootstrap_section(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
     # --- l2
     res = pf.fit(df, law="chinchilla", loss="l2", warn=False)
     res.bootstrap(n=200, seed=1, progress=False)  # warm-up (thread pool)
-    t_pf = _best_of(lambda: res.bootstrap(n=n_boot, seed=0, progress=False), 5 if not ctx.quick else 2)
+    t_pf = _best_of(
+        lambda: res.bootstrap(n=n_boot, seed=0, progress=False), 5 if not ctx.quick else 2
+    )
     boot = res.bootstrap(n=n_boot, seed=0, progress=False)
     sub = 100 if ctx.quick else 400
     p0 = res.values
@@ -74,13 +75,18 @@ def bootstrap_section(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
 
     t_sc = _best_of(scipy_loop, 2) * n_boot / sub
     sc = scipy_loop()
-    rows.append(dict(
-        benchmark="bootstrap: 4,000 case refits, l2", powerfit=t_pf,
-        peer=f"Python loop over scipy least_squares(lm, analytic jac) (SCALED from {sub})",
-        peer_time=t_sc, target="≤ 25 ms",
-        notes=("target met" if t_pf <= 0.025 else "TARGET MISSED")
-        + f"; mean {boot.n_iter.mean():.1f} LM iterations per replicate, {boot.n_failed} failed",
-    ))
+    rows.append(
+        dict(
+            benchmark="bootstrap: 4,000 case refits, l2",
+            powerfit=t_pf,
+            peer=f"Python loop over scipy least_squares(lm, analytic jac) (SCALED from {sub})",
+            peer_time=t_sc,
+            target="≤ 25 ms",
+            notes=("target met" if t_pf <= 0.025 else "TARGET MISSED")
+            + f"; mean {boot.n_iter.mean():.1f} LM iterations per replicate, "
+            f"{boot.n_failed} failed",
+        )
+    )
     details.append(
         f"- l2: powerfit SE(alpha) {boot.se['alpha']:.4g}, SE(beta) {boot.se['beta']:.4g} over "
         f"{n_boot} replicates; scipy loop over {sub} replicates (different draws): SE(alpha) "
@@ -88,7 +94,9 @@ def bootstrap_section(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
     )
     # --- huber_log
     hres = pf.fit(df, law="chinchilla", loss="huber_log", warn=False)
-    t_pfh = _best_of(lambda: hres.bootstrap(n=n_boot, seed=0, progress=False), 3 if not ctx.quick else 1)
+    t_pfh = _best_of(
+        lambda: hres.bootstrap(n=n_boot, seed=0, progress=False), 3 if not ctx.quick else 1
+    )
     hboot = hres.bootstrap(n=n_boot, seed=0, progress=False)
     lN, lD, ly = np.log(N), np.log(D), np.log(y)
     p = hres.params
@@ -101,21 +109,28 @@ def bootstrap_section(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
             so.minimize(_epoch_obj, theta0, args=(lN, lD, ly, w), method="BFGS")
 
     t_ep = _best_of(epoch_loop, 1) * n_boot / subh
-    rows.append(dict(
-        benchmark="bootstrap: 4,000 case refits, huber_log", powerfit=t_pfh,
-        peer=f"Epoch-style scipy BFGS refits, finite-difference grad (SCALED from {subh})",
-        peer_time=t_ep, target="≤ 300 ms",
-        notes=("target met" if t_pfh <= 0.3 else "TARGET MISSED")
-        + f"; mean {hboot.n_iter.mean():.1f} LM iterations per replicate, {hboot.n_failed} failed",
-    ))
+    rows.append(
+        dict(
+            benchmark="bootstrap: 4,000 case refits, huber_log",
+            powerfit=t_pfh,
+            peer=f"Epoch-style scipy BFGS refits, finite-difference grad (SCALED from {subh})",
+            peer_time=t_ep,
+            target="≤ 300 ms",
+            notes=("target met" if t_pfh <= 0.3 else "TARGET MISSED")
+            + f"; mean {hboot.n_iter.mean():.1f} LM iterations per replicate, "
+            f"{hboot.n_failed} failed",
+        )
+    )
     se = hboot.se
     ci = hboot.ci().set_index("parameter")
     details.append(
-        "- huber_log, 4,000 case resamples, seed 0: SE " + ", ".join(
-            f"{k} {se[k]:.4g}" for k in ("E", "A", "B", "alpha", "beta"))
+        "- huber_log, 4,000 case resamples, seed 0: SE "
+        + ", ".join(f"{k} {se[k]:.4g}" for k in ("E", "A", "B", "alpha", "beta"))
         + " (Epoch: E 0.0257, A 124.52, B 1293.28, alpha 0.0154, beta 0.0206); 95% percentile CI "
-        + ", ".join(f"{k} ({ci.loc[k, 'lower']:.4g}, {ci.loc[k, 'upper']:.4g})"
-                    for k in ("E", "alpha", "beta"))
+        + ", ".join(
+            f"{k} ({ci.loc[k, 'lower']:.4g}, {ci.loc[k, 'upper']:.4g})"
+            for k in ("E", "alpha", "beta")
+        )
         + " (Epoch: E (1.769, 1.871), alpha (0.317, 0.373), beta (0.331, 0.415))."
     )
     return rows, details
@@ -184,15 +199,19 @@ def extrapolation_section(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
         "- Gadre et al. 2024 sweep: per (dataset, eval_set) group, chinchilla law, loss='huber_log'"
         " (delta 1e-3), fitted on runs with N < 1e9, predicting the runs with N >= 1e9.",
         "",
-        "| dataset | eval_set | train runs | held-out runs | mean rel. error | mean abs rel. error | max abs rel. error |",
+        "| dataset | eval_set | train runs | held-out runs | mean rel. error "
+        "| mean abs rel. error | max abs rel. error |",
         "|---|---|---|---|---|---|---|",
     ]
     errs = []
     for (ds, ev), g in table.groupby(["dataset", "eval_set"], sort=True):
         out = pf.extrapolation_check(
-            g, law="chinchilla", holdout={"N": 1e9},
+            g,
+            law="chinchilla",
+            holdout={"N": 1e9},
             columns={"N": "params", "D": "train_tokens", "loss": "loss"},
-            loss="huber_log", warn=False,
+            loss="huber_log",
+            warn=False,
         )
         t = out.table
         errs.append(out.mean_abs_rel_error)

@@ -31,29 +31,37 @@ NIST_NUMPY: dict[str, Callable[[np.ndarray, list[np.ndarray]], np.ndarray]] = {
     "Misra1a": lambda b, x: b[0] * (1 - np.exp(-b[1] * x[0])),
     "Chwirut2": lambda b, x: np.exp(-b[0] * x[0]) / (b[1] + b[2] * x[0]),
     "Chwirut1": lambda b, x: np.exp(-b[0] * x[0]) / (b[1] + b[2] * x[0]),
-    "Lanczos3": lambda b, x: b[0] * np.exp(-b[1] * x[0]) + b[2] * np.exp(-b[3] * x[0])
-    + b[4] * np.exp(-b[5] * x[0]),
-    "Gauss1": lambda b, x: b[0] * np.exp(-b[1] * x[0])
-    + b[2] * np.exp(-((x[0] - b[3]) ** 2) / b[4] ** 2)
-    + b[5] * np.exp(-((x[0] - b[6]) ** 2) / b[7] ** 2),
+    "Lanczos3": lambda b, x: (
+        b[0] * np.exp(-b[1] * x[0]) + b[2] * np.exp(-b[3] * x[0]) + b[4] * np.exp(-b[5] * x[0])
+    ),
+    "Gauss1": lambda b, x: (
+        b[0] * np.exp(-b[1] * x[0])
+        + b[2] * np.exp(-((x[0] - b[3]) ** 2) / b[4] ** 2)
+        + b[5] * np.exp(-((x[0] - b[6]) ** 2) / b[7] ** 2)
+    ),
     "DanWood": lambda b, x: b[0] * x[0] ** b[1],
     "Misra1b": lambda b, x: b[0] * (1 - (1 + b[1] * x[0] / 2) ** (-2)),
-    "Kirby2": lambda b, x: (b[0] + b[1] * x[0] + b[2] * x[0] ** 2)
-    / (1 + b[3] * x[0] + b[4] * x[0] ** 2),
-    "Hahn1": lambda b, x: (b[0] + b[1] * x[0] + b[2] * x[0] ** 2 + b[3] * x[0] ** 3)
-    / (1 + b[4] * x[0] + b[5] * x[0] ** 2 + b[6] * x[0] ** 3),
+    "Kirby2": lambda b, x: (
+        (b[0] + b[1] * x[0] + b[2] * x[0] ** 2) / (1 + b[3] * x[0] + b[4] * x[0] ** 2)
+    ),
+    "Hahn1": lambda b, x: (
+        (b[0] + b[1] * x[0] + b[2] * x[0] ** 2 + b[3] * x[0] ** 3)
+        / (1 + b[4] * x[0] + b[5] * x[0] ** 2 + b[6] * x[0] ** 3)
+    ),
     "Nelson": lambda b, x: b[0] - b[1] * x[0] * np.exp(-b[2] * x[1]),
     "MGH17": lambda b, x: b[0] + b[1] * np.exp(-x[0] * b[3]) + b[2] * np.exp(-x[0] * b[4]),
     "Misra1c": lambda b, x: b[0] * (1 - (1 + 2 * b[1] * x[0]) ** (-0.5)),
     "Misra1d": lambda b, x: b[0] * b[1] * x[0] * ((1 + b[1] * x[0]) ** (-1)),
     "Roszman1": lambda b, x: b[0] - b[1] * x[0] - np.arctan(b[2] / (x[0] - b[3])) / np.pi,
-    "ENSO": lambda b, x: b[0]
-    + b[1] * np.cos(2 * np.pi * x[0] / 12)
-    + b[2] * np.sin(2 * np.pi * x[0] / 12)
-    + b[4] * np.cos(2 * np.pi * x[0] / b[3])
-    + b[5] * np.sin(2 * np.pi * x[0] / b[3])
-    + b[7] * np.cos(2 * np.pi * x[0] / b[6])
-    + b[8] * np.sin(2 * np.pi * x[0] / b[6]),
+    "ENSO": lambda b, x: (
+        b[0]
+        + b[1] * np.cos(2 * np.pi * x[0] / 12)
+        + b[2] * np.sin(2 * np.pi * x[0] / 12)
+        + b[4] * np.cos(2 * np.pi * x[0] / b[3])
+        + b[5] * np.sin(2 * np.pi * x[0] / b[3])
+        + b[7] * np.cos(2 * np.pi * x[0] / b[6])
+        + b[8] * np.sin(2 * np.pi * x[0] / b[6])
+    ),
 }
 NIST_NUMPY["Lanczos1"] = NIST_NUMPY["Lanczos2"] = NIST_NUMPY["Lanczos3"]
 NIST_NUMPY["Gauss2"] = NIST_NUMPY["Gauss3"] = NIST_NUMPY["Gauss1"]
@@ -84,9 +92,7 @@ def _paired(
     return min(ta, key=lambda t: t.median), min(tb, key=lambda t: t.median)
 
 
-def _paired_once(
-    a: Callable[[], Any], b: Callable[[], Any], rounds: int
-) -> tuple[Timing, Timing]:
+def _paired_once(a: Callable[[], Any], b: Callable[[], Any], rounds: int) -> tuple[Timing, Timing]:
     """Single calls of a and b, alternately, `rounds` times each (for calls of ~0.1-1 s)."""
     ts: dict[str, list[float]] = {"a": [], "b": []}
     for _ in range(rounds):
@@ -180,7 +186,7 @@ def bench_expr(ctx: Context) -> Section:
             f"NIST StRD, 19 lower/average problems × 2 starts ({n_runs} fits), pf.Law, "
             "ftol=xtol=gtol=1e-15",
             t_pf / n_runs,
-            "scipy least_squares(method=\"lm\"), finite-difference jac, same tolerances",
+            'scipy least_squares(method="lm"), finite-difference jac, same tolerances',
             t_sp / n_runs,
             "every LRE ≥ 6 (Lanczos1 RSS ≥ 3)",
             f"time per fit (mean over the {n_runs}); powerfit: {n_ok_pf}/{n_runs} fits with "
@@ -192,11 +198,11 @@ def bench_expr(ctx: Context) -> Section:
     sec.details += [
         "- NIST StRD nonlinear regression, the 19 lower- and average-difficulty problems, each "
         "from both certified starts. powerfit: the model written as a `pf.Law` "
-        "(tests/test_nist.py), `starts=\"given\"`, ftol=xtol=gtol=1e-15, max_iter=1000, exact "
-        "Jacobians from the expression tape. scipy: `least_squares(method=\"lm\")` (MINPACK "
+        '(tests/test_nist.py), `starts="given"`, ftol=xtol=gtol=1e-15, max_iter=1000, exact '
+        'Jacobians from the expression tape. scipy: `least_squares(method="lm")` (MINPACK '
         "lmdif) with its default 2-point finite-difference Jacobian on the same model written "
         "in numpy, ftol=xtol=gtol=1e-15, max_nfev=100000. LRE = -log10(|est - cert| / |cert|), "
-        "capped at 15; \"min param LRE\" is the worst parameter. Nelson is fitted to log(y), "
+        'capped at 15; "min param LRE" is the worst parameter. Nelson is fitted to log(y), '
         "as certified.",
         f"- Lanczos1: the certified RSS 1.43e-25 is the rounding floor of its decimal data. "
         f"Read into doubles, the data's exact optimum has RSS 1.42955e-25 (LRE 3.06), and any "
@@ -222,8 +228,8 @@ def bench_expr(ctx: Context) -> Section:
     )
     assert law.structure == "power_sum" and general.structure == "general"
     cases = [
-        ("l2, starts=\"auto\"", law, dict(loss="l2")),
-        ("huber_log, starts=\"auto\"", law, dict(loss="huber_log", delta=HUBER_DELTA)),
+        ('l2, starts="auto"', law, dict(loss="l2")),
+        ('huber_log, starts="auto"', law, dict(loss="huber_log", delta=HUBER_DELTA)),
         ("l2, given start", law, dict(loss="l2", starts="given", p0=P0)),
         ("l2, given start, general tape", general, dict(loss="l2", starts="given", p0=P0)),
         (
@@ -234,6 +240,7 @@ def bench_expr(ctx: Context) -> Section:
     ]
     fits: dict[str, tuple[Any, Any]] = {}
     for label, lw, kw in cases:
+
         def run_e(lw: Any = lw, kw: dict = kw) -> Any:
             return pf.fit(df, law=lw, warn=False, **kw)
 
@@ -253,7 +260,7 @@ def bench_expr(ctx: Context) -> Section:
             Row(
                 f"chinchilla as pf.Law vs built-in: one fit ({label})",
                 te.median,
-                "built-in law=\"chinchilla\", same call",
+                'built-in law="chinchilla", same call',
                 tb.median,
                 "pf.Law ≤ 3× built-in",
                 f"pf.Law / built-in = {ratio:.2f} ({target_note(ratio, 3.0)}); max relative "
@@ -266,8 +273,8 @@ def bench_expr(ctx: Context) -> Section:
         )
     n_boot = 4000
     for label in (
-        "l2, starts=\"auto\"",
-        "huber_log, starts=\"auto\"",
+        'l2, starts="auto"',
+        'huber_log, starts="auto"',
         "l2, given start, general tape",
     ):
         re_, rb = fits[label]
@@ -291,7 +298,7 @@ def bench_expr(ctx: Context) -> Section:
             Row(
                 f"chinchilla as pf.Law vs built-in: {n_boot:,} bootstrap refits ({label})",
                 te.median,
-                "built-in law=\"chinchilla\", same bootstrap (case, seed 0)",
+                'built-in law="chinchilla", same bootstrap (case, seed 0)',
                 tb.median,
                 "pf.Law ≤ 3× built-in",
                 f"pf.Law / built-in = {ratio:.2f} ({target_note(ratio, 3.0)}); "
@@ -304,10 +311,10 @@ def bench_expr(ctx: Context) -> Section:
             f"{tb.describe()} (alternating single calls; rayon over {os.cpu_count()} CPUs)."
         )
     sec.details.append(
-        "- pf.Law is `E + A*N^-alpha + B*D^-beta` with `positive=[\"A\", \"B\"]` (the built-in "
+        '- pf.Law is `E + A*N^-alpha + B*D^-beta` with `positive=["A", "B"]` (the built-in '
         "law's log-parametrised amplitudes). It is recognised as a power sum, so it gets the "
-        "same variable-projection starts and reads the precomputed log N, log D. The \"general "
-        "tape\" rows write it as `(...)*1`, which hides the structure: local fits from the "
+        'same variable-projection starts and reads the precomputed log N, log D. The "general '
+        'tape" rows write it as `(...)*1`, which hides the structure: local fits from the '
         "given start, and ln N, ln D recomputed at every evaluation. Ratio targets are on "
         "pf.Law time / built-in time (the table's ratio column is built-in / pf.Law)."
     )

@@ -59,9 +59,7 @@ def varpro_multistart_l2(
     best_x, best_c = None, math.inf
     for k in order:
         i, j = divmod(int(k), g)
-        start = np.array(
-            [c[i, j, 0] / s1, c[i, j, 1] / sa[i], c[i, j, 2] / sb[j], ex[i], ex[j]]
-        )
+        start = np.array([c[i, j, 0] / s1, c[i, j, 1] / sa[i], c[i, j, 2] / sb[j], ex[i], ex[j]])
         r = so.least_squares(prob.residuals, start, jac=prob.jacobian, method="lm")
         if r.cost < best_c:
             best_x, best_c = r.x, float(r.cost)
@@ -70,7 +68,7 @@ def varpro_multistart_l2(
 
 
 def bench_global(ctx: Context) -> Section:
-    sec = Section("global", "2. Default global l2 fit (starts=\"auto\")")
+    sec = Section("global", '2. Default global l2 fit (starts="auto")')
     N, D, y = ctx.N, ctx.D, ctx.y
     prob = ChinchillaL2(N, D, y)
 
@@ -81,7 +79,7 @@ def bench_global(ctx: Context) -> Section:
     t_pf = ctx.time(run_pf)
     say(f"[global] powerfit cost={r_pf.cost:.12g} {t_pf.describe()}")
     sec.details.append(
-        f"- powerfit `starts=\"auto\"`: {t_pf.describe()}; cost {r_pf.cost:.12g}, "
+        f'- powerfit `starts="auto"`: {t_pf.describe()}; cost {r_pf.cost:.12g}, '
         f"status `{r_pf.status}`, n_starts reported {r_pf.n_starts}; {fmt_params(r_pf.params)}."
     )
     x, c = varpro_multistart_l2(prob)

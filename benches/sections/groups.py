@@ -43,8 +43,13 @@ def _groups_sweep(n_groups: int, n_points: int, seed: int = 20240501) -> Any:
     y = (E + A * N**-al + B * D**-be) * (1 + 0.005 * rng.standard_normal(g.size))
     perm = rng.permutation(g.size)
     return pd.DataFrame(
-        {"sweep": (g % 100)[perm], "config": (g // 100)[perm], "N": N[perm], "D": D[perm],
-         "loss": y[perm]}  # fmt: skip
+        {
+            "sweep": (g % 100)[perm],
+            "config": (g // 100)[perm],
+            "N": N[perm],
+            "D": D[perm],
+            "loss": y[perm],
+        }  # fmt: skip
     )
 
 
@@ -102,8 +107,10 @@ def _groups_worker(kind: str, repeats: int) -> dict[str, Any]:
             def one(g: Any) -> Any:
                 prob = ChinchillaL2(g["N"].to_numpy(), g["D"].to_numpy(), g["loss"].to_numpy())
                 r = so.least_squares(prob.residuals, np.array(P0), jac=prob.jacobian, method="lm")
-                return pd.Series([*r.x, r.cost, r.status > 0],
-                                 index=["E", "A", "B", "alpha", "beta", "cost", "success"])
+                return pd.Series(
+                    [*r.x, r.cost, r.status > 0],
+                    index=["E", "A", "B", "alpha", "beta", "cost", "success"],
+                )
 
             def call() -> Any:
                 return df.groupby(["sweep", "config"]).apply(one, include_groups=False)
@@ -151,13 +158,11 @@ def _groups_run(kind: str, repeats: int) -> dict[str, Any]:
     import subprocess
 
     code = (
-        "import json, sys; sys.path.insert(0, {here!r}); import bench; "
-        "print('@@' + json.dumps(bench._groups_worker({kind!r}, {rep})))"
-    ).format(here=HERE, kind=kind, rep=repeats)
-    # the BLAS pin is inherited through the environment (set before numpy loaded here)
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+        f"import json, sys; sys.path.insert(0, {HERE!r}); import bench; "
+        f"print('@@' + json.dumps(bench._groups_worker({kind!r}, {repeats})))"
     )
+    # the BLAS pin is inherited through the environment (set before numpy loaded here)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     line = [s for s in proc.stdout.splitlines() if s.startswith("@@")]
     if proc.returncode != 0 or not line:
         raise RuntimeError(f"groups worker {kind} failed:\n{proc.stderr[-3000:]}")
@@ -213,7 +218,7 @@ def bench_groups(ctx: Context) -> Section:
     )
     for kind, label, sub in (
         ("pf", "auto starts (default: VarPro grid + LM)", "pf_subset"),
-        ("pf_given", "starts=\"given\", p0=P0 (a local fit, as the peer's)", "pf_given_subset"),
+        ("pf_given", 'starts="given", p0=P0 (a local fit, as the peer\'s)', "pf_given_subset"),
     ):
         r = runs[kind]
         t = statistics.median(r["times"])
@@ -256,7 +261,7 @@ def bench_groups(ctx: Context) -> Section:
         "native call and building the result.",
         f"- powerfit, default auto starts: {timing(big)}; {big['success']:.2%} converged "
         f"({', '.join(f'{k} {v}' for k, v in big['status'].items())}). {mem(big)}.",
-        f"- powerfit, `starts=\"given\", p0=P0`: {timing(given)}; {given['success']:.2%} "
+        f'- powerfit, `starts="given", p0=P0`: {timing(given)}; {given["success"]:.2%} '
         f"converged. {mem(given)}.",
         f"- CPU time / {ncpu} is the wall time this work needs with both cores to itself; the "
         "wall times above are inflated whenever the load average exceeds about 1 (other "

@@ -63,14 +63,14 @@ def bench_huber_log(ctx: Context) -> Section:
     # Our objective at powerfit's optimum: checks the two objectives are the same function.
     f_at_auto = obj.objective(EpochHuber.from_natural(r_auto.params))
     sec.details.append(
-        f"- powerfit `starts=\"auto\"` (pandas DataFrame in): {t_auto.describe()}; cost "
+        f'- powerfit `starts="auto"` (pandas DataFrame in): {t_auto.describe()}; cost '
         f"{r_auto.cost:.12g}, n_starts reported {r_auto.n_starts}, status `{r_auto.status}`; "
         f"{fmt_params(r_auto.params)}. The scipy objective below evaluated at these parameters "
         f"gives {f_at_auto:.12g} (rel. diff {rel_diff(f_at_auto, r_auto.cost):.1e}), so both "
         "minimise the same function."
     )
     sec.details.append(
-        f"- powerfit `starts=\"grid\"` (all 4,500 starts, actually run, not scaled): "
+        f'- powerfit `starts="grid"` (all 4,500 starts, actually run, not scaled): '
         f"{t_grid.describe()}; cost {r_grid.cost:.12g}, n_starts {r_grid.n_starts}, status "
         f"`{r_grid.status}`. powerfit runs grid starts in parallel on a rayon pool "
         f"(this machine: {os.cpu_count()} CPUs); the scipy peer below is single-threaded."
@@ -142,7 +142,7 @@ def bench_huber_log(ctx: Context) -> Section:
         )
         sec.rows.append(
             Row(
-                "huber_log estimate, default starts=\"auto\"",
+                'huber_log estimate, default starts="auto"',
                 t_auto.median,
                 labels[kind],
                 res["scaled"],
@@ -154,7 +154,7 @@ def bench_huber_log(ctx: Context) -> Section:
         res = results[kind]
         sec.rows.append(
             Row(
-                "huber_log estimate, starts=\"grid\" (4,500 starts, real)",
+                'huber_log estimate, starts="grid" (4,500 starts, real)',
                 t_grid.median,
                 labels[kind],
                 res["scaled"],

@@ -29,9 +29,7 @@ def bench_local(ctx: Context) -> Section:
     p0 = np.array(P0)
 
     def run_pf() -> Any:
-        return pf.fit(
-            law="chinchilla", N=N, D=D, y=y, loss="l2", p0=P0, starts="given", warn=False
-        )
+        return pf.fit(law="chinchilla", N=N, D=D, y=y, loss="l2", p0=P0, starts="given", warn=False)
 
     r_pf = run_pf()
     cost_pf = r_pf.cost
@@ -39,7 +37,7 @@ def bench_local(ctx: Context) -> Section:
     t_pf = ctx.time(run_pf)
     say(f"[local] powerfit {t_pf.describe()}")
     sec.details.append(
-        f"- powerfit `starts=\"given\"`: {t_pf.describe()}; cost {cost_pf:.12g}, "
+        f'- powerfit `starts="given"`: {t_pf.describe()}; cost {cost_pf:.12g}, '
         f"{r_pf.n_iter} iterations, {r_pf.nfev} evaluations, status `{r_pf.status}`; "
         f"{fmt_params(r_pf.params)}."
     )
@@ -67,12 +65,30 @@ def bench_local(ctx: Context) -> Section:
         f"benchmark-harness use): {t_reuse.describe()}.",
     ]
     sec.rows += [
-        Row("pf.fit Python-side overhead, warn=False", over, "—", None, "≤ 10 µs",
-            target_note(over, 10e-6)),
-        Row("pf.fit Python-side overhead, warn=True", over_warn, "—", None, "≤ 20 µs",
-            target_note(over_warn, 20e-6)),
-        Row("Problem reused: problem.fit(options, p0=...)", t_reuse.median, "—", None,
-            "≤ 15 µs", target_note(t_reuse.median, 15e-6)),
+        Row(
+            "pf.fit Python-side overhead, warn=False",
+            over,
+            "—",
+            None,
+            "≤ 10 µs",
+            target_note(over, 10e-6),
+        ),
+        Row(
+            "pf.fit Python-side overhead, warn=True",
+            over_warn,
+            "—",
+            None,
+            "≤ 20 µs",
+            target_note(over_warn, 20e-6),
+        ),
+        Row(
+            "Problem reused: problem.fit(options, p0=...)",
+            t_reuse.median,
+            "—",
+            None,
+            "≤ 15 µs",
+            target_note(t_reuse.median, 15e-6),
+        ),
     ]
 
     tight = dict(ftol=1e-12, xtol=1e-10, gtol=1e-10)
@@ -86,23 +102,21 @@ def bench_local(ctx: Context) -> Section:
 
     peers.append(
         (
-            "scipy least_squares(method=\"lm\"), analytic jac, default tol",
+            'scipy least_squares(method="lm"), analytic jac, default tol',
             lambda: so.least_squares(prob.residuals, p0, jac=prob.jacobian, method="lm"),
             ls_info,
         )
     )
     peers.append(
         (
-            "scipy least_squares(method=\"lm\"), analytic jac, ftol=1e-12 xtol=gtol=1e-10",
-            lambda: so.least_squares(
-                prob.residuals, p0, jac=prob.jacobian, method="lm", **tight
-            ),
+            'scipy least_squares(method="lm"), analytic jac, ftol=1e-12 xtol=gtol=1e-10',
+            lambda: so.least_squares(prob.residuals, p0, jac=prob.jacobian, method="lm", **tight),
             ls_info,
         )
     )
     peers.append(
         (
-            "scipy least_squares(method=\"lm\"), finite-difference jac",
+            'scipy least_squares(method="lm"), finite-difference jac',
             lambda: so.least_squares(prob.residuals, p0, method="lm"),
             ls_info,
         )
@@ -132,9 +146,7 @@ def bench_local(ctx: Context) -> Section:
 
         def lm_resid(ps: Any) -> np.ndarray:
             v = ps.valuesdict()
-            return prob.residuals(
-                np.array([v["E"], v["A"], v["B"], v["alpha"], v["beta"]])
-            )
+            return prob.residuals(np.array([v["E"], v["A"], v["B"], v["alpha"], v["beta"]]))
 
         def lm_info(r: Any) -> tuple[np.ndarray, str]:
             v = r.params.valuesdict()
@@ -145,7 +157,7 @@ def bench_local(ctx: Context) -> Section:
 
         peers.append(
             (
-                "lmfit.minimize(method=\"leastsq\"), finite-difference jac",
+                'lmfit.minimize(method="leastsq"), finite-difference jac',
                 lambda: lmfit.minimize(lm_resid, params, method="leastsq"),
                 lm_info,
             )
@@ -166,9 +178,7 @@ def bench_local(ctx: Context) -> Section:
         x, extra = info(out)
         c = prob.cost(x)
         same = rel_diff(c, cost_pf) <= 1e-8
-        where = (
-            "same optimum" if same else f"DIFFERENT cost (rel. diff {rel_diff(c, cost_pf):.1e})"
-        )
+        where = "same optimum" if same else f"DIFFERENT cost (rel. diff {rel_diff(c, cost_pf):.1e})"
         t = ctx.time(fn)
         say(f"[local] {label}: cost={c:.12g} ({where}) {t.describe()}")
         note = f"peer cost {c:.10g}: {where}"
@@ -180,9 +190,7 @@ def bench_local(ctx: Context) -> Section:
         names = ("E", "A", "B", "alpha", "beta")
         sec.details.append(
             f"- {label}: {t.describe()}; cost {c:.12g} ({where}); "
-            f"{fmt_params(dict(zip(names, map(float, x))))}"
-            + (f"; {extra}" if extra else "")
-            + "."
+            f"{fmt_params(dict(zip(names, map(float, x))))}" + (f"; {extra}" if extra else "") + "."
         )
     sec.details.append(
         "- Costs are 1/2 sum of squared residuals (model - y), recomputed by this script for "

@@ -100,6 +100,6 @@ __all__ = [
 ]
 
 # In a Jupyter kernel: figures display inline and results as HTML (nothing happens elsewhere).
-from ._display import enable_notebook_display as _enable_notebook_display  # noqa: E402
+from ._display import enable_notebook_display as _enable_notebook_display
 
 _enable_notebook_display()

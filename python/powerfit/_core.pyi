@@ -23,9 +23,7 @@ _LawName: TypeAlias = Literal[
     "bnsl2",
     "data_constrained",
 ]
-_LossName: TypeAlias = Literal[
-    "l2", "log", "huber", "huber_log", "asymmetric", "asymmetric_log"
-]
+_LossName: TypeAlias = Literal["l2", "log", "huber", "huber_log", "asymmetric", "asymmetric_log"]
 _StartsName: TypeAlias = Literal["auto", "grid", "given"]
 _BootstrapMethod: TypeAlias = Literal["case", "cluster", "residual", "parametric"]
 _GroupBootstrapMethod: TypeAlias = Literal["case", "residual"]
@@ -126,7 +124,10 @@ class Model:
     @property
     def log_scale(self) -> bool: ...
     def predict(
-        self, params: Sequence[float] | _F64, columns: Sequence[_F64], labels: Sequence[str] | None = None
+        self,
+        params: Sequence[float] | _F64,
+        columns: Sequence[_F64],
+        labels: Sequence[str] | None = None,
     ) -> _F64: ...
     def predict_many(self, params: _F64, columns: Sequence[_F64]) -> _F64: ...
     def numeric_optimal(
@@ -333,6 +334,7 @@ def fit_groups(
     progress: _ProgressCallback | None = None,
 ) -> GroupFits: ...
 def group_seed(seed: int, id: int) -> int: ...
+
 @final
 class FrontierTable:
     @property

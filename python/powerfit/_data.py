@@ -6,7 +6,7 @@ column and row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +29,7 @@ def in_memory(data: Any) -> bool:
     )
 
 
-def as_table(data: Any, wanted: Sequence[str] | None = None) -> Any:
+def as_table(data: Any, wanted: Iterable[str] | None = None) -> Any:
     """``data`` itself when it is a table in memory; anything else the readers take (a path,
     a polars LazyFrame, a pyarrow RecordBatch, a DuckDB relation) read with
     :func:`powerfit.readers.read_table` as a pyarrow Table (only the ``wanted`` columns when

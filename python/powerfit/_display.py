@@ -87,7 +87,9 @@ def _z(level: float) -> float:
 
 
 def _rows_html(
-    header: Sequence[str], rows: Sequence[Sequence[str]], caption: str = "",
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    caption: str = "",
     text: Sequence[bool] | None = None,
 ) -> str:
     """An HTML table from already-escaped cells; columns flagged in ``text`` (default: the
@@ -108,7 +110,7 @@ def _wrap(*parts: str) -> str:
 
 def _status_html(success: bool, status: str, message: str) -> str:
     mark = '<span class="ok">✓</span>' if success else '<span class="bad">✗</span>'
-    return f"{mark} <code>{esc(status)}</code> <span class=\"note\">{esc(message)}</span>"
+    return f'{mark} <code>{esc(status)}</code> <span class="note">{esc(message)}</span>'
 
 
 def _warnings_html(warnings: Sequence[str]) -> str:
@@ -120,8 +122,10 @@ def _warnings_html(warnings: Sequence[str]) -> str:
 
 def _columns_text(header: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ") -> str:
     """Rows of text cells in aligned columns (first left-aligned, the rest right-aligned)."""
-    widths = [max(len(str(h)), *(len(r[i]) for r in rows)) if rows else len(str(h))
-              for i, h in enumerate(header)]
+    widths = [
+        max(len(str(h)), *(len(r[i]) for r in rows)) if rows else len(str(h))
+        for i, h in enumerate(header)
+    ]
 
     def line(cells: Sequence[str]) -> str:
         first = f"{cells[0]:<{widths[0]}}"
@@ -144,11 +148,16 @@ def formula_html(law: str, variables: Sequence[str]) -> str:
     if law == "chinchilla":
         return "L = E + A·N<sup>−α</sup> + B·D<sup>−β</sup>"
     if law == "kaplan":
-        return ("L = ((N<sub>c</sub>/N)<sup>α<sub>N</sub>/α<sub>D</sub></sup> + "
-                "D<sub>c</sub>/D)<sup>α<sub>D</sub></sup>")
+        return (
+            "L = ((N<sub>c</sub>/N)<sup>α<sub>N</sub>/α<sub>D</sub></sup> + "
+            "D<sub>c</sub>/D)<sup>α<sub>D</sub></sup>"
+        )
     if law == "additive":
-        terms = [f"{_ADDITIVE_TERMS[x][0]}·{x}<sup>−{_GREEK[_ADDITIVE_TERMS[x][1]]}</sup>"
-                 for x in variables if x in _ADDITIVE_TERMS]
+        terms = [
+            f"{_ADDITIVE_TERMS[x][0]}·{x}<sup>−{_GREEK[_ADDITIVE_TERMS[x][1]]}</sup>"
+            for x in variables
+            if x in _ADDITIVE_TERMS
+        ]
         return "L = L<sub>∞</sub> + " + " + ".join(terms) if terms else ""
     return ""
 
@@ -209,8 +218,12 @@ def fit_html(res: Any, boot: Any = None, level: float = 0.95) -> str:
     if res.aic is not None:
         stats += f" · AIC {num(res.aic, 6)} · BIC {num(res.bic, 6)}"
     status = _status_html(bool(res.success), str(res.status), str(res.message))
-    return _wrap(table, f"<div>{status}</div>", f'<div class="note">{stats}</div>',
-                 _warnings_html(list(res.warnings)))
+    return _wrap(
+        table,
+        f"<div>{status}</div>",
+        f'<div class="note">{stats}</div>',
+        _warnings_html(list(res.warnings)),
+    )
 
 
 def fit_text(res: Any) -> str:
@@ -218,8 +231,10 @@ def fit_text(res: Any) -> str:
     parameter with its standard error, then the number of warnings."""
     _, rows = _fit_rows(res, None, 0.95)
     ok = "success" if res.success else "FAILED"
-    head = (f"<FitResult {res.law}, loss={_loss_label(res)}, {res.n_points} points: "
-            f"{res.status} ({ok})>")
+    head = (
+        f"<FitResult {res.law}, loss={_loss_label(res)}, {res.n_points} points: "
+        f"{res.status} ({ok})>"
+    )
     body = _columns_text(["parameter", "estimate", "std err", "95% interval (normal)"], rows)
     warnings = list(res.warnings)
     tail = f"  {len(warnings)} warning(s): see .warnings" if warnings else "  no warnings"
@@ -231,16 +246,19 @@ def _boot_rows(boot: Any, level: float, method: str) -> list[list[str]]:
     ci = boot.ci(level=level, method=method)
     return [
         [str(p), num(e), num(s, 3), _interval(lo, hi)]
-        for p, e, s, lo, hi in zip(ci["parameter"], ci["estimate"], ci["se"], ci["lower"],
-                                   ci["upper"])
+        for p, e, s, lo, hi in zip(
+            ci["parameter"], ci["estimate"], ci["se"], ci["lower"], ci["upper"]
+        )
     ]
 
 
 def _boot_header(boot: Any) -> str:
     res = boot.result
-    return (f"bootstrap of the {res.law} fit: {boot.n} replicates ({boot.method}, seed "
-            f"{boot.seed}); {boot.n - boot.n_failed} converged, {boot.n_failed} failed "
-            f"(excluded)")
+    return (
+        f"bootstrap of the {res.law} fit: {boot.n} replicates ({boot.method}, seed "
+        f"{boot.seed}); {boot.n - boot.n_failed} converged, {boot.n_failed} failed "
+        f"(excluded)"
+    )
 
 
 def bootstrap_html(boot: Any, level: float = 0.95, method: str = "percentile") -> str:
@@ -310,9 +328,7 @@ def _cell(row: Any, est: str, lo: str | None, hi: str | None) -> str:
     return str(v)
 
 
-def _table_cells(
-    frame: Any, max_rows: int
-) -> tuple[list[str], list[list[str]], list[bool], int]:
+def _table_cells(frame: Any, max_rows: int) -> tuple[list[str], list[list[str]], list[bool], int]:
     """(titles, cell rows, which columns hold text, rows elided) of a table, long tables cut
     in the middle."""
     df = _as_pandas(frame)
@@ -347,8 +363,12 @@ def table_html(frame: Any, caption: str = "", max_rows: int = MAX_ROWS) -> str:
     long tables elided."""
     titles, rows, text, elided = _table_cells(frame, max_rows)
     note = f'<div class="note">{elided} more rows not shown</div>' if elided else ""
-    return _rows_html([esc(t) for t in titles], [[esc(c) for c in r] for r in rows],
-                      esc(caption), text) + note
+    return (
+        _rows_html(
+            [esc(t) for t in titles], [[esc(c) for c in r] for r in rows], esc(caption), text
+        )
+        + note
+    )
 
 
 def table_text(frame: Any, max_rows: int = MAX_ROWS) -> str:
@@ -386,23 +406,37 @@ def groups_text(frame: Any, max_rows: int = MAX_ROWS) -> str:
     return groups_summary(df) + "\n" + table_text(shown, max_rows)
 
 
-# --- isoflop / envelope / comparison ---------------------------------------------------------------
-_FRONTIER_COLUMNS = ("a", "a_lower", "a_upper", "b", "b_lower", "b_upper", "k_N", "k_D",
-                     "r2_N", "r2_D", "n_used", "n_budgets")
+# --- isoflop / envelope / comparison -----------------------------------------------------------
+_FRONTIER_COLUMNS = (
+    "a",
+    "a_lower",
+    "a_upper",
+    "b",
+    "b_lower",
+    "b_upper",
+    "k_N",
+    "k_D",
+    "r2_N",
+    "r2_D",
+    "n_used",
+    "n_budgets",
+)
 
 
 def _frontier_parts(result: Any) -> tuple[str, Any, Any]:
     """(caption, table of exponents per group, table of predictions or None)."""
     kind = type(result).__name__
-    boot = (f"{result.n_boot} bootstrap replicates, {result.level:.0%} intervals"
-            if result.n_boot else "no bootstrap")
+    boot = (
+        f"{result.n_boot} bootstrap replicates, {result.level:.0%} intervals"
+        if result.n_boot
+        else "no bootstrap"
+    )
     caption = f"{kind}: {result.n_groups} group(s); {boot}"
     table = result.table
     keep = [c for c in table.columns if c in result.by or c in _FRONTIER_COLUMNS]
     pred = result.predictions
     by = list(result.by)
-    return (caption, _one_key(table[keep], by),
-            (_one_key(pred, by) if len(pred) else None))
+    return (caption, _one_key(table[keep], by), (_one_key(pred, by) if len(pred) else None))
 
 
 def _one_key(frame: Any, by: list[str]) -> Any:
@@ -441,8 +475,9 @@ def comparison_html(cmp: Any, max_rows: int = MAX_ROWS) -> str:
     and the compute-optimal N and D with intervals, and the notes on each approach."""
     notes = "".join(f"<li>{esc(n)}</li>" for n in cmp.notes)
     caption = "The compute-optimal frontier by three approaches"
-    return _wrap(table_html(cmp.table, caption, max_rows),
-                 f'<ul class="note">{notes}</ul>' if notes else "")
+    return _wrap(
+        table_html(cmp.table, caption, max_rows), f'<ul class="note">{notes}</ul>' if notes else ""
+    )
 
 
 def comparison_text(cmp: Any, max_rows: int = MAX_ROWS) -> str:
@@ -477,8 +512,10 @@ def _html_printers() -> list[tuple[Any, Callable[[Any], str]]]:
 def _has_printer(formatter: Any, module: str, name: str) -> bool:
     if (module, name) in formatter.deferred_printers:
         return True
-    return any(getattr(t, "__module__", None) == module and getattr(t, "__name__", None) == name
-               for t in formatter.type_printers)
+    return any(
+        getattr(t, "__module__", None) == module and getattr(t, "__name__", None) == name
+        for t in formatter.type_printers
+    )
 
 
 def enable_notebook_display() -> bool:
@@ -489,8 +526,11 @@ def enable_notebook_display() -> bool:
         return False
     shell = sys.modules["IPython"].get_ipython()
     formatters = shell.display_formatter.formatters
-    if not any(_has_printer(formatters[m], "matplotlib.figure", "Figure") for m in _IMAGE_MIMES
-               if m in formatters):
+    if not any(
+        _has_printer(formatters[m], "matplotlib.figure", "Figure")
+        for m in _IMAGE_MIMES
+        if m in formatters
+    ):
         formatters["image/png"].for_type_by_name("matplotlib.figure", "Figure", figure_png)
     html_formatter = formatters["text/html"]
     for cls, fn in _html_printers():

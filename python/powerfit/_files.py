@@ -25,8 +25,13 @@ from .errors import InvalidDataError, InvalidOptionError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet",
-                 ".json": "json"}
+TABLE_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+}
 
 
 # --- safe writing --------------------------------------------------------------------------
@@ -131,8 +136,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
             df.to_parquet(fh, index=False)
         else:
             records = [
-                {str(k): _encode(v) for k, v in row.items()}
-                for row in df.to_dict(orient="records")
+                {str(k): _encode(v) for k, v in row.items()} for row in df.to_dict(orient="records")
             ]
             fh.write(json.dumps(records, indent=1, allow_nan=False))
             fh.write("\n")

@@ -64,8 +64,10 @@ class _TextBar:
         now = time.monotonic()
         if now - self._last >= _TEXT_INTERVAL or self.n >= self.total:
             self._last = now
-            self._draw(f"{self.desc}: {self.n}/{self.total} {self.unit} "
-                       f"({100.0 * self.n / self.total:.0f}%)")
+            self._draw(
+                f"{self.desc}: {self.n}/{self.total} {self.unit} "
+                f"({100.0 * self.n / self.total:.0f}%)"
+            )
 
     def _draw(self, text: str) -> None:
         pad = max(self._width - len(text), 0)
@@ -97,8 +99,9 @@ def make_bar(total: int, desc: str, unit: str) -> Any:
                 pass
         from tqdm.std import tqdm as text_bar
 
-        return text_bar(total=total, desc=desc, unit=unit, leave=False, file=stream,
-                        dynamic_ncols=True)
+        return text_bar(
+            total=total, desc=desc, unit=unit, leave=False, file=stream, dynamic_ncols=True
+        )
 
 
 class Progress:
@@ -115,8 +118,12 @@ class Progress:
         self._bar: Any = None
         self._done = 0
         self._args = (int(total), desc, unit)
-        self._show = enabled is not False and total > 0 and (
-            enabled is True or not (_env_disabled() or not (_isatty(sys.stderr) or in_kernel()))
+        self._show = (
+            enabled is not False
+            and total > 0
+            and (
+                enabled is True or not (_env_disabled() or not (_isatty(sys.stderr) or in_kernel()))
+            )
         )
 
     @property

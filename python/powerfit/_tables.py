@@ -45,8 +45,14 @@ def require(df: pd.DataFrame, name: str, role: str) -> None:
         )
 
 
-def floats(df: pd.DataFrame, name: str, *, positive: bool = False,
-           allow_nan: bool = False, allow_inf: bool = False) -> np.ndarray:
+def floats(
+    df: pd.DataFrame,
+    name: str,
+    *,
+    positive: bool = False,
+    allow_nan: bool = False,
+    allow_inf: bool = False,
+) -> np.ndarray:
     """Column `name` as float64; non-numeric, non-finite or (with `positive`) non-positive
     values raise InvalidDataError naming the first bad row (NaN and +inf pass when allowed)."""
     col = df[name]
@@ -90,8 +96,9 @@ def counts(df: pd.DataFrame, name: str) -> np.ndarray:
     return v.astype(np.int64)
 
 
-def group_codes(df: pd.DataFrame, by: str | Sequence[str] | None
-                ) -> tuple[np.ndarray, pd.DataFrame]:
+def group_codes(
+    df: pd.DataFrame, by: str | Sequence[str] | None
+) -> tuple[np.ndarray, pd.DataFrame]:
     """(dense group code per row in sorted key order, one row of key values per group).
     Without `by`, every row is in group 0 and the key table has one empty row."""
     if by is None:

@@ -172,7 +172,6 @@ def supports_optimal(res: FitRecord) -> bool:
     return True
 
 
-
 @dataclass(frozen=True)
 class InferenceSizing:
     """The outcome of :func:`inference_optimal` (all FLOPs in floating-point operations)."""
@@ -208,7 +207,16 @@ def inference_optimal(
     ctotal = ctr + 2.0 * cn * inference_tokens
     total = tr + inf
     return InferenceSizing(
-        float(target_loss), float(inference_tokens), n, d, tr, inf, total, cn, cd, ctotal,
+        float(target_loss),
+        float(inference_tokens),
+        n,
+        d,
+        tr,
+        inf,
+        total,
+        cn,
+        cd,
+        ctotal,
         1.0 - total / ctotal,
     )
 
@@ -245,7 +253,9 @@ def predict_interval(
     loss's scale), for a new observed run. Needs ``res.bootstrap(...)`` first."""
     boot = res.boot
     if boot is None:
-        raise InvalidOptionError("prediction intervals need a bootstrap: call res.bootstrap() first")
+        raise InvalidOptionError(
+            "prediction intervals need a bootstrap: call res.bootstrap() first"
+        )
     if kind not in ("confidence", "prediction"):
         raise InvalidOptionError(f"kind must be 'confidence' or 'prediction', got {kind!r}")
     xs = res.points(data, points)
@@ -262,4 +272,3 @@ def predict_interval(
     out["lower"] = lo
     out["upper"] = hi
     return out
-

@@ -112,8 +112,11 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         default = action.default
-        if (default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text
-                and action.option_strings):
+        if (
+            default not in (None, False, argparse.SUPPRESS)
+            and "%(default)" not in text
+            and action.option_strings
+        ):
             text += " (default: %(default)s)"
         return text
 
@@ -176,8 +179,9 @@ def _bounds(items: Sequence[str] | None) -> dict[str, tuple[float | None, float 
     for key, value in _pairs(items, "--bounds").items():
         lo, sep, hi = value.partition(":")
         if not sep:
-            raise UsageError(f"--bounds expects NAME=LOW:HIGH (either side may be empty), "
-                             f"got '{key}={value}'")
+            raise UsageError(
+                f"--bounds expects NAME=LOW:HIGH (either side may be empty), got '{key}={value}'"
+            )
         try:
             out[key] = (float(lo) if lo.strip() else None, float(hi) if hi.strip() else None)
         except ValueError:
@@ -234,40 +238,66 @@ def _read(path: str) -> Any:
 def _data_options(p: argparse.ArgumentParser) -> None:
     """Options shared by fit and fit-groups."""
     g = p.add_argument_group("model")
-    g.add_argument("--law", default="chinchilla",
-                   help="power, chinchilla, additive, kaplan, or a written law such as "
-                        "'E + A*N^-alpha' (with --vars)")
-    g.add_argument("--vars", nargs="+", metavar="VAR",
-                   help="the variables of a written --law, e.g. N D")
-    g.add_argument("--x", metavar="VAR",
-                   help="for --law power: which variable is x (N, D or C)")
-    g.add_argument("--columns", nargs="+", metavar="VAR=COLUMN",
-                   help="map law variables and the loss to your columns, e.g. N=params "
-                        "D=tokens loss=val_loss")
-    g.add_argument("--loss", default="l2", choices=LOSSES,
-                   help="objective: l2, log, huber_log (Hoffmann et al.), ...")
-    g.add_argument("--delta", type=_positive_float, default=1e-3,
-                   help="Huber threshold")
-    g.add_argument("--penalty", type=_positive_float, default=10.0,
-                   help="weight of over-predictions for the asymmetric losses")
+    g.add_argument(
+        "--law",
+        default="chinchilla",
+        help="power, chinchilla, additive, kaplan, or a written law such as "
+        "'E + A*N^-alpha' (with --vars)",
+    )
+    g.add_argument(
+        "--vars", nargs="+", metavar="VAR", help="the variables of a written --law, e.g. N D"
+    )
+    g.add_argument("--x", metavar="VAR", help="for --law power: which variable is x (N, D or C)")
+    g.add_argument(
+        "--columns",
+        nargs="+",
+        metavar="VAR=COLUMN",
+        help="map law variables and the loss to your columns, e.g. N=params D=tokens loss=val_loss",
+    )
+    g.add_argument(
+        "--loss",
+        default="l2",
+        choices=LOSSES,
+        help="objective: l2, log, huber_log (Hoffmann et al.), ...",
+    )
+    g.add_argument("--delta", type=_positive_float, default=1e-3, help="Huber threshold")
+    g.add_argument(
+        "--penalty",
+        type=_positive_float,
+        default=10.0,
+        help="weight of over-predictions for the asymmetric losses",
+    )
     g.add_argument("--weights", metavar="COLUMN", help="per-row weights")
-    g.add_argument("--fixed", nargs="+", metavar="PARAM=VALUE",
-                   help="hold parameters fixed, e.g. E=1.7")
-    g.add_argument("--bounds", nargs="+", metavar="PARAM=LOW:HIGH",
-                   help="bound parameters, e.g. alpha=0:2 E=0: (a side may be empty)")
-    g.add_argument("--starts", default="auto", choices=tuple(_core.STARTS),
-                   help="auto: variable projection over an exponent grid; grid: Hoffmann's "
-                        "4,500 starts; given: --p0 alone")
+    g.add_argument(
+        "--fixed", nargs="+", metavar="PARAM=VALUE", help="hold parameters fixed, e.g. E=1.7"
+    )
+    g.add_argument(
+        "--bounds",
+        nargs="+",
+        metavar="PARAM=LOW:HIGH",
+        help="bound parameters, e.g. alpha=0:2 E=0: (a side may be empty)",
+    )
+    g.add_argument(
+        "--starts",
+        default="auto",
+        choices=tuple(_core.STARTS),
+        help="auto: variable projection over an exponent grid; grid: Hoffmann's "
+        "4,500 starts; given: --p0 alone",
+    )
     g.add_argument("--p0", nargs="+", metavar="PARAM=VALUE", help="a starting point")
     g.add_argument("--max-iter", type=_count, default=200, help="iterations per local solve")
     b = p.add_argument_group("bootstrap")
-    b.add_argument("--bootstrap", type=_count, default=0, metavar="N",
-                   help="bootstrap replicates (0: none)")
-    b.add_argument("--method", default="case",
-                   choices=tuple(_core.BOOTSTRAP_METHODS),
-                   help="resampling scheme")
-    b.add_argument("--cluster", metavar="VAR",
-                   help="for --method cluster: the variable whose values form clusters")
+    b.add_argument(
+        "--bootstrap", type=_count, default=0, metavar="N", help="bootstrap replicates (0: none)"
+    )
+    b.add_argument(
+        "--method", default="case", choices=tuple(_core.BOOTSTRAP_METHODS), help="resampling scheme"
+    )
+    b.add_argument(
+        "--cluster",
+        metavar="VAR",
+        help="for --method cluster: the variable whose values form clusters",
+    )
     b.add_argument("--seed", type=_count, default=0, help="random seed")
     b.add_argument("--level", type=_level, default=0.95, help="interval coverage")
 
@@ -337,11 +367,18 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print(res.summary())
         ok = res.success
         if ok and args.bootstrap:
-            boot = res.bootstrap(n=args.bootstrap, method=args.method, seed=args.seed,
-                                 cluster=args.cluster, progress=_progress(args))
+            boot = res.bootstrap(
+                n=args.bootstrap,
+                method=args.method,
+                seed=args.seed,
+                cluster=args.cluster,
+                progress=_progress(args),
+            )
             print()
-            print(f"bootstrap: {boot.n} replicates ({boot.method}, seed {boot.seed}), "
-                  f"{boot.n_failed} failed and excluded")
+            print(
+                f"bootstrap: {boot.n} replicates ({boot.method}, seed {boot.seed}), "
+                f"{boot.n_failed} failed and excluded"
+            )
             print(format_params(res, args.level))
         if ok and args.compute:
             print()
@@ -362,12 +399,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
         save_figure(plot_fit(res, k=args.k, level=args.level), args.plot)
         _note(args, f"wrote {args.plot}")
     if args.report:
-        report(res, args.report, k=args.k, level=args.level,
-               budgets=args.compute or _default_budgets(res))
+        report(
+            res,
+            args.report,
+            k=args.k,
+            level=args.level,
+            budgets=args.compute or _default_budgets(res),
+        )
         _note(args, f"wrote {args.report}")
     if not ok:
-        print(f"{PROG}: the fit did not converge ({res.status}): {res.message}",
-              file=sys.stderr)
+        print(f"{PROG}: the fit did not converge ({res.status}): {res.message}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -412,8 +453,15 @@ def cmd_fit_groups(args: argparse.Namespace) -> int:
     # pass what this version of fit_groups takes; refuse options it would silently ignore
     params = inspect.signature(fit_groups).parameters
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        ignorable = {"progress", "level", "bootstrap_method", "delta", "overestimate_penalty",
-                     "starts", "max_iter"}
+        ignorable = {
+            "progress",
+            "level",
+            "bootstrap_method",
+            "delta",
+            "overestimate_penalty",
+            "starts",
+            "max_iter",
+        }
         for key in list(call):
             if key not in params:
                 if key not in ignorable:
@@ -445,8 +493,7 @@ def _groups_text(table: Any, keys: list[str], max_rows: int = 40) -> str:
 
     skip = ("_stderr", "_lower", "_upper")
     drop = {"message", "condition", "n_iter", "cost", "bootstrap_seed"}
-    cols = [c for c in table.columns
-            if c in keys or (c not in drop and not str(c).endswith(skip))]
+    cols = [c for c in table.columns if c in keys or (c not in drop and not str(c).endswith(skip))]
 
     def cell(v: Any) -> str:
         if isinstance(v, float):
@@ -474,8 +521,10 @@ def cmd_optimal(args: argparse.Namespace) -> int:
         write_table(optimal_table(res, args.compute, args.k, args.level), args.out)
         _note(args, f"wrote {args.out}")
     if not res.success:
-        print(f"{PROG}: the saved fit did not converge ({res.status}): the table is unreliable",
-              file=sys.stderr)
+        print(
+            f"{PROG}: the saved fit did not converge ({res.status}): the table is unreliable",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return EXIT_OK
 
@@ -500,70 +549,113 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Fit neural scaling laws: a Rust engine for nonlinear least squares, "
-                    "bootstrap and bulk sweeps.",
+        "bootstrap and bulk sweeps.",
         epilog=MAIN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, help: str, epilog: str, func: Callable[[argparse.Namespace], int]
-                ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".",
-                           epilog=epilog, formatter_class=_Formatter)
+    def command(
+        name: str, help: str, epilog: str, func: Callable[[argparse.Namespace], int]
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help,
+            description=help[0].upper() + help[1:] + ".",
+            epilog=epilog,
+            formatter_class=_Formatter,
+        )
         p.set_defaults(func=func)
         return p
 
     def quiet(p: Any) -> None:
-        p.add_argument("-q", "--quiet", action="store_true",
-                       help="no progress bars or notes on standard error")
+        p.add_argument(
+            "-q", "--quiet", action="store_true", help="no progress bars or notes on standard error"
+        )
 
     p = command("fit", "fit a scaling law to a table of runs", FIT_EXAMPLES, cmd_fit)
     p.add_argument("file", metavar="FILE", help="CSV, TSV, Parquet or JSON table (- for stdin)")
     _data_options(p)
     o = p.add_argument_group("output")
-    o.add_argument("--out", metavar="PATH",
-                   help="save the fit: .json (loadable) or the parameter table as .csv/.parquet")
+    o.add_argument(
+        "--out",
+        metavar="PATH",
+        help="save the fit: .json (loadable) or the parameter table as .csv/.parquet",
+    )
     o.add_argument("--plot", metavar="PATH", help="plot of the data and fit (.png, .pdf, .svg)")
     o.add_argument("--report", metavar="PATH", help="shareable report (.html or .md)")
-    o.add_argument("--compute", nargs="+", type=_positive_float, metavar="C",
-                   help="also print the compute-optimal table at these budgets (FLOPs)")
-    o.add_argument("--k", type=_positive_float, default=6.0,
-                   help="FLOPs per parameter per token, C = k N D")
+    o.add_argument(
+        "--compute",
+        nargs="+",
+        type=_positive_float,
+        metavar="C",
+        help="also print the compute-optimal table at these budgets (FLOPs)",
+    )
+    o.add_argument(
+        "--k", type=_positive_float, default=6.0, help="FLOPs per parameter per token, C = k N D"
+    )
     quiet(o)
 
     p = command("fit-groups", "fit one law per group of rows", GROUPS_EXAMPLES, cmd_fit_groups)
     p.add_argument("file", metavar="FILE", help="CSV, TSV, Parquet or JSON table (- for stdin)")
-    p.add_argument("--by", nargs="+", required=True, metavar="COLUMN",
-                   help="the columns whose distinct values define the groups")
+    p.add_argument(
+        "--by",
+        nargs="+",
+        required=True,
+        metavar="COLUMN",
+        help="the columns whose distinct values define the groups",
+    )
     _data_options(p)
     o = p.add_argument_group("output")
     o.add_argument("--out", metavar="PATH", help="one row per group: .parquet, .csv or .json")
     quiet(o)
 
-    p = command("optimal", "compute-optimal model and data size from a saved fit",
-                OPTIMAL_EXAMPLES, cmd_optimal)
+    p = command(
+        "optimal",
+        "compute-optimal model and data size from a saved fit",
+        OPTIMAL_EXAMPLES,
+        cmd_optimal,
+    )
     p.add_argument("fit", metavar="FIT.json", help="a fit saved by 'powerfit fit --out'")
-    p.add_argument("--compute", nargs="+", type=_positive_float, required=True, metavar="C",
-                   help="compute budgets in FLOPs")
-    p.add_argument("--k", type=_positive_float, default=6.0,
-                   help="FLOPs per parameter per token, C = k N D")
+    p.add_argument(
+        "--compute",
+        nargs="+",
+        type=_positive_float,
+        required=True,
+        metavar="C",
+        help="compute budgets in FLOPs",
+    )
+    p.add_argument(
+        "--k", type=_positive_float, default=6.0, help="FLOPs per parameter per token, C = k N D"
+    )
     p.add_argument("--level", type=_level, default=0.95, help="interval coverage")
     p.add_argument("--out", metavar="PATH", help="write the table: .csv, .parquet or .json")
     quiet(p)
 
     p = command("demo", "the bundled Chinchilla sweep, end to end", DEMO_EXAMPLES, cmd_demo)
-    p.add_argument("--outdir", default="powerfit-demo", metavar="DIR",
-                   help="where the fit, plots and report go (created if missing)")
-    p.add_argument("--bootstrap", type=_count, default=4000, metavar="N",
-                   help="bootstrap replicates")
+    p.add_argument(
+        "--outdir",
+        default="powerfit-demo",
+        metavar="DIR",
+        help="where the fit, plots and report go (created if missing)",
+    )
+    p.add_argument(
+        "--bootstrap", type=_count, default=4000, metavar="N", help="bootstrap replicates"
+    )
     p.add_argument("--seed", type=_count, default=0, help="random seed")
-    p.add_argument("--compute", nargs="+", type=_positive_float, metavar="C",
-                   help="budgets of the compute-optimal table (default: 1e21 ... 1e25 and "
-                        "Chinchilla's 5.88e23)")
+    p.add_argument(
+        "--compute",
+        nargs="+",
+        type=_positive_float,
+        metavar="C",
+        help="budgets of the compute-optimal table (default: 1e21 ... 1e25 and "
+        "Chinchilla's 5.88e23)",
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the figures and report")
     quiet(p)
     from . import cli_compute, cli_diagnose, cli_passk
+
     for mod in (cli_diagnose, cli_compute, cli_passk):
         mod.register(command, quiet)
     return parser
@@ -606,8 +698,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import traceback
 
         traceback.print_exc()
-        print(f"{PROG}: internal error ({type(exc).__name__}): {_one_line(exc)}; please "
-              f"report it with the traceback above", file=sys.stderr)
+        print(
+            f"{PROG}: internal error ({type(exc).__name__}): {_one_line(exc)}; please "
+            f"report it with the traceback above",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
     return EXIT_USAGE
 

@@ -32,15 +32,26 @@ def cmd_passk(args: argparse.Namespace) -> int:
 
     a.check_outputs(args.out, args.plot)
     data = read_table(args.file)
-    cols = {"samples": args.samples, "successes": args.successes, "problem": args.problem,
-                "correct": args.correct, "by": args.by}
+    cols = {
+        "samples": args.samples,
+        "successes": args.successes,
+        "problem": args.problem,
+        "correct": args.correct,
+        "by": args.by,
+    }
     table = pass_at_k(data, k=args.k, **cols)
     print(a.show(table))
     out: pd.DataFrame = table
     fig = None
     if args.fit or args.predict or args.target:
-        cov = fit_coverage(data, n_boot=args.bootstrap, seed=args.seed, level=args.level,
-                           progress=False if args.quiet else None, **cols)
+        cov = fit_coverage(
+            data,
+            n_boot=args.bootstrap,
+            seed=args.seed,
+            level=args.level,
+            progress=False if args.quiet else None,
+            **cols,
+        )
         print()
         print(cov.summary())
         out = cov.params()
@@ -64,31 +75,60 @@ def raise_plot_needs_fit() -> None:
     raise InvalidOptionError("--plot draws the coverage fits: add --fit")
 
 
-def register(command: Callable[..., argparse.ArgumentParser],
-             quiet: Callable[[Any], None]) -> None:
+def register(command: Callable[..., argparse.ArgumentParser], quiet: Callable[[Any], None]) -> None:
     """Adds the subcommand to the parser."""
-    p = command("passk", "pass@k with standard errors, and coverage laws against attempts",
-                EXAMPLES, cmd_passk)
+    p = command(
+        "passk",
+        "pass@k with standard errors, and coverage laws against attempts",
+        EXAMPLES,
+        cmd_passk,
+    )
     p.add_argument("file", metavar="FILE", help="CSV, TSV, Parquet or JSON table (- for stdin)")
     p.add_argument("--samples", default="n", metavar="COLUMN", help="samples per problem")
     p.add_argument("--successes", default="c", metavar="COLUMN", help="successes per problem")
-    p.add_argument("--problem", default="problem", metavar="COLUMN",
-                   help="problem id, for one row per attempt")
-    p.add_argument("--correct", default="correct", metavar="COLUMN",
-                   help="whether an attempt succeeded, for one row per attempt")
+    p.add_argument(
+        "--problem", default="problem", metavar="COLUMN", help="problem id, for one row per attempt"
+    )
+    p.add_argument(
+        "--correct",
+        default="correct",
+        metavar="COLUMN",
+        help="whether an attempt succeeded, for one row per attempt",
+    )
     p.add_argument("--by", nargs="+", metavar="COLUMN", help="one curve per group (model)")
-    p.add_argument("--k", nargs="+", type=a.count, metavar="K",
-                   help="k values (default: powers of two up to the fewest samples)")
+    p.add_argument(
+        "--k",
+        nargs="+",
+        type=a.count,
+        metavar="K",
+        help="k values (default: powers of two up to the fewest samples)",
+    )
     p.add_argument("--fit", action="store_true", help="fit the coverage laws")
-    p.add_argument("--bootstrap", type=a.count, default=1000, metavar="N",
-                   help="bootstrap replicates over problems")
+    p.add_argument(
+        "--bootstrap",
+        type=a.count,
+        default=1000,
+        metavar="N",
+        help="bootstrap replicates over problems",
+    )
     p.add_argument("--seed", type=a.count, default=0, help="random seed")
     p.add_argument("--level", type=a.fraction, default=0.95, help="interval coverage")
-    p.add_argument("--predict", nargs="+", type=a.positive, metavar="K",
-                   help="predict pass@k at these k (implies --fit)")
-    p.add_argument("--target", nargs="+", type=a.fraction, metavar="P",
-                   help="attempts needed to reach these pass@k (implies --fit)")
-    p.add_argument("--out", metavar="PATH",
-                   help="pass@k table, or the fitted parameters with --fit")
+    p.add_argument(
+        "--predict",
+        nargs="+",
+        type=a.positive,
+        metavar="K",
+        help="predict pass@k at these k (implies --fit)",
+    )
+    p.add_argument(
+        "--target",
+        nargs="+",
+        type=a.fraction,
+        metavar="P",
+        help="attempts needed to reach these pass@k (implies --fit)",
+    )
+    p.add_argument(
+        "--out", metavar="PATH", help="pass@k table, or the fitted parameters with --fit"
+    )
     p.add_argument("--plot", metavar="PATH", help="coverage curves with both laws (needs --fit)")
     quiet(p)

@@ -27,8 +27,12 @@ EPOCH = {
     "upper": {"E": 1.871, "A": 743.6, "B": 5810, "alpha": 0.373, "beta": 0.415},
 }
 #: The figures' file names.
-FIGURES = {"fit": "chinchilla_fit.png", "residuals": "residuals.png",
-           "bootstrap": "bootstrap.png", "frontier": "frontier.png"}
+FIGURES = {
+    "fit": "chinchilla_fit.png",
+    "residuals": "residuals.png",
+    "bootstrap": "bootstrap.png",
+    "frontier": "frontier.png",
+}
 
 
 def _reference_table(res: object, boot: object | None) -> str:
@@ -73,17 +77,20 @@ def run(
         if not quiet:
             print(text, file=sys.stderr)
 
-    print("powerfit demo: the Chinchilla Approach 3 sweep (Hoffmann et al. 2022, Figure 4, as "
-          f"extracted by Epoch AI): {len(df)} training runs")
+    print(
+        "powerfit demo: the Chinchilla Approach 3 sweep (Hoffmann et al. 2022, Figure 4, as "
+        f"extracted by Epoch AI): {len(df)} training runs"
+    )
     t = time.perf_counter()
     res = fit(df, law="chinchilla", loss="huber_log", delta=1e-3, warn=False)
     dt = time.perf_counter() - t
-    print(f"fit: E + A N^-alpha + B D^-beta, Huber loss (delta 1e-3) on log residuals, "
-          f"{res.n_starts} starts, {dt * 1e3:.1f} ms\n")
+    print(
+        f"fit: E + A N^-alpha + B D^-beta, Huber loss (delta 1e-3) on log residuals, "
+        f"{res.n_starts} starts, {dt * 1e3:.1f} ms\n"
+    )
     print(res.summary())
     if not res.success:
-        print(f"powerfit: the fit did not converge ({res.status}): {res.message}",
-              file=sys.stderr)
+        print(f"powerfit: the fit did not converge ({res.status}): {res.message}", file=sys.stderr)
         return 1
     boot = None
     if n_boot > 0:
@@ -94,8 +101,10 @@ def run(
         dt = time.perf_counter() - t
         for w in caught:
             print(f"powerfit: warning: {w.message}", file=sys.stderr)
-        print(f"\nbootstrap: {boot.n:,} case resamples refitted in {dt:.2f} s "
-              f"({boot.n_failed} failed)")
+        print(
+            f"\nbootstrap: {boot.n:,} case resamples refitted in {dt:.2f} s "
+            f"({boot.n_failed} failed)"
+        )
     print("\nestimates against Epoch AI's replication (4,500-start grid, 4,000 resamples):")
     print(_reference_table(res, boot))
     print()
@@ -111,8 +120,15 @@ def run(
         images = figures(res)
         for name, png in images.items():
             written.append(write_bytes(out / FIGURES[name], png))
-        written.append(report(res, out / "report.html", budgets=budgets, images=images,
-                              title="powerfit demo: Chinchilla Approach 3"))
+        written.append(
+            report(
+                res,
+                out / "report.html",
+                budgets=budgets,
+                images=images,
+                title="powerfit demo: Chinchilla Approach 3",
+            )
+        )
         note(f"figures and report in {time.perf_counter() - t:.1f} s")
     print("\nwrote:")
     for p in written:

@@ -23,7 +23,7 @@ def _drives(res: FitRecord) -> dict[str, int]:
     variable also carries the constant)."""
     if len(res.variables) == 1:
         return {res.variables[0]: len(res.param_names) - len(res.fixed)}
-    return {v: 2 for v in res.variables}
+    return dict.fromkeys(res.variables, 2)
 
 
 def fit_warnings(res: FitRecord) -> list[str]:
@@ -77,9 +77,7 @@ def fit_warnings(res: FitRecord) -> list[str]:
         if v < 0:
             out.append(f"{const} = {v:.4g} is negative: an irreducible loss cannot be")
         elif v > ymin:
-            out.append(
-                f"{const} = {v:.4g} lies above the smallest observed loss ({ymin:.4g})"
-            )
+            out.append(f"{const} = {v:.4g} lies above the smallest observed loss ({ymin:.4g})")
     kc = compute_confounded(res)
     if kc is not None:
         out.append(

@@ -44,9 +44,7 @@ def _names(value: Any, what: str) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, Mapping) or not isinstance(value, Sequence):
-        raise InvalidLawError(
-            f"{what} must be a list of names, got {type(value).__name__}"
-        )
+        raise InvalidLawError(f"{what} must be a list of names, got {type(value).__name__}")
     out = []
     for v in value:
         if not isinstance(v, str):
@@ -122,9 +120,7 @@ class Law:
             native = _core.Law(expr, vars_, list(order), pos, start, lin, name)
         object.__setattr__(self, "_native", native)
         object.__setattr__(self, "_bounds", self._check_bounds(order, bounds, start))
-        object.__setattr__(
-            self, "_p0", None if start is None else dict(zip(order, start))
-        )
+        object.__setattr__(self, "_p0", None if start is None else dict(zip(order, start)))
 
     # --- validation -----------------------------------------------------------------------
     @staticmethod
@@ -164,8 +160,7 @@ class Law:
         for k, b in bounds.items():
             if k not in order:
                 raise InvalidLawError(
-                    f"bounds: {k!r} is not a parameter of the law (parameters: "
-                    f"{', '.join(order)})"
+                    f"bounds: {k!r} is not a parameter of the law (parameters: {', '.join(order)})"
                 )
             try:
                 lo, hi = b

@@ -35,8 +35,9 @@ _D = _core.DEFAULTS
 
 
 @lru_cache(maxsize=128)
-def _cached_model(law: Any, avail: tuple[str, ...], x: Any, loss: Any, delta: Any,
-                  penalty: Any) -> _core.Model:
+def _cached_model(
+    law: Any, avail: tuple[str, ...], x: Any, loss: Any, delta: Any, penalty: Any
+) -> _core.Model:
     return _core.Model(law, list(avail), x, loss=loss, delta=delta, overestimate_penalty=penalty)
 
 
@@ -45,8 +46,14 @@ def _model(law: Any, avail: list[str], x: Any, options: Mapping[str, Any]) -> _c
     are immutable), which saves rebuilding the law on every call of a loop."""
     if options.get("fixed") is None and options.get("bounds") is None:
         try:
-            return _cached_model(law, tuple(avail), x, options["loss"], options["delta"],
-                                 options["overestimate_penalty"])
+            return _cached_model(
+                law,
+                tuple(avail),
+                x,
+                options["loss"],
+                options["delta"],
+                options["overestimate_penalty"],
+            )
         except TypeError:  # an unhashable argument: the core will say what is wrong with it
             pass
     return _core.Model(law, avail, x, **options)
@@ -57,8 +64,9 @@ def _cached_options(*args: Any) -> _core.FitOptions:
     return _core.FitOptions(*args)
 
 
-def _options(starts: Any, p0: Any, ftol: Any, xtol: Any, gtol: Any, max_iter: Any
-             ) -> _core.FitOptions:
+def _options(
+    starts: Any, p0: Any, ftol: Any, xtol: Any, gtol: Any, max_iter: Any
+) -> _core.FitOptions:
     """The native fit options, reused across calls with the same plain values."""
     key = tuple(p0) if isinstance(p0, (list, tuple)) else p0
     if key is None or isinstance(key, tuple):

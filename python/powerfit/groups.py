@@ -36,7 +36,6 @@ _D = _core.DEFAULTS
 INVALID_DATA = "invalid_data"
 
 
-
 # --------------------------------------------------------------------------------------------
 # Input: tables of three flavours, or files read with pyarrow
 # --------------------------------------------------------------------------------------------
@@ -51,9 +50,7 @@ def _flavour(table: Any) -> Flavour:
     return "pandas"
 
 
-def _wanted_columns(
-    by: list[str], columns: Mapping[str, str], weights: Any, x: Any
-) -> set[str]:
+def _wanted_columns(by: list[str], columns: Mapping[str, str], weights: Any, x: Any) -> set[str]:
     """Columns a file must provide (the rest is not read): keys, law variables, loss."""
     wanted = set(by) | {"N", "D", "C", "U", "x", "loss", "y", "L"} | set(columns.values())
     if isinstance(weights, str):
@@ -305,10 +302,7 @@ def fit_groups(
         raise InvalidOptionError(f"output must be 'pandas', 'polars' or 'pyarrow', not {output!r}")
     cols = dict(columns or {})
 
-    if isinstance(law, Law):
-        extra = set(law.variables)
-    else:
-        extra = set()
+    extra: set[str] = set(law.variables) if isinstance(law, Law) else set()
     if not in_memory(table):
         # files, DuckDB relations, lazy frames: read only the needed columns, as pyarrow
         table = as_table(table, _wanted_columns(keys, cols, weights, x) | extra)

@@ -67,10 +67,12 @@ def extrapolation_check(
     if isinstance(holdout, Mapping):
         if len(holdout) != 1:
             raise InvalidOptionError("holdout must name exactly one variable, e.g. {'N': 1e9}")
-        (var, thr), = holdout.items()
+        ((var, thr),) = holdout.items()
         col = cols.get(var, var)
         if col not in names:
-            raise InvalidDataError(f"holdout column '{col}' is not in the data; columns are {names}")
+            raise InvalidDataError(
+                f"holdout column '{col}' is not in the data; columns are {names}"
+            )
         size = as_float_array(frame[col].to_numpy(), col)
         test = size >= float(thr)
     else:

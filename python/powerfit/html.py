@@ -99,8 +99,9 @@ def sci(v: float) -> str:
 
 def text_table(head: list[str], rows: list[list[str]], gap: int = 3) -> str:
     """A plain text table: right-aligned columns (the first left-aligned) under a rule."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(head)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)
+    ]
 
     def line(cells: list[str]) -> str:
         out = [cells[0].ljust(widths[0])]
@@ -176,9 +177,7 @@ def _captioned(res: FitResult, figs: Mapping[str, Any]) -> list[tuple[str, str, 
 def _settings(res: FitResult) -> list[tuple[str, str]]:
     formula = res.formula
     loss = res.loss + (f" (delta={res.delta:g})" if "huber" in res.loss else "")
-    cols = ", ".join(
-        f"{v} = {c}" if v != c else v for v, c in zip(res.variables, res.columns)
-    )
+    cols = ", ".join(f"{v} = {c}" if v != c else v for v, c in zip(res.variables, res.columns))
     rows = [
         ("law", f"{res.law}: {formula}" if formula else res.law),
         ("variables (columns)", f"{cols}; loss = {res.y_name}"),
@@ -196,8 +195,11 @@ def _settings(res: FitResult) -> list[tuple[str, str]]:
     boot = res.boot
     if boot is not None:
         rows.append(
-            ("bootstrap", f"{boot.n} replicates ({boot.method}, seed {boot.seed}); "
-                          f"{boot.n_failed} failed and excluded")
+            (
+                "bootstrap",
+                f"{boot.n} replicates ({boot.method}, seed {boot.seed}); "
+                f"{boot.n_failed} failed and excluded",
+            )
         )
     return rows
 
@@ -212,8 +214,7 @@ def _fmt_cell(v: Any) -> str:
 
 def _param_rows(res: FitResult, level: float) -> tuple[list[str], list[list[str]]]:
     df = param_table(res, level)
-    head = ["parameter", "estimate", "std err", "rel err",
-            f"{level:.0%} CI (normal)"]
+    head = ["parameter", "estimate", "std err", "rel err", f"{level:.0%} CI (normal)"]
     has_boot = "boot_lower" in df.columns
     if has_boot:
         head.append(f"{level:.0%} CI (bootstrap)")
@@ -225,9 +226,13 @@ def _param_rows(res: FitResult, level: float) -> tuple[list[str], list[list[str]
                 row.append("")
         else:
             rel = float(r.rel_err)  # type: ignore[arg-type]
-            row = [str(r.parameter), _fmt_cell(r.estimate), _fmt_cell(r.stderr),
-                   "-" if not math.isfinite(rel) else f"{rel:.2%}",
-                   _interval(r.lower, r.upper, lambda v: f"{v:.5g}")]
+            row = [
+                str(r.parameter),
+                _fmt_cell(r.estimate),
+                _fmt_cell(r.stderr),
+                "-" if not math.isfinite(rel) else f"{rel:.2%}",
+                _interval(r.lower, r.upper, lambda v: f"{v:.5g}"),
+            ]
             if has_boot:
                 row.append(_interval(r.boot_lower, r.boot_upper, lambda v: f"{v:.5g}"))
         rows.append(row)
@@ -243,9 +248,12 @@ def _optimal_rows(
     rows = []
     for _, r in df.iterrows():
         cells = [sci(r["C"])]
-        for key, fmt in (("N_opt", human), ("D_opt", human),
-                         ("tokens_per_param", lambda v: f"{v:.1f}"),
-                         ("L_opt", lambda v: f"{v:.3f}")):
+        for key, fmt in (
+            ("N_opt", human),
+            ("D_opt", human),
+            ("tokens_per_param", lambda v: f"{v:.1f}"),
+            ("L_opt", lambda v: f"{v:.3f}"),
+        ):
             cell = fmt(r[key])
             if has:
                 cell += " " + _interval(r[f"{key}_lower"], r[f"{key}_upper"], fmt)
@@ -257,9 +265,7 @@ def _optimal_rows(
 def _html_table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
     e = _html.escape
     th = "".join(f"<th>{e(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
+    body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
     attr = f' class="{cls}"' if cls else ""
     return f"<table{attr}><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -268,8 +274,10 @@ def _md_table(head: list[str], rows: list[list[str]]) -> str:
     def esc(c: str) -> str:
         return c.replace("|", "\\|")
 
-    lines = ["| " + " | ".join(esc(h) for h in head) + " |",
-             "|" + "|".join("---" for _ in head) + "|"]
+    lines = [
+        "| " + " | ".join(esc(h) for h in head) + " |",
+        "|" + "|".join("---" for _ in head) + "|",
+    ]
     lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -326,9 +334,7 @@ def report(
     p = check_writable(path)
     fmt = p.suffix.lower()
     if fmt not in (".html", ".htm", ".md", ".markdown"):
-        raise InvalidOptionError(
-            f"cannot tell the report format from '{p.name}': use .html or .md"
-        )
+        raise InvalidOptionError(f"cannot tell the report format from '{p.name}': use .html or .md")
     markdown = fmt in (".md", ".markdown")
     if not 0.0 < level < 1.0:
         raise InvalidOptionError(f"level must be in (0, 1), got {level}")
@@ -339,8 +345,7 @@ def report(
     meta = f"powerfit {__version__}, {stamp}"
     settings = _settings(res)
     phead, prows = _param_rows(res, level)
-    opt = (_optimal_rows(res, list(budgets), k, level)
-           if budgets and supports_optimal(res) else None)
+    opt = _optimal_rows(res, list(budgets), k, level) if budgets and supports_optimal(res) else None
     warns = fit_warnings(res)
     if images is not None:
         figs = _captioned(res, images)
@@ -349,12 +354,22 @@ def report(
 
     if markdown:
         embed = bool(embed_images)
-        parts = [f"# {title}", "", f"_{meta}_", "", "## Fit", "",
-                 _md_table(["", ""], [[a, b] for a, b in settings]), "",
-                 "## Parameters", "", _md_table(phead, prows), ""]
+        parts = [
+            f"# {title}",
+            "",
+            f"_{meta}_",
+            "",
+            "## Fit",
+            "",
+            _md_table(["", ""], [[a, b] for a, b in settings]),
+            "",
+            "## Parameters",
+            "",
+            _md_table(phead, prows),
+            "",
+        ]
         if opt is not None:
-            parts += [f"## Compute-optimal allocation (C = {k:g}·N·D)", "",
-                      _md_table(*opt), ""]
+            parts += [f"## Compute-optimal allocation (C = {k:g}·N·D)", "", _md_table(*opt), ""]
         parts += ["## Diagnostics", ""]
         parts += [f"- {w}" for w in warns] if warns else ["No warnings."]
         parts.append("")
@@ -374,13 +389,21 @@ def report(
         return write_text(p, "\n".join(parts))
 
     e = _html.escape
-    body = [f"<h1>{e(title)}</h1>", f'<p class="meta">{e(meta)}</p>', "<h2>Fit</h2>",
-            _html_table(["", ""], [[a, b] for a, b in settings], "kv").replace(
-                "<thead><tr><th></th><th></th></tr></thead>", ""),
-            "<h2>Parameters</h2>", _html_table(phead, prows, "params")]
+    body = [
+        f"<h1>{e(title)}</h1>",
+        f'<p class="meta">{e(meta)}</p>',
+        "<h2>Fit</h2>",
+        _html_table(["", ""], [[a, b] for a, b in settings], "kv").replace(
+            "<thead><tr><th></th><th></th></tr></thead>", ""
+        ),
+        "<h2>Parameters</h2>",
+        _html_table(phead, prows, "params"),
+    ]
     if opt is not None:
-        body += [f"<h2>Compute-optimal allocation (C = {k:g}·N·D)</h2>",
-                 _html_table(*opt, "optimal")]
+        body += [
+            f"<h2>Compute-optimal allocation (C = {k:g}·N·D)</h2>",
+            _html_table(*opt, "optimal"),
+        ]
     body.append("<h2>Diagnostics</h2>")
     if warns:
         body.append("<ul>" + "".join(f'<li class="warn">{e(w)}</li>' for w in warns) + "</ul>")
@@ -397,8 +420,8 @@ def report(
             )
     body += ["<h2>Summary</h2>", f"<pre>{e(summary_text(res))}</pre>"]
     doc = (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         + "\n".join(body)
         + "\n</body>\n</html>\n"

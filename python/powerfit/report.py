@@ -35,8 +35,7 @@ def summary_text(res: FitRecord) -> str:
         f"AIC:         {_fmt(res.aic, '.6g'):<28} BIC:         {_fmt(res.bic, '.6g')}",
         f"covariance:  {res.cov_note}",
         "-" * w,
-        f"{'parameter':<12}{'estimate':>16}{'std err':>14}{'rel err':>10}"
-        f"{'95% CI (normal)':>26}",
+        f"{'parameter':<12}{'estimate':>16}{'std err':>14}{'rel err':>10}{'95% CI (normal)':>26}",
         "-" * w,
     ]
     se = res.stderr
@@ -46,12 +45,8 @@ def summary_text(res: FitRecord) -> str:
             lines.append(f"{name:<12}{v:>16.6g}{'(fixed)':>14}")
             continue
         rel = abs(s / v) if v != 0 and not math.isnan(s) else math.nan
-        ci = (
-            f"({v - 1.959964 * s:.5g}, {v + 1.959964 * s:.5g})" if not math.isnan(s) else "-"
-        )
-        lines.append(
-            f"{name:<12}{v:>16.6g}{_fmt(s, '.4g'):>14}{_fmt(rel, '.2%'):>10}{ci:>26}"
-        )
+        ci = f"({v - 1.959964 * s:.5g}, {v + 1.959964 * s:.5g})" if not math.isnan(s) else "-"
+        lines.append(f"{name:<12}{v:>16.6g}{_fmt(s, '.4g'):>14}{_fmt(rel, '.2%'):>10}{ci:>26}")
     lines.append("-" * w)
     boot = res.boot
     if boot is not None:

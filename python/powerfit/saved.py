@@ -98,7 +98,7 @@ def to_dict(res: FitRecord, bootstrap: bool = True) -> dict[str, Any]:
     sol = res.solution.to_dict()
     p = len(res.param_names)
     cov = sol["covariance"]
-    sol["covariance"] = None if cov is None else [cov[i * p:(i + 1) * p] for i in range(p)]
+    sol["covariance"] = None if cov is None else [cov[i * p : (i + 1) * p] for i in range(p)]
     sol["message"] = res.message
     sol["success"] = res.success
     data = res.data
@@ -432,8 +432,9 @@ def _bootstrap(doc: _Doc, model: _core.Model) -> dict[str, Any] | None:
         isinstance(i, int) and not isinstance(i, bool) and 0 <= i < 2**32 for i in n_iter
     ):
         raise InvalidDataError("'bootstrap.n_iter' must be a list of iteration counts")
-    reps = _core.Replicates.restore(model, samples.reshape(len(status), p), status,
-                                    cost.tolist(), n_iter)
+    reps = _core.Replicates.restore(
+        model, samples.reshape(len(status), p), status, cost.tolist(), n_iter
+    )
     labels = b.d.get("labels")
     if labels is not None and (
         not isinstance(labels, list) or not all(isinstance(c, int) for c in labels)

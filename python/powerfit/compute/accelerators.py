@@ -67,38 +67,105 @@ _NV_B200 = "NVIDIA HGX B200 datasheet (2024), per GPU; dense = half the sparse f
 _AMD_300 = "AMD Instinct MI300X accelerator datasheet (2023); dense figures"
 
 _TABLE = [
-    Accelerator("V100-SXM", {"fp64": 7.8, "fp32": 15.7, "fp16": 125.0},
-                "NVIDIA Tesla V100 datasheet (2020)", "fp16 on tensor cores; no bf16"),
-    Accelerator("A100-SXM", {"fp64": 19.5, "fp32": 19.5, "tf32": 156.0, "bf16": 312.0,
-                             "fp16": 312.0, "int8": 624.0}, _NV_A100,
-                "fp64 on tensor cores; int8 in TOPS"),
-    Accelerator("A100-PCIe", {"fp64": 19.5, "fp32": 19.5, "tf32": 156.0, "bf16": 312.0,
-                              "fp16": 312.0, "int8": 624.0}, _NV_A100,
-                "same peaks as the SXM part at a lower power limit"),
-    Accelerator("H100-SXM", {"fp64": 67.0, "fp32": 67.0, "tf32": 494.7, "bf16": 989.4,
-                             "fp16": 989.4, "fp8": 1978.9, "int8": 1978.9}, _NV_H100,
-                "fp64 on tensor cores"),
-    Accelerator("H100-PCIe", {"fp64": 51.0, "fp32": 51.0, "tf32": 378.0, "bf16": 756.0,
-                              "fp16": 756.0, "fp8": 1513.0, "int8": 1513.0}, _NV_H100,
-                "fp64 on tensor cores"),
-    Accelerator("H200-SXM", {"fp64": 67.0, "fp32": 67.0, "tf32": 494.7, "bf16": 989.4,
-                             "fp16": 989.4, "fp8": 1978.9, "int8": 1978.9},
-                "NVIDIA H200 Tensor Core GPU datasheet (2024); dense = half the sparse figures",
-                "the H100's compute with more memory"),
-    Accelerator("B200", {"fp64": 40.0, "tf32": 1125.0, "bf16": 2250.0, "fp16": 2250.0,
-                         "fp8": 4500.0, "int8": 4500.0}, _NV_B200),
-    Accelerator("TPU-v4", {"bf16": 275.0, "int8": 275.0},
-                "Google Cloud TPU v4 documentation; Chowdhery et al. 2022 (PaLM)"),
-    Accelerator("TPU-v5e", {"bf16": 197.0, "int8": 394.0},
-                "Google Cloud TPU v5e documentation"),
-    Accelerator("TPU-v5p", {"bf16": 459.0, "int8": 918.0},
-                "Google Cloud TPU v5p documentation"),
-    Accelerator("MI250X", {"fp64": 95.7, "fp32": 95.7, "bf16": 383.0, "fp16": 383.0,
-                           "int8": 383.0}, "AMD Instinct MI250X datasheet (2021)",
-                "fp64/fp32 on matrix cores"),
-    Accelerator("MI300X", {"fp64": 163.4, "fp32": 163.4, "tf32": 653.7, "bf16": 1307.4,
-                           "fp16": 1307.4, "fp8": 2614.9, "int8": 2614.9}, _AMD_300,
-                "fp64/fp32 on matrix cores"),
+    Accelerator(
+        "V100-SXM",
+        {"fp64": 7.8, "fp32": 15.7, "fp16": 125.0},
+        "NVIDIA Tesla V100 datasheet (2020)",
+        "fp16 on tensor cores; no bf16",
+    ),
+    Accelerator(
+        "A100-SXM",
+        {"fp64": 19.5, "fp32": 19.5, "tf32": 156.0, "bf16": 312.0, "fp16": 312.0, "int8": 624.0},
+        _NV_A100,
+        "fp64 on tensor cores; int8 in TOPS",
+    ),
+    Accelerator(
+        "A100-PCIe",
+        {"fp64": 19.5, "fp32": 19.5, "tf32": 156.0, "bf16": 312.0, "fp16": 312.0, "int8": 624.0},
+        _NV_A100,
+        "same peaks as the SXM part at a lower power limit",
+    ),
+    Accelerator(
+        "H100-SXM",
+        {
+            "fp64": 67.0,
+            "fp32": 67.0,
+            "tf32": 494.7,
+            "bf16": 989.4,
+            "fp16": 989.4,
+            "fp8": 1978.9,
+            "int8": 1978.9,
+        },
+        _NV_H100,
+        "fp64 on tensor cores",
+    ),
+    Accelerator(
+        "H100-PCIe",
+        {
+            "fp64": 51.0,
+            "fp32": 51.0,
+            "tf32": 378.0,
+            "bf16": 756.0,
+            "fp16": 756.0,
+            "fp8": 1513.0,
+            "int8": 1513.0,
+        },
+        _NV_H100,
+        "fp64 on tensor cores",
+    ),
+    Accelerator(
+        "H200-SXM",
+        {
+            "fp64": 67.0,
+            "fp32": 67.0,
+            "tf32": 494.7,
+            "bf16": 989.4,
+            "fp16": 989.4,
+            "fp8": 1978.9,
+            "int8": 1978.9,
+        },
+        "NVIDIA H200 Tensor Core GPU datasheet (2024); dense = half the sparse figures",
+        "the H100's compute with more memory",
+    ),
+    Accelerator(
+        "B200",
+        {
+            "fp64": 40.0,
+            "tf32": 1125.0,
+            "bf16": 2250.0,
+            "fp16": 2250.0,
+            "fp8": 4500.0,
+            "int8": 4500.0,
+        },
+        _NV_B200,
+    ),
+    Accelerator(
+        "TPU-v4",
+        {"bf16": 275.0, "int8": 275.0},
+        "Google Cloud TPU v4 documentation; Chowdhery et al. 2022 (PaLM)",
+    ),
+    Accelerator("TPU-v5e", {"bf16": 197.0, "int8": 394.0}, "Google Cloud TPU v5e documentation"),
+    Accelerator("TPU-v5p", {"bf16": 459.0, "int8": 918.0}, "Google Cloud TPU v5p documentation"),
+    Accelerator(
+        "MI250X",
+        {"fp64": 95.7, "fp32": 95.7, "bf16": 383.0, "fp16": 383.0, "int8": 383.0},
+        "AMD Instinct MI250X datasheet (2021)",
+        "fp64/fp32 on matrix cores",
+    ),
+    Accelerator(
+        "MI300X",
+        {
+            "fp64": 163.4,
+            "fp32": 163.4,
+            "tf32": 653.7,
+            "bf16": 1307.4,
+            "fp16": 1307.4,
+            "fp8": 2614.9,
+            "int8": 2614.9,
+        },
+        _AMD_300,
+        "fp64/fp32 on matrix cores",
+    ),
 ]
 
 #: The built-in table, by name (read-only).
@@ -126,16 +193,18 @@ def accelerator(spec: str | Accelerator) -> Accelerator:
     return found
 
 
-def peak_flops(spec: str | Accelerator | None, precision: str = "bf16",
-               peak_tflops: float | None = None) -> float:
+def peak_flops(
+    spec: str | Accelerator | None, precision: str = "bf16", peak_tflops: float | None = None
+) -> float:
     """Dense peak FLOP/s: `peak_tflops` when given (an override), else the table's figure."""
     if precision not in PRECISIONS:
         raise InvalidOptionError(
             f"unknown precision '{precision}'; precisions are {', '.join(PRECISIONS)}"
         )
     if peak_tflops is not None:
-        if not (isinstance(peak_tflops, (int, float)) and math.isfinite(peak_tflops)
-                and peak_tflops > 0):
+        if not (
+            isinstance(peak_tflops, (int, float)) and math.isfinite(peak_tflops) and peak_tflops > 0
+        ):
             raise InvalidOptionError(f"peak_tflops must be positive, got {peak_tflops!r}")
         return float(peak_tflops) * 1e12
     if spec is None:
@@ -148,8 +217,15 @@ def table() -> pd.DataFrame:
     and the source."""
     import pandas as pd
 
-    rows = [{"accelerator": a.name, **{p: a.peak_tflops.get(p, math.nan) for p in PRECISIONS},
-             "source": a.source, "notes": a.notes} for a in ACCELERATORS.values()]
+    rows = [
+        {
+            "accelerator": a.name,
+            **{p: a.peak_tflops.get(p, math.nan) for p in PRECISIONS},
+            "source": a.source,
+            "notes": a.notes,
+        }
+        for a in ACCELERATORS.values()
+    ]
     return pd.DataFrame(rows)
 
 

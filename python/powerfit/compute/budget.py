@@ -28,8 +28,11 @@ if TYPE_CHECKING:  # pragma: no cover
 def _opt_positive(name: str, v: Any, upper: float | None = None) -> float | None:
     if v is None:
         return None
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not (
-            math.isfinite(v) and v > 0):
+    if (
+        isinstance(v, bool)
+        or not isinstance(v, (int, float, np.integer, np.floating))
+        or not (math.isfinite(v) and v > 0)
+    ):
         raise InvalidOptionError(f"Budget: {name} must be a positive number, got {v!r}")
     if upper is not None and v > upper:
         raise InvalidOptionError(f"Budget: {name} must be at most {upper}, got {v!r}")
@@ -62,8 +65,15 @@ class Budget:
     price_per_hour: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("flops", "gpus", "hours", "accelerator_hours", "money", "price_per_hour",
-                     "peak_tflops"):
+        for name in (
+            "flops",
+            "gpus",
+            "hours",
+            "accelerator_hours",
+            "money",
+            "price_per_hour",
+            "peak_tflops",
+        ):
             object.__setattr__(self, name, _opt_positive(name, getattr(self, name)))
         object.__setattr__(self, "mfu", _opt_positive("mfu", self.mfu, upper=1.0))
         if self.accelerator is not None:
@@ -87,8 +97,7 @@ class Budget:
             raise InvalidOptionError("Budget(money=...) needs price_per_hour")
         if self.flops is None and not self.has_hardware:
             raise InvalidOptionError(
-                "Budget in hours or money needs the hardware: accelerator (or peak_tflops) and "
-                "mfu"
+                "Budget in hours or money needs the hardware: accelerator (or peak_tflops) and mfu"
             )
         if self.has_hardware:
             peak_flops(self.accelerator, self.precision, self.peak_tflops)  # validates
@@ -96,8 +105,9 @@ class Budget:
     @property
     def has_hardware(self) -> bool:
         """Whether FLOPs convert to hours (an accelerator or peak, and an MFU)."""
-        return self.mfu is not None and (self.accelerator is not None
-                                         or self.peak_tflops is not None)
+        return self.mfu is not None and (
+            self.accelerator is not None or self.peak_tflops is not None
+        )
 
     @property
     def achieved_flops_per_hour(self) -> float:
@@ -106,8 +116,11 @@ class Budget:
         if not self.has_hardware:
             return math.nan
         assert self.mfu is not None
-        return peak_flops(self.accelerator, self.precision, self.peak_tflops) * self.mfu * \
-            SECONDS_PER_HOUR
+        return (
+            peak_flops(self.accelerator, self.precision, self.peak_tflops)
+            * self.mfu
+            * SECONDS_PER_HOUR
+        )
 
     @property
     def total_flops(self) -> float:
@@ -147,17 +160,19 @@ class Budget:
     def to_series(self) -> pd.Series:
         """The budget in every unit, with the hardware."""
         acc = self.accelerator
-        return pd.Series({
-            "flops": self.total_flops,
-            "accelerator_hours": self.total_accelerator_hours,
-            "wall_hours": self.wall_hours,
-            "cost": self.total_cost,
-            "accelerator": acc.name if isinstance(acc, Accelerator) else None,
-            "precision": self.precision,
-            "mfu": self.mfu,
-            "gpus": self.gpus,
-            "price_per_hour": self.price_per_hour,
-        })
+        return pd.Series(
+            {
+                "flops": self.total_flops,
+                "accelerator_hours": self.total_accelerator_hours,
+                "wall_hours": self.wall_hours,
+                "cost": self.total_cost,
+                "accelerator": acc.name if isinstance(acc, Accelerator) else None,
+                "precision": self.precision,
+                "mfu": self.mfu,
+                "gpus": self.gpus,
+                "price_per_hour": self.price_per_hour,
+            }
+        )
 
     def summary(self) -> str:
         """One line in every unit."""
@@ -187,8 +202,11 @@ def budget_flops(budget: Any) -> list[float]:
         if isinstance(b, Budget):
             out.append(b.total_flops)
             continue
-        if isinstance(b, bool) or not isinstance(b, (int, float, np.integer, np.floating)) or \
-                not (math.isfinite(b) and b > 0):
+        if (
+            isinstance(b, bool)
+            or not isinstance(b, (int, float, np.integer, np.floating))
+            or not (math.isfinite(b) and b > 0)
+        ):
             raise InvalidOptionError(f"a budget must be positive FLOPs or a Budget, got {b!r}")
         out.append(float(b))
     if not out:
@@ -196,8 +214,9 @@ def budget_flops(budget: Any) -> list[float]:
     return out
 
 
-def plan(table: pd.DataFrame, hardware: Budget, columns: Sequence[str] | None = None
-         ) -> pd.DataFrame:
+def plan(
+    table: pd.DataFrame, hardware: Budget, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
     """`table` with every FLOPs column also in accelerator-hours (``<col>_accelerator_hours``),
     wall-clock hours on the budget's accelerators (``<col>_wall_hours``, with ``gpus``), money
     (``<col>_cost``, with ``price_per_hour``) and as a share of the budget
@@ -212,8 +231,11 @@ def plan(table: pd.DataFrame, hardware: Budget, columns: Sequence[str] | None = 
     if not isinstance(hardware, Budget):
         raise InvalidOptionError(f"hardware must be a powerfit.Budget, got {hardware!r}")
     if columns is None:
-        columns = ["C"] if "C" in table.columns else [
-            c for c in table.columns if str(c).lower().endswith("flops")]
+        columns = (
+            ["C"]
+            if "C" in table.columns
+            else [c for c in table.columns if str(c).lower().endswith("flops")]
+        )
     out = table.copy()
     rate = hardware.achieved_flops_per_hour
     for col in columns:
@@ -230,8 +252,9 @@ def plan(table: pd.DataFrame, hardware: Budget, columns: Sequence[str] | None = 
     return out
 
 
-def compute_optimal(res: FitResult, budget: Any, k: float = 6.0, level: float = 0.95
-                    ) -> pd.DataFrame:
+def compute_optimal(
+    res: FitResult, budget: Any, k: float = 6.0, level: float = 0.95
+) -> pd.DataFrame:
     """``res.compute_optimal`` at the budget(s) in FLOPs, with the plan in accelerator-hours
     and money when the budget carries hardware (see :func:`plan`)."""
     flops = budget_flops(budget)
@@ -243,16 +266,20 @@ def compute_optimal(res: FitResult, budget: Any, k: float = 6.0, level: float = 
     return out.drop(columns=["C_share_of_budget"]) if len(flops) > 1 else out
 
 
-def inference_optimal(res: FitResult, target_loss: float, inference_tokens: float,
-                      budget: Budget | None = None, k: float = 6.0) -> pd.Series:
+def inference_optimal(
+    res: FitResult,
+    target_loss: float,
+    inference_tokens: float,
+    budget: Budget | None = None,
+    k: float = 6.0,
+) -> pd.Series:
     """``res.inference_optimal`` with its training, inference and total FLOPs also in
     accelerator-hours and money, and ``fits_budget`` when `budget` has a size."""
     s = res.inference_optimal(target_loss, inference_tokens, k=k).to_series()
     if budget is None:
         return s
     cols = ["train_flops", "inference_flops", "total_flops", "chinchilla_total_flops"]
-    frame = plan(s.to_frame().T, budget, columns=cols) if budget.has_hardware else \
-        s.to_frame().T
+    frame = plan(s.to_frame().T, budget, columns=cols) if budget.has_hardware else s.to_frame().T
     out = frame.iloc[0].astype(object)
     out["budget_flops"] = budget.total_flops
     out["fits_budget"] = bool(s["total_flops"] <= budget.total_flops)

@@ -157,27 +157,35 @@ class FlopCount:
     def to_frame(self) -> pd.DataFrame:
         """One row per method: FLOPs per token, ratio to 6N and to Hoffmann's full count."""
         six, full = self.counts["6N"], self.counts["hoffmann"]
-        return pd.DataFrame({
-            "method": list(METHODS),
-            "flops_per_token": [self.counts[m] for m in METHODS],
-            "ratio_to_6N": [self.counts[m] / six for m in METHODS],
-            "ratio_to_hoffmann": [self.counts[m] / full for m in METHODS],
-            "description": [_DESCRIPTIONS[m] for m in METHODS],
-        })
+        return pd.DataFrame(
+            {
+                "method": list(METHODS),
+                "flops_per_token": [self.counts[m] for m in METHODS],
+                "ratio_to_6N": [self.counts[m] / six for m in METHODS],
+                "ratio_to_hoffmann": [self.counts[m] / full for m in METHODS],
+                "description": [_DESCRIPTIONS[m] for m in METHODS],
+            }
+        )
 
     def summary(self) -> str:
         """A text report of the counts and how far apart they are."""
         a = self.architecture
         lines = [
-            (f"{a.n_layers} layers, d_model {a.d_model}, {a.n_heads} heads x {a.head_dim}, "
-             f"{a.kv_heads} kv heads, d_ff {a.ff_width}{' (gated)' if a.gated else ''}, "
-             f"vocab {a.vocab}, n_ctx {a.n_ctx}"),
-            (f"parameters: {a.params_nonembedding:.4g} non-embedding, "
-             f"{a.params_embedding:.4g} embedding, {a.params_total:.4g} total"),
+            (
+                f"{a.n_layers} layers, d_model {a.d_model}, {a.n_heads} heads x {a.head_dim}, "
+                f"{a.kv_heads} kv heads, d_ff {a.ff_width}{' (gated)' if a.gated else ''}, "
+                f"vocab {a.vocab}, n_ctx {a.n_ctx}"
+            ),
+            (
+                f"parameters: {a.params_nonembedding:.4g} non-embedding, "
+                f"{a.params_embedding:.4g} embedding, {a.params_total:.4g} total"
+            ),
         ]
         for row in self.to_frame().itertuples(index=False):
-            lines.append(f"  {row.method:<17} {row.flops_per_token:.4g} FLOPs/token  "
-                         f"({row.ratio_to_6N:.3f} x 6N)")
+            lines.append(
+                f"  {row.method:<17} {row.flops_per_token:.4g} FLOPs/token  "
+                f"({row.ratio_to_6N:.3f} x 6N)"
+            )
         lines.append(f"the counts differ by a factor {self.spread:.3f} for this shape")
         return "\n".join(lines)
 

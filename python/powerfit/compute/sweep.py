@@ -104,8 +104,10 @@ def check_sweep(
     cols = {v: (columns or {}).get(v, v) for v in ("C", "N", "D")}
     for v, name in cols.items():
         require(df, name, {"C": "compute (FLOPs)", "N": "parameters", "D": "tokens"}[v])
-    vals = {v: pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=float)
-            for v, name in cols.items()}
+    vals = {
+        v: pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=float)
+        for v, name in cols.items()
+    }
     valid = np.ones(len(df), dtype=bool)
     reason = np.full(len(df), "", dtype=object)
     for v, name in cols.items():
@@ -128,8 +130,10 @@ def check_sweep(
     m = s.groupby(codes).transform("median").to_numpy()
     scale = (s - m).abs().groupby(codes).transform("median").to_numpy() * 1.4826
     med = np.exp(m)
-    group_notes = [_global_note(float(v), float(expected_k))
-                   for v in np.exp(s.groupby(codes).median().to_numpy())]
+    group_notes = [
+        _global_note(float(v), float(expected_k))
+        for v in np.exp(s.groupby(codes).median().to_numpy())
+    ]
     notes = np.asarray(group_notes, dtype=object)[codes]
     dev = lk - np.log(med)
     with np.errstate(all="ignore"):
@@ -139,7 +143,8 @@ def check_sweep(
     for i in np.flatnonzero(flagged & valid):
         why = _explain(float(ratio[i]))
         reason[i] = f"k = {k[i]:.4g} is {ratio[i]:.3g} x the median {med[i]:.4g}" + (
-            f": {why}" if why else "")
+            f": {why}" if why else ""
+        )
     out = df.copy()
     out["k"] = k
     out["k_median"] = med
@@ -151,8 +156,11 @@ def check_sweep(
     if warn and flagged.any():
         rows = np.flatnonzero(flagged)
         shown = ", ".join(str(int(r)) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
-        warnings.warn(f"{len(rows)} run(s) with suspect compute (rows {shown}): "
-                      f"{reason[rows[0]]}", PowerfitWarning, stacklevel=2)
+        warnings.warn(
+            f"{len(rows)} run(s) with suspect compute (rows {shown}): {reason[rows[0]]}",
+            PowerfitWarning,
+            stacklevel=2,
+        )
     if warn:
         for note in sorted({str(n) for n in notes if n}):
             warnings.warn(note, PowerfitWarning, stacklevel=2)

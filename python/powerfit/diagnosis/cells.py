@@ -69,11 +69,13 @@ def build(
     names = {v: _column(cols, v, v) for v in ("N", "D", "loss", "train_loss", "U")}
     for v in ("N", "D", "loss"):
         require(df, names[v], {"N": "model size", "D": "tokens seen", "loss": "validation loss"}[v])
-    out = pd.DataFrame({
-        "N": floats(df, names["N"], positive=True),
-        "D": floats(df, names["D"], positive=True),
-        "loss": floats(df, names["loss"], positive=True),
-    })
+    out = pd.DataFrame(
+        {
+            "N": floats(df, names["N"], positive=True),
+            "D": floats(df, names["D"], positive=True),
+            "loss": floats(df, names["loss"], positive=True),
+        }
+    )
     for v in ("train_loss", "U"):
         if names[v] in df.columns:
             # U = inf: unlimited unique data
@@ -113,21 +115,38 @@ def build(
         b = np.floor(out["lnD"] / np.log(10.0) * points_per_decade).astype(np.int64)
         thin = out.assign(_bin=b).sort_values(["run", "D"]).groupby(["run", "_bin"]).tail(1)
         chosen = pd.concat([thin.drop(columns="_bin"), finals]).drop_duplicates()
-        chosen = chosen.assign(source=np.where(chosen.index.isin(finals.index), "final",
-                                               "checkpoint"))
-    agg = (chosen.groupby(["group", "N", "D"], sort=True)
-           .agg(loss=("loss", "mean"), train_loss=("train_loss", "mean"), U=("U", "mean"),
-                source=("source", "max"))
-           .reset_index())
+        chosen = chosen.assign(
+            source=np.where(chosen.index.isin(finals.index), "final", "checkpoint")
+        )
+    agg = (
+        chosen.groupby(["group", "N", "D"], sort=True)
+        .agg(
+            loss=("loss", "mean"),
+            train_loss=("train_loss", "mean"),
+            U=("U", "mean"),
+            source=("source", "max"),
+        )
+        .reset_index()
+    )
     agg["size"] = agg.groupby(["group", "N"], sort=True).ngroup()
     agg["epochs"] = agg["D"] / agg["U"]
     agg["tokens_per_param"] = agg["D"] / agg["N"]
-    return Cells(frame=agg, curves=out.drop(columns="lnD"), keys=keys.reset_index(drop=True),
-                 by=tuple(keys_by), mode=mode)
+    return Cells(
+        frame=agg,
+        curves=out.drop(columns="lnD"),
+        keys=keys.reset_index(drop=True),
+        by=tuple(keys_by),
+        mode=mode,
+    )
 
 
-def interpolate(frame: pd.DataFrame, size: np.ndarray, ln_d: np.ndarray,
-                value: str = "loss", extend: float = 0.0) -> np.ndarray:
+def interpolate(
+    frame: pd.DataFrame,
+    size: np.ndarray,
+    ln_d: np.ndarray,
+    value: str = "loss",
+    extend: float = 0.0,
+) -> np.ndarray:
     """ln(value) of size `size[i]`'s learning curve at ln D = `ln_d[i]`, linear in log-log
     between its cells, and along its last (first) segment up to `extend` in ln D beyond its
     ends; NaN further out, for a curve of one cell, or for a size index out of range."""
@@ -166,8 +185,11 @@ def _ends(key: np.ndarray, s: np.ndarray, size: np.ndarray, first: bool) -> np.n
     """The composite key of the first (last) cell of each queried size (NaN if absent)."""
     n_sizes = int(s.max()) + 1 if len(s) else 0
     table = np.full(n_sizes, np.nan)
-    idx = np.flatnonzero(np.r_[True, s[1:] != s[:-1]]) if first else \
-        np.flatnonzero(np.r_[s[1:] != s[:-1], True])
+    idx = (
+        np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+        if first
+        else np.flatnonzero(np.r_[s[1:] != s[:-1], True])
+    )
     table[s[idx]] = key[idx]
     ok = (size >= 0) & (size < n_sizes)
     return np.where(ok, table[np.clip(size, 0, max(n_sizes - 1, 0))], np.nan)

@@ -32,8 +32,17 @@ def learning_fits(frame: pd.DataFrame, n_boot: int, seed: int, level: float) -> 
     rows = frame[counts >= MIN_SLICE_POINTS][["group", "size", "N", "D", "loss"]]
     if rows.empty:
         return pd.DataFrame(columns=["group", "size", "N", "n_points", "L_inf", "A", "alpha"])
-    return _quiet_fit_groups(rows, by=["group", "size", "N"], law="power", x="D", loss="log",
-                             bootstrap=n_boot or None, seed=seed, level=level, progress=False)
+    return _quiet_fit_groups(
+        rows,
+        by=["group", "size", "N"],
+        law="power",
+        x="D",
+        loss="log",
+        bootstrap=n_boot or None,
+        seed=seed,
+        level=level,
+        progress=False,
+    )
 
 
 def targets(frame: pd.DataFrame) -> pd.DataFrame:
@@ -65,8 +74,17 @@ def capacity_fits(points: pd.DataFrame, n_boot: int, seed: int, level: float) ->
     rows = points[counts >= MIN_SLICE_POINTS][["group", "D", "N", "loss"]]
     if rows.empty:
         return pd.DataFrame(columns=["group", "D", "n_points", "L_inf", "A", "alpha"])
-    return _quiet_fit_groups(rows, by=["group", "D"], law="power", x="N", loss="log",
-                             bootstrap=n_boot or None, seed=seed, level=level, progress=False)
+    return _quiet_fit_groups(
+        rows,
+        by=["group", "D"],
+        law="power",
+        x="N",
+        loss="log",
+        bootstrap=n_boot or None,
+        seed=seed,
+        level=level,
+        progress=False,
+    )
 
 
 def noise(fits: pd.DataFrame, n_groups: int) -> np.ndarray:
@@ -86,21 +104,38 @@ def noise(fits: pd.DataFrame, n_groups: int) -> np.ndarray:
     return out
 
 
-def floor(frame: pd.DataFrame, keep: np.ndarray, n_groups: int, n_boot: int, seed: int,
-          level: float) -> pd.DataFrame:
+def floor(
+    frame: pd.DataFrame, keep: np.ndarray, n_groups: int, n_boot: int, seed: int, level: float
+) -> pd.DataFrame:
     """Per group: the irreducible loss E of a joint fit E + A N^-alpha + B D^-beta (Huber on
     log residuals) to the cells in `keep`, with its bootstrap interval."""
     rows = frame[keep][["group", "N", "D", "loss"]]
-    out = pd.DataFrame({"group": np.arange(n_groups), "E": np.nan, "E_lower": np.nan,
-                        "E_upper": np.nan, "status": "not fitted"})
-    enough = rows.groupby("group").agg(n=("loss", "size"), sizes=("N", "nunique"),
-                                       tokens=("D", "nunique"))
+    out = pd.DataFrame(
+        {
+            "group": np.arange(n_groups),
+            "E": np.nan,
+            "E_lower": np.nan,
+            "E_upper": np.nan,
+            "status": "not fitted",
+        }
+    )
+    enough = rows.groupby("group").agg(
+        n=("loss", "size"), sizes=("N", "nunique"), tokens=("D", "nunique")
+    )
     good = enough[(enough.n >= 8) & (enough.sizes >= 2) & (enough.tokens >= 2)].index
     rows = rows[rows["group"].isin(good)]
     if rows.empty:
         return out
-    fit = _quiet_fit_groups(rows, by="group", law="chinchilla", loss="huber_log",
-                            bootstrap=n_boot or None, seed=seed, level=level, progress=False)
+    fit = _quiet_fit_groups(
+        rows,
+        by="group",
+        law="chinchilla",
+        loss="huber_log",
+        bootstrap=n_boot or None,
+        seed=seed,
+        level=level,
+        progress=False,
+    )
     idx = fit["group"].to_numpy(dtype=int)
     out.loc[idx, "E"] = fit["E"].to_numpy()
     if "E_lower" in fit.columns:

@@ -43,40 +43,58 @@ def _per_group(value: Any, keys: pd.DataFrame, by: tuple[str, ...], name: str) -
                     out[g] = float(value[cand])
         missing = np.flatnonzero(~np.isfinite(out))
         if missing.size:
-            raise InvalidOptionError(f"{name}: no value for group {keys.iloc[missing[0]].to_dict()}")
+            raise InvalidOptionError(
+                f"{name}: no value for group {keys.iloc[missing[0]].to_dict()}"
+            )
     else:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InvalidOptionError(f"{name} must be a number or a mapping per group, got "
-                                     f"{value!r}")
+            raise InvalidOptionError(
+                f"{name} must be a number or a mapping per group, got {value!r}"
+            )
         out = np.full(G, float(value))
     if not np.all(np.isfinite(out) & (out > 0)):
         raise InvalidOptionError(f"{name} must be positive, got {value!r}")
     return out
 
 
-def _noise(learning: pd.DataFrame, given: Any, keys: pd.DataFrame, by: tuple[str, ...]
-           ) -> tuple[np.ndarray, str]:
+def _noise(
+    learning: pd.DataFrame, given: Any, keys: pd.DataFrame, by: tuple[str, ...]
+) -> tuple[np.ndarray, str]:
     if given is not None:
         return _per_group(given, keys, by, "noise"), "given"
     sigma = fits.noise(learning, len(keys))
     if np.isnan(sigma).all():
-        warnings.warn(f"the noise of a cell could not be estimated (learning curves need "
-                      f"{fits.MIN_SLICE_POINTS}+ token counts per size): assuming "
-                      f"{100 * FALLBACK_NOISE:g}% of the loss; pass noise=", PowerfitWarning,
-                      stacklevel=3)
+        warnings.warn(
+            f"the noise of a cell could not be estimated (learning curves need "
+            f"{fits.MIN_SLICE_POINTS}+ token counts per size): assuming "
+            f"{100 * FALLBACK_NOISE:g}% of the loss; pass noise=",
+            PowerfitWarning,
+            stacklevel=3,
+        )
         return np.full(len(keys), FALLBACK_NOISE), "assumed"
     fill = float(np.nanmedian(sigma))
-    return (np.where(np.isfinite(sigma), sigma, fill),
-            "median residual of the single-epoch learning-curve fits")
+    return (
+        np.where(np.isfinite(sigma), sigma, fill),
+        "median residual of the single-epoch learning-curve fits",
+    )
 
 
-def _floor(frame: pd.DataFrame, keep: np.ndarray, given: Any, keys: pd.DataFrame,
-           by: tuple[str, ...], n_boot: int, seed: int, level: float) -> pd.DataFrame:
+def _floor(
+    frame: pd.DataFrame,
+    keep: np.ndarray,
+    given: Any,
+    keys: pd.DataFrame,
+    by: tuple[str, ...],
+    n_boot: int,
+    seed: int,
+    level: float,
+) -> pd.DataFrame:
     if given is None:
         return fits.floor(frame, keep, len(keys), n_boot, seed, level)
     e = _per_group(given, keys, by, "floor")
-    return pd.DataFrame({"group": np.arange(len(keys)), "E": e, "E_lower": e, "E_upper": e,
-                         "status": "given"})
+    return pd.DataFrame(
+        {"group": np.arange(len(keys)), "E": e, "E_lower": e, "E_upper": e, "status": "given"}
+    )
 
 
 def diagnose(
@@ -157,8 +175,9 @@ def diagnose(
         raise InvalidOptionError(f"ratio must be >= 1, got {ratio}")
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
         raise InvalidOptionError(f"n_boot must be a whole number >= 0, got {n_boot!r}")
-    c = build(runs, columns=columns, run=run, by=by, cells=cells,
-              points_per_decade=points_per_decade)
+    c = build(
+        runs, columns=columns, run=run, by=by, cells=cells, points_per_decade=points_per_decade
+    )
     frame = c.frame
     learning = fits.learning_fits(frame, int(n_boot), seed, level)
     groups = frame["group"].to_numpy()
@@ -169,8 +188,16 @@ def diagnose(
     first = fits.learning_fits(frame[fresh], 0, seed, level)
     sigma_g, sigma_source = _noise(first, noise, c.keys, c.by)
     z_rise = family_z(frame, level)
-    pre = classify(frame, returns(frame, sigma_g[groups]), sigma_g[groups], none, z,
-                   float(min_gain), float(ratio), z_rise)
+    pre = classify(
+        frame,
+        returns(frame, sigma_g[groups]),
+        sigma_g[groups],
+        none,
+        z,
+        float(min_gain),
+        float(ratio),
+        z_rise,
+    )
     keep = ~pre["detail"].str.contains("over-fit|bump").to_numpy(dtype=bool)
     if noise is None and (fresh & ~keep).any():
         second = fits.learning_fits(frame[fresh & keep], 0, seed, level)
@@ -183,10 +210,19 @@ def diagnose(
     floor_upper = upper[frame["group"].to_numpy()]
     cls = classify(frame, ret, sigma, floor_upper, z, float(min_gain), float(ratio), z_rise)
     key_cols = {k: c.keys[k].to_numpy()[frame["group"].to_numpy()] for k in c.by}
-    table = pd.DataFrame({**key_cols, "group": frame["group"], "N": frame["N"],
-                          "D": frame["D"], "tokens_per_param": frame["tokens_per_param"],
-                          "epochs": frame["epochs"], "loss": frame["loss"],
-                          "train_loss": frame["train_loss"], "gap": ret["gap"]})
+    table = pd.DataFrame(
+        {
+            **key_cols,
+            "group": frame["group"],
+            "N": frame["N"],
+            "D": frame["D"],
+            "tokens_per_param": frame["tokens_per_param"],
+            "epochs": frame["epochs"],
+            "loss": frame["loss"],
+            "train_loss": frame["train_loss"],
+            "gap": ret["gap"],
+        }
+    )
     table = pd.concat([table, cls], axis=1)
     table["evidence"] = evidence(frame, cls, ret, floor_upper)
     table["recommendation"] = [advice(r, d) for r, d in zip(cls["regime"], cls["detail"])]
@@ -194,17 +230,36 @@ def diagnose(
     points = fits.capacity_points(frame)
     capacity = fits.capacity_fits(points, int(n_boot), seed, level)
     single = frame[np.nan_to_num(frame["epochs"].to_numpy(), nan=0.0) <= 1.0]
-    single_fits = (fits.learning_fits(single, 0, seed, level)
-                   if np.nanmax(np.append(frame["epochs"].to_numpy(), 0.0)) > 1.0
-                   else fits.learning_fits(single.iloc[:0], 0, seed, level))
-    chk = _checks.checks(table, learning, capacity, single_fits, sigma_g, sigma_source, fl,
-                         len(c.keys))
-    noise_table = pd.DataFrame({"group": np.arange(len(c.keys)), "sigma": sigma_g,
-                                "source": sigma_source})
+    single_fits = (
+        fits.learning_fits(single, 0, seed, level)
+        if np.nanmax(np.append(frame["epochs"].to_numpy(), 0.0)) > 1.0
+        else fits.learning_fits(single.iloc[:0], 0, seed, level)
+    )
+    chk = _checks.checks(
+        table, learning, capacity, single_fits, sigma_g, sigma_source, fl, len(c.keys)
+    )
+    noise_table = pd.DataFrame(
+        {"group": np.arange(len(c.keys)), "sigma": sigma_g, "source": sigma_source}
+    )
     return Diagnosis(
-        cells=table, learning=learning, capacity=capacity, capacity_points=points,
-        curves=c.curves, floor=fl, noise=noise_table, checks=chk,
-        recommendations=recommendations(table, c.by), keys=c.keys, by=c.by,
-        settings={"z": z, "level": level, "min_gain": float(min_gain), "ratio": float(ratio),
-                  "cells": c.mode, "n_boot": int(n_boot), "seed": seed},
+        cells=table,
+        learning=learning,
+        capacity=capacity,
+        capacity_points=points,
+        curves=c.curves,
+        floor=fl,
+        noise=noise_table,
+        checks=chk,
+        recommendations=recommendations(table, c.by),
+        keys=c.keys,
+        by=c.by,
+        settings={
+            "z": z,
+            "level": level,
+            "min_gain": float(min_gain),
+            "ratio": float(ratio),
+            "cells": c.mode,
+            "n_boot": int(n_boot),
+            "seed": seed,
+        },
     )

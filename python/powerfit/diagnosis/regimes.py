@@ -26,24 +26,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-REGIMES = ("capacity_limited", "data_limited", "under_trained", "balanced", "noise_floor",
-           "undetermined")
+REGIMES = (
+    "capacity_limited",
+    "data_limited",
+    "under_trained",
+    "balanced",
+    "noise_floor",
+    "undetermined",
+)
 
 ADVICE: dict[str | tuple[str, str], str] = {
     "capacity_limited": "scale the model: more parameters still lower the loss, more tokens "
-                        "barely do",
+    "barely do",
     "under_trained": "train longer: more tokens lower the loss more than more parameters (a "
-                     "capacity slice through these cells is not single-factor)",
+    "capacity slice through these cells is not single-factor)",
     "balanced": "scale both, along the compute-optimal path",
     "noise_floor": "stop scaling for this evaluation: the loss is within noise of the "
-                   "irreducible floor",
+    "irreducible floor",
     "undetermined": "no clear signal: add runs at neighbouring sizes and token counts",
     ("data_limited", "over-fitting"): "regularise, deduplicate or add unique data; stop before "
-                                      "the validation loss turns up",
+    "the validation loss turns up",
     ("data_limited", "double-descent bump"): "avoid sizes near the interpolation peak, or add "
-                                             "data or regularisation",
+    "data or regularisation",
     ("data_limited", "larger models over-fit"): "add unique data or regularise: a larger model "
-                                                "does not help here",
+    "does not help here",
     ("data_limited", "repeated data"): "buy unique data: repeated tokens have stopped paying",
 }
 
@@ -68,10 +74,19 @@ def family_z(frame: pd.DataFrame, level: float) -> np.ndarray:
     return out
 
 
-def classify(frame: pd.DataFrame, ret: pd.DataFrame, sigma: np.ndarray, floor_upper: np.ndarray,
-             z: float, min_gain: float, ratio: float, z_rise: np.ndarray) -> pd.DataFrame:
+def classify(
+    frame: pd.DataFrame,
+    ret: pd.DataFrame,
+    sigma: np.ndarray,
+    floor_upper: np.ndarray,
+    z: float,
+    min_gain: float,
+    ratio: float,
+    z_rise: np.ndarray,
+) -> pd.DataFrame:
     """Regime, detail and the returns used, per cell (see the module docstring). `z` tests
     that a resource helps, `z_rise` (per cell, family-wise) that the loss rises."""
+
     def helps(g: np.ndarray, se: np.ndarray, zz: float | np.ndarray = z) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             return np.asarray((g - zz * se > 0) & (g > min_gain))
@@ -89,7 +104,7 @@ def classify(frame: pd.DataFrame, ret: pd.DataFrame, sigma: np.ndarray, floor_up
     recovers = helps(ret["g_N_next"].to_numpy(), ret["se_N_next"].to_numpy())
     repeated = np.nan_to_num(frame["epochs"].to_numpy(), nan=0.0) > 1.0
     with np.errstate(invalid="ignore"):
-        at_floor = (np.log(frame["loss"].to_numpy()) - np.log(floor_upper) <= z * sigma)
+        at_floor = np.log(frame["loss"].to_numpy()) - np.log(floor_upper) <= z * sigma
     with np.errstate(invalid="ignore", divide="ignore"):
         q = g_d / np.where(g_n > 0, g_n, np.nan)
     regime = np.full(len(frame), "undetermined", dtype=object)
@@ -120,16 +135,26 @@ def classify(frame: pd.DataFrame, ret: pd.DataFrame, sigma: np.ndarray, floor_up
     regime[bump] = "data_limited"
     kind = np.where(recovers, "double-descent bump", "larger models over-fit")
     detail[bump] = np.where(overfit[bump], kind[bump] + ", over-fitting", kind[bump])
-    return pd.DataFrame({
-        "g_N": g_n, "g_N_lower": g_n - z * se_n, "g_N_upper": g_n + z * se_n,
-        "g_D": g_d, "g_D_lower": g_d - z * se_d, "g_D_upper": g_d + z * se_d,
-        "regime": regime, "detail": detail,
-    }, index=frame.index)
+    return pd.DataFrame(
+        {
+            "g_N": g_n,
+            "g_N_lower": g_n - z * se_n,
+            "g_N_upper": g_n + z * se_n,
+            "g_D": g_d,
+            "g_D_lower": g_d - z * se_d,
+            "g_D_upper": g_d + z * se_d,
+            "regime": regime,
+            "detail": detail,
+        },
+        index=frame.index,
+    )
 
 
-def evidence(frame: pd.DataFrame, cls: pd.DataFrame, ret: pd.DataFrame,
-             floor_upper: np.ndarray) -> np.ndarray:
+def evidence(
+    frame: pd.DataFrame, cls: pd.DataFrame, ret: pd.DataFrame, floor_upper: np.ndarray
+) -> np.ndarray:
     """One line per cell with the numbers behind its regime."""
+
     def pct(v: Any) -> str:
         return f"{-100.0 * v:+.2f}%" if np.isfinite(v) else "n/a"
 
@@ -141,13 +166,17 @@ def evidence(frame: pd.DataFrame, cls: pd.DataFrame, ret: pd.DataFrame,
         ]
         gg = ret["gap_growth"].iloc[i]
         if np.isfinite(ret["gap"].iloc[i]):
-            parts.append(f"val/train gap {100 * ret['gap'].iloc[i]:.2f}%"
-                         + (f" ({100 * gg:+.2f}% per doubling of D)" if np.isfinite(gg) else ""))
+            parts.append(
+                f"val/train gap {100 * ret['gap'].iloc[i]:.2f}%"
+                + (f" ({100 * gg:+.2f}% per doubling of D)" if np.isfinite(gg) else "")
+            )
         ep = frame["epochs"].iloc[i]
         if np.isfinite(ep):
             parts.append(f"{ep:.3g} epochs")
         if np.isfinite(floor_upper[i]):
-            parts.append(f"{100 * (frame['loss'].iloc[i] / floor_upper[i] - 1):+.2f}% above "
-                         f"the floor's upper bound")
+            parts.append(
+                f"{100 * (frame['loss'].iloc[i] / floor_upper[i] - 1):+.2f}% above "
+                f"the floor's upper bound"
+            )
         rows.append("; ".join(parts))
     return np.asarray(rows, dtype=object)

@@ -69,8 +69,9 @@ class Diagnosis:
 
     def regime_table(self) -> pd.DataFrame:
         """Regimes as a grid: one row per size, one column per token count (per group)."""
-        return self.cells.pivot_table(index=[*self.by, "N"], columns="D", values="regime",
-                                      aggfunc="first")
+        return self.cells.pivot_table(
+            index=[*self.by, "N"], columns="D", values="regime", aggfunc="first"
+        )
 
     def summary(self) -> str:
         """A text report: regime counts, where the sweep ends and what to do, and the checks
@@ -80,22 +81,29 @@ class Diagnosis:
         for g in range(len(self.keys)):
             sub = self.cells[self.cells["group"] == g]
             counts = sub["regime"].value_counts()
-            shown = ", ".join(f"{counts[r]} {r.replace('_', ' ')}" for r in REGIMES
-                              if r in counts.index)
-            lines.append(f"{_label(self.keys, g)}: {len(sub)} cells ({shown}); "
-                         f"{sub['N'].nunique()} sizes, {sub['D'].nunique()} token counts")
+            shown = ", ".join(
+                f"{counts[r]} {r.replace('_', ' ')}" for r in REGIMES if r in counts.index
+            )
+            lines.append(
+                f"{_label(self.keys, g)}: {len(sub)} cells ({shown}); "
+                f"{sub['N'].nunique()} sizes, {sub['D'].nunique()} token counts"
+            )
             s = steps.iloc[g]
             det = f" ({s['detail']})" if s["detail"] else ""
-            lines.append(f"  largest model, longest run (N={s['N']:.3g}, D={s['D']:.3g}): "
-                         f"{s['regime'].replace('_', ' ')}{det}: {s['recommendation']}")
+            lines.append(
+                f"  largest model, longest run (N={s['N']:.3g}, D={s['D']:.3g}): "
+                f"{s['regime'].replace('_', ' ')}{det}: {s['recommendation']}"
+            )
             lines.append(f"    {s['evidence']}")
             rec = self.recommendations[self.recommendations["group"] == g]
             for r in rec.itertuples(index=False):
                 det = f" ({r.detail})" if r.detail else ""
-                lines.append(f"  {r.regime.replace('_', ' ')}{det}: {r.n_cells} cells, "
-                             f"N {r.N_min:.3g}-{r.N_max:.3g}, D {r.D_min:.3g}-{r.D_max:.3g}; "
-                             f"doubling N {-100 * r.g_N:+.2f}%, doubling D {-100 * r.g_D:+.2f}% "
-                             f"(medians): {r.recommendation}")
+                lines.append(
+                    f"  {r.regime.replace('_', ' ')}{det}: {r.n_cells} cells, "
+                    f"N {r.N_min:.3g}-{r.N_max:.3g}, D {r.D_min:.3g}-{r.D_max:.3g}; "
+                    f"doubling N {-100 * r.g_N:+.2f}%, doubling D {-100 * r.g_D:+.2f}% "
+                    f"(medians): {r.recommendation}"
+                )
             chk = self.checks[(self.checks["group"] == g) & (self.checks["status"] != "ok")]
             for r in chk.itertuples(index=False):
                 lines.append(f"  [{r.status}] {r.check}: {r.detail}")
@@ -115,13 +123,25 @@ class Diagnosis:
 
 def recommendations(cells: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFrame:
     """Per group, regime and detail: cell counts, ranges, median returns and the advice."""
-    agg = cells.groupby(["group", "regime", "detail"], sort=True).agg(
-        n_cells=("N", "size"), N_min=("N", "min"), N_max=("N", "max"), D_min=("D", "min"),
-        D_max=("D", "max"), g_N=("g_N", "median"), g_N_lower=("g_N_lower", "median"),
-        g_N_upper=("g_N_upper", "median"), g_D=("g_D", "median"),
-        g_D_lower=("g_D_lower", "median"), g_D_upper=("g_D_upper", "median"),
-        gap=("gap", "median"), epochs_max=("epochs", "max"),
-    ).reset_index()
+    agg = (
+        cells.groupby(["group", "regime", "detail"], sort=True)
+        .agg(
+            n_cells=("N", "size"),
+            N_min=("N", "min"),
+            N_max=("N", "max"),
+            D_min=("D", "min"),
+            D_max=("D", "max"),
+            g_N=("g_N", "median"),
+            g_N_lower=("g_N_lower", "median"),
+            g_N_upper=("g_N_upper", "median"),
+            g_D=("g_D", "median"),
+            g_D_lower=("g_D_lower", "median"),
+            g_D_upper=("g_D_upper", "median"),
+            gap=("gap", "median"),
+            epochs_max=("epochs", "max"),
+        )
+        .reset_index()
+    )
     keys = cells.groupby("group")[list(by)].first() if by else None
     if keys is not None:
         agg = agg.merge(keys, left_on="group", right_index=True)

@@ -12,10 +12,11 @@ Two sweeps over the same grid of model sizes N (1e6 to 1e10) and tokens D (1e7 t
 
 Each cell carries the regime its noise-free law puts it in (``planted``): the marginal returns
 of doubling N and doubling D from the law's derivatives, the distance to the true floor, and
-whether the validation loss rises with N or D, classified by the rules of :func:`powerfit.diagnose` at the
-default thresholds. A cell whose label changes when any threshold is scaled by 1.5 or 1/1.5 is
-``ambiguous`` and should not be scored. Validation losses get multiplicative noise of relative
-size ``noise``; training losses are the law minus the over-fitting benefit, with the same noise.
+whether the validation loss rises with N or D, classified by the rules of
+:func:`powerfit.diagnose` at the default thresholds. A cell whose label changes when any
+threshold is scaled by 1.5 or 1/1.5 is ``ambiguous`` and should not be scored. Validation
+losses get multiplicative noise of relative size ``noise``; training losses are the law minus
+the over-fitting benefit, with the same noise.
 """
 
 from __future__ import annotations
@@ -74,8 +75,16 @@ def _log_slopes(N: np.ndarray, D: np.ndarray, U: np.ndarray) -> tuple[np.ndarray
     return gn, gd
 
 
-def _classify(gn: np.ndarray, gd: np.ndarray, reducible: np.ndarray, rising: np.ndarray,
-              epochs: np.ndarray, noise: float, min_gain: float, ratio: float) -> np.ndarray:
+def _classify(
+    gn: np.ndarray,
+    gd: np.ndarray,
+    reducible: np.ndarray,
+    rising: np.ndarray,
+    epochs: np.ndarray,
+    noise: float,
+    min_gain: float,
+    ratio: float,
+) -> np.ndarray:
     """The regime rules of powerfit.diagnose applied to exact quantities."""
     floor = reducible <= 2.0 * noise
     helps_n, helps_d = gn > min_gain, gd > min_gain
@@ -95,8 +104,9 @@ def _classify(gn: np.ndarray, gd: np.ndarray, reducible: np.ndarray, rising: np.
     return out
 
 
-def synthetic_sweep(noise: float = 0.003, seed: int = 0, min_gain: float = 0.0025,
-                    ratio: float = 2.0) -> pd.DataFrame:
+def synthetic_sweep(
+    noise: float = 0.003, seed: int = 0, min_gain: float = 0.0025, ratio: float = 2.0
+) -> pd.DataFrame:
     """The sweep described in the module docstring.
 
     Args:
@@ -122,17 +132,21 @@ def synthetic_sweep(noise: float = 0.003, seed: int = 0, min_gain: float = 0.002
     rising = (gd < -min_gain) | (gn < -min_gain)
     labels = _classify(gn, gd, reducible, rising, epochs, noise, min_gain, ratio)
     for f in (1.0 / MARGIN, MARGIN):
-        for alt in (_classify(gn, gd, reducible, rising, epochs, noise * f, min_gain, ratio),
-                    _classify(gn, gd, reducible, rising, epochs, noise, min_gain * f, ratio),
-                    _classify(gn, gd, reducible, rising, epochs, noise, min_gain, ratio * f)):
+        for alt in (
+            _classify(gn, gd, reducible, rising, epochs, noise * f, min_gain, ratio),
+            _classify(gn, gd, reducible, rising, epochs, noise, min_gain * f, ratio),
+            _classify(gn, gd, reducible, rising, epochs, noise, min_gain, ratio * f),
+        ):
             labels = np.where(alt == labels, labels, "ambiguous")
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "N": N,
-        "D": D,
-        "U": U,
-        "epochs": np.where(np.isfinite(U), epochs, np.nan),
-        "loss": val * np.exp(rng.normal(0.0, noise, N.size)),
-        "train_loss": train * np.exp(rng.normal(0.0, noise, N.size)),
-        "planted": labels,
-    })
+    return pd.DataFrame(
+        {
+            "N": N,
+            "D": D,
+            "U": U,
+            "epochs": np.where(np.isfinite(U), epochs, np.nan),
+            "loss": val * np.exp(rng.normal(0.0, noise, N.size)),
+            "train_loss": train * np.exp(rng.normal(0.0, noise, N.size)),
+            "planted": labels,
+        }
+    )

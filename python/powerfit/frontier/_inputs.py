@@ -36,9 +36,7 @@ def positive_column(data: Any, name: str, names: list[str], role: str) -> np.nda
 def key_frame(data: Any, cols: Sequence[str], names: list[str], what: str) -> pd.DataFrame:
     missing = [c for c in cols if c not in names]
     if missing:
-        raise InvalidDataError(
-            f"{what} column(s) {missing} not in the data; columns are {names}"
-        )
+        raise InvalidDataError(f"{what} column(s) {missing} not in the data; columns are {names}")
     return pd.DataFrame({c: np.asarray(get_column(data, c)) for c in cols})
 
 

@@ -215,9 +215,10 @@ def compare_approaches(
         raise InvalidOptionError(
             f"Approach 3 needs a law with one N and one D term (chinchilla), not '{law}'"
         )
+    final = run is not None and parametric_points == "final"
     notes.append(
         f"Approach 3: pf.fit(law={law!r}, loss={parametric_loss!r}) on {par.n_points} points "
-        f"({'final checkpoints' if run is not None and parametric_points == 'final' else 'all rows'}"
+        f"({'final checkpoints' if final else 'all rows'}"
         f"); status {par.status}; C = {flops_per_token:g} N D"
     )
     dnames, dvals = _core.derived(par.values[None, :], idx, preds, float(flops_per_token))
@@ -239,11 +240,20 @@ def compare_approaches(
         for k, c in enumerate(preds):
             rows.append(
                 dict(
-                    approach=name, C=c, a=r["a"], a_lower=r["a_lower"], a_upper=r["a_upper"],
-                    b=r["b"], b_lower=r["b_lower"], b_upper=r["b_upper"],
-                    N_opt=p["N_opt"].iloc[k], N_opt_lower=p["N_opt_lower"].iloc[k],
-                    N_opt_upper=p["N_opt_upper"].iloc[k], D_opt=p["D_opt"].iloc[k],
-                    D_opt_lower=p["D_opt_lower"].iloc[k], D_opt_upper=p["D_opt_upper"].iloc[k],
+                    approach=name,
+                    C=c,
+                    a=r["a"],
+                    a_lower=r["a_lower"],
+                    a_upper=r["a_upper"],
+                    b=r["b"],
+                    b_lower=r["b_lower"],
+                    b_upper=r["b_upper"],
+                    N_opt=p["N_opt"].iloc[k],
+                    N_opt_lower=p["N_opt_lower"].iloc[k],
+                    N_opt_upper=p["N_opt_upper"].iloc[k],
+                    D_opt=p["D_opt"].iloc[k],
+                    D_opt_lower=p["D_opt_lower"].iloc[k],
+                    D_opt_upper=p["D_opt_upper"].iloc[k],
                 )  # fmt: skip
             )
     for j, c in enumerate(preds):
@@ -251,11 +261,19 @@ def compare_approaches(
         nkey, dkey = dnames[4 + 4 * j], dnames[5 + 4 * j]
         rows.append(
             dict(
-                approach="3 parametric", C=c, a=est["a"], a_lower=bounds.get("a", nan2)[0],
-                a_upper=bounds.get("a", nan2)[1], b=est["b"], b_lower=bounds.get("b", nan2)[0],
-                b_upper=bounds.get("b", nan2)[1], N_opt=est[nkey],
-                N_opt_lower=bounds.get(nkey, nan2)[0], N_opt_upper=bounds.get(nkey, nan2)[1],
-                D_opt=est[dkey], D_opt_lower=bounds.get(dkey, nan2)[0],
+                approach="3 parametric",
+                C=c,
+                a=est["a"],
+                a_lower=bounds.get("a", nan2)[0],
+                a_upper=bounds.get("a", nan2)[1],
+                b=est["b"],
+                b_lower=bounds.get("b", nan2)[0],
+                b_upper=bounds.get("b", nan2)[1],
+                N_opt=est[nkey],
+                N_opt_lower=bounds.get(nkey, nan2)[0],
+                N_opt_upper=bounds.get(nkey, nan2)[1],
+                D_opt=est[dkey],
+                D_opt_lower=bounds.get(dkey, nan2)[0],
                 D_opt_upper=bounds.get(dkey, nan2)[1],
             )  # fmt: skip
         )

@@ -122,8 +122,15 @@ class _FrontierResult:
         p = self._native.predictions
         frame = {
             k: p[k]
-            for k in ("C", "N_opt", "N_opt_lower", "N_opt_upper", "D_opt", "D_opt_lower",
-                      "D_opt_upper")  # fmt: skip
+            for k in (
+                "C",
+                "N_opt",
+                "N_opt_lower",
+                "N_opt_upper",
+                "D_opt",
+                "D_opt_lower",
+                "D_opt_upper",
+            )  # fmt: skip
         }
         return self._with_keys(p["group"], frame)
 
@@ -253,8 +260,13 @@ class _FrontierResult:
         lines.append("fits: N*(C) = k_N C^a and D*(C) = k_D C^b, least squares in log-log")
         lines.append("=" * 78)
         o, p = self._native.optima, self._native.predictions
-        opt = pd.DataFrame({"group": o["group"], "C": o["C"],
-                            "status": np.asarray(STATUS_NAMES, dtype=object)[o["status"]]})
+        opt = pd.DataFrame(
+            {
+                "group": o["group"],
+                "C": o["C"],
+                "status": np.asarray(STATUS_NAMES, dtype=object)[o["status"]],
+            }
+        )
         pred = pd.DataFrame(p)
         for g in range(self.n_groups):
             lines += self._group_lines(
@@ -354,4 +366,3 @@ class EnvelopeResult(_FrontierResult):
         from ..plot import plot_envelope
 
         return plot_envelope(self, **kwargs)
-

@@ -1,4 +1,5 @@
-"""Every figure powerfit draws: fits, bootstrap runs, frontiers, diagnoses, test-time scaling (matplotlib, the optional extra ``powerfit[plot]``).
+"""Every figure powerfit draws: fits, bootstrap runs, frontiers, diagnoses, test-time scaling
+(matplotlib, the optional extra ``powerfit[plot]``).
 
 Every function builds a :class:`matplotlib.figure.Figure` on the Agg canvas directly, without
 pyplot: nothing global changes (the backend of an interactive session is left alone, and figures

@@ -18,8 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_BAND_REPLICATES = 1000
 #: Greek letters for parameter names in labels.
-GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "alpha_N": "α_N", "alpha_D": "α_D",
-          "eta": "η"}
+GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "alpha_N": "α_N", "alpha_D": "α_D", "eta": "η"}
 
 
 def figure(figsize: tuple[float, float], dpi: float) -> Figure:
@@ -27,9 +26,7 @@ def figure(figsize: tuple[float, float], dpi: float) -> Figure:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError(
-            "plots need matplotlib: pip install 'powerfit[plot]'"
-        ) from None
+        raise ImportError("plots need matplotlib: pip install 'powerfit[plot]'") from None
     fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
     FigureCanvasAgg(fig)
     return fig

@@ -39,9 +39,9 @@ def plot_bootstrap(
         The matplotlib Figure.
     """
     res = boot.result
-    names = list(params) if params is not None else [
-        n for n in res.param_names if n not in res.fixed
-    ]
+    names = (
+        list(params) if params is not None else [n for n in res.param_names if n not in res.fixed]
+    )
     for n in names:
         if n not in res.param_names:
             raise InvalidOptionError(
@@ -74,8 +74,11 @@ def plot_bootstrap(
             lims.append((lo - pad, hi + pad))
         logs.append(islog)
     rng = np.random.default_rng(0)
-    pick = (np.sort(rng.choice(cols.shape[0], max_points, replace=False))
-            if cols.shape[0] > max_points else slice(None))
+    pick = (
+        np.sort(rng.choice(cols.shape[0], max_points, replace=False))
+        if cols.shape[0] > max_points
+        else slice(None)
+    )
     for i in range(p):
         for j in range(p):
             ax = axes[i, j]
@@ -93,11 +96,19 @@ def plot_bootstrap(
                 for b in (ql, qh):
                     ax.axvline(b, color="C3", lw=1, ls="--")
                 ax.set_yticks([])
-                ax.set_title(f"{param_label(names[j])} = {est[j]:.4g} [{ql:.3g}, {qh:.3g}]",
-                             fontsize=8)
+                ax.set_title(
+                    f"{param_label(names[j])} = {est[j]:.4g} [{ql:.3g}, {qh:.3g}]", fontsize=8
+                )
             else:
-                ax.scatter(cols[pick, j], cols[pick, i], s=2, alpha=0.25, color="C0",
-                           edgecolor="none", rasterized=True)
+                ax.scatter(
+                    cols[pick, j],
+                    cols[pick, i],
+                    s=2,
+                    alpha=0.25,
+                    color="C0",
+                    edgecolor="none",
+                    rasterized=True,
+                )
                 ax.plot(est[j], est[i], marker="+", color="C3", ms=9, mew=1.5)
                 if logs[i]:
                     ax.set_yscale("log")

@@ -51,8 +51,9 @@ def _learning(ax: Axes, d: Any, g: int) -> None:
     curves = d.curves[d.curves["group"] == g]
     if d.settings["cells"] == "final" and len(curves) > len(cells):
         for _, run in curves.groupby("run"):  # checkpoints: faint lines along each run
-            ax.plot(run["D"], run["loss"], color=cols.get(run["N"].iloc[0], "0.6"), lw=0.6,
-                    alpha=0.35)
+            ax.plot(
+                run["D"], run["loss"], color=cols.get(run["N"].iloc[0], "0.6"), lw=0.6, alpha=0.35
+            )
     lf = d.learning[d.learning["group"] == g] if len(d.learning) else d.learning
     for n in sizes:
         sub = cells[cells["N"] == n]
@@ -80,8 +81,9 @@ def _capacity(ax: Axes, d: Any, g: int) -> None:
     cf = d.capacity[d.capacity["group"] == g] if len(d.capacity) else d.capacity
     for dv in ds:
         sub = pts[pts["D"] == dv].sort_values("N")
-        ax.plot(sub["N"], sub["loss"], color=cols[dv], lw=0.8, marker="o", ms=3,
-                label=f"D = {dv:.2g}")
+        ax.plot(
+            sub["N"], sub["loss"], color=cols[dv], lw=0.8, marker="o", ms=3, label=f"D = {dv:.2g}"
+        )
         fit = cf[np.isclose(cf["D"], dv)] if len(cf) else cf
         if _describes(fit, sigma):
             x = np.geomspace(sub["N"].min(), sub["N"].max(), 60)
@@ -115,8 +117,16 @@ def _regime_points(ax: Axes, cells: pd.DataFrame, x: str, edge: list[Any]) -> No
         sel = (cells["regime"] == r).to_numpy()
         if sel.any():
             m, c = STYLE[r]
-            ax.scatter(cells[x][sel], cells["loss"][sel], marker=m, s=26, color=c,
-                       edgecolors=np.asarray(edge, dtype=object)[sel], linewidths=0.8, zorder=3)
+            ax.scatter(
+                cells[x][sel],
+                cells["loss"][sel],
+                marker=m,
+                s=26,
+                color=c,
+                edgecolors=np.asarray(edge, dtype=object)[sel],
+                linewidths=0.8,
+                zorder=3,
+            )
 
 
 def _map(ax: Axes, d: Any, g: int) -> None:
@@ -125,8 +135,14 @@ def _map(ax: Axes, d: Any, g: int) -> None:
         sub = cells[cells["regime"] == r]
         if len(sub):
             m, c = STYLE[r]
-            ax.scatter(sub["D"], sub["N"], marker=m, s=42, color=c,
-                       label=f"{r.replace('_', ' ')} ({len(sub)})")
+            ax.scatter(
+                sub["D"],
+                sub["N"],
+                marker=m,
+                s=42,
+                color=c,
+                label=f"{r.replace('_', ' ')} ({len(sub)})",
+            )
     lo, hi = cells["D"].min(), cells["D"].max()
     x = np.geomspace(lo, hi, 10)
     ax.plot(x, x / 20.0, color="0.5", lw=0.8, ls=":", label="D = 20 N")
@@ -173,9 +189,18 @@ def plot_diagnosis(
     for ax in axes[:2]:
         ax.set_ylabel("validation loss")
     keys = diagnosis.keys
-    label = "" if keys.shape[1] == 0 else " (" + ", ".join(
-        f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-        for k, v in keys.iloc[group].items()) + ")"
-    fig.suptitle(f"diagnosis{label}: {len(diagnosis.cells[diagnosis.cells.group == group])} "
-                 f"cells", fontsize=10)
+    label = (
+        ""
+        if keys.shape[1] == 0
+        else " ("
+        + ", ".join(
+            f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in keys.iloc[group].items()
+        )
+        + ")"
+    )
+    fig.suptitle(
+        f"diagnosis{label}: {len(diagnosis.cells[diagnosis.cells.group == group])} cells",
+        fontsize=10,
+    )
     return finish(fig, path)

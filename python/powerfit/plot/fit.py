@@ -85,8 +85,10 @@ def plot_fit(
     nv = len(res.variables)
     if nv == 1:
         _draw_curve(res, ax, reps, level)
-    elif nv == 2 and kind != "parity" and (
-        kind == "isoflop" or all((res.data[v] > 0).all() for v in res.variables)
+    elif (
+        nv == 2
+        and kind != "parity"
+        and (kind == "isoflop" or all((res.data[v] > 0).all() for v in res.variables))
     ):
         v0, v1 = res.variables
         x0, x1 = res.data[v0], res.data[v1]
@@ -124,8 +126,14 @@ def _legend_handles(
     ]
     if reps is not None:
         handles.append(Patch(color="0.25", alpha=0.2, label=f"{level:.0%} bootstrap band"))
-    ax.legend(handles=handles + extra, fontsize=8, loc="best", framealpha=0.85, title=title,
-              title_fontsize=8)
+    ax.legend(
+        handles=handles + extra,
+        fontsize=8,
+        loc="best",
+        framealpha=0.85,
+        title=title,
+        title_fontsize=8,
+    )
 
 
 def _draw_curve(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float) -> None:
@@ -177,8 +185,7 @@ def _draw_isoflop(
         cs = nice_budgets(float(C.min()), float(C.max()))
     norm = LogNorm(vmin=min(float(C.min()), min(cs)), vmax=max(float(C.max()), max(cs)))
     cmap = colour_map()
-    sc = ax.scatter(N, y, c=C, cmap=cmap, norm=norm, s=16, alpha=0.8, edgecolor="none",
-                    zorder=3)
+    sc = ax.scatter(N, y, c=C, cmap=cmap, norm=norm, s=16, alpha=0.8, edgecolor="none", zorder=3)
     nmin, nmax, dmin, dmax = float(N.min()), float(N.max()), float(D.min()), float(D.max())
     curves = []
     for i, c in enumerate(cs):
@@ -193,7 +200,10 @@ def _draw_isoflop(
         n = log_grid(lo, hi)
         curves.append((c, n, c / (k * n)))
     if reps is not None and curves:
-        allx = [np.concatenate([n for _, n, _ in curves]), np.concatenate([d for _, _, d in curves])]
+        allx = [
+            np.concatenate([n for _, n, _ in curves]),
+            np.concatenate([d for _, _, d in curves]),
+        ]
         blo, bhi = band(res, reps, allx, level)
         start = 0
         for c, n, _ in curves:
@@ -215,14 +225,21 @@ def _draw_isoflop(
     ax.grid(True, which="major", alpha=0.3)
     cb = ax.figure.colorbar(sc, ax=ax, pad=0.01)
     cb.set_label(f"compute C = {k:g}·N·D (FLOPs)")
-    star = Line2D([], [], ls="none", marker="*", ms=10, color="0.6", mec="k", mew=0.6,
-                  label="loss-optimal N on each curve")
+    star = Line2D(
+        [],
+        [],
+        ls="none",
+        marker="*",
+        ms=10,
+        color="0.6",
+        mec="k",
+        mew=0.6,
+        label="loss-optimal N on each curve",
+    )
     _legend_handles(ax, reps, level, [star], title="curves: constant compute")
 
 
-def _draw_slices(
-    res: FitResult, ax: Axes, reps: np.ndarray | None, level: float, by: str
-) -> None:
+def _draw_slices(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float, by: str) -> None:
     from matplotlib.colors import LogNorm
 
     xv = next(v for v in res.variables if v != by)
@@ -307,12 +324,14 @@ def _draw_parity(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float
     ax.grid(True, which="major", alpha=0.3)
     extra = [Line2D([], [], color="0.3", ls="--", label="observed = predicted")]
     if reps is not None:
-        extra.append(Line2D([], [], color="C0", alpha=0.4, lw=2,
-                            label=f"{level:.0%} bootstrap interval"))
-    ax.legend(handles=[Line2D([], [], ls="none", marker="o", color="C0", ms=5, label="data"),
-                       *extra], fontsize=8, loc="best")
-
-
+        extra.append(
+            Line2D([], [], color="C0", alpha=0.4, lw=2, label=f"{level:.0%} bootstrap interval")
+        )
+    ax.legend(
+        handles=[Line2D([], [], ls="none", marker="o", color="C0", ms=5, label="data"), *extra],
+        fontsize=8,
+        loc="best",
+    )
 
 
 def plot_residuals(
@@ -348,19 +367,26 @@ def plot_residuals(
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel(ylabel)
     h = axes[-1]
-    h.hist(r, bins=min(40, max(8, int(math.sqrt(r.shape[0])) * 2)), orientation="horizontal",
-           color="C0", alpha=0.8)
+    h.hist(
+        r,
+        bins=min(40, max(8, int(math.sqrt(r.shape[0])) * 2)),
+        orientation="horizontal",
+        color="C0",
+        alpha=0.8,
+    )
     h.axhline(0.0, color="0.3", lw=1)
     if huber:
         for sgn in (-1, 1):
-            h.axhline(sgn * res.delta, color="C3", lw=0.8, ls="--",
-                      label="Huber ±δ" if sgn > 0 else None)
+            h.axhline(
+                sgn * res.delta, color="C3", lw=0.8, ls="--", label="Huber ±δ" if sgn > 0 else None
+            )
         h.legend(fontsize=8, loc="best")
     h.set_xlabel("count")
     h.grid(True, alpha=0.3)
     rms = float(np.sqrt(np.mean(r * r)))
-    fig.suptitle(f"residuals of the {res.law} fit: {res.n_points} points, RMS {rms:.3g}",
-                 fontsize=10)
+    fig.suptitle(
+        f"residuals of the {res.law} fit: {res.n_points} points, RMS {rms:.3g}", fontsize=10
+    )
     return finish(fig, path)
 
 

@@ -76,17 +76,30 @@ def plot_frontier(
             labels[key] += f" ∝ C^{float(table[exp].iloc[0]):.3f}"
     for key, colour in (("N_opt", "C0"), ("D_opt", "C1")):
         if bands:
-            ax.fill_between(cs, table[f"{key}_lower"], table[f"{key}_upper"], color=colour,
-                            alpha=0.2, lw=0)
+            ax.fill_between(
+                cs, table[f"{key}_lower"], table[f"{key}_upper"], color=colour, alpha=0.2, lw=0
+            )
         ax.plot(cs, table[key], color=colour, lw=1.8, label=labels[key])
     if bands:
-        ax2.fill_between(cs, table["tokens_per_param_lower"], table["tokens_per_param_upper"],
-                         color="C2", alpha=0.2, lw=0)
+        ax2.fill_between(
+            cs,
+            table["tokens_per_param_lower"],
+            table["tokens_per_param_upper"],
+            color="C2",
+            alpha=0.2,
+            lw=0,
+        )
     ax2.plot(cs, table["tokens_per_param"], color="C2", lw=1.8)
     for a in (ax, ax2):
         if math.isfinite(dlo):
-            a.axvspan(max(dlo, lo), min(dhi, hi), color="0.85", alpha=0.5, lw=0,
-                      label="compute range of the data" if a is ax else None)
+            a.axvspan(
+                max(dlo, lo),
+                min(dhi, hi),
+                color="0.85",
+                alpha=0.5,
+                lw=0,
+                label="compute range of the data" if a is ax else None,
+            )
         a.set_xscale("log")
         a.set_xlim(lo, hi)
         a.xaxis.set_minor_locator(NullLocator())
@@ -100,8 +113,6 @@ def plot_frontier(
     band_note = f"; bands: {level:.0%} bootstrap" if bands else ""
     fig.suptitle(f"compute-optimal frontier of the {res.law} fit{band_note}", fontsize=10)
     return finish(fig, path)
-
-
 
 
 def _group_rows(res: Any, frame: pd.DataFrame, group: int) -> pd.DataFrame:
@@ -230,10 +241,12 @@ def _draw_frontier(
         ax.plot(c, o["D_opt"], "s", ms=3, color="C1", alpha=0.8, label="D* per budget")
         if np.isfinite(r["a"]):
             cs = np.geomspace(c.min(), c.max(), 50)
+            a_label = f"N* ∝ C^{r['a']:.3f} ({r['a_lower']:.3f}, {r['a_upper']:.3f})"
+            b_label = f"D* ∝ C^{r['b']:.3f} ({r['b_lower']:.3f}, {r['b_upper']:.3f})"
             ax.plot(cs, np.exp(r["log_k_N"] + r["a"] * np.log(cs)), color="C0", lw=1.6,
-                    label=f"N* ∝ C^{r['a']:.3f} ({r['a_lower']:.3f}, {r['a_upper']:.3f})")  # fmt: skip
+                    label=a_label)  # fmt: skip
             ax.plot(cs, np.exp(r["log_k_D"] + r["b"] * np.log(cs)), color="C1", lw=1.6,
-                    label=f"D* ∝ C^{r['b']:.3f} ({r['b_lower']:.3f}, {r['b_upper']:.3f})")  # fmt: skip
+                    label=b_label)  # fmt: skip
     dropped = opt.loc[~ok, "C"].to_numpy()
     if 0 < dropped.size <= 20:
         for k, c in enumerate(dropped):
@@ -307,4 +320,3 @@ def plot_envelope(
     _draw_frontier(ax2, r, opt, result.level, bars=False)
     _suptitle(fig, result, group, f"Training-curve envelope ({result.settings['estimator']})")
     return finish(fig, path)
-

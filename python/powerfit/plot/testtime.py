@@ -54,14 +54,21 @@ def plot_coverage(
             nl = -np.log(y)
             nl_err = se / y
         ok = np.isfinite(nl) & (nl > 0)
-        ax_log.errorbar(sub["k"][ok], nl[ok], yerr=nl_err[ok], ls="none", marker="o", ms=4,
-                        color=col, alpha=0.85, label=f"{label}")
-        ax_lin.errorbar(sub["k"], y, yerr=se, ls="none", marker="o", ms=4, color=col,
-                        alpha=0.85)
+        ax_log.errorbar(
+            sub["k"][ok],
+            nl[ok],
+            yerr=nl_err[ok],
+            ls="none",
+            marker="o",
+            ms=4,
+            color=col,
+            alpha=0.85,
+            label=f"{label}",
+        )
+        ax_lin.errorbar(sub["k"], y, yerr=se, ls="none", marker="o", ms=4, color=col, alpha=0.85)
         with np.errstate(all="ignore"):
             ax_log.plot(grid, -np.log(est[g]), color=col, lw=1.6)
-            ax_log.fill_between(grid, -np.log(hi[g]), -np.log(lo[g]), color=col, alpha=0.18,
-                                lw=0)
+            ax_log.fill_between(grid, -np.log(hi[g]), -np.log(lo[g]), color=col, alpha=0.18, lw=0)
             ax_log.plot(grid, -np.log(pw[g]), color=col, lw=1.0, ls="--")
         ax_lin.plot(grid, est[g], color=col, lw=1.6)
         ax_lin.fill_between(grid, lo[g], hi[g], color=col, alpha=0.18, lw=0)
@@ -77,14 +84,18 @@ def plot_coverage(
         ax.grid(True, alpha=0.3)
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], ls="none", marker="o", color="0.4", ms=4, label="unbiased pass@k"),
-               Line2D([], [], color="0.25", lw=1.6, label="Beta law (band: bootstrap)"),
-               Line2D([], [], color="0.25", lw=1.0, ls="--", label="power law on the curve")]
+    handles = [
+        Line2D([], [], ls="none", marker="o", color="0.4", ms=4, label="unbiased pass@k"),
+        Line2D([], [], color="0.25", lw=1.6, label="Beta law (band: bootstrap)"),
+        Line2D([], [], color="0.25", lw=1.0, ls="--", label="power law on the curve"),
+    ]
     ax_lin.legend(handles=handles, fontsize=8, loc="lower right", framealpha=0.85)
     if G > 1 or result.by:
         ax_log.legend(fontsize=8, loc="best", framealpha=0.85)
-    fig.suptitle(f"coverage against attempts ({result.n_boot} bootstrap replicates over "
-                 f"problems)", fontsize=9)
+    fig.suptitle(
+        f"coverage against attempts ({result.n_boot} bootstrap replicates over problems)",
+        fontsize=9,
+    )
     return finish(fig, path)
 
 
@@ -109,13 +120,22 @@ def plot_tradeoff(
     sizes = np.unique(table["N"].to_numpy())
     for n, col in zip(sizes, colours(len(sizes))):
         sub = table[table["N"] == n].sort_values("budget_flops")
-        ax.plot(sub["budget_flops"], sub["pass_at_k"], color=col, lw=1.6, marker="o", ms=3,
-                label=f"N = {n:.3g}")
-        ax.fill_between(sub["budget_flops"], sub["lower"], sub["upper"], color=col, alpha=0.18,
-                        lw=0)
+        ax.plot(
+            sub["budget_flops"],
+            sub["pass_at_k"],
+            color=col,
+            lw=1.6,
+            marker="o",
+            ms=3,
+            label=f"N = {n:.3g}",
+        )
+        ax.fill_between(
+            sub["budget_flops"], sub["lower"], sub["upper"], color=col, alpha=0.18, lw=0
+        )
         b = sub[sub["best"]]
-        ax.scatter(b["budget_flops"], b["pass_at_k"], s=70, facecolors="none", edgecolors=col,
-                   lw=1.4)
+        ax.scatter(
+            b["budget_flops"], b["pass_at_k"], s=70, facecolors="none", edgecolors=col, lw=1.4
+        )
     ax.set_xscale("log")
     ax.set_xlabel("inference FLOPs per problem")
     ax.set_ylabel("pass@k")

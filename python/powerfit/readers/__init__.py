@@ -174,19 +174,17 @@ def _wanted(
     missing = [c for c in (columns or []) if c not in present]
     if missing:
         listed = ", ".join(f"'{c}'" for c in missing)
-        raise InvalidDataError(
-            f"{desc} has no column {listed}; columns are {names}"
-        )
+        raise InvalidDataError(f"{desc} has no column {listed}; columns are {names}")
     bad_filter = [c for c in filter_columns(conds) if c not in present]
     if bad_filter:
         raise InvalidOptionError(
-            f"filters use column '{bad_filter[0]}', which {desc} does not have; "
-            f"columns are {names}"
+            f"filters use column '{bad_filter[0]}', which {desc} does not have; columns are {names}"
         )
     if columns is None and optional is None:
         keep = list(names)
     else:
-        keep = list(dict.fromkeys([*(columns or []), *(c for c in (optional or []) if c in
-                                                        present)]))
+        keep = list(
+            dict.fromkeys([*(columns or []), *(c for c in (optional or []) if c in present)])
+        )
     read = list(dict.fromkeys([*keep, *filter_columns(conds)]))
     return _Wanted(read, keep)

@@ -16,18 +16,17 @@ from ._filters import Filter, duckdb_expression
 
 def is_relation(obj: Any) -> bool:
     """Whether ``obj`` is a DuckDB relation."""
-    return type(obj).__name__ == "DuckDBPyRelation" and type(obj).__module__.split(".")[
-        0
-    ].lstrip("_") == "duckdb"
+    return (
+        type(obj).__name__ == "DuckDBPyRelation"
+        and type(obj).__module__.split(".")[0].lstrip("_") == "duckdb"
+    )
 
 
 def _duckdb() -> Any:
     try:
         import duckdb
     except ImportError:
-        raise ImportError(
-            "SQL queries need DuckDB: pip install 'powerfit[duckdb]'"
-        ) from None
+        raise ImportError("SQL queries need DuckDB: pip install 'powerfit[duckdb]'") from None
     return duckdb
 
 

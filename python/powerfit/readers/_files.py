@@ -87,9 +87,7 @@ def file_names(path: Any, kind: str) -> list[str]:
     return names
 
 
-def read_file(
-    path: Any, kind: str, cols: Sequence[str] | None, filter_expr: Any
-) -> Any:
+def read_file(path: Any, kind: str, cols: Sequence[str] | None, filter_expr: Any) -> Any:
     """The columns ``cols`` (all when None) of a file as a pyarrow Table, rows filtered by
     the pyarrow expression ``filter_expr`` (None: all rows). ``cols`` must include the
     columns the filter reads; the caller drops them afterwards."""
@@ -237,8 +235,10 @@ def _read_json(path: Any, kind: str) -> Any:
         if isinstance(doc, dict):
             return _columns(doc, path)
         raise
-    if table.num_rows == 1 and table.num_columns and all(
-        pa.types.is_list(t) or pa.types.is_large_list(t) for t in table.schema.types
+    if (
+        table.num_rows == 1
+        and table.num_columns
+        and all(pa.types.is_list(t) or pa.types.is_large_list(t) for t in table.schema.types)
     ):
         return _columns(_load_json(path), path)
     return table

@@ -152,6 +152,16 @@ def read_runs(
         logged = read_tensorboard(source)
     else:
         logged = read_wandb(source, config)
-    return tidy(logged, N=N, D=D, C=C, tokens_per_step=tokens_per_step, train_loss=train_loss,
-                val_loss=val_loss, loss=loss, hparams=hparams, final=final,
-                flops_per_token=flops_per_token)
+    return tidy(
+        logged,
+        N=N,
+        D=D,
+        C=C,
+        tokens_per_step=tokens_per_step,
+        train_loss=train_loss,
+        val_loss=val_loss,
+        loss=loss,
+        hparams=hparams,
+        final=final,
+        flops_per_token=flops_per_token,
+    )

@@ -47,7 +47,9 @@ def _client(source: Any) -> Any:
     try:
         from mlflow.tracking import MlflowClient
     except ImportError:
-        raise ImportError("reading MLflow runs needs mlflow: pip install 'powerfit[mlflow]'") from None
+        raise ImportError(
+            "reading MLflow runs needs mlflow: pip install 'powerfit[mlflow]'"
+        ) from None
     if isinstance(source, MlflowClient):
         return source
     uri = tracking_uri(source)
@@ -96,8 +98,9 @@ def _search(client: Any, exp_ids: list[str], filter_string: str | None) -> list[
     runs: list[Any] = []
     token = None
     while True:
-        page = client.search_runs(exp_ids, filter_string=filter_string or "",
-                                  max_results=_PAGE, page_token=token)
+        page = client.search_runs(
+            exp_ids, filter_string=filter_string or "", max_results=_PAGE, page_token=token
+        )
         runs.extend(page)
         token = page.token
         if not token:
@@ -127,14 +130,21 @@ def read_mlflow(
     for run, name in zip(runs, names):
         for key in sorted(fetch & set(run.data.metrics)):
             hist = client.get_metric_history(run.info.run_id, key)
-            parts.append(pd.DataFrame({
-                "run": name,
-                "step": np.array([m.step for m in hist], dtype=float),
-                "key": key,
-                "value": np.array([m.value for m in hist], dtype=float),
-            }))
-    metrics = (pd.concat(parts, ignore_index=True) if parts else
-               pd.DataFrame({"run": [], "step": [], "key": [], "value": []}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "run": name,
+                        "step": np.array([m.step for m in hist], dtype=float),
+                        "key": key,
+                        "value": np.array([m.value for m in hist], dtype=float),
+                    }
+                )
+            )
+    metrics = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({"run": [], "step": [], "key": [], "value": []})
+    )
     metrics = pd.concat([metrics, _unfetched(runs, names, keys - fetch)], ignore_index=True)
     params = pd.DataFrame([{"run": n, **r.data.params} for r, n in zip(runs, names)])
     ids = pd.DataFrame({"run": names, "run_id": [r.info.run_id for r in runs]})
@@ -146,8 +156,9 @@ def read_mlflow(
             f"MLflow run names repeat ({dup}): give the runs distinct names, or read one "
             f"experiment at a time with experiment="
         )
-    return Logged(metrics=metrics, params=params, ids=ids, source=f"MLflow store "
-                  f"{client.tracking_uri}")
+    return Logged(
+        metrics=metrics, params=params, ids=ids, source=f"MLflow store {client.tracking_uri}"
+    )
 
 
 def _default_keys() -> set[str]:
@@ -157,7 +168,12 @@ def _default_keys() -> set[str]:
 def _unfetched(runs: list[Any], names: list[str], keys: set[str]) -> pd.DataFrame:
     """Metrics whose history was not fetched, as one summary row (the latest value, no step)
     per run: enough to name them in messages and to map them explicitly."""
-    rows = [(n, k, v) for r, n in zip(runs, names) for k, v in r.data.metrics.items()
-            if k in keys]
-    return pd.DataFrame({"run": [r[0] for r in rows], "step": np.nan,
-                         "key": [r[1] for r in rows], "value": [r[2] for r in rows]})
+    rows = [(n, k, v) for r, n in zip(runs, names) for k, v in r.data.metrics.items() if k in keys]
+    return pd.DataFrame(
+        {
+            "run": [r[0] for r in rows],
+            "step": np.nan,
+            "key": [r[1] for r in rows],
+            "value": [r[2] for r in rows],
+        }
+    )

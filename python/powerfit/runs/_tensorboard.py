@@ -64,13 +64,19 @@ def _scalars(acc: Any, tensor_util: Any, prefix: str, run: str) -> list[pd.DataF
         if acc.SummaryMetadata(tag).plugin_data.plugin_name != "scalars":
             continue
         events = acc.Tensors(tag)
-        out.append(pd.DataFrame({
-            "run": run,
-            "step": np.array([e.step for e in events], dtype=float),
-            "key": prefix + tag,
-            "value": np.array([tensor_util.make_ndarray(e.tensor_proto).item()
-                               for e in events], dtype=float),
-        }))
+        out.append(
+            pd.DataFrame(
+                {
+                    "run": run,
+                    "step": np.array([e.step for e in events], dtype=float),
+                    "key": prefix + tag,
+                    "value": np.array(
+                        [tensor_util.make_ndarray(e.tensor_proto).item() for e in events],
+                        dtype=float,
+                    ),
+                }
+            )
+        )
     return out
 
 

@@ -20,17 +20,53 @@ from ..errors import InvalidDataError, InvalidOptionError
 
 #: Names looked for, in order, when a quantity is not mapped explicitly.
 CANDIDATES: dict[str, tuple[str, ...]] = {
-    "N": ("N", "n_params", "num_params", "n_parameters", "num_parameters", "params",
-          "parameters", "model_size", "model/n_params", "model.n_params", "model/num_params",
-          "model.num_params"),
-    "D": ("D", "tokens", "tokens_seen", "num_tokens", "n_tokens", "train/tokens",
-          "train_tokens", "tokens_processed", "consumed_tokens"),
+    "N": (
+        "N",
+        "n_params",
+        "num_params",
+        "n_parameters",
+        "num_parameters",
+        "params",
+        "parameters",
+        "model_size",
+        "model/n_params",
+        "model.n_params",
+        "model/num_params",
+        "model.num_params",
+    ),
+    "D": (
+        "D",
+        "tokens",
+        "tokens_seen",
+        "num_tokens",
+        "n_tokens",
+        "train/tokens",
+        "train_tokens",
+        "tokens_processed",
+        "consumed_tokens",
+    ),
     "C": ("C", "flops", "compute", "train/flops", "total_flops"),
-    "train_loss": ("train_loss", "train/loss", "loss/train", "training_loss", "train/lm_loss",
-                   "train/epoch_loss", "loss"),
-    "val_loss": ("val_loss", "val/loss", "loss/val", "validation_loss", "validation/loss",
-                 "valid/loss", "eval/loss", "eval_loss", "loss/validation",
-                 "validation/epoch_loss"),
+    "train_loss": (
+        "train_loss",
+        "train/loss",
+        "loss/train",
+        "training_loss",
+        "train/lm_loss",
+        "train/epoch_loss",
+        "loss",
+    ),
+    "val_loss": (
+        "val_loss",
+        "val/loss",
+        "loss/val",
+        "validation_loss",
+        "validation/loss",
+        "valid/loss",
+        "eval/loss",
+        "eval_loss",
+        "loss/validation",
+        "validation/epoch_loss",
+    ),
 }
 #: Columns of the tidy table that hyper-parameter names must not shadow.
 RESERVED = ("run", "step", "N", "D", "C", "train_loss", "val_loss", "loss")
@@ -100,8 +136,10 @@ def _numeric_params(params: pd.DataFrame) -> pd.DataFrame:
     store parameters as text)."""
     out = params.copy()
     for c in out.columns:
-        if c == "run" or pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(
-            out[c]
+        if (
+            c == "run"
+            or pd.api.types.is_numeric_dtype(out[c])
+            or pd.api.types.is_bool_dtype(out[c])
         ):
             continue
         parsed = pd.to_numeric(out[c], errors="coerce")
@@ -197,8 +235,11 @@ def _mapping(
 
 
 def _quantities(
-    wide: pd.DataFrame, params: pd.DataFrame, how: dict[str, tuple[str, Any] | None],
-    per_step_tokens: bool, flops_per_token: float | None,
+    wide: pd.DataFrame,
+    params: pd.DataFrame,
+    how: dict[str, tuple[str, Any] | None],
+    per_step_tokens: bool,
+    flops_per_token: float | None,
 ) -> pd.DataFrame:
     """run, step, then N, D, C and the losses found, one row per row of ``wide``; C is
     ``flops_per_token * N * D`` when not logged (``how`` records it)."""
@@ -243,8 +284,9 @@ def _wide(metrics: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """One row per (run, step), one column per metric key (the last value logged at a step)."""
     m = metrics[metrics["key"].isin(keys)]
     m = m.assign(step=m["step"].fillna(-1.0))  # a per-run summary has no step
-    wide = m.pivot_table(index=["run", "step"], columns="key", values="value", aggfunc="last",
-                         sort=True)
+    wide = m.pivot_table(
+        index=["run", "step"], columns="key", values="value", aggfunc="last", sort=True
+    )
     wide = wide.reset_index()
     wide["step"] = wide["step"].where(wide["step"] >= 0)
     for k in keys:
@@ -267,7 +309,9 @@ def _loss_column(out: pd.DataFrame, loss: str) -> pd.Series:
 
 
 def _with_hparams(
-    out: pd.DataFrame, params: pd.DataFrame, hparams: bool | Sequence[str],
+    out: pd.DataFrame,
+    params: pd.DataFrame,
+    hparams: bool | Sequence[str],
     how: dict[str, tuple[str, Any] | None],
 ) -> pd.DataFrame:
     if hparams is False:
@@ -288,9 +332,7 @@ def _with_hparams(
                 f"{sorted(c for c in params.columns if c != 'run')}"
             )
         cols = wanted
-    table = params[["run", *cols]].rename(
-        columns={c: f"params.{c}" for c in cols if c in RESERVED}
-    )
+    table = params[["run", *cols]].rename(columns={c: f"params.{c}" for c in cols if c in RESERVED})
     return out.merge(table, on="run", how="left")
 
 

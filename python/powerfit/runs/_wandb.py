@@ -29,9 +29,29 @@ from ..errors import InvalidDataError
 from ._tidy import Logged
 
 #: Columns W&B adds to a runs-table export that are not config or metrics.
-META = ("Name", "State", "Notes", "User", "Tags", "Created", "Runtime", "Sweep", "ID", "Group",
-        "Job Type", "Hostname", "GPU Type", "GPU Count", "Commit", "Updated", "End Time",
-        "Heartbeat", "_runtime", "_timestamp", "_wandb")
+META = (
+    "Name",
+    "State",
+    "Notes",
+    "User",
+    "Tags",
+    "Created",
+    "Runtime",
+    "Sweep",
+    "ID",
+    "Group",
+    "Job Type",
+    "Hostname",
+    "GPU Type",
+    "GPU Count",
+    "Commit",
+    "Updated",
+    "End Time",
+    "Heartbeat",
+    "_runtime",
+    "_timestamp",
+    "_wandb",
+)
 #: Run columns of history exports, in order of preference.
 RUN_COLUMNS = ("run", "name", "run_name", "Name", "id", "run_id")
 _SEPARATOR = " - "
@@ -48,18 +68,30 @@ def _frame(src: Any) -> tuple[pd.DataFrame, str]:
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame({"run": pd.Series(dtype=object), "step": pd.Series(dtype=float),
-                         "key": pd.Series(dtype=object), "value": pd.Series(dtype=float)})
+    return pd.DataFrame(
+        {
+            "run": pd.Series(dtype=object),
+            "step": pd.Series(dtype=float),
+            "key": pd.Series(dtype=object),
+            "value": pd.Series(dtype=float),
+        }
+    )
 
 
 def _long(frame: pd.DataFrame, run: pd.Series, step: pd.Series, cols: list[str]) -> pd.DataFrame:
     """Numeric columns ``cols`` of a wide table as long rows (run, step, key, value)."""
-    numeric = [c for c in cols if pd.api.types.is_numeric_dtype(frame[c])
-               and not pd.api.types.is_bool_dtype(frame[c])]
+    numeric = [
+        c
+        for c in cols
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]
     if not numeric:
         return _empty()
-    wide = frame[numeric].astype(float).assign(run=run.astype(str).to_numpy(),
-                                               step=step.to_numpy(dtype=float))
+    wide = (
+        frame[numeric]
+        .astype(float)
+        .assign(run=run.astype(str).to_numpy(), step=step.to_numpy(dtype=float))
+    )
     m = wide.melt(id_vars=["run", "step"], var_name="key", value_name="value")
     return m[m["value"].notna()]
 
@@ -78,8 +110,14 @@ def _chart(frame: pd.DataFrame) -> pd.DataFrame:
     m = numeric.melt(id_vars=["step"], var_name="column", value_name="value")
     m = m[m["value"].notna()]
     split = m["column"].str.rsplit(_SEPARATOR, n=1, expand=True)
-    return pd.DataFrame({"run": split[0].to_numpy(), "step": m["step"].to_numpy(),
-                         "key": split[1].to_numpy(), "value": m["value"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "run": split[0].to_numpy(),
+            "step": m["step"].to_numpy(),
+            "key": split[1].to_numpy(),
+            "value": m["value"].to_numpy(),
+        }
+    )
 
 
 def _history(frame: pd.DataFrame, run_col: str) -> pd.DataFrame:
@@ -122,7 +160,13 @@ def read_wandb(sources: Any, config: Any = None) -> Logged:
             raise InvalidDataError(f"config= must be a W&B runs-table export; {name} is not")
         params.append(p)
     runs = pd.concat(metrics, ignore_index=True)["run"].unique()
-    table = (pd.concat(params, ignore_index=True).drop_duplicates("run", keep="last")
-             if params else pd.DataFrame({"run": runs}))
-    return Logged(metrics=pd.concat(metrics, ignore_index=True), params=table,
-                  source="W&B export " + ", ".join(names))
+    table = (
+        pd.concat(params, ignore_index=True).drop_duplicates("run", keep="last")
+        if params
+        else pd.DataFrame({"run": runs})
+    )
+    return Logged(
+        metrics=pd.concat(metrics, ignore_index=True),
+        params=table,
+        source="W&B export " + ", ".join(names),
+    )

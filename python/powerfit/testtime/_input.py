@@ -36,8 +36,7 @@ class Problems:
         return [", ".join(str(v) for v in row) for row in self.keys.itertuples(index=False)]
 
 
-def _attempt_rows(df: pd.DataFrame, problem: str, correct: str,
-                  by: list[str]) -> pd.DataFrame:
+def _attempt_rows(df: pd.DataFrame, problem: str, correct: str, by: list[str]) -> pd.DataFrame:
     """One row per attempt -> one row per (group, problem) with n and c."""
     col = df[correct]
     if col.dtype.kind == "b":
@@ -105,9 +104,7 @@ def problems(
         raise InvalidDataError(f"column '{ncol}' is 0 at row {row}: every problem needs a sample")
     if (cv > nv).any():
         row = int(np.flatnonzero(cv > nv)[0])
-        raise InvalidDataError(
-            f"row {row} has {cv[row]} successes but only {nv[row]} samples"
-        )
+        raise InvalidDataError(f"row {row} has {cv[row]} successes but only {nv[row]} samples")
     codes, key_table = group_codes(df, keys or None)
     order, offsets = sorted_by_group(codes, len(key_table))
     return Problems(

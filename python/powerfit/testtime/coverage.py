@@ -60,8 +60,16 @@ class CoverageResult:
         n_boot, seed, level: the bootstrap settings.
     """
 
-    def __init__(self, raw: list[dict[str, Any]], p: Problems, *, n_boot: int, seed: int,
-                 level: float, sizes: np.ndarray | None) -> None:
+    def __init__(
+        self,
+        raw: list[dict[str, Any]],
+        p: Problems,
+        *,
+        n_boot: int,
+        seed: int,
+        level: float,
+        sizes: np.ndarray | None,
+    ) -> None:
         self._raw = raw
         self._p = p
         self.n_boot = n_boot
@@ -102,16 +110,19 @@ class CoverageResult:
         if self._boot.shape[1] > 1:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                se = np.nanstd(np.where(np.isfinite(self._boot), self._boot, np.nan), axis=1,
-                               ddof=1)
-        return pd.DataFrame({
-            **self._keys(P),
-            "parameter": np.tile(np.array(PARAMS), G),
-            "estimate": self._params.ravel(),
-            "lower": lo.ravel(),
-            "upper": hi.ravel(),
-            "se": se.ravel(),
-        })
+                se = np.nanstd(
+                    np.where(np.isfinite(self._boot), self._boot, np.nan), axis=1, ddof=1
+                )
+        return pd.DataFrame(
+            {
+                **self._keys(P),
+                "parameter": np.tile(np.array(PARAMS), G),
+                "estimate": self._params.ravel(),
+                "lower": lo.ravel(),
+                "upper": hi.ravel(),
+                "se": se.ravel(),
+            }
+        )
 
     # --- curves ----------------------------------------------------------------------------
     def curve(self, level: float | None = None) -> pd.DataFrame:
@@ -128,24 +139,29 @@ class CoverageResult:
         union, inv = np.unique(ks, return_inverse=True)
         beta_law = self._beta_curve(self._params, union)[group, inv]
         power_law = self._power_curve(self._params, union)[group, inv]
-        return pd.DataFrame({
-            **{k: self._p.keys[k].to_numpy()[group] for k in self._p.by},
-            "k": ks.astype(np.int64),
-            "pass_at_k": np.concatenate([r["curve"] for r in raw]),
-            "se_samples": np.sqrt(np.concatenate([r["curve_var_samples"] for r in raw])),
-            "se_problems": np.sqrt(np.concatenate([r["curve_var_problems"] for r in raw])),
-            "lower": lo[:, 0],
-            "upper": hi[:, 0],
-            "beta_law": beta_law,
-            "power_law": power_law,
-        })
+        return pd.DataFrame(
+            {
+                **{k: self._p.keys[k].to_numpy()[group] for k in self._p.by},
+                "k": ks.astype(np.int64),
+                "pass_at_k": np.concatenate([r["curve"] for r in raw]),
+                "se_samples": np.sqrt(np.concatenate([r["curve_var_samples"] for r in raw])),
+                "se_problems": np.sqrt(np.concatenate([r["curve_var_problems"] for r in raw])),
+                "lower": lo[:, 0],
+                "upper": hi[:, 0],
+                "beta_law": beta_law,
+                "power_law": power_law,
+            }
+        )
 
     @staticmethod
     def _beta_curve(par: np.ndarray, ks: np.ndarray) -> np.ndarray:
         """pass@k of the Beta laws in rows of `par` (any leading shape) at ks."""
         flat = par.reshape(-1, par.shape[-1])
-        m = _core.beta_pass_at_k(np.ascontiguousarray(flat[:, 0]),
-                                 np.ascontiguousarray(flat[:, 1]), [float(k) for k in ks])
+        m = _core.beta_pass_at_k(
+            np.ascontiguousarray(flat[:, 0]),
+            np.ascontiguousarray(flat[:, 1]),
+            [float(k) for k in ks],
+        )
         return np.asarray(m).reshape(par.shape[:-1] + (len(ks),))
 
     @staticmethod
@@ -155,8 +171,9 @@ class CoverageResult:
             out: np.ndarray = np.exp(-a * np.power(ks, -b))
         return out
 
-    def predict(self, k: float | Sequence[float], law: str = "beta",
-                level: float | None = None) -> pd.DataFrame:
+    def predict(
+        self, k: float | Sequence[float], law: str = "beta", level: float | None = None
+    ) -> pd.DataFrame:
         """pass@k predicted by a law (``"beta"``, ``"power"`` or ``"both"``) at any k > 0,
         with percentile intervals over the bootstrap replicates. ``extrapolated`` marks k
         beyond the group's fewest samples per problem."""
@@ -171,23 +188,30 @@ class CoverageResult:
         frames = []
         for name in laws:
             fn: Callable[[np.ndarray, np.ndarray], np.ndarray] = (
-                self._beta_curve if name == "beta" else self._power_curve)
+                self._beta_curve if name == "beta" else self._power_curve
+            )
             est = fn(self._params, ks)  # (G, K)
             lo, hi = _quantiles(fn(self._boot, ks), lv)
-            frames.append(pd.DataFrame({
-                **self._keys(K),
-                "law": name,
-                "k": np.tile(ks, G),
-                "pass_at_k": est.ravel(),
-                "lower": lo.ravel(),
-                "upper": hi.ravel(),
-                "extrapolated": (ks[None, :] > self.groups["min_samples"].to_numpy()[:, None]
-                                 ).ravel(),
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        **self._keys(K),
+                        "law": name,
+                        "k": np.tile(ks, G),
+                        "pass_at_k": est.ravel(),
+                        "lower": lo.ravel(),
+                        "upper": hi.ravel(),
+                        "extrapolated": (
+                            ks[None, :] > self.groups["min_samples"].to_numpy()[:, None]
+                        ).ravel(),
+                    }
+                )
+            )
         return pd.concat(frames, ignore_index=True)
 
-    def evaluate(self, k: Any, law: str = "beta", level: float | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def evaluate(
+        self, k: Any, law: str = "beta", level: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """pass@k of each group at its own k values: `k` is an array (groups x m) of positive
         k (NaN allowed: NaN out). Returns (estimate, lower, upper), each groups x m."""
         lv = self.level if level is None else _level(level)
@@ -204,14 +228,16 @@ class CoverageResult:
         rows = np.arange(G)[:, None]
         est = fn(self._params, union)[rows, inv]  # (G, m)
         reps = fn(self._boot, union)  # (G, R, U)
-        lo, hi = _quantiles(reps[rows[:, :, None], np.arange(reps.shape[1])[None, :, None],
-                                 inv[:, None, :]], lv)
+        lo, hi = _quantiles(
+            reps[rows[:, :, None], np.arange(reps.shape[1])[None, :, None], inv[:, None, :]], lv
+        )
         for a in (est, lo, hi):
             a[~ok] = np.nan
         return est, lo, hi
 
-    def k_for(self, target: float | Sequence[float], law: str = "beta",
-              level: float | None = None) -> pd.DataFrame:
+    def k_for(
+        self, target: float | Sequence[float], law: str = "beta", level: float | None = None
+    ) -> pd.DataFrame:
         """The number of attempts at which a law reaches each target pass@k (in (0, 1)),
         with percentile intervals; inf when the law never gets there."""
         lv = self.level if level is None else _level(level)
@@ -223,21 +249,26 @@ class CoverageResult:
         G, T = len(self._raw), t.size
         est = self._k_for(self._params, t, law)
         lo, hi = _quantiles(self._k_for(self._boot, t, law), lv)
-        return pd.DataFrame({
-            **self._keys(T),
-            "law": law,
-            "target": np.tile(t, G),
-            "k": est.ravel(),
-            "lower": lo.ravel(),
-            "upper": hi.ravel(),
-        })
+        return pd.DataFrame(
+            {
+                **self._keys(T),
+                "law": law,
+                "target": np.tile(t, G),
+                "k": est.ravel(),
+                "lower": lo.ravel(),
+                "upper": hi.ravel(),
+            }
+        )
 
     @staticmethod
     def _k_for(par: np.ndarray, t: np.ndarray, law: str) -> np.ndarray:
         if law == "beta":
             flat = par.reshape(-1, par.shape[-1])
-            m = _core.beta_k_for(np.ascontiguousarray(flat[:, 0]),
-                                 np.ascontiguousarray(flat[:, 1]), [float(v) for v in t])
+            m = _core.beta_k_for(
+                np.ascontiguousarray(flat[:, 0]),
+                np.ascontiguousarray(flat[:, 1]),
+                [float(v) for v in t],
+            )
             return np.asarray(m).reshape(par.shape[:-1] + (t.size,))
         a, b = par[..., 4:5], par[..., 5:6]
         with np.errstate(all="ignore"):
@@ -248,28 +279,38 @@ class CoverageResult:
     def summary(self) -> str:
         """A text report: per group, the Beta fit and both power laws with intervals."""
         tab = self.params()
-        lines = [(f"coverage fits: {len(self._raw)} group(s), {self.n_boot} bootstrap "
-                  f"replicates over problems, {self.level:.0%} percentile intervals")]
+        lines = [
+            (
+                f"coverage fits: {len(self._raw)} group(s), {self.n_boot} bootstrap "
+                f"replicates over problems, {self.level:.0%} percentile intervals"
+            )
+        ]
         for g, label in enumerate(self.labels):
             row = self.groups.iloc[g]
-            sub = tab.iloc[g * len(PARAMS):(g + 1) * len(PARAMS)].set_index("parameter")
+            sub = tab.iloc[g * len(PARAMS) : (g + 1) * len(PARAMS)].set_index("parameter")
 
             def fmt(name: str, sub: pd.DataFrame = sub) -> str:
                 r = sub.loc[name]
                 return f"{r.estimate:.4g} [{r.lower:.4g}, {r.upper:.4g}]"
 
-            lines.append(f"\n{label}: {row.n_problems} problems, at least {row.min_samples} "
-                         f"samples each; Beta fit {row.beta_status}, {row.n_boot_ok} of "
-                         f"{self.n_boot} replicates converged")
+            lines.append(
+                f"\n{label}: {row.n_problems} problems, at least {row.min_samples} "
+                f"samples each; Beta fit {row.beta_status}, {row.n_boot_ok} of "
+                f"{self.n_boot} replicates converged"
+            )
             lines.append(f"  success rates ~ Beta(alpha={fmt('alpha')}, beta={fmt('beta')})")
             lines.append(f"  implied at large k: -ln pass@k ~ {fmt('a_beta')} * k^-{fmt('b_beta')}")
-            lines.append(f"  power law fitted to the curve: -ln pass@k = {fmt('a_power')} * "
-                         f"k^-{fmt('b_power')} (r2 {self._raw[g]['power_r2']:.4f})")
+            lines.append(
+                f"  power law fitted to the curve: -ln pass@k = {fmt('a_power')} * "
+                f"k^-{fmt('b_power')} (r2 {self._raw[g]['power_r2']:.4f})"
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"<CoverageResult: {len(self._raw)} group(s), {self.n_boot} replicates, "
-                f"alpha = {', '.join(f'{a:.3g}' for a in self._params[:, 0])}>")
+        return (
+            f"<CoverageResult: {len(self._raw)} group(s), {self.n_boot} replicates, "
+            f"alpha = {', '.join(f'{a:.3g}' for a in self._params[:, 0])}>"
+        )
 
     def plot(self, **kwargs: Any) -> Figure:
         """Coverage curves with both laws; see :func:`powerfit.testtime.plot_coverage`."""
@@ -336,8 +377,16 @@ def fit_coverage(
         raise InvalidOptionError(f"n_boot must be a whole number >= 0, got {n_boot!r}")
     if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
         raise InvalidOptionError(f"seed must be a whole number in [0, 2^64), got {seed!r}")
-    p = problems(data, n=n, c=c, samples=samples, successes=successes, problem=problem,
-                 correct=correct, by=by)
+    p = problems(
+        data,
+        n=n,
+        c=c,
+        samples=samples,
+        successes=successes,
+        problem=problem,
+        correct=correct,
+        by=by,
+    )
     ks = [] if k is None else check_ks(k, int(p.n.min()))
     sizes = None
     if size is not None:
@@ -348,13 +397,13 @@ def fit_coverage(
 
     total = int(n_boot) * p.n_groups
     with Progress(total, progress, "bootstrap", "replicate") as bar:
-        raw = _core.coverage_fit(p.n, p.c, [int(o) for o in p.offsets], ks, [], int(n_boot),
-                                 int(seed), bar.callback)
+        raw = _core.coverage_fit(
+            p.n, p.c, [int(o) for o in p.offsets], ks, [], int(n_boot), int(seed), bar.callback
+        )
     return CoverageResult(raw, p, n_boot=int(n_boot), seed=int(seed), level=lv, sizes=sizes)
 
 
-def simulate(problems: int, samples: int, alpha: float, beta: float,
-             seed: int = 0) -> pd.DataFrame:
+def simulate(problems: int, samples: int, alpha: float, beta: float, seed: int = 0) -> pd.DataFrame:
     """Simulated repeated sampling with a known answer: problem i's success probability
     ``p`` ~ Beta(alpha, beta), then ``c`` successes in ``n`` = `samples` attempts (drawn in
     Rust, one random stream per problem). Columns ``problem``, ``p``, ``n``, ``c``."""
@@ -364,5 +413,11 @@ def simulate(problems: int, samples: int, alpha: float, beta: float,
     if not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
         raise InvalidOptionError(f"seed must be a whole number in [0, 2^64), got {seed!r}")
     raw = _core.simulate_passk(int(problems), int(samples), float(alpha), float(beta), int(seed))
-    return pd.DataFrame({"problem": np.arange(problems), "p": raw["p"],
-                         "n": np.full(problems, samples, dtype=np.int64), "c": raw["c"]})
+    return pd.DataFrame(
+        {
+            "problem": np.arange(problems),
+            "p": raw["p"],
+            "n": np.full(problems, samples, dtype=np.int64),
+            "c": raw["c"],
+        }
+    )

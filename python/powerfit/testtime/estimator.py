@@ -78,21 +78,31 @@ def pass_at_k(
             than samples (naming the row).
         InvalidOptionError: k < 1 or k above a problem's number of samples (naming it).
     """
-    p = problems(data, n=n, c=c, samples=samples, successes=successes, problem=problem,
-                 correct=correct, by=by)
+    p = problems(
+        data,
+        n=n,
+        c=c,
+        samples=samples,
+        successes=successes,
+        problem=problem,
+        correct=correct,
+        by=by,
+    )
     ks = check_ks(k, int(p.n.min()))
     raw = _core.pass_at_k(p.n, p.c, ks, [int(o) for o in p.offsets])
     group = np.asarray(raw["group"])
     sizes = np.diff(p.offsets)[group]
-    return pd.DataFrame({
-        **_key_columns(p, group),
-        "k": np.asarray(raw["k"], dtype=np.int64),
-        "pass_at_k": raw["estimate"],
-        "se_samples": np.sqrt(raw["var_samples"]),
-        "se_problems": np.sqrt(raw["var_problems"]),
-        "n_problems": sizes,
-        "variance": np.where(raw["unbiased"], "unbiased", "plug-in"),
-    })
+    return pd.DataFrame(
+        {
+            **_key_columns(p, group),
+            "k": np.asarray(raw["k"], dtype=np.int64),
+            "pass_at_k": raw["estimate"],
+            "se_samples": np.sqrt(raw["var_samples"]),
+            "se_problems": np.sqrt(raw["var_problems"]),
+            "n_problems": sizes,
+            "variance": np.where(raw["unbiased"], "unbiased", "plug-in"),
+        }
+    )
 
 
 def pass_at_k_problems(

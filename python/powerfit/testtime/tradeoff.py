@@ -21,11 +21,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def _positive(name: str, v: Any, allow_zero: bool = False) -> float:
-    ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) \
-        and math.isfinite(v) and (v >= 0 if allow_zero else v > 0)
+    ok = (
+        isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, bool)
+        and math.isfinite(v)
+        and (v >= 0 if allow_zero else v > 0)
+    )
     if not ok:
-        raise InvalidOptionError(f"{name} must be a {'non-negative' if allow_zero else 'positive'}"
-                                 f" number, got {v!r}")
+        raise InvalidOptionError(
+            f"{name} must be a {'non-negative' if allow_zero else 'positive'} number, got {v!r}"
+        )
     return float(v)
 
 
@@ -104,7 +109,8 @@ def sampling_tradeoff(
     if b.ndim != 1 or b.size == 0 or not np.all(np.isfinite(b) & (b > 0)):
         raise InvalidOptionError(f"budgets must be positive FLOPs, got {budgets!r}")
     T = _positive("tokens_per_sample", tokens_per_sample) + _positive(
-        "prompt_tokens", prompt_tokens, allow_zero=True)
+        "prompt_tokens", prompt_tokens, allow_zero=True
+    )
     n = _per_group(coverage, N, "N")
     per_sample = 2.0 * n * T  # (G,)
     k = np.floor(b[None, :] / per_sample[:, None])  # (G, B)
@@ -116,18 +122,20 @@ def sampling_tradeoff(
         top = np.nanmax(np.where(np.isfinite(est), est, -np.inf), axis=0)
     best[:, :] = np.isfinite(est) & (est == top[None, :])
     minimum = coverage.groups["min_samples"].to_numpy()[:, None]
-    frame = pd.DataFrame({
-        **_keys(coverage, B),
-        "budget_flops": np.tile(b, G),
-        "N": np.repeat(n, B),
-        "flops_per_sample": np.repeat(per_sample, B),
-        "k": k.astype(np.int64).ravel(),
-        "pass_at_k": est.ravel(),
-        "lower": lo.ravel(),
-        "upper": hi.ravel(),
-        "extrapolated": (k > minimum).ravel(),
-        "best": best.ravel(),
-    })
+    frame = pd.DataFrame(
+        {
+            **_keys(coverage, B),
+            "budget_flops": np.tile(b, G),
+            "N": np.repeat(n, B),
+            "flops_per_sample": np.repeat(per_sample, B),
+            "k": k.astype(np.int64).ravel(),
+            "pass_at_k": est.ravel(),
+            "lower": lo.ravel(),
+            "upper": hi.ravel(),
+            "extrapolated": (k > minimum).ravel(),
+            "best": best.ravel(),
+        }
+    )
     return frame.sort_values(["budget_flops", "N"], kind="stable").reset_index(drop=True)
 
 
@@ -196,7 +204,8 @@ def sampling_cost(
     if not t < 1.0:
         raise InvalidOptionError(f"target pass@k must be in (0, 1), got {target!r}")
     T = _positive("tokens_per_sample", tokens_per_sample) + _positive(
-        "prompt_tokens", prompt_tokens, allow_zero=True)
+        "prompt_tokens", prompt_tokens, allow_zero=True
+    )
     q = _positive("n_queries", n_queries, allow_zero=True)
     kt = _positive("k_train", k_train)
     n = _per_group(coverage, N, "N")
@@ -215,22 +224,24 @@ def sampling_cost(
     train_flops = kt * n * d
     inf, inf_lo, inf_hi = q * k * per_query, q * klo * per_query, q * khi * per_query
     total = np.where(np.isnan(train_flops), 0.0, train_flops) + inf
-    out = pd.DataFrame({
-        **_keys(coverage, 1),
-        "N": n,
-        "D": d,
-        "target": t,
-        "k": k,
-        "k_lower": klo,
-        "k_upper": khi,
-        "train_flops": train_flops,
-        "inference_flops": inf,
-        "inference_flops_lower": inf_lo,
-        "inference_flops_upper": inf_hi,
-        "total_flops": total,
-        "total_flops_lower": total - inf + inf_lo,
-        "total_flops_upper": total - inf + inf_hi,
-    })
+    out = pd.DataFrame(
+        {
+            **_keys(coverage, 1),
+            "N": n,
+            "D": d,
+            "target": t,
+            "k": k,
+            "k_lower": klo,
+            "k_upper": khi,
+            "train_flops": train_flops,
+            "inference_flops": inf,
+            "inference_flops_lower": inf_lo,
+            "inference_flops_upper": inf_hi,
+            "total_flops": total,
+            "total_flops_lower": total - inf + inf_lo,
+            "total_flops_upper": total - inf + inf_hi,
+        }
+    )
     finite = np.isfinite(total)
     out["cheapest"] = finite & (total == np.min(np.where(finite, total, np.inf)))
     largest = int(np.argmax(n))
