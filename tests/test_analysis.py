@@ -236,3 +236,66 @@ def test_warning_constant_outside_range() -> None:
     ok = pf.fit(df, law="chinchilla", loss="huber_log")
     assert not _warns(ok, "smallest observed") and not _warns(ok, "negative")
     assert "warnings: none" in ok.summary()
+
+
+def test_forecasts_far_beyond_the_data_say_how_far() -> None:
+    import warnings
+
+    res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log", warn=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = res.compute_optimal([1e21, 1e27])
+    far = [str(w.message) for w in caught if issubclass(w.category, pf.PowerfitWarning)]
+    assert table["decades_beyond"].iloc[0] == 0.0
+    assert 4.5 < table["decades_beyond"].iloc[1] < 5.5
+    assert any("C=1e+27" in m and "decades" in m for m in far)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res.predict(N=[1e14], D=[1e14])
+        res.predict(N=[1e9], D=[1e10])  # inside the data: silent
+    msgs = [str(w.message) for w in caught]
+    assert len(msgs) == 1 and "N by 3.8 decades" in msgs[0]
+    assert res.decades_beyond(N=[1e9])["N"] == 0.0
+
+
+def test_law_auto_picks_by_held_out_error() -> None:
+    res = pf.fit(pf.datasets.chinchilla(), law="auto", warn=False)
+    sel = res.selection
+    assert sel is not None and res.law == str(sel.law)
+    ev = sel.evidence
+    assert list(ev["rank"]) == sorted(ev["rank"]) and ev["law"].iloc[0] == res.law
+    assert {"heldout_log_rmse", "aic", "bic"} <= set(ev.columns)
+    assert res.loss == "log"
+    with pytest.raises(pf.InvalidOptionError, match="selection="):
+        pf.fit(pf.datasets.chinchilla(), law="auto", selection={"nope": 1})
+
+
+def test_bootstrap_flags_a_standard_error_driven_by_outliers() -> None:
+    import warnings
+
+    from powerfit import _core
+    from powerfit.bootstrap import BootstrapResult
+
+    res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log", warn=False)
+    rng = np.random.default_rng(0)
+    n = 1000
+    samples = res.values + rng.normal(0.0, 1e-3, (n, 5)) * res.values
+    samples[:10, 3] *= 3.0  # ten replicates with alpha three times too large
+    reps = _core.Replicates.restore(
+        res.model, np.ascontiguousarray(samples), ["converged_cost"] * n, [0.0] * n, [5] * n
+    )
+    boot = BootstrapResult(res, reps, method="case", seed=0, labels=None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        boot.ci()
+    heavy = [str(w.message) for w in caught if "outlying replicates" in str(w.message)]
+    assert len(heavy) == 1 and "alpha" in heavy[0] and "beta" not in heavy[0]
+    assert boot.se["alpha"] > 10 * boot.robust_se["alpha"]
+    assert boot.robust_se["beta"] == pytest.approx(boot.se["beta"], rel=0.15)
+    assert "robust_se" in boot.summary()
+    # the real sweep's replicates are not heavy-tailed: no warning
+    real = res.bootstrap(n=200, seed=0, progress=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        real.ci()
+    assert not [w for w in caught if "outlying" in str(w.message)]

@@ -398,3 +398,17 @@ def test_readme_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in lines:
         assert main(argv) == 0, argv
     assert "MFU 46.2" in capsys.readouterr().out
+
+
+def test_fit_results_take_a_budget_in_hardware() -> None:
+    res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log", warn=False)
+    b = pf.Budget(gpus=1024, hours=720, accelerator="H100-SXM", mfu=0.4)
+    flops = pf.compute.budget_flops(b)[0]
+    by_budget = res.compute_optimal(budget=b, warn=False)
+    by_flops = res.compute_optimal(C=[flops], warn=False)
+    assert by_budget["N_opt"].iloc[0] == pytest.approx(by_flops["N_opt"].iloc[0], rel=1e-12)
+    assert by_budget["C_accelerator_hours"].iloc[0] == pytest.approx(1024 * 720)
+    sizing = res.inference_optimal(2.0, 1e13, budget=b)
+    assert bool(sizing["fits_budget"]) == (sizing["total_flops"] <= flops)
+    with pytest.raises(pf.InvalidOptionError, match="not both"):
+        res.compute_optimal(C=[1e21], budget=b)

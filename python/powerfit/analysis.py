@@ -4,6 +4,7 @@ core; this module shapes inputs and outputs."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from .errors import InvalidLawError, InvalidOptionError, PowerfitError
-from .record import FitRecord
+from .errors import InvalidLawError, InvalidOptionError, PowerfitError, PowerfitWarning
+from .record import FAR_DECADES, FitRecord
 
 #: Relative spread of C / (N D) below which C = k N D is taken to hold in the data.
 CONFOUND_SPREAD = 1e-3
@@ -66,6 +67,38 @@ def _check_nd(res: FitRecord) -> None:
         )
 
 
+def _budget_distance(res: FitRecord, budgets: list[float], k: float) -> np.ndarray:
+    """How many decades each budget lies beyond the largest compute in the data (C, or k N D),
+    or below the smallest (0 inside)."""
+    x = res.data
+    data_c = x["C"] if "C" in x else float(k) * x["N"] * x["D"]
+    lo, hi = float(np.min(data_c)), float(np.max(data_c))
+    c = np.asarray(budgets, dtype=float)
+    return np.maximum(np.log10(np.maximum(c / hi, 1.0)), np.log10(np.maximum(lo / c, 1.0)))
+
+
+def _warn_implausible(table: pd.DataFrame, res: FitRecord) -> None:
+    """Warnings for budgets far from the data and for allocations no one would train."""
+    far = table.loc[table["decades_beyond"] > FAR_DECADES, ["C", "decades_beyond"]]
+    if len(far):
+        shown = ", ".join(f"C={c:.3g} ({d:.1f} decades)" for c, d in far.itertuples(index=False))
+        warnings.warn(
+            f"compute-optimal allocation far beyond the fitted runs' compute: {shown}; the "
+            f"exponents are extrapolated that far (check them with powerfit.rollout)",
+            PowerfitWarning,
+            stacklevel=3,
+        )
+    odd = table.loc[~(table["tokens_per_param"] >= 1.0), "C"]
+    if len(odd):
+        warnings.warn(
+            f"implausible allocation at C={', '.join(f'{c:.3g}' for c in odd)}: fewer than one "
+            f"training token per parameter (or no finite optimum); the fitted {res.law} law's "
+            f"data and parameter terms are not identified well enough to allocate compute",
+            PowerfitWarning,
+            stacklevel=3,
+        )
+
+
 def compute_optimal(
     res: FitRecord,
     C: Any,
@@ -73,6 +106,7 @@ def compute_optimal(
     level: float = 0.95,
     *,
     samples: np.ndarray | None = None,
+    warn: bool = True,
 ) -> pd.DataFrame:
     """Compute-optimal allocation at budgets C with C = k N D.
 
@@ -119,6 +153,9 @@ def compute_optimal(
         out["a"] = beta / (alpha + beta)
         out["b"] = alpha / (alpha + beta)
         out["eta"] = alpha * beta / (alpha + beta)
+    out["decades_beyond"] = _budget_distance(res, budgets, k)
+    if warn:
+        _warn_implausible(out, res)
     if len(frames) > 1:
         nb, db, lb = frames[1]
         cols = {"N_opt": nb, "D_opt": db, "tokens_per_param": db / nb, "L_opt": lb}
@@ -157,7 +194,8 @@ def optimal_table(
             samples = samples[np.sort(pick)]
         else:
             samples = samples[:0]
-    return compute_optimal(res, budgets, k=k, level=level, samples=samples)
+    # the table shows decades_beyond; figures and reports do not repeat it as a warning
+    return compute_optimal(res, budgets, k=k, level=level, samples=samples, warn=False)
 
 
 def supports_optimal(res: FitRecord) -> bool:

@@ -19,6 +19,9 @@ from .record import FitRecord
 #: Resampling schemes and interval types (defined by the core).
 METHODS: tuple[str, ...] = tuple(_core.BOOTSTRAP_METHODS)
 INTERVALS: tuple[str, ...] = tuple(_core.INTERVAL_METHODS)
+#: Ratio of the standard deviation to the robust spread above which a few outlying replicates,
+#: not the bulk, decide the standard error (for a normal sample the ratio is about 1).
+HEAVY_TAILS = 2.0
 #: Share of failed replicates above which a warning is raised.
 FAIL_WARN = 0.01
 
@@ -72,6 +75,17 @@ def run(
     return boot
 
 
+def _spreads(reps: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """The replicates' standard deviation and a robust spread (the interquartile range over
+    1.349, which equals the standard deviation for normal replicates), per column."""
+    if reps.shape[0] < 2:
+        nan = np.full(q, np.nan)
+        return nan, nan
+    sd = reps.std(axis=0, ddof=1)
+    q25, q75 = np.nanpercentile(reps, [25.0, 75.0], axis=0)
+    return sd, (q75 - q25) / 1.349
+
+
 class BootstrapResult:
     """Replicates of a bootstrap run and the intervals they give.
 
@@ -108,6 +122,14 @@ class BootstrapResult:
     def n(self) -> int:
         """Number of replicates run."""
         return int(self.samples.shape[0])
+
+    @property
+    def robust_se(self) -> dict[str, float]:
+        """A robust spread of each parameter's replicates (interquartile range / 1.349: the
+        standard deviation for normal replicates, unmoved by a few outlying ones), to read
+        beside :attr:`se`."""
+        _, robust = _spreads(self.converged, len(self.param_names))
+        return dict(zip(self.param_names, (float(v) for v in robust)))
 
     @property
     def converged(self) -> np.ndarray:
@@ -200,7 +222,16 @@ class BootstrapResult:
         names, reps, est, compute = self.quantities(budgets, k, functions)
         jk = compute(self.jackknife()) if method == "bca" else None
         lo, hi = _core.intervals(reps, est, level, method, jk)
-        se = reps.std(axis=0, ddof=1) if reps.shape[0] > 1 else np.full(len(names), np.nan)
+        se, robust = _spreads(reps, len(names))
+        heavy = [n for n, a, b in zip(names, se, robust) if a > HEAVY_TAILS * b]
+        if heavy:
+            warnings.warn(
+                f"the bootstrap standard error of {', '.join(heavy)} is dominated by a few "
+                f"outlying replicates (more than {HEAVY_TAILS:g} times the robust spread, "
+                f"BootstrapResult.robust_se); read the interval, not the se",
+                PowerfitWarning,
+                stacklevel=2,
+            )
         return pd.DataFrame(
             {"parameter": names, "estimate": est, "lower": lo, "upper": hi, "se": se}
         )
@@ -208,6 +239,8 @@ class BootstrapResult:
     def summary(self, level: float = 0.95, method: str = "percentile") -> str:
         """A text report: the run, failures, and the intervals."""
         table = self.ci(level=level, method=method)
+        _, reps, _, _ = self.quantities()
+        table["robust_se"] = _spreads(reps, len(table))[1]
         lines = [
             f"bootstrap: {self.n} replicates, method={self.method}, seed={self.seed}, "
             f"law={self.result.law}, loss={self.result.loss}",

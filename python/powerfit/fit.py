@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from . import _core, _display, analysis, saved
 from . import bootstrap as _boot
 from ._data import as_table, available, gather
+from .compute import budget as budget_plan
 from .diagnostics import fit_warnings
-from .errors import PowerfitWarning
+from .errors import InvalidOptionError, PowerfitWarning
 from .expr import Law, with_defaults
 from .record import FitRecord
 from .report import summary_text
@@ -28,7 +29,6 @@ from .report import summary_text
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .analysis import InferenceSizing
     from .bootstrap import BootstrapResult
 
 _D = _core.DEFAULTS
@@ -218,11 +218,25 @@ class FitResult(FitRecord):
         saved_bootstrap: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(problem, solution, written_law)
+        self._selection: Any = None
         if saved_bootstrap is not None:
             b = saved_bootstrap
             self._boot = _boot.BootstrapResult(
                 self, b["replicates"], method=b["method"], seed=b["seed"], labels=b["labels"]
             )
+
+    @property
+    def selection(self) -> Any:
+        """With ``pf.fit(..., law="auto")``: the :class:`powerfit.forecast.Selection` that chose
+        the law (the candidates ranked by held-out error, with AIC/BIC beside it); else None."""
+        return self._selection
+
+    def with_selection(self, selection: Any) -> FitResult:
+        """The same fit, recording the law selection that chose it (a new result)."""
+        out = type(self)(self.problem, self.solution, self.written_law)
+        out._boot = self._boot
+        out._selection = selection
+        return out
 
     # --- display ----------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -285,15 +299,45 @@ class FitResult(FitRecord):
         self._boot = boot
         return boot
 
-    def compute_optimal(self, C: Any, k: float = 6.0, level: float = 0.95) -> pd.DataFrame:
+    def compute_optimal(
+        self,
+        C: Any = None,
+        k: float = 6.0,
+        level: float = 0.95,
+        *,
+        budget: Any = None,
+        warn: bool = True,
+    ) -> pd.DataFrame:
         """Compute-optimal N*(C), D*(C), tokens per parameter and L*(C) with C = k N D, with
-        interval columns from :attr:`boot`; see :func:`powerfit.analysis.compute_optimal`."""
-        return analysis.compute_optimal(self, C, k=k, level=level)
+        interval columns from :attr:`boot` and each budget's distance from the data; see
+        :func:`powerfit.analysis.compute_optimal`.
+
+        The budget is ``C`` in FLOPs, or ``budget=`` a :class:`powerfit.Budget` (accelerators
+        for a time, accelerator-hours or money, with the achieved MFU): the plan then comes in
+        FLOPs, accelerator-hours and money (see :func:`powerfit.compute.plan`)."""
+        if budget is not None:
+            if C is not None:
+                raise InvalidOptionError("give the budget as C (FLOPs) or budget=, not both")
+            return budget_plan.compute_optimal(self, budget, k=k, level=level, warn=warn)
+        if C is None:
+            raise InvalidOptionError("give the compute budget: C=... (FLOPs) or budget=...")
+        return analysis.compute_optimal(self, C, k=k, level=level, warn=warn)
 
     def inference_optimal(
-        self, target_loss: float, inference_tokens: float, k: float = 6.0
-    ) -> InferenceSizing:
-        """Inference-aware sizing; see :func:`powerfit.analysis.inference_optimal`."""
+        self,
+        target_loss: float,
+        inference_tokens: float,
+        k: float = 6.0,
+        *,
+        budget: Any = None,
+    ) -> Any:
+        """Inference-aware sizing; see :func:`powerfit.analysis.inference_optimal`. With
+        ``budget=`` a :class:`powerfit.Budget`, the sizing comes back as a Series with its
+        FLOPs also in accelerator-hours and money and ``fits_budget``."""
+        if budget is not None:
+            return budget_plan.inference_optimal(
+                self, target_loss, inference_tokens, budget=budget, k=k
+            )
         return analysis.inference_optimal(self, target_loss, inference_tokens, k=k)
 
     def elasticities(self, data: Any = None, **points: Any) -> pd.DataFrame:

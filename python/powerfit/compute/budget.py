@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import analysis
 from ..errors import InvalidOptionError
 from .accelerators import Accelerator, peak_flops
 from .accelerators import accelerator as lookup
 from .units import SECONDS_PER_HOUR
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..fit import FitResult
+    from ..record import FitRecord
 
 
 def _opt_positive(name: str, v: Any, upper: float | None = None) -> float | None:
@@ -253,12 +254,12 @@ def plan(
 
 
 def compute_optimal(
-    res: FitResult, budget: Any, k: float = 6.0, level: float = 0.95
+    res: FitRecord, budget: Any, k: float = 6.0, level: float = 0.95, *, warn: bool = True
 ) -> pd.DataFrame:
     """``res.compute_optimal`` at the budget(s) in FLOPs, with the plan in accelerator-hours
     and money when the budget carries hardware (see :func:`plan`)."""
     flops = budget_flops(budget)
-    table = res.compute_optimal(C=flops, k=k, level=level)
+    table = analysis.compute_optimal(res, flops, k=k, level=level, warn=warn)
     hw = _hardware(budget)
     if hw is None or not hw.has_hardware:
         return table
@@ -267,7 +268,7 @@ def compute_optimal(
 
 
 def inference_optimal(
-    res: FitResult,
+    res: FitRecord,
     target_loss: float,
     inference_tokens: float,
     budget: Budget | None = None,
@@ -275,7 +276,7 @@ def inference_optimal(
 ) -> pd.Series:
     """``res.inference_optimal`` with its training, inference and total FLOPs also in
     accelerator-hours and money, and ``fits_budget`` when `budget` has a size."""
-    s = res.inference_optimal(target_loss, inference_tokens, k=k).to_series()
+    s = analysis.inference_optimal(res, target_loss, inference_tokens, k=k).to_series()
     if budget is None:
         return s
     cols = ["train_flops", "inference_flops", "total_flops", "chinchilla_total_flops"]

@@ -62,7 +62,7 @@ def _insample(fitted: FitResult | None) -> tuple[float, float, float]:
     if fitted is None or not fitted.success:
         return math.nan, math.nan, math.nan
     d = fitted.data
-    pred = fitted.predict(**{v: d[v] for v in fitted.variables})
+    pred = fitted.predict(warn=False, **{v: d[v] for v in fitted.variables})
     rmse = float(np.sqrt(np.mean((np.log(pred) - np.log(d["loss"])) ** 2)))
     aic = math.nan if fitted.aic is None else float(fitted.aic)
     bic = math.nan if fitted.bic is None else float(fitted.bic)

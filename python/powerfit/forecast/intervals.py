@@ -89,7 +89,7 @@ def forecast_interval(
     else:
         raise InvalidDataError(f"forecast points need the rollout's column '{roll.by}'")
     dist = extrapolation_distance(roll.scale_max, scale)
-    pred = fitted.predict(**xs)
+    pred = fitted.predict(warn=False, **xs)
     q = roll.error_scale(level)
     method = roll.error_scale_method(level)
     if method != "conformal":

@@ -149,7 +149,7 @@ def _draw_curve(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float)
     if reps is not None:
         lo, hi = band(res, reps, [xs], level)
         ax.fill_between(xs, lo, hi, color="C0", alpha=0.2, lw=0)
-    ax.plot(xs, res.predict(**{v: xs}), color="C0", lw=1.8)
+    ax.plot(xs, res.predict(warn=False, **{v: xs}), color="C0", lw=1.8)
     ax.set_xscale("log" if logx else "linear")
     if logy:
         ax.set_yscale("log")
@@ -211,7 +211,7 @@ def _draw_isoflop(
             ax.fill_between(n, blo[sl], bhi[sl], color=cmap(norm(c)), alpha=0.18, lw=0)
             start += n.shape[0]
     for c, n, d in curves:
-        f = res.predict(N=n, D=d)
+        f = res.predict(N=n, D=d, warn=False)
         colour = cmap(norm(c))
         ax.plot(n, f, color=colour, lw=1.6)
         j = int(np.nanargmin(f))
@@ -281,7 +281,7 @@ def _draw_slices(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float
             ax.fill_between(g, blo[sl], bhi[sl], color=cmap(norm(v)), alpha=0.18, lw=0)
             start += g.shape[0]
     for v, g in curves:
-        f = res.predict(**dict(zip(order, cols(g, v))))
+        f = res.predict(warn=False, **dict(zip(order, cols(g, v))))
         ax.plot(g, f, color=cmap(norm(v)), lw=1.6)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -298,7 +298,7 @@ def _draw_parity(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float
     from matplotlib.lines import Line2D
 
     y = res.problem.y
-    f = res.predict(**res.data)
+    f = res.predict(warn=False, **res.data)
     order = np.argsort(f)
     if reps is not None:
         xs = [res.data[v][order] for v in res.variables]
