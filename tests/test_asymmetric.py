@@ -134,11 +134,11 @@ def test_usable_in_every_fit() -> None:
     assert res.covariance is not None and "sandwich" in res.cov_note
 
 
-def test_lower_envelope_of_training_curves() -> None:
+def test_lower_envelope_of_training_curves(olmo_curves: pd.DataFrame) -> None:
     """As OLMo and the chinchilla package use it: a power law in compute fitted to every
     checkpoint of every run with a strong penalty follows the lowest curve (the envelope),
     where least squares runs through the middle of the curves."""
-    curves = pd.read_csv(os.path.join(HERE, "data", "olmo_ladder", "olmo_ladder_curves.csv"))
+    curves = olmo_curves
     late = curves[curves["C"] > 1e19]
     env = pf.envelope(late, loss="loss_c4", run=["size", "chinchilla_multiplier"], n_boot=0,
                       n_grid=60)  # fmt: skip

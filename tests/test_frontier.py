@@ -14,8 +14,6 @@ import pytest
 import powerfit as pf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PORIAN = os.path.join(HERE, "data", "porian2024")
-OLMO = os.path.join(HERE, "data", "olmo_ladder")
 CONFIG = ["source_file", "dataset", "hparams", "warmup", "decay", "param_count", "val"]
 
 # the law the synthetic curves come from: a = beta / (alpha + beta) in closed form
@@ -29,13 +27,13 @@ def n_opt_true(c: float) -> float:
 
 
 @pytest.fixture(scope="module")
-def porian() -> pd.DataFrame:
-    return pd.read_csv(os.path.join(PORIAN, "porian2024_isoflop_points_long.csv"))
+def porian(porian_points: pd.DataFrame) -> pd.DataFrame:
+    return porian_points
 
 
 @pytest.fixture(scope="module")
-def porian_ref() -> pd.DataFrame:
-    ref = pd.read_csv(os.path.join(PORIAN, "porian2024_fit_results_summary.csv"))
+def porian_ref(porian_summary: pd.DataFrame) -> pd.DataFrame:
+    ref = porian_summary
     return ref[ref["fit"] == "basic"].set_index(CONFIG)
 
 
@@ -46,8 +44,8 @@ def porian_iso(porian: pd.DataFrame) -> pf.IsoflopResult:
 
 
 @pytest.fixture(scope="module")
-def olmo() -> pd.DataFrame:
-    return pd.read_csv(os.path.join(OLMO, "olmo_ladder_curves.csv"))
+def olmo(olmo_curves: pd.DataFrame) -> pd.DataFrame:
+    return olmo_curves
 
 
 def law_curves(seed: int, noise: float, n_sizes: int = 20) -> pd.DataFrame:
