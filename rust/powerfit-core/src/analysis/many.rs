@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use crate::analysis::numeric::{inference_optimum, numeric_optimum, PointLaw};
 use crate::error::{Error, Result};
 use crate::law::{Cols, Law};
+use crate::problem::check_variable;
 
 /// Checks prediction points: one column per variable of the law, equal lengths, finite values,
 /// positive where the law takes logs. `names` label the columns in messages.
@@ -34,20 +35,7 @@ pub fn check_points(law: &dyn Law, x: &[&[f64]], names: &[String]) -> Result<()>
                 labels[0]
             )));
         }
-        for (row, &v) in c.iter().enumerate() {
-            if !v.is_finite() || (law.needs_logs() && v <= 0.0) {
-                return Err(Error::InvalidData {
-                    column: name.clone(),
-                    row,
-                    value: v,
-                    reason: if v.is_finite() {
-                        "must be positive".into()
-                    } else {
-                        "must be finite".into()
-                    },
-                });
-            }
-        }
+        check_variable(name, c, law.needs_logs())?;
     }
     Ok(())
 }
