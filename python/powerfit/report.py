@@ -51,7 +51,7 @@ def summary_text(res: FitRecord) -> str:
     boot = res.boot
     if boot is not None:
         lines.append(
-            f"bootstrap:   {boot.n} replicates ({boot.method}, seed {boot.seed}), "
+            f"bootstrap:   {boot.n} replicates ({boot.resample}, seed {boot.seed}), "
             f"{boot.n_failed} failed; used for intervals"
         )
         lines.append("-" * w)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._deprecate import renamed
 from ..errors import InvalidOptionError
 from .accelerators import Accelerator, peak_flops
 from .accelerators import accelerator as lookup
@@ -252,13 +253,15 @@ def plan(
     return out
 
 
+@renamed({"k": "flops_per_param_token"})
 def compute_optimal(
-    res: FitResult, budget: Any, k: float = 6.0, level: float = 0.95
+    res: FitResult, budget: Any, flops_per_param_token: float = 6.0, level: float = 0.95
 ) -> pd.DataFrame:
     """``res.compute_optimal`` at the budget(s) in FLOPs, with the plan in accelerator-hours
-    and money when the budget carries hardware (see :func:`plan`)."""
+    and money when the budget carries hardware (see :func:`plan`); ``flops_per_param_token``
+    is k in C = k N D."""
     flops = budget_flops(budget)
-    table = res.compute_optimal(C=flops, k=k, level=level)
+    table = res.compute_optimal(flops, flops_per_param_token, level=level)
     hw = _hardware(budget)
     if hw is None or not hw.has_hardware:
         return table
@@ -266,16 +269,17 @@ def compute_optimal(
     return out.drop(columns=["C_share_of_budget"]) if len(flops) > 1 else out
 
 
+@renamed({"k": "flops_per_param_token"})
 def inference_optimal(
     res: FitResult,
     target_loss: float,
     inference_tokens: float,
     budget: Budget | None = None,
-    k: float = 6.0,
+    flops_per_param_token: float = 6.0,
 ) -> pd.Series:
     """``res.inference_optimal`` with its training, inference and total FLOPs also in
     accelerator-hours and money, and ``fits_budget`` when `budget` has a size."""
-    s = res.inference_optimal(target_loss, inference_tokens, k=k).to_series()
+    s = res.inference_optimal(target_loss, inference_tokens, flops_per_param_token).to_series()
     if budget is None:
         return s
     cols = ["train_flops", "inference_flops", "total_flops", "chinchilla_total_flops"]

@@ -127,7 +127,7 @@ def plot_bootstrap(
                 ax.tick_params(labelleft=False)
     fig.suptitle(
         f"bootstrap of the {res.law} fit: {good.shape[0]} of {boot.n} replicates converged "
-        f"({boot.method}); red: estimate and {level:.0%} percentile interval",
+        f"({boot.resample}); red: estimate and {level:.0%} percentile interval",
         fontsize=9,
     )
     return finish(fig, path)
