@@ -199,7 +199,7 @@ def test_compute_optimal_plan_from_a_budget() -> None:
     b = pf.Budget(gpus=1024, hours=720, accelerator="A100-SXM", mfu=0.4, price_per_hour=2.0)
     tab = compute.compute_optimal(res, b)
     assert tab["C"].item() == pytest.approx(b.total_flops)
-    direct = res.compute_optimal(C=[b.total_flops])
+    direct = res.compute_optimal(budgets=[b.total_flops])
     assert tab["N_opt"].item() == direct["N_opt"].item()
     assert tab["C_accelerator_hours"].item() == pytest.approx(1024 * 720)
     assert tab["C_wall_hours"].item() == pytest.approx(720)
