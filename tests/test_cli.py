@@ -506,5 +506,6 @@ def test_written_law_from_the_command_line(folder, tmp_path, capsys):
     out = run_here(capsys, "optimal", tmp_path / "law.json", "--budgets", "1e21")
     assert out.returncode == 0 and "N_opt (params)" in out.stdout
     assert_usage_error(
-        run_here(capsys, "fit", folder / "runs.csv", *COLUMNS, "--law", "E + A*N^-alpha"), "--variables"
+        run_here(capsys, "fit", folder / "runs.csv", *COLUMNS, "--law", "E + A*N^-alpha"),
+        "--variables",
     )

@@ -158,7 +158,9 @@ def test_forecast_intervals_cover_held_out_runs() -> None:
     train, test = df[df["N"] < df["N"].max()], df[df["N"] == df["N"].max()]
     res = pf.fit(train, law="chinchilla", loss="log")
     roll = pf.rollout(train, law="chinchilla", by="N")
-    band = pf.forecast_interval(res, roll, res.bootstrap(n_boot=300, seed=0), N=test["N"], D=test["D"])
+    band = pf.forecast_interval(
+        res, roll, res.bootstrap(n_boot=300, seed=0), N=test["N"], D=test["D"]
+    )
     inside = (band["lower"].to_numpy() <= test["loss"].to_numpy()) & (
         test["loss"].to_numpy() <= band["upper"].to_numpy()
     )

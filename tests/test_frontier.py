@@ -311,7 +311,9 @@ def test_plots(porian_iso: pf.IsoflopResult, olmo: pd.DataFrame, tmp_path: os.Pa
     path = os.path.join(str(tmp_path), "iso.png")
     porian_iso.plot(group=0, path=path)
     assert os.path.getsize(path) > 1000
-    env = pf.envelope(olmo, columns={"loss": "loss_c4"}, run=["size", "chinchilla_multiplier"], n_boot=20)
+    env = pf.envelope(
+        olmo, columns={"loss": "loss_c4"}, run=["size", "chinchilla_multiplier"], n_boot=20
+    )
     fig = pf.plot_envelope(env)
     assert isinstance(fig, Figure)
     fig.savefig(os.path.join(str(tmp_path), "env.png"))

@@ -58,11 +58,17 @@ def short_params(res: FitResult) -> str:
     return ", ".join(f"{param_label(k)}={v:.4g}" for k, v in res.params.items())
 
 
+def fixed(v: float, digits: int = 3) -> str:
+    """``v`` with ``digits`` decimals, never "-0.000"."""
+    text = f"{v:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def power_label(lhs: str, exponent: float, bounds: tuple[float, float] | None = None) -> str:
     """``lhs ∝ C^exponent`` in mathtext (the exponent raised), with an interval after it."""
-    text = f"${lhs} \\propto C^{{{exponent:.3f}}}$"
+    text = f"${lhs} \\propto C^{{{fixed(exponent)}}}$"
     if bounds is not None and all(np.isfinite(bounds)):
-        text += f" [{bounds[0]:.3f}, {bounds[1]:.3f}]"
+        text += f" [{fixed(bounds[0])}, {fixed(bounds[1])}]"
     return text
 
 

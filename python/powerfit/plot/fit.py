@@ -245,10 +245,12 @@ def _draw_isoflop(
         j = int(np.argmin(f))
         if 0 < j < n.shape[0] - 1:
             ax.plot(n[j], f[j], marker="*", ms=10, color=colour, mec="k", mew=0.6, zorder=4)
-        # the budget beside the curve's left end, inside the axes
-        ax.annotate(budget_label(c), xy=(n[0], f[0]), xytext=(3, -2),
-                    textcoords="offset points", ha="left", va="top", fontsize=7,
-                    color=colour, annotation_clip=True)  # fmt: skip
+        # the budget at the curve's right end, inside the axes: the ends spread along the
+        # top and the right edge, where the data are sparse
+        top = f[-1] > ylo * (yhi / ylo) ** 0.95
+        ax.annotate(budget_label(c), xy=(n[-1], f[-1]), xytext=(-4, -1 if top else 2),
+                    textcoords="offset points", ha="right", va="top" if top else "bottom",
+                    fontsize=7, color=colour, annotation_clip=True)  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_ticks(ax.yaxis, ylo, yhi)
@@ -322,7 +324,12 @@ def _draw_slices(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float
                             color=cmap(norm(v)), alpha=0.18, lw=0)  # fmt: skip
             start += g.shape[0]
     for v, g, f in curves:
-        ax.plot(g, f, color=cmap(norm(v)), lw=1.6)
+        colour = cmap(norm(v))
+        ax.plot(g, f, color=colour, lw=1.6)
+        # the slice's value at its right end, above the curve, inside the axes
+        ax.annotate(f"{plot_text(by)} = {budget_label(v)}", xy=(g[-1], f[-1]), xytext=(-2, 3),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=7,
+                    color=colour, annotation_clip=True)  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_ticks(ax.yaxis, ylo, yhi)

@@ -29,6 +29,7 @@ from ._base import (
     colour_map,
     figure,
     finish,
+    fixed,
     legend_below,
     plain_ticks,
     power_label,
@@ -191,8 +192,22 @@ def select_groups(res: Any, groups: Any) -> list[int]:
 
 
 def _short(label: str) -> str:
-    text = plot_text(label)
-    return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1] + "…"
+    """A group's label for a title: wrapped on commas, at most three lines."""
+    import textwrap
+
+    lines = textwrap.wrap(plot_text(label), MAX_LABEL) or [""]
+    if len(lines) > 3:
+        lines = lines[:3]
+        lines[-1] = lines[-1][: MAX_LABEL - 1] + "…"
+    return "\n".join(lines)
+
+
+def _varying_labels(result: Any, chosen: list[int]) -> list[str]:
+    """Each chosen group's label by the key columns whose values differ between them (the
+    shared ones would repeat in every panel)."""
+    keys = result.keys.iloc[chosen]
+    cols = [c for c in keys.columns if keys[c].astype(str).nunique() > 1] or list(keys.columns)
+    return [", ".join(f"{c}={keys.iloc[i][c]}" for c in cols) for i in range(len(chosen))]
 
 
 def _scalar_mappable(cmap: Any, norm: Any) -> Any:
@@ -350,8 +365,9 @@ def _facets(
     and fitted exponents."""
     ncol = min(len(chosen), 4 if len(chosen) > 9 else 3)
     nrow = math.ceil(len(chosen) / ncol)
-    fig = figure(figsize or (3.3 * ncol + 1.2, 2.9 * nrow + 0.9), dpi)
+    fig = figure(figsize or (3.3 * ncol + 1.0, 3.1 * nrow + 0.7), dpi)
     axes = fig.subplots(nrow, ncol, squeeze=False)
+    labels = _varying_labels(result, chosen)
     for i, ax in enumerate(axes.flat):
         if i >= len(chosen):
             ax.set_visible(False)
@@ -359,9 +375,9 @@ def _facets(
         g = chosen[i]
         left(ax, g)
         r = result.group_values(g)
-        a = (f"$a$ = {r['a']:.3f} [{r['a_lower']:.3f}, {r['a_upper']:.3f}]"
+        a = (f"$a$ = {fixed(r['a'])} [{fixed(r['a_lower'])}, {fixed(r['a_upper'])}]"
              if np.isfinite(r["a"]) else "no frontier: fewer than 2 optima")  # fmt: skip
-        ax.set_title(f"{_short(result.group_label(g))}\n{a}", fontsize=8)
+        ax.set_title(f"{_short(labels[i])}\n{a}", fontsize=7)
         ax.tick_params(labelsize=7)
         if i % ncol == 0:
             ax.set_ylabel("loss", fontsize=8)
@@ -421,7 +437,7 @@ def plot_isoflop(
     else:
         fig = _facets(result, chosen, figsize, dpi, left, "model size N")
         shown = [a for a in fig.axes if a.get_visible()]
-        fig.colorbar(_scalar_mappable(cmap, norm), ax=shown, shrink=0.8,
+        fig.colorbar(_scalar_mappable(cmap, norm), ax=shown, shrink=0.6, aspect=40,
                      label="compute budget C (FLOPs)")  # fmt: skip
         fig.suptitle(
             f"IsoFLOP profiles of {len(chosen)} groups; ★ located optimum, faded: dropped budget",
@@ -486,7 +502,7 @@ def plot_envelope(
     else:
         fig = _facets(result, chosen, figsize, dpi, left, "compute C (FLOPs)")
         shown = [a for a in fig.axes if a.get_visible()]
-        fig.colorbar(_scalar_mappable(cmap, norm), ax=shown, shrink=0.8,
+        fig.colorbar(_scalar_mappable(cmap, norm), ax=shown, shrink=0.6, aspect=40,
                      label="model size N (parameters)")  # fmt: skip
         fig.suptitle(f"training curves and their envelopes, {len(chosen)} groups", fontsize=10)
     return finish(fig, path)
