@@ -32,7 +32,7 @@ def _loss(p: dict[str, float], n: np.ndarray, d: np.ndarray) -> np.ndarray:
 def test_closed_form_is_the_numeric_minimum(params: dict[str, float]) -> None:
     res = _law_at(params)
     budgets = [1e19, 1e21, C_CHIN, 1e26]
-    table = res.compute_optimal(budgets, k=6.0)
+    table = res.compute_optimal(budgets, flops_per_param_token=6.0)
     for c, row in zip(budgets, table.itertuples()):
         f = lambda ln: _loss(params, np.exp(ln), c / (6.0 * np.exp(ln)))  # noqa: E731
         opt = minimize_scalar(
@@ -73,7 +73,7 @@ def test_numeric_path_for_kaplan_matches_scipy() -> None:
 
 def test_bootstrap_adds_interval_columns() -> None:
     res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log")
-    res.bootstrap(n=300, seed=0, progress=False)
+    res.bootstrap(n_boot=300, seed=0, progress=False)
     t = res.compute_optimal([1e21, C_CHIN])
     for col in ("N_opt", "D_opt", "tokens_per_param", "L_opt"):
         assert (t[f"{col}_lower"] < t[col]).all() and (t[col] < t[f"{col}_upper"]).all()
@@ -151,7 +151,7 @@ def test_prediction_intervals() -> None:
     res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log")
     with pytest.raises(pf.InvalidOptionError, match="bootstrap"):
         pf.fit(pf.datasets.chinchilla(), law="chinchilla").predict_interval(N=[1e9], D=[1e10])
-    res.bootstrap(n=400, seed=0, progress=False)
+    res.bootstrap(n_boot=400, seed=0, progress=False)
     conf = res.predict_interval(N=[7e10, 1e12], D=[1.4e12, 2e13])
     pred = res.predict_interval(N=[7e10, 1e12], D=[1.4e12, 2e13], kind="prediction")
     assert (conf["lower"] < conf["prediction"]).all() and (conf["prediction"] < conf["upper"]).all()
@@ -284,7 +284,7 @@ def test_bootstrap_flags_a_standard_error_driven_by_outliers() -> None:
     reps = _core.Replicates.restore(
         res.model, np.ascontiguousarray(samples), ["converged_cost"] * n, [0.0] * n, [5] * n
     )
-    boot = BootstrapResult(res, reps, method="case", seed=0, labels=None)
+    boot = BootstrapResult(res, reps, resample="case", seed=0, labels=None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         boot.ci()
@@ -294,7 +294,7 @@ def test_bootstrap_flags_a_standard_error_driven_by_outliers() -> None:
     assert boot.robust_se["beta"] == pytest.approx(boot.se["beta"], rel=0.15)
     assert "robust_se" in boot.summary()
     # the real sweep's replicates are not heavy-tailed: no warning
-    real = res.bootstrap(n=200, seed=0, progress=False)
+    real = res.bootstrap(n_boot=200, seed=0, progress=False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         real.ci()

@@ -297,14 +297,14 @@ def _wide(metrics: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def _loss_column(out: pd.DataFrame, loss: str) -> pd.Series:
     if loss not in ("auto", "val", "train"):
-        raise InvalidOptionError(f"loss must be 'auto', 'val' or 'train', not {loss!r}")
+        raise InvalidOptionError(f"loss_from must be 'auto', 'val' or 'train', not {loss!r}")
     has_val = "val_loss" in out and out["val_loss"].notna().any()
     if loss == "val" or (loss == "auto" and has_val):
         if not has_val:
-            raise InvalidDataError("loss='val' but no validation loss was logged")
+            raise InvalidDataError("loss_from='val' but no validation loss was logged")
         return out["val_loss"]
     if "train_loss" not in out:
-        raise InvalidDataError("loss='train' but no training loss was logged")
+        raise InvalidDataError("loss_from='train' but no training loss was logged")
     return out["train_loss"]
 
 

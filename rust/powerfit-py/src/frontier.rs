@@ -80,7 +80,7 @@ impl Options<'_> {
         let seed = convert::int(&self.seed, "seed")?;
         let level = convert::float(&self.level, "level")?;
         let budgets = convert::floats(&self.budgets, "budgets")?;
-        let k = convert::float(&self.flops_per_token, "flops_per_token")?;
+        let k = convert::float(&self.flops_per_token, "flops_per_param_token")?;
         let resample = convert::name(&self.resample, "resample")?;
         (|| -> powerfit_core::Result<FrontierOptions> {
             let o = FrontierOptions {

@@ -74,7 +74,7 @@ fn check_budgets(budgets: &[f64], k: f64) -> Result<()> {
     }
     if !(k > 0.0 && k.is_finite()) {
         return Err(Error::InvalidOption(format!(
-            "k must be a positive finite number, got {k}"
+            "flops_per_param_token (k in C = k N D) must be a positive finite number, got {k}"
         )));
     }
     Ok(())
