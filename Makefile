@@ -6,14 +6,18 @@ PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.deps-stamp
 export CARGO_BUILD_JOBS ?= 2
 
-.PHONY: demo test test-rust test-python build bench lint stubtest clean
+.PHONY: demo test test-rust test-python build bench lint stubtest docs clean
 
 $(PY):
 	python3 -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+EXTRAS ?= test lint bench
+
+# The package's own dependencies and extras (pyproject.toml is the one list).
+$(STAMP): pyproject.toml tools/requirements.py | $(PY)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "maturin>=1.5,<2" numpy pandas scipy pytest hypothesis pyarrow polars tqdm matplotlib lmfit mypy "dask[dataframe]" distributed
+	$(PY) tools/requirements.py $(EXTRAS) > $(VENV)/requirements.txt
+	$(PIP) install -q -r $(VENV)/requirements.txt
 	touch $(STAMP)
 
 # Rebuilds the extension (release, LTO) into the venv; cargo skips work when nothing changed.
@@ -37,9 +41,25 @@ stubtest: build
 bench: build
 	$(PY) benches/bench.py
 
-lint:
+# The documentation site (Sphinx; the tutorial notebook is executed): offline, warnings are errors.
+DOCS_STAMP := $(VENV)/.docs-stamp
+DOCS_OUT ?= docs/_build/html
+
+$(DOCS_STAMP): pyproject.toml tools/requirements.py | $(PY)
+	$(PY) tools/requirements.py docs > $(VENV)/requirements-docs.txt
+	$(PIP) install -q -r $(VENV)/requirements-docs.txt
+	touch $(DOCS_STAMP)
+
+docs: build $(DOCS_STAMP)
+	$(PY) -m sphinx -W --keep-going -q -b html docs $(DOCS_OUT)
+	@echo "docs: $(DOCS_OUT)/index.html"
+
+lint: $(STAMP)
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets --release -- -D warnings
+	$(VENV)/bin/ruff check python tests benches tools
+	$(VENV)/bin/ruff format --check python tests benches tools
+	$(PY) -m mypy
 
 clean:
 	cargo clean

@@ -32,11 +32,12 @@ def _loss(p: dict[str, float], n: np.ndarray, d: np.ndarray) -> np.ndarray:
 def test_closed_form_is_the_numeric_minimum(params: dict[str, float]) -> None:
     res = _law_at(params)
     budgets = [1e19, 1e21, C_CHIN, 1e26]
-    table = res.compute_optimal(budgets, k=6.0)
+    table = res.compute_optimal(budgets, flops_per_param_token=6.0)
     for c, row in zip(budgets, table.itertuples()):
         f = lambda ln: _loss(params, np.exp(ln), c / (6.0 * np.exp(ln)))  # noqa: E731
-        opt = minimize_scalar(f, bounds=(0.0, np.log(c / 6.0)), method="bounded",
-                              options={"xatol": 1e-10})
+        opt = minimize_scalar(
+            f, bounds=(0.0, np.log(c / 6.0)), method="bounded", options={"xatol": 1e-10}
+        )
         assert row.N_opt == pytest.approx(np.exp(opt.x), rel=1e-5)
         assert row.D_opt == pytest.approx(c / (6.0 * np.exp(opt.x)), rel=1e-5)
         assert row.L_opt == pytest.approx(opt.fun, rel=1e-12)
@@ -60,16 +61,19 @@ def test_numeric_path_for_kaplan_matches_scipy() -> None:
         return ((p["N_c"] / n) ** (p["alpha_N"] / p["alpha_D"]) + p["D_c"] / d) ** p["alpha_D"]
 
     for c, row in zip([1e21, 1e23], table.itertuples()):
-        opt = minimize_scalar(lambda ln: kaplan(np.exp(ln), c / (6 * np.exp(ln))),
-                              bounds=(5.0, np.log(c / 6.0) - 5.0), method="bounded",
-                              options={"xatol": 1e-9})
+        opt = minimize_scalar(
+            lambda ln: kaplan(np.exp(ln), c / (6 * np.exp(ln))),
+            bounds=(5.0, np.log(c / 6.0) - 5.0),
+            method="bounded",
+            options={"xatol": 1e-9},
+        )
         assert row.N_opt == pytest.approx(np.exp(opt.x), rel=1e-4)
         assert row.L_opt == pytest.approx(opt.fun, rel=1e-10)
 
 
 def test_bootstrap_adds_interval_columns() -> None:
     res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log")
-    res.bootstrap(n=300, seed=0, progress=False)
+    res.bootstrap(n_boot=300, seed=0, progress=False)
     t = res.compute_optimal([1e21, C_CHIN])
     for col in ("N_opt", "D_opt", "tokens_per_param", "L_opt"):
         assert (t[f"{col}_lower"] < t[col]).all() and (t[col] < t[f"{col}_upper"]).all()
@@ -90,7 +94,12 @@ def test_compute_term_recorded_independently() -> None:
     d = 10 ** rng.uniform(9, 12, 300)
     c = 6 * n * d * 10 ** rng.uniform(-1, 1, 300)  # e.g. FLOPs measured with overheads
     p = dict(L_inf=1.7, A=400.0, B=2000.0, E=50.0, alpha=0.34, beta=0.37, gamma=0.15)
-    y = p["L_inf"] + p["A"] * n ** -p["alpha"] + p["B"] * d ** -p["beta"] + p["E"] * c ** -p["gamma"]
+    y = (
+        p["L_inf"]
+        + p["A"] * n ** -p["alpha"]
+        + p["B"] * d ** -p["beta"]
+        + p["E"] * c ** -p["gamma"]
+    )
     res = pf.fit({"N": n, "D": d, "C": c, "loss": y}, law="additive", loss="l2")
     assert not any("C = k N D" in w for w in res.warnings)
     table = res.compute_optimal([1e22])
@@ -111,7 +120,7 @@ def test_inference_optimal_against_grid() -> None:
     total = 6 * n[ok] * d + 2 * n[ok] * t_inf
     best = total.min()
     assert out.total_flops == pytest.approx(best, rel=1e-6)
-    assert out.N == pytest.approx(n[ok][total.argmin()], rel=1e-3)
+    assert pytest.approx(n[ok][total.argmin()], rel=1e-3) == out.N
     assert _loss(EPOCH, np.array(out.N), np.array(out.D)) == pytest.approx(target, abs=1e-9)
     # the compute-optimal model of the same loss serves the same tokens at a higher total
     assert out.chinchilla_N > out.N and 0 < out.saving < 1
@@ -142,7 +151,7 @@ def test_prediction_intervals() -> None:
     res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log")
     with pytest.raises(pf.InvalidOptionError, match="bootstrap"):
         pf.fit(pf.datasets.chinchilla(), law="chinchilla").predict_interval(N=[1e9], D=[1e10])
-    res.bootstrap(n=400, seed=0, progress=False)
+    res.bootstrap(n_boot=400, seed=0, progress=False)
     conf = res.predict_interval(N=[7e10, 1e12], D=[1.4e12, 2e13])
     pred = res.predict_interval(N=[7e10, 1e12], D=[1.4e12, 2e13], kind="prediction")
     assert (conf["lower"] < conf["prediction"]).all() and (conf["prediction"] < conf["upper"]).all()
@@ -167,14 +176,20 @@ def test_extrapolation_check() -> None:
         pf.extrapolation_check(df, holdout=1.5)
 
 
-def _synthetic(n_lo: float, n_hi: float, m: int = 40, distinct: int | None = None,
-               noise: float = 0.003, seed: int = 0) -> pd.DataFrame:
+def _synthetic(
+    n_lo: float,
+    n_hi: float,
+    m: int = 40,
+    distinct: int | None = None,
+    noise: float = 0.003,
+    seed: int = 0,
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     if distinct is None:
         n = 10 ** rng.uniform(np.log10(n_lo), np.log10(n_hi), m)
     else:
         n = np.repeat(np.geomspace(n_lo, n_hi, distinct), m // distinct)
-    y = (1.7 + 400 * n ** -0.34) * np.exp(noise * rng.standard_normal(n.size))
+    y = (1.7 + 400 * n**-0.34) * np.exp(noise * rng.standard_normal(n.size))
     return pd.DataFrame({"N": n, "loss": y})
 
 
@@ -221,3 +236,66 @@ def test_warning_constant_outside_range() -> None:
     ok = pf.fit(df, law="chinchilla", loss="huber_log")
     assert not _warns(ok, "smallest observed") and not _warns(ok, "negative")
     assert "warnings: none" in ok.summary()
+
+
+def test_forecasts_far_beyond_the_data_say_how_far() -> None:
+    import warnings
+
+    res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log", warn=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = res.compute_optimal([1e21, 1e27])
+    far = [str(w.message) for w in caught if issubclass(w.category, pf.PowerfitWarning)]
+    assert table["decades_beyond"].iloc[0] == 0.0
+    assert 4.5 < table["decades_beyond"].iloc[1] < 5.5
+    assert any("C=1e+27" in m and "decades" in m for m in far)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res.predict(N=[1e14], D=[1e14])
+        res.predict(N=[1e9], D=[1e10])  # inside the data: silent
+    msgs = [str(w.message) for w in caught]
+    assert len(msgs) == 1 and "N by 3.8 decades" in msgs[0]
+    assert res.decades_beyond(N=[1e9])["N"] == 0.0
+
+
+def test_law_auto_picks_by_held_out_error() -> None:
+    res = pf.fit(pf.datasets.chinchilla(), law="auto", warn=False)
+    sel = res.selection
+    assert sel is not None and res.law == str(sel.law)
+    ev = sel.evidence
+    assert list(ev["rank"]) == sorted(ev["rank"]) and ev["law"].iloc[0] == res.law
+    assert {"heldout_log_rmse", "aic", "bic"} <= set(ev.columns)
+    assert res.loss == "log"
+    with pytest.raises(pf.InvalidOptionError, match="selection="):
+        pf.fit(pf.datasets.chinchilla(), law="auto", selection={"nope": 1})
+
+
+def test_bootstrap_flags_a_standard_error_driven_by_outliers() -> None:
+    import warnings
+
+    from powerfit import _core
+    from powerfit.bootstrap import BootstrapResult
+
+    res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log", warn=False)
+    rng = np.random.default_rng(0)
+    n = 1000
+    samples = res.values + rng.normal(0.0, 1e-3, (n, 5)) * res.values
+    samples[:10, 3] *= 3.0  # ten replicates with alpha three times too large
+    reps = _core.Replicates.restore(
+        res.model, np.ascontiguousarray(samples), ["converged_cost"] * n, [0.0] * n, [5] * n
+    )
+    boot = BootstrapResult(res, reps, resample="case", seed=0, labels=None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        boot.ci()
+    heavy = [str(w.message) for w in caught if "outlying replicates" in str(w.message)]
+    assert len(heavy) == 1 and "alpha" in heavy[0] and "beta" not in heavy[0]
+    assert boot.se["alpha"] > 10 * boot.robust_se["alpha"]
+    assert boot.robust_se["beta"] == pytest.approx(boot.se["beta"], rel=0.15)
+    assert "robust_se" in boot.summary()
+    # the real sweep's replicates are not heavy-tailed: no warning
+    real = res.bootstrap(n_boot=200, seed=0, progress=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        real.ci()
+    assert not [w for w in caught if "outlying" in str(w.message)]

@@ -341,9 +341,7 @@ def test_p0_of_the_wrong_length():
 # --- property: bad entries anywhere ----------------------------------------------------------
 
 non_finite = st.sampled_from([math.nan, math.inf, -math.inf])
-non_positive = st.one_of(
-    st.just(0.0), st.just(-0.0), st.floats(max_value=-1e-300, allow_nan=False)
-)
+non_positive = st.one_of(st.just(0.0), st.just(-0.0), st.floats(max_value=-1e-300, allow_nan=False))
 bad_anything = st.one_of(non_finite, non_positive)
 
 

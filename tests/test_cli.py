@@ -25,15 +25,22 @@ COMMAND = [str(BIN)] if BIN.exists() else [sys.executable, "-m", "powerfit.cli"]
 COLUMNS = ["--columns", "N=params", "D=tokens", "loss=val"]
 
 
-def run(*args: str, cwd: Path | None = None, stdin: str | None = None
-        ) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, COLUMNS="100")  # the terminal width argparse wraps help to
-    return subprocess.run([*COMMAND, *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, input=stdin, env=env, timeout=120)
+    return subprocess.run(
+        [*COMMAND, *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        input=stdin,
+        env=env,
+        timeout=120,
+    )
 
 
-def run_here(capsys: pytest.CaptureFixture[str], *args: object
-             ) -> subprocess.CompletedProcess[str]:
+def run_here(capsys: pytest.CaptureFixture[str], *args: object) -> subprocess.CompletedProcess[str]:
     """The command line in this process (for the many variants of one exit path; each exit
     path is also covered through a subprocess)."""
     from powerfit import cli
@@ -71,7 +78,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     df.to_csv(d / "runs.csv", index=False)
     df.to_parquet(d / "runs.parquet", index=False)
     res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log")
-    res.bootstrap(n=50, seed=0, progress=False)
+    res.bootstrap(n_boot=50, seed=0, progress=False)
     res.save(d / "saved.json")
     pf.fit({"N": df["params"], "loss": df["val"]}, law="power").save(d / "power.json")
     return d
@@ -79,27 +86,57 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # --- fit -----------------------------------------------------------------------------------
 def test_fit_end_to_end(folder, tmp_path):
-    out = run("fit", folder / "runs.csv", "--law", "chinchilla", "--loss", "huber_log",
-              "--delta", "1e-3", "--bootstrap", "40", "--seed", "0", *COLUMNS,
-              "--out", tmp_path / "fit.json", "--plot", tmp_path / "fit.png",
-              "--compute", "1e21", "1e23")
+    out = run(
+        "fit",
+        folder / "runs.csv",
+        "--law",
+        "chinchilla",
+        "--loss",
+        "huber_log",
+        "--delta",
+        "1e-3",
+        "--n-boot",
+        "40",
+        "--seed",
+        "0",
+        *COLUMNS,
+        "--out",
+        tmp_path / "fit.json",
+        "--plot",
+        tmp_path / "fit.png",
+        "--budgets",
+        "1e21",
+        "1e23",
+    )
     assert out.returncode == 0, out.stderr
     # readable tables: the summary, the bootstrap intervals, the compute-optimal allocation
     assert "powerfit fit: chinchilla" in out.stdout
     assert "95% CI (bootstrap)" in out.stdout
-    assert "N* (params)" in out.stdout and "1e21" in out.stdout and "1e23" in out.stdout
+    assert "N_opt (params)" in out.stdout and "1e21" in out.stdout and "1e23" in out.stdout
     assert "Traceback" not in out.stderr
     res = pf.load(tmp_path / "fit.json")
-    assert res.loss == "huber_log" and res._labels == ["params", "tokens"]
-    assert res._boot is not None and res._boot.n == 40
+    assert res.loss == "huber_log" and res.columns == ("params", "tokens")
+    assert res.boot is not None and res.boot.n == 40
     assert abs(res.params["alpha"] - 0.3473) < 1e-3
     assert png_size(tmp_path / "fit.png") == (700, 500)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.json", "fit.png"]
 
 
 def test_fit_from_parquet_with_options_to_csv_table(folder, tmp_path):
-    out = run("fit", folder / "runs.parquet", *COLUMNS, "--fixed", "E=1.7", "--bounds",
-              "alpha=0:2", "--starts", "grid", "--out", tmp_path / "params.csv", "-q")
+    out = run(
+        "fit",
+        folder / "runs.parquet",
+        *COLUMNS,
+        "--fixed",
+        "E=1.7",
+        "--bounds",
+        "alpha=0:2",
+        "--starts",
+        "grid",
+        "--out",
+        tmp_path / "params.csv",
+        "-q",
+    )
     assert out.returncode == 0, out.stderr
     assert out.stderr == ""  # --quiet: no notes
     table = pd.read_csv(tmp_path / "params.csv")
@@ -109,17 +146,39 @@ def test_fit_from_parquet_with_options_to_csv_table(folder, tmp_path):
 
 def test_fit_reads_stdin_and_writes_parquet_and_a_report(folder, tmp_path):
     csv = (folder / "runs.csv").read_text()
-    out = run("fit", "-", *COLUMNS, "--law", "power", "--x", "N", "--loss", "log",
-              "--out", tmp_path / "p.parquet", "--report", tmp_path / "r.html", stdin=csv)
+    out = run(
+        "fit",
+        "-",
+        *COLUMNS,
+        "--law",
+        "power",
+        "--x",
+        "N",
+        "--loss",
+        "log",
+        "--out",
+        tmp_path / "p.parquet",
+        "--report",
+        tmp_path / "r.html",
+        stdin=csv,
+    )
     assert out.returncode == 0, out.stderr
-    assert pd.read_parquet(tmp_path / "p.parquet")["parameter"].tolist() == ["L_inf", "A",
-                                                                            "alpha"]
+    assert pd.read_parquet(tmp_path / "p.parquet")["parameter"].tolist() == ["L_inf", "A", "alpha"]
     assert "data:image/png;base64," in (tmp_path / "r.html").read_text()
 
 
 def test_fit_that_does_not_converge_exits_1(folder, tmp_path):
-    out = run("fit", folder / "runs.csv", *COLUMNS, "--max-iter", "1", "--bootstrap", "10",
-              "--out", tmp_path / "fit.json")
+    out = run(
+        "fit",
+        folder / "runs.csv",
+        *COLUMNS,
+        "--max-iter",
+        "1",
+        "--n-boot",
+        "10",
+        "--out",
+        tmp_path / "fit.json",
+    )
     assert out.returncode == 1
     assert "did not converge" in out.stderr and "Traceback" not in out.stderr
     assert "max_iterations" in out.stdout  # the summary is still printed...
@@ -137,20 +196,20 @@ def test_bad_column(folder):
 
 
 def test_default_columns_missing(folder, capsys):
-    assert_usage_error(run_here(capsys, "fit", folder / "runs.csv"), "column 'N'", "columns=")
+    assert_usage_error(run_here(capsys, "fit", folder / "runs.csv"), "column 'N'", "--columns N=")
 
 
 def test_malformed_csv(tmp_path):
-    (tmp_path / "bad.csv").write_text('N,D,loss\n1e9,1e10,2.5\n1e9,1e10,2.5,7,8\n')
+    (tmp_path / "bad.csv").write_text("N,D,loss\n1e9,1e10,2.5\n1e9,1e10,2.5,7,8\n")
     assert_usage_error(run("fit", tmp_path / "bad.csv"), "bad.csv")
 
 
 def test_non_numeric_value(tmp_path, capsys):
-    rows = "\n".join(f"{n:g},{10 * n:g},{2 + 1 / i}" for i, n in enumerate(
-        np.geomspace(1e7, 1e9, 10), start=1))
+    rows = "\n".join(
+        f"{n:g},{10 * n:g},{2 + 1 / i}" for i, n in enumerate(np.geomspace(1e7, 1e9, 10), start=1)
+    )
     (tmp_path / "text.csv").write_text(f"N,D,loss\n{rows}\n1e9,1e10,oops\n")
-    assert_usage_error(run_here(capsys, "fit", tmp_path / "text.csv"), "'loss'", "'oops'",
-                       "row 10")
+    assert_usage_error(run_here(capsys, "fit", tmp_path / "text.csv"), "'loss'", "'oops'", "row 10")
 
 
 def test_empty_file(tmp_path, capsys):
@@ -165,8 +224,9 @@ def test_output_in_a_missing_folder(folder, tmp_path):
 
 
 def test_usage_error_through_the_console_script(folder):
-    assert_usage_error(run("fit", "runs.csv", "--bogus", cwd=folder),
-                       "unrecognized arguments: --bogus")
+    assert_usage_error(
+        run("fit", "runs.csv", "--bogus", cwd=folder), "unrecognized arguments: --bogus"
+    )
 
 
 @pytest.mark.parametrize(
@@ -180,11 +240,13 @@ def test_usage_error_through_the_console_script(folder):
         (["fit", "runs.csv", *COLUMNS, "--fixed", "Z=1"], "no parameter 'Z'"),
         (["fit", "runs.csv", *COLUMNS, "--out", "fit.xlsx"], "extension"),
         (["fit", "runs.csv", *COLUMNS, "--plot", "fit.txt"], "--plot"),
-        (["fit", "runs.csv", *COLUMNS, "--bootstrap", "-3"], "--bootstrap"),
-        (["fit", "runs.csv", "--law", "power", "--x", "N", *COLUMNS, "--compute", "1e21"],
-         "N and D"),
-        (["optimal", "saved.json"], "--compute"),
-        (["optimal", "saved.json", "--compute", "-1"], "positive"),
+        (["fit", "runs.csv", *COLUMNS, "--n-boot", "-3"], "--n-boot"),
+        (
+            ["fit", "runs.csv", "--law", "power", "--x", "N", *COLUMNS, "--budgets", "1e21"],
+            "N and D",
+        ),
+        (["optimal", "saved.json"], "--budgets"),
+        (["optimal", "saved.json", "--budgets", "-1"], "positive"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -200,8 +262,16 @@ def test_no_command_prints_help_and_exits_2():
 
 def test_failed_run_leaves_the_previous_output_and_no_temp_file(folder, tmp_path):
     (tmp_path / "fit.json").write_text("previous result")
-    out = run("fit", folder / "runs.csv", "--columns", "N=missing", "--out",
-              tmp_path / "fit.json", "--plot", tmp_path / "fit.png")
+    out = run(
+        "fit",
+        folder / "runs.csv",
+        "--columns",
+        "N=missing",
+        "--out",
+        tmp_path / "fit.json",
+        "--plot",
+        tmp_path / "fit.png",
+    )
     assert out.returncode == 2
     assert (tmp_path / "fit.json").read_text() == "previous result"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fit.json"]
@@ -216,8 +286,17 @@ def test_output_that_is_a_folder_is_refused(folder, tmp_path):
 
 # --- optimal -------------------------------------------------------------------------------
 def test_optimal_from_a_saved_fit(folder, tmp_path):
-    out = run("optimal", folder / "saved.json", "--compute", "1e21", "1e23", "--k", "6",
-              "--out", tmp_path / "opt.csv")
+    out = run(
+        "optimal",
+        folder / "saved.json",
+        "--budgets",
+        "1e21",
+        "1e23",
+        "--flops-per-param-token",
+        "6",
+        "--out",
+        tmp_path / "opt.csv",
+    )
     assert out.returncode == 0, out.stderr
     assert "compute-optimal allocation" in out.stdout and "bootstrap percentile" in out.stdout
     table = pd.read_csv(tmp_path / "opt.csv")
@@ -235,35 +314,54 @@ def test_optimal_from_a_saved_fit(folder, tmp_path):
 
 
 def test_optimal_json_output(folder, tmp_path):
-    out = run("optimal", folder / "saved.json", "--compute", "5.88e23", "--out",
-              tmp_path / "opt.json", "-q")
+    out = run(
+        "optimal",
+        folder / "saved.json",
+        "--budgets",
+        "5.88e23",
+        "--out",
+        tmp_path / "opt.json",
+        "-q",
+    )
     assert out.returncode == 0 and out.stderr == ""
     rows = json.loads((tmp_path / "opt.json").read_text())
     assert rows[0]["C"] == 5.88e23 and 10 < rows[0]["tokens_per_param"] < 30
 
 
 def test_optimal_errors(folder, tmp_path, capsys):
-    assert_usage_error(run("optimal", tmp_path / "nope.json", "--compute", "1e21"),
-                       "no such file")
-    assert_usage_error(run_here(capsys, "optimal", folder / "runs.csv", "--compute", "1e21"),
-                       "not a saved powerfit fit")
-    assert_usage_error(run_here(capsys, "optimal", folder / "power.json", "--compute", "1e21"),
-                       "N and D")
+    assert_usage_error(run("optimal", tmp_path / "nope.json", "--budgets", "1e21"), "no such file")
+    assert_usage_error(
+        run_here(capsys, "optimal", folder / "runs.csv", "--budgets", "1e21"),
+        "not a saved powerfit fit",
+    )
+    assert_usage_error(
+        run_here(capsys, "optimal", folder / "power.json", "--budgets", "1e21"), "N and D"
+    )
 
 
 def test_optimal_of_a_fit_that_did_not_converge_exits_1(folder, tmp_path, capsys):
     df = pd.read_csv(folder / "runs.csv")
-    res = pf.fit(df, columns={"N": "params", "D": "tokens", "loss": "val"}, max_iter=1,
-                 warn=False)
+    res = pf.fit(df, columns={"N": "params", "D": "tokens", "loss": "val"}, max_iter=1, warn=False)
     res.save(tmp_path / "bad.json")
-    out = run_here(capsys, "optimal", tmp_path / "bad.json", "--compute", "1e21")
-    assert out.returncode == 1 and "unreliable" in out.stderr and "N* (params)" in out.stdout
+    out = run_here(capsys, "optimal", tmp_path / "bad.json", "--budgets", "1e21")
+    assert out.returncode == 1 and "unreliable" in out.stderr and "N_opt (params)" in out.stdout
 
 
 # --- fit-groups ------------------------------------------------------------------------------
 def test_fit_groups(folder, tmp_path):
-    out = run("fit-groups", folder / "runs.parquet", "--by", "dataset", "--law", "chinchilla",
-              "--loss", "huber_log", *COLUMNS, "--out", tmp_path / "fits.parquet")
+    out = run(
+        "fit-groups",
+        folder / "runs.parquet",
+        "--by",
+        "dataset",
+        "--law",
+        "chinchilla",
+        "--loss",
+        "huber_log",
+        *COLUMNS,
+        "--out",
+        tmp_path / "fits.parquet",
+    )
     assert out.returncode == 0, out.stderr
     assert "2 groups, 2 converged" in out.stdout
     table = pd.read_parquet(tmp_path / "fits.parquet")
@@ -271,28 +369,42 @@ def test_fit_groups(folder, tmp_path):
     assert table["success"].all() and {"alpha", "alpha_stderr", "status"} <= set(table.columns)
     # each row is the fit of that group alone
     df = pd.read_parquet(folder / "runs.parquet")
-    one = pf.fit(df[df["dataset"] == "web"], law="chinchilla", loss="huber_log",
-                 columns={"N": "params", "D": "tokens", "loss": "val"})
+    one = pf.fit(
+        df[df["dataset"] == "web"],
+        law="chinchilla",
+        loss="huber_log",
+        columns={"N": "params", "D": "tokens", "loss": "val"},
+    )
     assert table.loc[1, "alpha"] == pytest.approx(one.params["alpha"], rel=1e-9)
 
 
 def test_fit_groups_failures_and_errors(folder, tmp_path):
-    out = run("fit-groups", folder / "runs.csv", "--by", "dataset", *COLUMNS,
-              "--max-iter", "1", "--out", tmp_path / "fits.csv")
+    out = run(
+        "fit-groups",
+        folder / "runs.csv",
+        "--by",
+        "dataset",
+        *COLUMNS,
+        "--max-iter",
+        "1",
+        "--out",
+        tmp_path / "fits.csv",
+    )
     assert out.returncode == 1
     assert "did not converge" in out.stderr
     assert len(pd.read_csv(tmp_path / "fits.csv")) == 2
-    assert_usage_error(run("fit-groups", folder / "runs.csv", "--by", "nope", *COLUMNS),
-                       "'nope'")
+    assert_usage_error(run("fit-groups", folder / "runs.csv", "--by", "nope", *COLUMNS), "'nope'")
 
 
 @pytest.mark.parametrize(
     "args, needle",
     [
         ([], "--by"),
-        (["--by", "dataset", "--bootstrap", "5", "--method", "parametric"], "parametric"),
-        (["--by", "dataset", "--method", "cluster", "--cluster", "N", "--bootstrap", "5"],
-         "--cluster"),
+        (["--by", "dataset", "--n-boot", "5", "--resample", "parametric"], "parametric"),
+        (
+            ["--by", "dataset", "--resample", "cluster", "--cluster", "N", "--n-boot", "5"],
+            "--cluster",
+        ),
         (["--by", "dataset", "--out", "x.xlsx"], "extension"),
     ],
 )
@@ -303,15 +415,21 @@ def test_fit_groups_usage_errors(folder, args, needle, capsys):
 
 # --- demo, help, version -----------------------------------------------------------------------
 def test_demo(tmp_path):
-    out = run("demo", "--outdir", tmp_path / "demo", "--bootstrap", "30", "-q")
+    out = run("demo", "--outdir", tmp_path / "demo", "--n-boot", "30", "-q")
     assert out.returncode == 0, out.stderr
-    for needle in ("powerfit fit: chinchilla", "Epoch 2024", "N* (params)", "5.88e23"):
+    for needle in ("powerfit fit: chinchilla", "Epoch 2024", "N_opt (params)", "5.88e23"):
         assert needle in out.stdout
     files = sorted(p.name for p in (tmp_path / "demo").iterdir())
-    assert files == ["bootstrap.png", "chinchilla_fit.png", "fit.json", "frontier.png",
-                     "report.html", "residuals.png"]
-    assert png_size(tmp_path / "demo" / "chinchilla_fit.png") == (700, 500)
-    assert pf.load(tmp_path / "demo" / "fit.json")._boot.n == 30
+    assert files == [
+        "bootstrap.png",
+        "chinchilla_fit.png",
+        "fit.json",
+        "frontier.png",
+        "report.html",
+        "residuals.png",
+    ]
+    assert png_size(tmp_path / "demo" / "chinchilla_fit.png") == (1050, 750)  # 150 dpi
+    assert pf.load(tmp_path / "demo" / "fit.json").boot.n == 30
 
 
 @pytest.mark.parametrize("command", ["fit", "fit-groups", "optimal", "demo"])
@@ -339,7 +457,7 @@ def test_top_level_help(capsys):
 
 def test_help_and_version_through_the_console_script():
     out = run("fit", "--help")
-    assert out.returncode == 0 and "examples:" in out.stdout and "--bootstrap N" in out.stdout
+    assert out.returncode == 0 and "examples:" in out.stdout and "--n-boot N" in out.stdout
     out = run("--version")
     assert out.returncode == 0 and out.stdout.strip() == f"powerfit {pf.__version__}"
 
@@ -368,12 +486,26 @@ def test_internal_errors_exit_3_with_the_traceback(folder, capsys, monkeypatch):
 def test_written_law_from_the_command_line(folder, tmp_path, capsys):
     if not hasattr(pf, "Law"):
         pytest.skip("written laws are not in this build")
-    out = run_here(capsys, "fit", folder / "runs.csv", *COLUMNS, "--law",
-                   "E + A*N^-alpha + B*D^-beta", "--vars", "N", "D", "--loss", "huber_log",
-                   "--out", tmp_path / "law.json")
+    out = run_here(
+        capsys,
+        "fit",
+        folder / "runs.csv",
+        *COLUMNS,
+        "--law",
+        "E + A*N^-alpha + B*D^-beta",
+        "--variables",
+        "N",
+        "D",
+        "--loss",
+        "huber_log",
+        "--out",
+        tmp_path / "law.json",
+    )
     assert out.returncode == 0, out.stderr
     assert "L = E + A*N^-alpha + B*D^-beta" in out.stdout
-    out = run_here(capsys, "optimal", tmp_path / "law.json", "--compute", "1e21")
-    assert out.returncode == 0 and "N* (params)" in out.stdout
-    assert_usage_error(run_here(capsys, "fit", folder / "runs.csv", *COLUMNS, "--law",
-                                "E + A*N^-alpha"), "--vars")
+    out = run_here(capsys, "optimal", tmp_path / "law.json", "--budgets", "1e21")
+    assert out.returncode == 0 and "N_opt (params)" in out.stdout
+    assert_usage_error(
+        run_here(capsys, "fit", folder / "runs.csv", *COLUMNS, "--law", "E + A*N^-alpha"),
+        "--variables",
+    )

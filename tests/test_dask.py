@@ -15,7 +15,7 @@ import powerfit as pf
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-import powerfit.dask as pfd  # noqa: E402
+import powerfit.dask as pfd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GADRE = os.path.join(HERE, "data", "gadre2024", "gadre2024_losses_long.csv")
@@ -30,9 +30,12 @@ def gadre() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    with distributed.LocalCluster(
-        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -46,7 +49,7 @@ def _normalise(df: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_cluster_result_equals_pandas(client: Any, gadre: pd.DataFrame) -> None:
-    opts = dict(columns=COLS, loss="huber_log", bootstrap=30, seed=3)
+    opts = dict(columns=COLS, loss="huber_log", n_boot=30, seed=3)
     ref = pf.fit_groups(gadre, by=KEYS, **opts)
     ddf = dd.from_pandas(gadre, npartitions=5)
     lazy = pfd.fit_groups(ddf, by=KEYS, **opts)

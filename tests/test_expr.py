@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import pickle
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import pytest
@@ -70,7 +70,7 @@ class Call:
     args: tuple
 
 
-Tree = Union[Num, Name, Neg, Bin, Pow, Call]
+Tree = Num | Name | Neg | Bin | Pow | Call
 VARS = ("x", "y")
 PARAMS = ("a", "b", "c")
 UNARY = ("exp", "log", "log10", "sqrt", "abs", "sin", "cos", "tan", "atan", "tanh")
@@ -198,9 +198,7 @@ def ref(t: Tree, env: dict[str, float]) -> tuple[float, float]:
             v = float(np.exp(f64(b) * f64(la)))
             # d/da = b v / a, d/db = v log a; the exponent b log a carries ~|b log a| u
             err = (
-                abs(_div(b * v, a)) * ea
-                + abs(v * la) * eb
-                + abs(v) * u * (4 + 2 * abs(b * la))
+                abs(_div(b * v, a)) * ea + abs(v * la) * eb + abs(v) * u * (4 + 2 * abs(b * la))
                 if a != 0
                 else math.inf
             )
@@ -259,9 +257,7 @@ def extend(children: st.SearchStrategy[Tree]) -> st.SearchStrategy[Tree]:
         st.builds(Bin, st.sampled_from("+-*/"), children, children),
         st.builds(Pow, children, exponents, st.sampled_from(["^", "**", "pow"])),
         st.builds(Call, st.sampled_from(UNARY), children.map(lambda c: (c,))),
-        st.builds(
-            Call, st.sampled_from(BINARY), st.tuples(children, children)
-        ),
+        st.builds(Call, st.sampled_from(BINARY), st.tuples(children, children)),
     )
 
 
@@ -393,8 +389,8 @@ def test_random_strings_compile_or_raise_invalid_law(s, variables):
         return
     # it compiled: it evaluates without crashing
     x = np.linspace(0.5, 2.0, 3)
-    p = {n: 1.0 for n in law.params}
-    law.evaluate(p, **{v: x for v in variables})
+    p = dict.fromkeys(law.params, 1.0)
+    law.evaluate(p, **dict.fromkeys(variables, x))
 
 
 def test_deep_nesting_and_long_inputs_do_not_crash():
@@ -541,7 +537,9 @@ def test_fit_recovers_a_general_law_with_negative_variables():
     res2 = pf.fit(law=DECAY, x=data["t"], y=data["y"])
     assert res2.params == pytest.approx(res.params, rel=1e-12)
     # predictions accept any finite values for a general law
-    np.testing.assert_allclose(res.predict(t=[-2.0, 0.0]), 1.5 + 4.0 * np.exp(-0.7 * np.array([-2.0, 0.0])), rtol=1e-8)
+    np.testing.assert_allclose(
+        res.predict(t=[-2.0, 0.0]), 1.5 + 4.0 * np.exp(-0.7 * np.array([-2.0, 0.0])), rtol=1e-8
+    )
     with pytest.raises(pf.InvalidDataError, match="must be finite"):
         res.predict(t=[np.nan])
     assert "L = a + b*exp(-c*t)" in res.summary()
@@ -580,7 +578,9 @@ def test_law_defaults_and_their_overrides():
 def test_a_law_that_is_not_finite_at_the_start_is_rejected():
     data = decay()
     law = pf.Law("a*log(t - b)", "t", p0={"a": 1.0, "b": 0.0})
-    with pytest.raises(pf.InvalidLawError, match=r"not usable at the starting point: at row 0 \(t=-0\.9"):
+    with pytest.raises(
+        pf.InvalidLawError, match=r"not usable at the starting point: at row 0 \(t=-0\.9"
+    ):
         pf.fit(data, law=law)
     # the Jacobian counts too: sqrt(t - b) at t = b is finite, its derivative is not
     law = pf.Law("a*sqrt(t - b)", "t", p0={"a": 1.0, "b": float(data["t"][0])})
@@ -598,13 +598,13 @@ def test_a_law_that_is_not_finite_at_the_start_is_rejected():
 def test_bootstrap_with_a_written_law():
     data = decay(noise=0.02)
     res = pf.fit(data, law=DECAY)
-    boot = res.bootstrap(n=200, seed=1)
+    boot = res.bootstrap(n_boot=200, seed=1)
     assert boot.success.mean() > 0.95
     ci = boot.ci()
     assert list(ci["parameter"]) == ["a", "b", "c"]
     row = ci.set_index("parameter").loc["c"]
     assert row["lower"] < 0.7 < row["upper"]
-    again = res.bootstrap(n=200, seed=1)
+    again = res.bootstrap(n_boot=200, seed=1)
     np.testing.assert_array_equal(again.samples, boot.samples)
 
 
@@ -622,7 +622,7 @@ def test_chinchilla_written_as_an_expression_matches_the_builtin(loss):
     assert a.params == pytest.approx(b.params, rel=1e-6)
     assert a.cost == pytest.approx(b.cost, rel=1e-9)
     np.testing.assert_allclose(a.covariance, b.covariance, rtol=1e-4)
-    ba, bb = a.bootstrap(n=100, seed=3), b.bootstrap(n=100, seed=3)
+    ba, bb = a.bootstrap(n_boot=100, seed=3), b.bootstrap(n_boot=100, seed=3)
     np.testing.assert_allclose(ba.samples, bb.samples, rtol=1e-5)
     g = pf.fit(df, law=law, loss=loss, starts="grid")
     assert g.n_starts == 4500 and g.cost == pytest.approx(a.cost, rel=1e-6)
@@ -652,7 +652,7 @@ def test_readme_data_constrained_law():
 
     res = pf.fit({"N": N, "D": D, "U": U, "loss": loss}, law=law, loss="log")
     assert res.success and "L = E + A/N^alpha" in res.summary()
-    ci = res.bootstrap(n=1000, seed=0).ci().set_index("parameter")
+    ci = res.bootstrap(n_boot=1000, seed=0).ci().set_index("parameter")
     assert ci.loc["R_D", "lower"] < 15.4 < ci.loc["R_D", "upper"]
     # noise-free data: exact recovery
     exact = pf.fit({"N": N, "D": D, "U": U, "loss": law.evaluate(truth, N=N, D=D, U=U)}, law=law)
@@ -677,7 +677,7 @@ def test_readme_broken_power_law():
     assert res.success
     for name, v in truth.items():
         assert abs(res.params[name] - v) < 4 * res.stderr[name], name
-    boot = res.bootstrap(n=1000, seed=0)
+    boot = res.bootstrap(n_boot=1000, seed=0)
     assert boot.success.all() and len(boot.ci()) == 6
     exact = pf.fit(law=bnsl, x=x, y=y)
     assert exact.params == pytest.approx(truth, rel=1e-5)

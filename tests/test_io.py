@@ -20,6 +20,7 @@ import pytest
 
 import powerfit as pf
 from powerfit import io as pio
+from powerfit import saved
 
 
 def _strict(text: str) -> object:
@@ -62,7 +63,10 @@ def test_round_trip_predicts_and_reports_like_the_original(chin, tmp_path):
     assert res.summary() == chin.summary()
     assert res.warnings == chin.warnings
     assert (res.status, res.success, res.cost, res.n_iter) == (
-        chin.status, chin.success, chin.cost, chin.n_iter
+        chin.status,
+        chin.success,
+        chin.cost,
+        chin.n_iter,
     )
     N, D = np.geomspace(1e8, 1e11, 7), np.geomspace(1e9, 1e12, 7)
     np.testing.assert_array_equal(res.predict(N=N, D=D), chin.predict(N=N, D=D))
@@ -73,27 +77,27 @@ def test_round_trip_predicts_and_reports_like_the_original(chin, tmp_path):
 
 def test_loaded_fit_bootstraps_like_the_original(chin, tmp_path):
     res = pf.load(chin.save(tmp_path / "fit.json", bootstrap=False))
-    a = chin.bootstrap(n=40, seed=3, progress=False)
-    b = res.bootstrap(n=40, seed=3, progress=False)
+    a = chin.bootstrap(n_boot=40, seed=3, progress=False)
+    b = res.bootstrap(n_boot=40, seed=3, progress=False)
     np.testing.assert_array_equal(a.samples, b.samples)
 
 
 def test_bootstrap_replicates_are_saved_and_loaded(tmp_path):
     res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log")
-    boot = res.bootstrap(n=60, seed=1, progress=False)
+    boot = res.bootstrap(n_boot=60, seed=1, progress=False)
     path = res.save(tmp_path / "fit.json")
     loaded = pf.load(path)
-    lb = loaded._boot
+    lb = loaded.boot
     assert lb is not None and lb.result is loaded
     np.testing.assert_array_equal(lb.samples, boot.samples)
     np.testing.assert_array_equal(lb.success, boot.success)
     np.testing.assert_array_equal(lb.status, boot.status)
-    assert (lb.method, lb.seed, lb.n) == ("case", 1, 60)
+    assert (lb.resample, lb.seed, lb.n) == ("case", 1, 60)
     pd.testing.assert_frame_equal(lb.ci(budgets=[1e22]), boot.ci(budgets=[1e22]))
     assert pio.load_bootstrap(path).n == 60
     # without the replicates
     slim = pf.load(res.save(tmp_path / "slim.json", bootstrap=False))
-    assert slim._boot is None
+    assert slim.boot is None
     with pytest.raises(pf.InvalidDataError, match="no bootstrap"):
         pio.load_bootstrap(tmp_path / "slim.json")
 
@@ -101,16 +105,20 @@ def test_bootstrap_replicates_are_saved_and_loaded(tmp_path):
 def test_round_trip_keeps_columns_weights_fixed_and_bounds(tmp_path):
     df = _grid_data()
     res = pf.fit(
-        df, law="chinchilla", columns={"N": "params", "D": "tokens", "loss": "val_loss"},
-        weights="w", fixed={"E": 1.7}, bounds={"alpha": (0.0, 2.0), "beta": (None, 1.0)},
+        df,
+        law="chinchilla",
+        columns={"N": "params", "D": "tokens", "loss": "val_loss"},
+        weights="w",
+        fixed={"E": 1.7},
+        bounds={"alpha": (0.0, 2.0), "beta": (None, 1.0)},
         warn=False,
     )
     loaded = pf.load(res.save(tmp_path / "fit.json"))
     assert loaded.fixed == {"E": 1.7}
-    assert loaded._lower[3] == 0.0 and loaded._upper[3] == 2.0
-    assert loaded._lower[4] == -math.inf and loaded._upper[4] == 1.0
-    assert loaded._labels == ["params", "tokens"] and loaded._y_name == "val_loss"
-    np.testing.assert_array_equal(loaded._w, res._w)
+    assert loaded.bounds["alpha"] == (0.0, 2.0)
+    assert loaded.bounds["beta"] == (-math.inf, 1.0)
+    assert loaded.columns == ("params", "tokens") and loaded.y_name == "val_loss"
+    np.testing.assert_array_equal(loaded.weights, res.weights)
     assert loaded.summary() == res.summary()
     assert loaded.params == res.params
     # strict JSON: infinite bounds are stored as strings
@@ -179,7 +187,7 @@ def test_failed_write_leaves_no_partial_file(chin, tmp_path, monkeypatch):
         raise RuntimeError("disk full")
 
     # the document fails to serialise: nothing at all is written
-    monkeypatch.setattr(pio, "_dumps", broken)
+    monkeypatch.setattr(saved, "dumps", broken)
     with pytest.raises(RuntimeError):
         chin.save(target)
     assert not target.exists()
@@ -190,10 +198,9 @@ def test_failed_write_mid_stream_keeps_the_old_file(tmp_path):
     target = tmp_path / "table.csv"
     target.write_text("old contents\n")
     df = pd.DataFrame({"a": [1.0, 2.0]})
-    with pytest.raises(RuntimeError):
-        with pio.atomic_write(target, "w") as fh:
-            fh.write("half of a new ")
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError), pio.atomic_write(target, "w") as fh:
+        fh.write("half of a new ")
+        raise RuntimeError("interrupted")
     assert target.read_text() == "old contents\n"
     assert _no_temp_files(tmp_path)
     pio.write_table(df, target)
@@ -219,8 +226,9 @@ def test_written_files_have_normal_permissions(chin, tmp_path):
 # --- tables ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("ext", ["csv", "tsv", "parquet", "json"])
 def test_table_round_trip(ext, tmp_path):
-    df = pd.DataFrame({"N": [1e9, 2e9], "D": [1e10, 2e10], "loss": [2.5, math.nan],
-                       "name": ["a", "b"]})
+    df = pd.DataFrame(
+        {"N": [1e9, 2e9], "D": [1e10, 2e10], "loss": [2.5, math.nan], "name": ["a", "b"]}
+    )
     path = pio.write_table(df, tmp_path / f"t.{ext}")
     back = pio.read_table(path)
     assert list(back.columns) == ["N", "D", "loss", "name"]
@@ -236,7 +244,7 @@ def test_read_table_errors(tmp_path):
     (tmp_path / "data.xlsx").write_bytes(b"PK")
     with pytest.raises(pf.InvalidOptionError, match="extension"):
         pio.read_table(tmp_path / "data.xlsx")
-    (tmp_path / "bad.csv").write_text('N,D,loss\n1,2,3\n1,2,3,4,5\n')
+    (tmp_path / "bad.csv").write_text("N,D,loss\n1,2,3\n1,2,3,4,5\n")
     with pytest.raises(pf.InvalidDataError, match="cannot read"):
         pio.read_table(tmp_path / "bad.csv")
     (tmp_path / "empty.csv").write_text("")
@@ -259,10 +267,11 @@ def test_write_table_unknown_extension(tmp_path):
 def test_round_trip_of_a_written_law(tmp_path):
     if not hasattr(pf, "Law"):
         pytest.skip("written laws are not in this build")
-    law = pf.Law("E + A*N^-alpha + B*D^-beta", variables=["N", "D"], name="mine",
-                 bounds={"alpha": (0, 2)})
+    law = pf.Law(
+        "E + A*N^-alpha + B*D^-beta", variables=["N", "D"], name="mine", bounds={"alpha": (0, 2)}
+    )
     res = pf.fit(pf.datasets.chinchilla(), law=law, loss="huber_log")
-    res.bootstrap(n=30, seed=2, progress=False)
+    res.bootstrap(n_boot=30, seed=2, progress=False)
     path = res.save(tmp_path / "law.json")
     doc = _strict(path.read_text())
     assert doc["expression"]["expr"] == "E + A*N^-alpha + B*D^-beta"  # type: ignore[index]
@@ -270,6 +279,6 @@ def test_round_trip_of_a_written_law(tmp_path):
     assert loaded.params == res.params and loaded.summary() == res.summary()
     N, D = np.array([1e9, 7e10]), np.array([2e10, 1.4e12])
     np.testing.assert_array_equal(loaded.predict(N=N, D=D), res.predict(N=N, D=D))
-    pd.testing.assert_frame_equal(loaded._boot.ci(), res._boot.ci())
-    again = loaded.bootstrap(n=30, seed=2, progress=False)
-    np.testing.assert_array_equal(again.samples, res._boot.samples)
+    pd.testing.assert_frame_equal(loaded.boot.ci(), res.boot.ci())
+    again = loaded.bootstrap(n_boot=30, seed=2, progress=False)
+    np.testing.assert_array_equal(again.samples, res.boot.samples)

@@ -53,8 +53,7 @@ def _design(seed: int, n: int, variables: tuple[str, ...]) -> dict[str, np.ndarr
     """Independent log-uniform columns."""
     rng = np.random.default_rng(seed)
     return {
-        v: np.exp(rng.uniform(math.log(RANGES[v][0]), math.log(RANGES[v][1]), n))
-        for v in variables
+        v: np.exp(rng.uniform(math.log(RANGES[v][0]), math.log(RANGES[v][1]), n)) for v in variables
     }
 
 
@@ -147,9 +146,7 @@ def chinchilla_cases(draw, noise: float = 0.0, exps=exponents, terms=term_sizes)
 
 
 @st.composite
-def additive_cases(
-    draw, with_c: bool = True, noise: float = 0.0, exps=exponents, terms=term_sizes
-):
+def additive_cases(draw, with_c: bool = True, noise: float = 0.0, exps=exponents, terms=term_sizes):
     seed, n = draw(seeds), draw(n_points)
     variables = ("N", "D", "C") if with_c else ("N", "D")
     x = _design(seed, n, variables)
@@ -202,9 +199,7 @@ def _describe(res: pf.FitResult, want: dict[str, float]) -> str:
         f"  {k:8s} want {v:.17g}  got {res.params[k]:.17g}  rel {err:.2e}"
         for (k, v), err in zip(want.items(), _rel_errors(res.params, want).values())
     ]
-    return "\n".join(
-        [f"{res.law} loss={res.loss}: status={res.status} cost={res.cost:.3e}"] + rows
-    )
+    return "\n".join([f"{res.law} loss={res.loss}: status={res.status} cost={res.cost:.3e}"] + rows)
 
 
 # --- exact recovery -------------------------------------------------------------------------
@@ -257,90 +252,181 @@ def test_recovery_of_kaplan_law_on_grid(truth, loss):
 PINNED = [
     # a small, slowly varying N term (0.07 to 0.17 over the sweep)
     (
-        "chinchilla", ("N", "D"), 218, 51, "l2",
+        "chinchilla",
+        ("N", "D"),
+        218,
+        51,
+        "l2",
         {"E": 1.0, "A": 1.2630427957540948, "B": 355655.88200778456, "alpha": 0.125, "beta": 0.5},
         None,
     ),
     (
-        "chinchilla", ("N", "D"), 0, 30, "l2",
-        {"E": 1.0, "A": 1.4434774808618227, "B": 25978.929700801957, "alpha": 0.125,
-         "beta": 0.375},
+        "chinchilla",
+        ("N", "D"),
+        0,
+        30,
+        "l2",
+        {"E": 1.0, "A": 1.4434774808618227, "B": 25978.929700801957, "alpha": 0.125, "beta": 0.375},
         {"E": 1.0},  # recovered when E is free, not when it is held at its true value
     ),
     # additive law over N, D and an independent C
     (
-        "additive", ("N", "D", "C"), 0, 30, "l2",
-        {"L_inf": 1.0, "A": 34.64345954068374, "B": 10.26762513228573, "E": 5623413251.903491,
-         "alpha": 0.125, "beta": 0.125, "gamma": 0.5},
+        "additive",
+        ("N", "D", "C"),
+        0,
+        30,
+        "l2",
+        {
+            "L_inf": 1.0,
+            "A": 34.64345954068374,
+            "B": 10.26762513228573,
+            "E": 5623413251.903491,
+            "alpha": 0.125,
+            "beta": 0.125,
+            "gamma": 0.5,
+        },
         None,
     ),
     (
-        "additive", ("N", "D", "C"), 0, 30, "l2",
-        {"L_inf": 1.0, "A": 23.389459924709897, "B": 9.9467618469018, "E": 9139.816994654904,
-         "alpha": 0.109375, "beta": 0.125, "gamma": 0.203125},
+        "additive",
+        ("N", "D", "C"),
+        0,
+        30,
+        "l2",
+        {
+            "L_inf": 1.0,
+            "A": 23.389459924709897,
+            "B": 9.9467618469018,
+            "E": 9139.816994654904,
+            "alpha": 0.109375,
+            "beta": 0.125,
+            "gamma": 0.203125,
+        },
         None,  # found to ~1e-11, but reported as max_iterations (success=False)
     ),
     (
-        "additive", ("N", "D", "C"), 1, 30, "log",
-        {"L_inf": 1.0, "A": 23.095639693789163, "B": 41.07050052914292, "E": 136.92098171321805,
-         "alpha": 0.125, "beta": 0.125, "gamma": 0.125},
+        "additive",
+        ("N", "D", "C"),
+        1,
+        30,
+        "log",
+        {
+            "L_inf": 1.0,
+            "A": 23.095639693789163,
+            "B": 41.07050052914292,
+            "E": 136.92098171321805,
+            "alpha": 0.125,
+            "beta": 0.125,
+            "gamma": 0.125,
+        },
         None,
     ),
     # the true beta half-way between two grid exponents: next to it, the grid prefers to drop
     # the weak N term (A = 0), from where LM cannot regrow it (failed CI before the grid
     # cells were refined on the projected objective)
     (
-        "chinchilla", ("N", "D"), 152, 43, "log",
-        {"E": 2.0, "A": 1.172825453200231, "B": 2383.4270869366837, "alpha": 0.125,
-         "beta": 0.29296875},
+        "chinchilla",
+        ("N", "D"),
+        152,
+        43,
+        "log",
+        {
+            "E": 2.0,
+            "A": 1.172825453200231,
+            "B": 2383.4270869366837,
+            "alpha": 0.125,
+            "beta": 0.29296875,
+        },
         {"E": 2.0},
     ),
     # a slow term traded against a negative constant in the grid (before the grid's constant
     # was kept non-negative for positive losses)
     (
-        "additive", ("N", "D", "C"), 30, 30, "log",
-        {"L_inf": 1.0, "A": 2371373.7056616554, "B": 42.223939900195305, "alpha": 0.75,
-         "beta": 0.109375, "E": 9373.677616655697, "gamma": 0.25},
+        "additive",
+        ("N", "D", "C"),
+        30,
+        30,
+        "log",
+        {
+            "L_inf": 1.0,
+            "A": 2371373.7056616554,
+            "B": 42.223939900195305,
+            "alpha": 0.75,
+            "beta": 0.109375,
+            "E": 9373.677616655697,
+            "gamma": 0.25,
+        },
         None,
     ),
     (
-        "additive", ("N", "D", "C"), 89, 30, "log",
-        {"L_inf": 1.0, "A": 1.4434774808618227, "B": 20.53525026457146, "alpha": 0.125,
-         "beta": 0.125, "E": 1265089510285746.8, "gamma": 0.75},
+        "additive",
+        ("N", "D", "C"),
+        89,
+        30,
+        "log",
+        {
+            "L_inf": 1.0,
+            "A": 1.4434774808618227,
+            "B": 20.53525026457146,
+            "alpha": 0.125,
+            "beta": 0.125,
+            "E": 1265089510285746.8,
+            "gamma": 0.75,
+        },
         None,
     ),
     # Kaplan with the N term dropped along a whole row of the grid
     (
-        "kaplan", ("N", "D"), 0, 30, "log",
-        {"N_c": 8104571768.892476, "alpha_N": 0.125, "D_c": 2072430287367949.0,
-         "alpha_D": 0.125},
+        "kaplan",
+        ("N", "D"),
+        0,
+        30,
+        "log",
+        {"N_c": 8104571768.892476, "alpha_N": 0.125, "D_c": 2072430287367949.0, "alpha_D": 0.125},
         None,
     ),
     (
-        "kaplan", ("N", "D"), 0, 30, "l2",
-        {"N_c": 8104571768.892476, "alpha_N": 0.125, "D_c": 2072430287367949.0,
-         "alpha_D": 0.125},
+        "kaplan",
+        ("N", "D"),
+        0,
+        30,
+        "l2",
+        {"N_c": 8104571768.892476, "alpha_N": 0.125, "D_c": 2072430287367949.0, "alpha_D": 0.125},
         None,
     ),
     # Kaplan with a weak D term: good fits lie along alpha_N, a diagonal of the old
     # (alpha_D, alpha_N / alpha_D) grid whose cells missed it
     (
-        "kaplan", ("N", "D"), 25, 30, "l2",
-        {"N_c": 6043875281779.469, "alpha_N": 0.140625, "D_c": 810457176889.2476,
-         "alpha_D": 0.125},
+        "kaplan",
+        ("N", "D"),
+        25,
+        30,
+        "l2",
+        {"N_c": 6043875281779.469, "alpha_N": 0.140625, "D_c": 810457176889.2476, "alpha_D": 0.125},
         None,
     ),
     # a steep N term (alpha_N / alpha_D = 5.75): coarse cells trade the D term away under l2
     (
-        "kaplan", ("N", "D"), 0, 38, "l2",
-        {"N_c": 2175948856.989749, "alpha_N": 0.71875, "D_c": 810457176889.2476,
-         "alpha_D": 0.125},
+        "kaplan",
+        ("N", "D"),
+        0,
+        38,
+        "l2",
+        {"N_c": 2175948856.989749, "alpha_N": 0.71875, "D_c": 810457176889.2476, "alpha_D": 0.125},
         None,
     ),
     (
-        "kaplan", ("N", "D"), 63, 30, "log",
-        {"N_c": 10563706857510.775, "alpha_N": 0.10546875, "D_c": 1288181997819.799,
-         "alpha_D": 0.109375},
+        "kaplan",
+        ("N", "D"),
+        63,
+        30,
+        "log",
+        {
+            "N_c": 10563706857510.775,
+            "alpha_N": 0.10546875,
+            "D_c": 1288181997819.799,
+            "alpha_D": 0.109375,
+        },
         None,
     ),
 ]
@@ -451,9 +537,7 @@ def test_rescaling_n_noise_free(name, loss, data, c):
 def test_rescaling_n_noisy(name, loss, data, c):
     case = data.draw(NOISY[name], label="case")
     a = case.fit(loss=loss)
-    scaled = Case(
-        case.law, dict(case.x, N=case.x["N"] * c), case.y, case.truth, case.seed, case.n
-    )
+    scaled = Case(case.law, dict(case.x, N=case.x["N"] * c), case.y, case.truth, case.seed, case.n)
     b = scaled.fit(loss=loss)
     note(f"{a!r}\n{b!r}")
     assert a.success and b.success, (a.message, b.message)

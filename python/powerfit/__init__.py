@@ -7,8 +7,12 @@
 
 from __future__ import annotations
 
-from . import analysis, datasets, laws
+from . import analysis, compute, datasets, diagnosis, forecast, laws, readers, testtime
 from ._core import __version__
+from .api import fit
+from .bootstrap import BootstrapResult
+from .compute import Budget
+from .diagnosis import Diagnosis, diagnose
 from .errors import (
     InvalidDataError,
     InvalidLawError,
@@ -16,12 +20,17 @@ from .errors import (
     PowerfitError,
     PowerfitWarning,
 )
-from .bootstrap import BootstrapResult, bootstrap
-from .analysis import extrapolation_check
 from .expr import Law
-from .fit import FitResult, fit
-from .io import load
-from .groups import fit_groups
+from .fit import FitResult, bootstrap, load
+from .forecast import (
+    LawComparison,
+    RolloutResult,
+    Selection,
+    compare_laws,
+    forecast_interval,
+    rollout,
+    select_law,
+)
 from .frontier import (
     ApproachComparison,
     EnvelopeResult,
@@ -29,8 +38,17 @@ from .frontier import (
     compare_approaches,
     envelope,
     isoflop,
-    plot_envelope,
-    plot_isoflop,
+)
+from .groups import fit_groups
+from .holdout import extrapolation_check
+from .plot import plot_envelope, plot_isoflop
+from .runs import read_runs
+from .testtime import (
+    CoverageResult,
+    fit_coverage,
+    pass_at_k,
+    sampling_cost,
+    sampling_tradeoff,
 )
 
 __all__ = [
@@ -42,6 +60,8 @@ __all__ = [
     "analysis",
     "load",
     "fit_groups",
+    "read_runs",
+    "readers",
     "isoflop",
     "IsoflopResult",
     "envelope",
@@ -54,9 +74,33 @@ __all__ = [
     "BootstrapResult",
     "datasets",
     "laws",
+    "forecast",
+    "rollout",
+    "RolloutResult",
+    "compare_laws",
+    "LawComparison",
+    "select_law",
+    "Selection",
+    "forecast_interval",
     "PowerfitError",
     "InvalidDataError",
     "InvalidLawError",
     "InvalidOptionError",
     "PowerfitWarning",
+    "compute",
+    "Budget",
+    "diagnosis",
+    "diagnose",
+    "Diagnosis",
+    "testtime",
+    "pass_at_k",
+    "fit_coverage",
+    "CoverageResult",
+    "sampling_tradeoff",
+    "sampling_cost",
 ]
+
+# In a Jupyter kernel: figures display inline and results as HTML (nothing happens elsewhere).
+from ._display import enable_notebook_display as _enable_notebook_display
+
+_enable_notebook_display()

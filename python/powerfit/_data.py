@@ -6,7 +6,7 @@ column and row.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,6 +14,35 @@ import numpy as np
 from .errors import InvalidDataError
 
 Y_KEYS = ("loss", "y", "L")
+
+
+def in_memory(data: Any) -> bool:
+    """A table powerfit reads without the readers: a pandas DataFrame, a pyarrow Table, a
+    polars DataFrame or a dict of columns."""
+    if isinstance(data, Mapping):
+        return True
+    mod = type(data).__module__.split(".")[0]
+    name = type(data).__name__
+    return (mod == "pandas" and name == "DataFrame") or (mod, name) in (
+        ("pyarrow", "Table"),
+        ("polars", "DataFrame"),
+    )
+
+
+def as_table(data: Any, wanted: Iterable[str] | None = None) -> Any:
+    """``data`` itself when it is a table in memory; anything else the readers take (a path,
+    a polars LazyFrame, a pyarrow RecordBatch, a DuckDB relation) read with
+    :func:`powerfit.readers.read_table` as a pyarrow Table (only the ``wanted`` columns when
+    given, those of them present)."""
+    if data is None or in_memory(data):
+        return data
+    from .errors import InvalidOptionError
+    from .readers import read_table
+
+    try:
+        return read_table(data, optional=None if wanted is None else sorted(set(wanted))).data
+    except InvalidOptionError as exc:  # an unreadable source is bad data, not a bad option
+        raise InvalidDataError(str(exc)) from None
 
 
 def column_names(data: Any) -> list[str]:
@@ -60,11 +89,19 @@ def as_float_array(values: Any, name: str) -> np.ndarray:
         return np.ascontiguousarray(arr, dtype=np.float64)
     if arr.dtype.kind == "b":
         raise InvalidDataError(f"column '{name}' holds booleans, not numbers")
+    if arr.dtype.kind == "c":
+        raise InvalidDataError(
+            f"column '{name}' holds complex numbers; a loss, size or weight is real"
+        )
     out = np.empty(arr.shape[0], dtype=np.float64)
     for row, v in enumerate(arr):
         if v is None:
             out[row] = np.nan
             continue
+        if isinstance(v, complex):
+            raise InvalidDataError(
+                f"column '{name}' has a complex value {v!r} at row {row}; it must be real"
+            )
         try:
             out[row] = float(v)
         except (TypeError, ValueError):
@@ -102,3 +139,74 @@ def resolve_column(var: str, names: list[str], columns: Mapping[str, str]) -> st
             f"column '{col}' for variable {var} is not in the data{hint}; columns are {names}"
         )
     return col
+
+
+#: Law variables looked for in a table, in order, when the law does not name its own.
+CANDIDATES = ("N", "D", "C")
+
+
+def _arrays_given(law: Any, x: Any, arrays: Mapping[str, Any], variables: Any) -> dict[str, Any]:
+    """The variable arrays passed as keywords, with ``x=`` mapped to the law's variable."""
+    given = {k: v for k, v in arrays.items() if v is not None}
+    if x is None or isinstance(x, str):
+        if isinstance(x, str):
+            given = {x: given[x]} if x in given else {}
+        return given
+    if variables is not None and len(variables) == 1:
+        return {variables[0]: x}
+    return {"x": x}
+
+
+def available(
+    data: Any,
+    law: Any,
+    x: Any,
+    arrays: Mapping[str, Any],
+    columns: Mapping[str, str],
+    variables: Any = None,
+) -> tuple[list[str], str | None]:
+    """The law variables the input provides (after the column mapping) and the user's choice
+    of x (a name), for the core to choose the law's variables from. ``variables`` are a
+    written law's own."""
+    xname = x if isinstance(x, str) else None
+    if data is None:
+        return list(_arrays_given(law, x, arrays, variables)), xname
+    names = column_names(data)
+    cands = ("N", "D", "C", "x") if law == "power" and x is None else CANDIDATES
+    return [v for v in cands if columns.get(v, v) in names], xname
+
+
+def gather(
+    data: Any,
+    variables: Sequence[str],
+    x: Any,
+    y: Any,
+    arrays: Mapping[str, Any],
+    columns: Mapping[str, str],
+    weights: Any,
+) -> tuple[list[np.ndarray], list[str], np.ndarray, str, np.ndarray | None]:
+    """The law's variable columns (float64), their names as the user knows them, the observed
+    losses and their name, and the weights."""
+    if data is not None:
+        names = column_names(data)
+        labels = [resolve_column(v, names, columns) for v in variables]
+        cols = [as_float_array(get_column(data, c), c) for c in labels]
+        yname = find_y(names, columns)
+        yv = as_float_array(get_column(data, yname), yname)
+        if isinstance(weights, str):
+            weights = get_column(data, resolve_column(weights, names, {}))
+    else:
+        if y is None:
+            raise InvalidDataError("no observations: pass data=... or y=...")
+        given = _arrays_given(None, x, arrays, variables)
+        missing = [v for v in variables if v not in given]
+        if missing:
+            raise InvalidDataError(
+                f"the law needs the variable(s) {', '.join(missing)}: pass them as arrays"
+            )
+        labels = list(variables)
+        cols = [as_float_array(given[v], v) for v in variables]
+        yname = "loss"
+        yv = as_float_array(y, yname)
+    w = None if weights is None else as_float_array(weights, "weights")
+    return cols, labels, yv, yname, w

@@ -4,43 +4,56 @@ core; this module shapes inputs and outputs."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import _core
-from ._data import as_float_array, column_names, get_column
-from .errors import InvalidDataError, InvalidLawError, InvalidOptionError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .fit import FitResult
+from ._deprecate import renamed
+from .errors import InvalidLawError, InvalidOptionError, PowerfitError, PowerfitWarning
+from .record import FAR_DECADES, FitRecord
 
 #: Relative spread of C / (N D) below which C = k N D is taken to hold in the data.
 CONFOUND_SPREAD = 1e-3
 
 
-def compute_confounded(res: FitResult) -> float | None:
+def compute_confounded(res: FitRecord) -> float | None:
     """k when the data satisfy C = k N D (so a C term is confounded with N and D), else None."""
     if not {"N", "D", "C"} <= set(res.variables):
         return None
-    ratio = np.log(res._x["C"]) - np.log(res._x["N"]) - np.log(res._x["D"])
+    x = res.data
+    ratio = np.log(x["C"]) - np.log(x["N"]) - np.log(x["D"])
     if float(np.std(ratio)) < CONFOUND_SPREAD:
         return float(np.exp(np.mean(ratio)))
     return None
 
 
-def _budgets(C: Any) -> list[float]:
-    c = np.atleast_1d(np.asarray(C, dtype=float))
-    if c.ndim != 1 or c.size == 0 or not np.all(np.isfinite(c)) or np.any(c <= 0):
-        raise InvalidOptionError(f"compute budgets must be positive finite numbers, got {C!r}")
+def nd_index(res: FitRecord) -> list[int] | None:
+    """Positions of (E, A, B, alpha, beta) for laws with one N and one D term (the closed form
+    applies), else None."""
+    names = res.param_names
+    if res.law == "chinchilla":
+        return [names.index(k) for k in ("E", "A", "B", "alpha", "beta")]
+    if res.law == "additive" and set(res.variables) == {"N", "D"}:
+        return [names.index(k) for k in ("L_inf", "A", "B", "alpha", "beta")]
+    return None
+
+
+def _budgets(budgets: Any) -> list[float]:
+    try:
+        c = np.atleast_1d(np.asarray(budgets, dtype=float))
+    except (TypeError, ValueError):
+        raise InvalidOptionError(f"budgets must be numbers, got {budgets!r}") from None
+    if c.ndim != 1 or c.size == 0:
+        raise InvalidOptionError(f"budgets must be a list of numbers, got {budgets!r}")
     return [float(v) for v in c]
 
 
-def _check_nd(res: FitResult) -> None:
+def _check_nd(res: FitRecord) -> None:
     if not {"N", "D"} <= set(res.variables):
         raise InvalidLawError(
             f"compute-optimal analyses need a law with N and D terms; '{res.law}' has "
@@ -55,39 +68,83 @@ def _check_nd(res: FitResult) -> None:
         )
 
 
-def compute_optimal(
-    res: FitResult, C: Any, k: float = 6.0, level: float = 0.95
-) -> pd.DataFrame:
-    """Compute-optimal allocation at budgets C with C = k N D.
+def _budget_distance(res: FitRecord, budgets: list[float], k: float) -> np.ndarray:
+    """How many decades each budget lies beyond the largest compute in the data (C, or k N D),
+    or below the smallest (0 inside)."""
+    x = res.data
+    data_c = x["C"] if "C" in x else float(k) * x["N"] * x["D"]
+    lo, hi = float(np.min(data_c)), float(np.max(data_c))
+    c = np.asarray(budgets, dtype=float)
+    return np.maximum(np.log10(np.maximum(c / hi, 1.0)), np.log10(np.maximum(lo / c, 1.0)))
 
-    Closed form for laws E + A N^-alpha + B D^-beta (N* = G (C/k)^a, D* = G^-1 (C/k)^b,
+
+def _warn_implausible(table: pd.DataFrame, res: FitRecord) -> None:
+    """Warnings for budgets far from the data and for allocations no one would train."""
+    far = table.loc[table["decades_beyond"] > FAR_DECADES, ["C", "decades_beyond"]]
+    if len(far):
+        shown = ", ".join(f"C={c:.3g} ({d:.1f} decades)" for c, d in far.itertuples(index=False))
+        warnings.warn(
+            f"compute-optimal allocation far beyond the fitted runs' compute: {shown}; the "
+            f"exponents are extrapolated that far (check them with powerfit.rollout)",
+            PowerfitWarning,
+            stacklevel=3,
+        )
+    odd = table.loc[~(table["tokens_per_param"] >= 1.0), "C"]
+    if len(odd):
+        warnings.warn(
+            f"implausible allocation at C={', '.join(f'{c:.3g}' for c in odd)}: fewer than one "
+            f"training token per parameter (or no finite optimum); the fitted {res.law} law's "
+            f"data and parameter terms are not identified well enough to allocate compute",
+            PowerfitWarning,
+            stacklevel=3,
+        )
+
+
+@renamed({"C": "budgets", "k": "flops_per_param_token"})
+def compute_optimal(
+    res: FitRecord,
+    budgets: Any,
+    flops_per_param_token: float = 6.0,
+    level: float = 0.95,
+    *,
+    samples: np.ndarray | None = None,
+    warn: bool = True,
+) -> pd.DataFrame:
+    """Compute-optimal allocation at compute budgets C, with C = k N D and k =
+    ``flops_per_param_token`` (FLOPs per parameter per token; 6 for a dense transformer).
+
+    Closed form for laws E + A N^-alpha + B D^-beta (N_opt = G (C/k)^a, D_opt = G^-1 (C/k)^b,
     a = beta/(alpha+beta), b = alpha/(alpha+beta), G = (alpha A/(beta B))^(1/(alpha+beta)));
     numeric minimisation of L(N, C/(kN)) for other laws on N and D (kaplan, additive with a C
-    term recorded independently of N and D, user laws). With a bootstrap run, ``_lower`` and
-    ``_upper`` columns give percentile intervals at ``level``.
+    term recorded independently of N and D, user laws). With a bootstrap run (``res.boot``,
+    or the replicate matrix ``samples``), ``_lower`` and ``_upper`` columns give percentile
+    intervals at ``level``.
+
+    Returns:
+        One row per budget: ``C``, ``N_opt``, ``D_opt``, ``tokens_per_param`` (D_opt/N_opt),
+        ``L_opt``, the exponents ``a``, ``b``, ``eta`` for the closed form, and the interval
+        columns.
     """
     _check_nd(res)
-    budgets = _budgets(C)
-    if not (k > 0 and math.isfinite(k)):
-        raise InvalidOptionError(f"k must be positive, got {k}")
-    idx = res._nd_index()
-    boot = res._boot
+    k = flops_per_param_token
+    budgets = _budgets(budgets)
+    idx = nd_index(res)
+    if samples is None and res.boot is not None:
+        samples = res.boot.converged
     mats = [res.values[None, :]]
-    if boot is not None:
-        mats.append(boot.samples[boot.success])
+    if samples is not None and len(samples):
+        mats.append(samples)
     frames = []
     for m in mats:
         m = np.ascontiguousarray(m, dtype=np.float64)
         if idx is not None:
-            names, d = _core.derived(m, idx, budgets, float(k))
+            names, d = _core.derived(m, idx, budgets, k)
             q = len(budgets)
             n_opt = d[:, 4::4][:, :q]
             d_opt = d[:, 5::4][:, :q]
             l_opt = d[:, 7::4][:, :q]
         else:
-            n_opt, d_opt, l_opt = _core.numeric_optimal(
-                res._law_arg, list(res.variables), m, budgets, float(k)
-            )
+            n_opt, d_opt, l_opt = res.model.numeric_optimal(m, budgets, k)
         frames.append((np.asarray(n_opt), np.asarray(d_opt), np.asarray(l_opt)))
     n0, d0, l0 = frames[0]
     out = pd.DataFrame(
@@ -105,15 +162,64 @@ def compute_optimal(
         out["a"] = beta / (alpha + beta)
         out["b"] = alpha / (alpha + beta)
         out["eta"] = alpha * beta / (alpha + beta)
-    if boot is not None:
+    out["decades_beyond"] = _budget_distance(res, budgets, k)
+    if warn:
+        _warn_implausible(out, res)
+    if len(frames) > 1:
         nb, db, lb = frames[1]
         cols = {"N_opt": nb, "D_opt": db, "tokens_per_param": db / nb, "L_opt": lb}
         for name, mat in cols.items():
             est = out[name].to_numpy()
-            lo, hi = _core.intervals(np.ascontiguousarray(mat), list(est), level, "percentile")
+            lo, hi = _core.intervals(np.ascontiguousarray(mat), est, level, "percentile")
             out[f"{name}_lower"] = lo
             out[f"{name}_upper"] = hi
     return out
+
+
+@renamed({"k": "flops_per_param_token"})
+def optimal_table(
+    res: FitRecord,
+    budgets: Sequence[float],
+    flops_per_param_token: float = 6.0,
+    level: float = 0.95,
+    max_replicates: int | None = None,
+) -> pd.DataFrame:
+    """The compute-optimal allocation at each budget C = k N D (N_opt, D_opt,
+    tokens_per_param, L_opt, with ``_lower``/``_upper`` bootstrap percentile columns when the
+    fit has a bootstrap run), from :func:`compute_optimal`.
+
+    Args:
+        max_replicates: base the intervals on a fixed random subset of at most this many
+            converged replicates (0: no intervals); None uses them all.
+
+    Raises:
+        InvalidLawError, InvalidOptionError: the law has no N and D terms, the data tie a C
+            term to N and D, or a budget is not positive.
+    """
+    boot = res.boot
+    samples = None if boot is None else boot.converged
+    if max_replicates is not None and samples is not None and len(samples) > max_replicates:
+        if max_replicates > 0:
+            pick = np.random.default_rng(0).choice(len(samples), max_replicates, replace=False)
+            samples = samples[np.sort(pick)]
+        else:
+            samples = samples[:0]
+    # the table shows decades_beyond; figures and reports do not repeat it as a warning
+    return compute_optimal(
+        res, budgets, flops_per_param_token, level=level, samples=samples, warn=False
+    )
+
+
+def supports_optimal(res: FitRecord) -> bool:
+    """Whether the fit has a compute-optimal allocation (a law of N and D whose terms the
+    data can tell apart)."""
+    if not {"N", "D"} <= set(res.variables):
+        return False
+    try:
+        optimal_table(res, [1e21], max_replicates=0)
+    except PowerfitError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -137,40 +243,48 @@ class InferenceSizing:
         return pd.Series(self.__dict__)
 
 
+@renamed({"k": "flops_per_param_token"})
 def inference_optimal(
-    res: FitResult, target_loss: float, inference_tokens: float, k: float = 6.0
+    res: FitRecord,
+    target_loss: float,
+    inference_tokens: float,
+    flops_per_param_token: float = 6.0,
 ) -> InferenceSizing:
     """Sardana and Frankle 2023: the N and D reaching ``target_loss`` that minimise training
-    (k N D) plus inference (2 N per token) FLOPs, against the compute-optimal model of the same
-    loss serving the same tokens; ``saving`` is the share of total FLOPs saved."""
+    (k N D, k = ``flops_per_param_token``) plus inference (2 N per token) FLOPs, against the
+    compute-optimal model of the same loss serving the same tokens; ``saving`` is the share of
+    total FLOPs saved."""
     _check_nd(res)
-    if not (inference_tokens >= 0 and math.isfinite(inference_tokens)):
-        raise InvalidOptionError(f"inference_tokens must be >= 0, got {inference_tokens}")
-    args = (res._law_arg, list(res.variables), list(res.values), float(target_loss))
-    best = _core.inference_optimal(*args, float(inference_tokens), float(k))
-    chin = _core.inference_optimal(*args, 0.0, float(k))
-    if best is None or chin is None:
-        raise InvalidOptionError(
-            f"no model reaches loss {target_loss}: the fitted law's floor is above it"
-        )
+    k = flops_per_param_token
+    best = res.model.inference_optimal(res.values, target_loss, inference_tokens, k)
+    chin = res.model.inference_optimal(res.values, target_loss, 0.0, k)
     n, d, tr, inf = best
     cn, cd, ctr, _ = chin
     ctotal = ctr + 2.0 * cn * inference_tokens
     total = tr + inf
     return InferenceSizing(
-        float(target_loss), float(inference_tokens), n, d, tr, inf, total, cn, cd, ctotal,
+        float(target_loss),
+        float(inference_tokens),
+        n,
+        d,
+        tr,
+        inf,
+        total,
+        cn,
+        cd,
+        ctotal,
         1.0 - total / ctotal,
     )
 
 
-def elasticities(res: FitResult, data: Any = None, **points: Any) -> pd.DataFrame:
+def elasticities(res: FitRecord, data: Any = None, **points: Any) -> pd.DataFrame:
     """At each point: d log(L - L_inf) / d log x for every variable x (``elasticity_x``), the
     derivatives dL/dx (``dL_dx``) and, for laws on N and D, ``token_vs_param`` = (dL/dD) /
     (dL/dN): how many parameters one more training token is worth at that point."""
-    xs = res._points(data, points)
+    xs = res.points(data, points)
     mat = np.ascontiguousarray(np.column_stack(xs), dtype=np.float64)
     const = 0 if res.param_names[0] in ("L_inf", "E") else None
-    el, der = _core.elasticities(res._law_arg, list(res.variables), list(res.values), mat, const)
+    el, der = res.model.elasticities(res.values, mat, const)
     out = pd.DataFrame({v: mat[:, j] for j, v in enumerate(res.variables)})
     for j, v in enumerate(res.variables):
         out[f"elasticity_{v}"] = el[:, j]
@@ -182,7 +296,7 @@ def elasticities(res: FitResult, data: Any = None, **points: Any) -> pd.DataFram
 
 
 def predict_interval(
-    res: FitResult,
+    res: FitRecord,
     data: Any = None,
     *,
     level: float = 0.95,
@@ -193,129 +307,24 @@ def predict_interval(
     """Bootstrap intervals for ``res.predict``: ``kind="confidence"`` for the law itself,
     ``"prediction"`` adding each replicate a residual drawn from the fit's residuals (on the
     loss's scale), for a new observed run. Needs ``res.bootstrap(...)`` first."""
-    boot = res._boot
+    boot = res.boot
     if boot is None:
-        raise InvalidOptionError("prediction intervals need a bootstrap: call res.bootstrap() first")
+        raise InvalidOptionError(
+            "prediction intervals need a bootstrap: call res.bootstrap() first"
+        )
     if kind not in ("confidence", "prediction"):
         raise InvalidOptionError(f"kind must be 'confidence' or 'prediction', got {kind!r}")
-    if not 0 < level < 1:
-        raise InvalidOptionError(f"level must be in (0, 1), got {level}")
-    xs = res._points(data, points)
-    est = res.predict(**dict(zip(res.variables, xs)))
-    reps = _core.evaluate_many(
-        res._law_arg, list(res.variables), xs, np.ascontiguousarray(boot.samples[boot.success])
-    )
-    reps = np.asarray(reps)
+    xs = res.points(data, points)
+    est = res.model.predict(res.values, xs, list(res.columns))
+    reps = res.model.predict_many(boot.converged, xs)
     if kind == "prediction":
         resid = res.residuals()
         rng = np.random.default_rng(seed)
         draw = resid[rng.integers(0, resid.size, size=reps.shape)]
-        reps = np.exp(np.log(reps) + draw) if _log_scale(res) else reps + draw
-    lo, hi = _core.intervals(np.ascontiguousarray(reps), list(est), level, "percentile")
+        reps = np.exp(np.log(reps) + draw) if res.log_scale else reps + draw
+    lo, hi = _core.intervals(np.ascontiguousarray(reps), est, level, "percentile")
     out = pd.DataFrame({v: x for v, x in zip(res.variables, xs)})
     out["prediction"] = est
     out["lower"] = lo
     out["upper"] = hi
     return out
-
-
-def _log_scale(res: FitResult) -> bool:
-    return res.loss in ("log", "huber_log", "asymmetric_log")
-
-
-@dataclass(frozen=True)
-class ExtrapolationResult:
-    """Fit on the smaller runs, errors on the held-out larger ones."""
-
-    fit: Any
-    table: pd.DataFrame
-    n_train: int
-    n_test: int
-
-    @property
-    def mean_abs_rel_error(self) -> float:
-        """Mean |predicted - observed| / observed over the held-out runs."""
-        return float(self.table["abs_rel_error"].mean())
-
-    @property
-    def max_abs_rel_error(self) -> float:
-        """Largest |relative error| over the held-out runs."""
-        return float(self.table["abs_rel_error"].max())
-
-    def summary(self) -> str:
-        """One paragraph: sizes and error statistics."""
-        t = self.table["rel_error"]
-        return (
-            f"extrapolation check: fitted {self.n_train} runs, predicted {self.n_test} held-out "
-            f"runs; relative error mean {t.mean():+.3%}, mean |.| {self.mean_abs_rel_error:.3%}, "
-            f"median |.| {float(self.table['abs_rel_error'].median()):.3%}, max |.| "
-            f"{self.max_abs_rel_error:.3%}"
-        )
-
-
-def extrapolation_check(
-    data: Any,
-    law: Any = "chinchilla",
-    holdout: Mapping[str, float] | float = 0.25,
-    columns: Mapping[str, str] | None = None,
-    **fit_kwargs: Any,
-) -> ExtrapolationResult:
-    """Fit on the smaller runs and predict the larger ones.
-
-    Args:
-        data: a table with the law's columns and the loss.
-        law: the law to fit.
-        holdout: ``{"N": 1e9}`` holds out runs with N >= 1e9 (any variable: N, D, C); a float
-            q in (0, 1) holds out the share q of runs with the most compute (C, or N*D).
-        columns: column mapping, as in :func:`powerfit.fit`.
-        fit_kwargs: passed to :func:`powerfit.fit` (loss, delta, starts, ...).
-    """
-    from .fit import fit
-
-    names = column_names(data)
-    cols = dict(columns or {})
-    frame = pd.DataFrame({c: np.asarray(get_column(data, c)) for c in names})
-    if isinstance(holdout, Mapping):
-        if len(holdout) != 1:
-            raise InvalidOptionError("holdout must name exactly one variable, e.g. {'N': 1e9}")
-        (var, thr), = holdout.items()
-        col = cols.get(var, var)
-        if col not in names:
-            raise InvalidDataError(f"holdout column '{col}' is not in the data; columns are {names}")
-        size = as_float_array(frame[col].to_numpy(), col)
-        test = size >= float(thr)
-    else:
-        q = float(holdout)
-        if not 0 < q < 1:
-            raise InvalidOptionError(f"holdout share must be in (0, 1), got {holdout}")
-        ccol = cols.get("C", "C")
-        if ccol in names:
-            comp = as_float_array(frame[ccol].to_numpy(), ccol)
-        else:
-            ncol, dcol = cols.get("N", "N"), cols.get("D", "D")
-            if ncol not in names or dcol not in names:
-                raise InvalidDataError("a holdout share needs a C column or N and D columns")
-            comp = as_float_array(frame[ncol].to_numpy(), ncol) * as_float_array(
-                frame[dcol].to_numpy(), dcol
-            )
-        test = comp > np.quantile(comp, 1.0 - q)
-    if test.all() or not test.any():
-        raise InvalidOptionError(
-            f"the holdout leaves {int((~test).sum())} training and {int(test.sum())} test runs; "
-            f"both must be non-empty"
-        )
-    train_df = frame[~test].reset_index(drop=True)
-    test_df = frame[test].reset_index(drop=True)
-    res = fit(train_df, law=law, columns=cols, **fit_kwargs)
-    pts = {v: test_df[res._labels[j]].to_numpy(dtype=float) for j, v in enumerate(res.variables)}
-    pred = res.predict(**pts)
-    from ._data import find_y
-
-    yname = find_y(names, cols)
-    obs = test_df[yname].to_numpy(dtype=float)
-    table = pd.DataFrame({**{res._labels[j]: pts[v] for j, v in enumerate(res.variables)}})
-    table["observed"] = obs
-    table["predicted"] = pred
-    table["rel_error"] = (pred - obs) / obs
-    table["abs_rel_error"] = np.abs(table["rel_error"])
-    return ExtrapolationResult(res, table, int((~test).sum()), int(test.sum()))

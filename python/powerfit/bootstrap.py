@@ -3,7 +3,6 @@ for parameters and derived quantities."""
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -11,116 +10,87 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, _display
+from ._deprecate import renamed, renamed_attribute
 from ._progress import Progress
+from .analysis import nd_index
 from .errors import InvalidOptionError, PowerfitWarning
-from .fit import FitResult, fit
+from .record import FitRecord
 
-METHODS = ("case", "cluster", "residual", "parametric")
-INTERVALS = ("percentile", "basic", "bca")
+#: Resampling schemes (``resample=``) and interval types (``interval=``), defined by the core.
+RESAMPLING: tuple[str, ...] = tuple(_core.BOOTSTRAP_METHODS)
+METHODS = RESAMPLING
+INTERVALS: tuple[str, ...] = tuple(_core.INTERVAL_METHODS)
+#: Ratio of the standard deviation to the robust spread above which a few outlying replicates,
+#: not the bulk, decide the standard error (for a normal sample the ratio is about 1).
+HEAVY_TAILS = 2.0
 #: Share of failed replicates above which a warning is raised.
 FAIL_WARN = 0.01
 
 
-def _labels(res: FitResult, cluster: Any) -> list[int]:
+def _labels(res: FitRecord, cluster: Any) -> list[int] | None:
     """Cluster ids 0..k-1 per row, from a variable name of the fit or an array of labels."""
+    if cluster is None:
+        return None
     if isinstance(cluster, str):
-        if cluster not in res._x:
+        if cluster not in res.variables:
             raise InvalidOptionError(
                 f"cluster='{cluster}' is not a variable of this fit ({', '.join(res.variables)});"
                 f" pass an array of labels, one per row"
             )
-        values = res._x[cluster]
+        values = res.data[cluster]
     else:
         values = np.asarray(cluster)
-        if values.shape != (res._y.shape[0],):
+        if values.ndim != 1:
             raise InvalidOptionError(
-                f"cluster labels must have one entry per row ({res._y.shape[0]}), "
-                f"got shape {values.shape}"
+                f"cluster labels must be one label per row, got shape {values.shape}"
             )
     _, codes = np.unique(values, return_inverse=True)
-    return [int(c) for c in codes]
+    return codes.astype(np.int64).tolist()
 
 
-def _noise_scale(res: FitResult) -> float:
-    """Noise on the loss's scale: RMS residual for least squares, 1.4826 MAD for robust losses."""
-    r = res.residuals()
-    if res.loss in ("l2", "log"):
-        return math.sqrt(float(np.sum(r * r)) / max(res.dof, 1))
-    return 1.4826 * float(np.median(np.abs(r - np.median(r))))
-
-
-def bootstrap(
-    result: Any,
-    n: int = 1000,
-    method: str = "case",
+def run(
+    res: FitRecord,
+    n_boot: int = 1000,
+    resample: str = "case",
     *,
     seed: int = 0,
     cluster: Any = None,
     progress: bool | None = None,
-    **fit_kwargs: Any,
 ) -> BootstrapResult:
-    """Refit on ``n`` resampled data sets, in parallel, each from the full-data estimate.
-
-    Args:
-        result: a :class:`~powerfit.FitResult`, or data to fit first with ``fit_kwargs``.
-        n: number of replicates.
-        method: ``"case"`` (resample rows), ``"cluster"`` (resample whole clusters: give
-            ``cluster="N"`` for all runs of one model size, or an array of labels),
-            ``"residual"`` (fitted values plus resampled residuals on the loss's scale) or
-            ``"parametric"`` (fitted values plus Gaussian noise of the estimated scale).
-        seed: fixes every draw; replicate i uses its own stream derived from (seed, i), so
-            results do not depend on the number of threads.
-        cluster: cluster variable or labels for ``method="cluster"``.
-        progress: show a tqdm bar (default: when stderr is a terminal).
-
-    Returns:
-        A :class:`BootstrapResult`. Replicates whose refit did not converge are kept in
-        ``samples`` but flagged in ``success`` and excluded from every interval.
-
-    Raises:
-        InvalidOptionError: unknown method, n < 1, missing cluster labels.
-        KeyboardInterrupt: Ctrl-C stops the run within a fraction of a second.
-    """
-    res = result if isinstance(result, FitResult) else fit(result, **fit_kwargs)
-    if method not in METHODS:
-        raise InvalidOptionError(f"unknown bootstrap method '{method}': use {', '.join(METHODS)}")
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise InvalidOptionError(f"n must be a positive integer, got {n!r}")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidOptionError(f"seed must be a non-negative integer, got {seed!r}")
-    labels = None
-    if method == "cluster":
-        if cluster is None:
-            raise InvalidOptionError("method='cluster' needs cluster= (a variable name or labels)")
-        labels = _labels(res, cluster)
-    sigma = _noise_scale(res) if method == "parametric" else 0.0
-    opts = res._options
-    with Progress(int(n), progress, "bootstrap", "fit") as bar:
-        raw = _core.bootstrap(  # type: ignore[call-arg]  # mypy cannot count *args
-            *res._core_args(),
-            list(res.values),
-            method,
-            int(n),
-            int(seed),
-            labels,
-            float(sigma),
-            float(opts["ftol"]),
-            float(opts["xtol"]),
-            float(opts["gtol"]),
-            int(opts["max_iter"]),
-            False,
-            bar.callback,
+    """Refit ``res``'s problem on ``n_boot`` resampled data sets in the core (see
+    :meth:`powerfit.FitResult.bootstrap`)."""
+    labels = _labels(res, cluster) if resample == "cluster" else None
+    total = n_boot if isinstance(n_boot, int) and 0 < n_boot < 2**63 else 0
+    with Progress(total, progress, "bootstrap", "fit") as bar:
+        reps = res.problem.bootstrap(
+            res.solution,
+            n_boot=n_boot,
+            resample=resample,
+            seed=seed,
+            labels=labels,
+            progress=bar.callback,
         )
-    boot = BootstrapResult(res, raw, method=method, seed=int(seed), labels=labels, sigma=sigma)
+    boot = BootstrapResult(res, reps, resample=resample, seed=int(seed), labels=labels)
     if boot.n_failed > FAIL_WARN * boot.n:
         warnings.warn(
             f"{boot.n_failed} of {boot.n} bootstrap replicates ({boot.n_failed / boot.n:.1%}) did "
             f"not converge; they are excluded from the intervals",
             PowerfitWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return boot
+
+
+def _spreads(reps: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """The replicates' standard deviation and a robust spread (the interquartile range over
+    1.349, which equals the standard deviation for normal replicates), per column."""
+    if reps.shape[0] < 2:
+        nan = np.full(q, np.nan)
+        return nan, nan
+    sd = reps.std(axis=0, ddof=1)
+    q25, q75 = np.nanpercentile(reps, [25.0, 75.0], axis=0)
+    return sd, (q75 - q25) / 1.349
 
 
 class BootstrapResult:
@@ -131,37 +101,50 @@ class BootstrapResult:
         samples: ``(n, p)`` ndarray of replicate estimates in the law's parameter order.
         success: boolean mask of replicates whose refit converged.
         status: why each refit stopped (array of names).
-        method, seed, n, n_failed.
+        resample: the resampling scheme (``method`` is its old name).
+        seed, n (the number of replicates), n_failed.
     """
+
+    method = renamed_attribute("resample")
 
     def __init__(
         self,
-        result: FitResult,
-        raw: dict[str, Any],
+        result: FitRecord,
+        replicates: _core.Replicates,
         *,
-        method: str,
+        resample: str,
         seed: int,
         labels: list[int] | None,
-        sigma: float,
     ) -> None:
         self.result = result
-        self.method = method
+        self.replicates = replicates
+        self.resample = resample
         self.seed = seed
-        self.sigma = sigma
-        self._labels = labels
-        self.samples: np.ndarray = np.asarray(raw["samples"])
-        self.success: np.ndarray = np.asarray(raw["success"], dtype=bool)
-        codes = np.asarray(raw["status"])
-        self.status: np.ndarray = np.asarray(_core.TERMINATION_NAMES, dtype=object)[codes]
-        self.cost: np.ndarray = np.asarray(raw["cost"])
-        self.n_iter: np.ndarray = np.asarray(raw["n_iter"])
+        self.labels = labels
+        self.samples: np.ndarray = replicates.samples
+        self.success: np.ndarray = replicates.success
+        self.status: np.ndarray = np.asarray(replicates.status, dtype=object)
+        self.cost: np.ndarray = replicates.cost
+        self.n_iter: np.ndarray = replicates.n_iter
         self._jack: np.ndarray | None = None
-        result._boot = self
 
     @property
     def n(self) -> int:
         """Number of replicates run."""
         return int(self.samples.shape[0])
+
+    @property
+    def robust_se(self) -> dict[str, float]:
+        """A robust spread of each parameter's replicates (interquartile range / 1.349: the
+        standard deviation for normal replicates, unmoved by a few outlying ones), to read
+        beside :attr:`se`."""
+        _, robust = _spreads(self.converged, len(self.param_names))
+        return dict(zip(self.param_names, (float(v) for v in robust)))
+
+    @property
+    def converged(self) -> np.ndarray:
+        """The replicates whose refit converged, (m, p): what every interval is computed from."""
+        return np.ascontiguousarray(self.samples[self.success])
 
     @property
     def n_failed(self) -> int:
@@ -183,39 +166,27 @@ class BootstrapResult:
     def jackknife(self) -> np.ndarray:
         """Leave-one-out (or leave-one-cluster-out) refits, for BCa's acceleration."""
         if self._jack is None:
-            opts = self.result._options
-            raw = _core.bootstrap(  # type: ignore[call-arg]  # mypy cannot count *args
-                *self.result._core_args(),
-                list(self.result.values),
-                "case",
-                1,
-                0,
-                self._labels,
-                0.0,
-                float(opts["ftol"]),
-                float(opts["xtol"]),
-                float(opts["gtol"]),
-                int(opts["max_iter"]),
-                True,
-                None,
-            )
-            jk = np.asarray(raw["samples"])
-            self._jack = jk[np.asarray(raw["success"], dtype=bool)]
+            res = self.result
+            jk = res.problem.jackknife(res.solution, labels=self.labels)
+            self._jack = np.ascontiguousarray(jk.samples[jk.success])
         return self._jack
 
+    @renamed({"k": "flops_per_param_token"})
     def quantities(
         self,
         budgets: Sequence[float] | None = None,
-        k: float = 6.0,
+        flops_per_param_token: float = 6.0,
         functions: Mapping[str, Callable[[np.ndarray], np.ndarray]] | None = None,
     ) -> tuple[list[str], np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray]]:
         """Names, replicate matrix, full-data estimates and the map from a parameter matrix to
         all quantities: the free parameters, the compute-optimal quantities for laws with N and
-        D terms (a, b, eta, G, and N*, D*, D*/N*, L* at each budget), and ``functions``
+        D terms (a, b, eta, G, and N_opt, D_opt, D_opt/N_opt, L_opt at each budget), and
+        ``functions``
         (each takes the (m, p) parameter matrix and returns m values)."""
         res = self.result
+        k = flops_per_param_token
         free = [i for i, nme in enumerate(res.param_names) if nme not in res.fixed]
-        idx = res._nd_index()
+        idx = nd_index(res)
         budgets = [] if budgets is None else [float(c) for c in np.atleast_1d(budgets)]
         if budgets and idx is None:
             raise InvalidOptionError(
@@ -224,14 +195,14 @@ class BootstrapResult:
         names = [res.param_names[i] for i in free]
         dnames: list[str] = []
         if idx is not None:
-            dnames, _ = _core.derived(res.values[None, :], idx, budgets, float(k))
+            dnames, _ = _core.derived(res.values[None, :], idx, budgets, k)
         fnames = list(functions or {})
 
         def compute(mat: np.ndarray) -> np.ndarray:
             mat = np.ascontiguousarray(mat, dtype=np.float64)
             cols = [mat[:, free]]
             if idx is not None:
-                cols.append(_core.derived(mat, idx, budgets, float(k))[1])
+                cols.append(_core.derived(mat, idx, budgets, k)[1])
             for f in (functions or {}).values():
                 v = np.asarray(f(mat), dtype=np.float64).reshape(mat.shape[0], -1)
                 if v.shape[1] != 1:
@@ -240,61 +211,70 @@ class BootstrapResult:
             return np.hstack(cols)
 
         all_names = names + list(dnames) + fnames
-        return all_names, compute(self.samples[self.success]), compute(res.values[None, :])[0], compute
+        return all_names, compute(self.converged), compute(res.values[None, :])[0], compute
 
+    @renamed({"method": "interval", "k": "flops_per_param_token"})
     def ci(
         self,
         level: float = 0.95,
-        method: str = "percentile",
+        interval: str = "percentile",
         *,
         budgets: Sequence[float] | None = None,
-        k: float = 6.0,
+        flops_per_param_token: float = 6.0,
         functions: Mapping[str, Callable[[np.ndarray], np.ndarray]] | None = None,
     ) -> pd.DataFrame:
         """Intervals as a DataFrame: parameter, estimate, lower, upper, se.
 
         Args:
             level: coverage, e.g. 0.95.
-            method: ``"percentile"``, ``"basic"`` or ``"bca"`` (bias-corrected and
-                accelerated; runs the jackknife once, lazily).
-            budgets: compute budgets C for N*(C), D*(C), D*/N* and L*(C) rows (laws with N
-                and D terms), with C = k N D.
+            interval: how the interval is read from the replicates (formerly ``method``):
+                ``"percentile"``, ``"basic"`` or ``"bca"`` (bias-corrected and accelerated;
+                runs the jackknife once, lazily).
+            budgets: compute budgets C for rows N_opt, D_opt, D_opt/N_opt and L_opt at each
+                budget (laws with N and D terms), with C = k N D.
+            flops_per_param_token: k in C = k N D (formerly ``k``).
             functions: extra quantities: name -> f(parameter matrix) -> one value per row.
         """
-        if method not in INTERVALS:
-            raise InvalidOptionError(
-                f"unknown interval method '{method}': use {', '.join(INTERVALS)}"
+        names, reps, est, compute = self.quantities(budgets, flops_per_param_token, functions)
+        jk = compute(self.jackknife()) if interval == "bca" else None
+        lo, hi = _core.intervals(reps, est, level, interval, jk)
+        se, robust = _spreads(reps, len(names))
+        heavy = [n for n, a, b in zip(names, se, robust) if a > HEAVY_TAILS * b]
+        if heavy:
+            warnings.warn(
+                f"the bootstrap standard error of {', '.join(heavy)} is dominated by a few "
+                f"outlying replicates (more than {HEAVY_TAILS:g} times the robust spread, "
+                f"BootstrapResult.robust_se); read the interval, not the se",
+                PowerfitWarning,
+                stacklevel=2,
             )
-        if not 0.0 < level < 1.0:
-            raise InvalidOptionError(f"level must be in (0, 1), got {level}")
-        names, reps, est, compute = self.quantities(budgets, k, functions)
-        jk = compute(self.jackknife()) if method == "bca" else None
-        lo, hi = _core.intervals(reps, list(est), float(level), method, jk)
-        se = reps.std(axis=0, ddof=1) if reps.shape[0] > 1 else np.full(len(names), np.nan)
         return pd.DataFrame(
             {"parameter": names, "estimate": est, "lower": lo, "upper": hi, "se": se}
         )
 
-    def summary(self, level: float = 0.95, method: str = "percentile") -> str:
+    @renamed({"method": "interval"})
+    def summary(self, level: float = 0.95, interval: str = "percentile") -> str:
         """A text report: the run, failures, and the intervals."""
-        table = self.ci(level=level, method=method)
+        table = self.ci(level=level, interval=interval)
+        _, reps, _, _ = self.quantities()
+        table["robust_se"] = _spreads(reps, len(table))[1]
         lines = [
-            f"bootstrap: {self.n} replicates, method={self.method}, seed={self.seed}, "
+            f"bootstrap: {self.n} replicates, resample={self.resample}, seed={self.seed}, "
             f"law={self.result.law}, loss={self.result.loss}",
             f"converged: {self.n - self.n_failed}; failed (excluded): {self.n_failed}",
         ]
         if self.n_failed:
             kinds = pd.Series(self.status[~self.success]).value_counts()
             lines.append("failures: " + ", ".join(f"{k} x{v}" for k, v in kinds.items()))
-        lines.append(f"{level:.0%} {method} intervals:")
+        lines.append(f"{level:.0%} {interval} intervals:")
         lines.append(table.to_string(index=False))
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (
-            f"<BootstrapResult {self.result.law}: {self.n} replicates ({self.method}), "
-            f"{self.n_failed} failed>"
-        )
+        return _display.bootstrap_text(self)
+
+    def _repr_html_(self) -> str:
+        return _display.bootstrap_html(self)
 
     def plot(self, **kwargs: Any) -> Any:
         """Histograms of the parameters and scatter plots of their pairs; returns the

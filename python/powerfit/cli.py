@@ -23,20 +23,22 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from . import _core
+from ._cli_args import option
 from .errors import PowerfitError, PowerfitWarning
 
 PROG = "powerfit"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-LOSSES = ("l2", "log", "huber", "huber_log", "asymmetric", "asymmetric_log")
+LOSSES: tuple[str, ...] = tuple(_core.LOSSES)
 FIGURE_EXTS = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".webp", ".eps", ".ps", ".tif", ".tiff")
 REPORT_EXTS = (".html", ".htm", ".md", ".markdown")
 
 MAIN_EXAMPLES = """\
 examples:
   powerfit demo
-  powerfit fit runs.csv --law chinchilla --loss huber_log --bootstrap 4000 \\
+  powerfit fit runs.csv --law chinchilla --loss huber_log --n-boot 4000 \\
       --columns N=params D=tokens loss=val_loss --out fit.json --plot fit.png
-  powerfit optimal fit.json --compute 1e21 1e23
+  powerfit optimal fit.json --budgets 1e21 5.88e23
   powerfit fit-groups sweep.parquet --by dataset eval_set --law chinchilla --out fits.parquet
 
 exit codes: 0 success, 1 a fit did not converge, 2 usage or input error, 3 internal error
@@ -50,16 +52,16 @@ extension.
 
 examples:
   # Hoffmann et al.'s estimator with 4,000 bootstrap refits, saved and plotted
-  powerfit fit runs.csv --law chinchilla --loss huber_log --delta 1e-3 --bootstrap 4000 \\
+  powerfit fit runs.csv --law chinchilla --loss huber_log --delta 1e-3 --n-boot 4000 \\
       --seed 0 --columns N=params D=tokens loss=val --out fit.json --plot fit.png
   # hold the irreducible loss fixed, and use Hoffmann's 4,500-start grid
   powerfit fit runs.parquet --law chinchilla --fixed E=1.7 --starts grid
   # a one-variable power law in model size, with a shareable HTML report
   powerfit fit runs.csv --law power --x N --loss log --report report.html
   # a law of your own
-  powerfit fit runs.csv --law "E + A*N^-alpha + B*D^-beta + G*(N*D)^-gamma" --vars N D
+  powerfit fit runs.csv --law "E + A*N^-alpha + B*D^-beta + G*(N*D)^-gamma" --variables N D
   # the compute-optimal table at a few budgets, straight away
-  powerfit fit runs.csv --law chinchilla --loss huber_log --bootstrap 1000 --compute 1e21 1e23
+  powerfit fit runs.csv --law chinchilla --loss huber_log --n-boot 1000 --budgets 1e21 5.88e23
 """
 
 GROUPS_EXAMPLES = """\
@@ -69,18 +71,20 @@ One independent fit per group of rows (the groups are the distinct values of the
 examples:
   powerfit fit-groups sweep.parquet --by dataset eval_set --law chinchilla --out fits.parquet
   powerfit fit-groups sweep.csv --by task --law power --x N --loss log --out fits.csv
-  powerfit fit-groups sweep.csv --by dataset --law chinchilla --loss huber_log --bootstrap 200
+  powerfit fit-groups sweep.csv --by dataset --law chinchilla --loss huber_log --n-boot 200
 """
 
 OPTIMAL_EXAMPLES = """\
-Compute-optimal allocation for C = k N D: N* = G (C/k)^a, D* = (C/k)^b / G with
-a = beta/(alpha+beta), b = alpha/(alpha+beta), G = (alpha A / (beta B))^(1/(alpha+beta)).
-Intervals come from the bootstrap replicates saved with the fit (powerfit fit --bootstrap N).
+Compute-optimal allocation at budgets C = k N D (k: --flops-per-param-token):
+N_opt = G (C/k)^a, D_opt = (C/k)^b / G with a = beta/(alpha+beta), b = alpha/(alpha+beta),
+G = (alpha A / (beta B))^(1/(alpha+beta)). Intervals come from the bootstrap replicates saved
+with the fit (powerfit fit --n-boot N).
 
 examples:
-  powerfit optimal fit.json --compute 1e21 1e23
-  powerfit optimal fit.json --compute 1e21 1e22 1e23 1e24 --k 6 --out optimal.csv
-  powerfit optimal fit.json --compute 5.88e23 --level 0.9
+  powerfit optimal fit.json --budgets 1e21 5.88e23
+  powerfit optimal fit.json --budgets 1e21 1e22 1e23 1e24 --flops-per-param-token 6 \\
+      --out optimal.csv
+  powerfit optimal fit.json --budgets 5.88e23 --level 0.9
 """
 
 DEMO_EXAMPLES = """\
@@ -90,7 +94,7 @@ tables and writes the fit, its plots and an HTML report to --outdir.
 
 examples:
   powerfit demo
-  powerfit demo --outdir /tmp/demo --bootstrap 1000 --quiet
+  powerfit demo --outdir /tmp/demo --n-boot 1000 --quiet
 """
 
 
@@ -111,8 +115,11 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         default = action.default
-        if (default not in (None, False, argparse.SUPPRESS) and "%(default)" not in text
-                and action.option_strings):
+        if (
+            default not in (None, False, argparse.SUPPRESS)
+            and "%(default)" not in text
+            and action.option_strings
+        ):
             text += " (default: %(default)s)"
         return text
 
@@ -175,13 +182,75 @@ def _bounds(items: Sequence[str] | None) -> dict[str, tuple[float | None, float 
     for key, value in _pairs(items, "--bounds").items():
         lo, sep, hi = value.partition(":")
         if not sep:
-            raise UsageError(f"--bounds expects NAME=LOW:HIGH (either side may be empty), "
-                             f"got '{key}={value}'")
+            raise UsageError(
+                f"--bounds expects NAME=LOW:HIGH (either side may be empty), got '{key}={value}'"
+            )
         try:
             out[key] = (float(lo) if lo.strip() else None, float(hi) if hi.strip() else None)
         except ValueError:
             raise UsageError(f"--bounds {key}={value}: bounds must be numbers") from None
     return out
+
+
+def _flops_per_param_token(p: Any) -> None:
+    option(
+        p,
+        "--flops-per-param-token",
+        "--k",
+        type=_positive_float,
+        default=6.0,
+        metavar="K",
+        help="FLOPs per parameter per token: k in C = k N D",
+    )
+
+
+#: The flag of each Python option the commands pass on, for messages that name an option.
+OPTION_FLAGS = {
+    "n_boot": "--n-boot",
+    "resample": "--resample",
+    "budgets": "--budgets",
+    "flops_per_param_token": "--flops-per-param-token",
+    "overestimate_penalty": "--overestimate-penalty",
+    "variables": "--variables",
+    "max_iter": "--max-iter",
+    "p0": "--p0",
+    "level": "--level",
+    "seed": "--seed",
+    "cluster": "--cluster",
+    "delta": "--delta",
+    "starts": "--starts",
+    "fixed": "--fixed",
+    "bounds": "--bounds",
+    "weights": "--weights",
+}
+
+
+def cli_words(text: str) -> str:
+    """A message written for Python callers in the command line's words: ``n_boot=`` becomes
+    ``--n-boot``, ``columns={'D': ...}`` becomes ``--columns D=...``."""
+    import re
+
+    def columns(m: re.Match[str]) -> str:
+        pairs = re.findall(r"'([^']*)'\s*:\s*('[^']*'|\.\.\.)", m.group(1))
+        return "--columns " + " ".join(f"{k}={v.strip(chr(39))}" for k, v in pairs)
+
+    text = re.sub(r"columns=\{([^}]*)\}", columns, text)
+    for name, flag in OPTION_FLAGS.items():
+        text = re.sub(rf"(?<![\w.-]){name}=(?=['\"\w.(-]|\s|$)", f"{flag} ", text)
+        text = re.sub(rf"(?<![\w.-]){name}(?= must| is | cannot)", flag, text)
+    return text.replace("  ", " ")
+
+
+def _provenance(args: argparse.Namespace) -> dict[str, Any]:
+    """The command that made a report, and its input file."""
+    import shlex
+
+    from .provenance import file_digest
+
+    return {
+        "call": shlex.join([PROG, *(args.argv or [])]),
+        **file_digest(args.file),
+    }
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -197,7 +266,7 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 def _check_outputs(args: argparse.Namespace) -> None:
     """Fail before any work when an output cannot be written or has an unknown format."""
-    from .io import check_writable, table_format
+    from ._files import check_writable, table_format
 
     out = getattr(args, "out", None)
     if out:
@@ -225,7 +294,7 @@ def _warn_to_stderr(caught: list[warnings.WarningMessage]) -> None:
 
 
 def _read(path: str) -> Any:
-    from .io import read_table
+    from ._files import read_table
 
     return read_table(path)
 
@@ -233,40 +302,84 @@ def _read(path: str) -> Any:
 def _data_options(p: argparse.ArgumentParser) -> None:
     """Options shared by fit and fit-groups."""
     g = p.add_argument_group("model")
-    g.add_argument("--law", default="chinchilla",
-                   help="power, chinchilla, additive, kaplan, or a written law such as "
-                        "'E + A*N^-alpha' (with --vars)")
-    g.add_argument("--vars", nargs="+", metavar="VAR",
-                   help="the variables of a written --law, e.g. N D")
-    g.add_argument("--x", metavar="VAR",
-                   help="for --law power: which variable is x (N, D or C)")
-    g.add_argument("--columns", nargs="+", metavar="VAR=COLUMN",
-                   help="map law variables and the loss to your columns, e.g. N=params "
-                        "D=tokens loss=val_loss")
-    g.add_argument("--loss", default="l2", choices=LOSSES,
-                   help="objective: l2, log, huber_log (Hoffmann et al.), ...")
-    g.add_argument("--delta", type=_positive_float, default=1e-3,
-                   help="Huber threshold")
-    g.add_argument("--penalty", type=_positive_float, default=10.0,
-                   help="weight of over-predictions for the asymmetric losses")
+    g.add_argument(
+        "--law",
+        default="chinchilla",
+        help="power, chinchilla, additive, kaplan, or a written law such as "
+        "'E + A*N^-alpha' (with --variables)",
+    )
+    option(
+        g,
+        "--variables",
+        "--vars",
+        nargs="+",
+        metavar="VAR",
+        help="the variables of a written --law, e.g. N D",
+    )
+    g.add_argument("--x", metavar="VAR", help="for --law power: which variable is x (N, D or C)")
+    g.add_argument(
+        "--columns",
+        nargs="+",
+        metavar="VAR=COLUMN",
+        help="map law variables and the loss to your columns, e.g. N=params D=tokens loss=val_loss",
+    )
+    g.add_argument(
+        "--loss",
+        default="l2",
+        choices=LOSSES,
+        help="objective: l2, log, huber_log (Hoffmann et al.), ...",
+    )
+    g.add_argument("--delta", type=_positive_float, default=1e-3, help="Huber threshold")
+    option(
+        g,
+        "--overestimate-penalty",
+        "--penalty",
+        type=_positive_float,
+        default=10.0,
+        help="weight of over-predictions for the asymmetric losses",
+    )
     g.add_argument("--weights", metavar="COLUMN", help="per-row weights")
-    g.add_argument("--fixed", nargs="+", metavar="PARAM=VALUE",
-                   help="hold parameters fixed, e.g. E=1.7")
-    g.add_argument("--bounds", nargs="+", metavar="PARAM=LOW:HIGH",
-                   help="bound parameters, e.g. alpha=0:2 E=0: (a side may be empty)")
-    g.add_argument("--starts", default="auto", choices=("auto", "grid", "given"),
-                   help="auto: variable projection over an exponent grid; grid: Hoffmann's "
-                        "4,500 starts; given: --p0 alone")
+    g.add_argument(
+        "--fixed", nargs="+", metavar="PARAM=VALUE", help="hold parameters fixed, e.g. E=1.7"
+    )
+    g.add_argument(
+        "--bounds",
+        nargs="+",
+        metavar="PARAM=LOW:HIGH",
+        help="bound parameters, e.g. alpha=0:2 E=0: (a side may be empty)",
+    )
+    g.add_argument(
+        "--starts",
+        default="auto",
+        choices=tuple(_core.STARTS),
+        help="auto: variable projection over an exponent grid; grid: Hoffmann's "
+        "4,500 starts; given: --p0 alone",
+    )
     g.add_argument("--p0", nargs="+", metavar="PARAM=VALUE", help="a starting point")
     g.add_argument("--max-iter", type=_count, default=200, help="iterations per local solve")
     b = p.add_argument_group("bootstrap")
-    b.add_argument("--bootstrap", type=_count, default=0, metavar="N",
-                   help="bootstrap replicates (0: none)")
-    b.add_argument("--method", default="case",
-                   choices=("case", "cluster", "residual", "parametric"),
-                   help="resampling scheme")
-    b.add_argument("--cluster", metavar="VAR",
-                   help="for --method cluster: the variable whose values form clusters")
+    option(
+        b,
+        "--n-boot",
+        "--bootstrap",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="bootstrap replicates (0: none)",
+    )
+    option(
+        b,
+        "--resample",
+        "--method",
+        default="case",
+        choices=tuple(_core.BOOTSTRAP_METHODS),
+        help="resampling scheme",
+    )
+    b.add_argument(
+        "--cluster",
+        metavar="VAR",
+        help="for --resample cluster: the variable whose values form clusters",
+    )
     b.add_argument("--seed", type=_count, default=0, help="random seed")
     b.add_argument("--level", type=_level, default=0.95, help="interval coverage")
 
@@ -275,17 +388,19 @@ def _law(args: argparse.Namespace) -> Any:
     """A built-in law's name, or a written law compiled from --law and --vars."""
     from .laws import BUILTIN
 
-    if args.law in BUILTIN and not args.vars:
+    if args.law in BUILTIN and not args.variables:
         return args.law
-    if not args.vars:
+    if not args.variables:
         if any(c in args.law for c in "+-*/^()"):
-            raise UsageError(f"the written law '{args.law}' needs --vars (e.g. --vars N D)")
+            raise UsageError(
+                f"the written law '{args.law}' needs --variables (e.g. --variables N D)"
+            )
         return args.law  # an unknown name: fit() lists the laws
     try:
         from .expr import Law
     except ImportError:
         raise UsageError("this build of powerfit has no written laws") from None
-    return Law(args.law, variables=list(args.vars))
+    return Law(args.law, variables=list(args.variables))
 
 
 def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -294,7 +409,7 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "columns": _pairs(args.columns, "--columns"),
         "loss": args.loss,
         "delta": args.delta,
-        "overestimate_penalty": args.penalty,
+        "overestimate_penalty": args.overestimate_penalty,
         "starts": args.starts,
         "max_iter": args.max_iter,
     }
@@ -316,62 +431,79 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 # --- commands --------------------------------------------------------------------------------
 def cmd_fit(args: argparse.Namespace) -> int:
     from . import fit
-    from .html import format_optimal, format_params, optimal_table, param_table, report
-    from .io import save, table_format, write_table
+    from ._files import table_format, write_table
+    from .analysis import optimal_table
+    from .html import format_optimal, format_params, param_table, report
 
     _check_outputs(args)
-    if args.method == "cluster" and args.bootstrap and not args.cluster:
-        raise UsageError("--method cluster needs --cluster VAR")
+    if args.resample == "cluster" and args.n_boot and not args.cluster:
+        raise UsageError("--resample cluster needs --cluster VAR")
     kw = _fit_kwargs(args)
     data = _read(args.file)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PowerfitWarning)
         res = fit(data, warn=False, **kw)
-        if args.compute:  # fail before printing anything when the law has no N and D terms
+        if args.budgets:  # fail before printing anything when the law has no N and D terms
             try:
-                optimal_table(res, args.compute, args.k, max_replicates=0)
+                optimal_table(res, args.budgets, args.flops_per_param_token, max_replicates=0)
             except PowerfitError as exc:
-                raise UsageError(f"--compute: {exc}") from None
+                raise UsageError(f"--budgets: {cli_words(str(exc))}") from None
         print(res.summary())
         ok = res.success
-        if ok and args.bootstrap:
-            boot = res.bootstrap(n=args.bootstrap, method=args.method, seed=args.seed,
-                                 cluster=args.cluster, progress=_progress(args))
+        if ok and args.n_boot:
+            boot = res.bootstrap(
+                args.n_boot,
+                args.resample,
+                seed=args.seed,
+                cluster=args.cluster,
+                progress=_progress(args),
+            )
             print()
-            print(f"bootstrap: {boot.n} replicates ({boot.method}, seed {boot.seed}), "
-                  f"{boot.n_failed} failed and excluded")
+            print(
+                f"bootstrap: {boot.n} replicates ({boot.resample}, seed {boot.seed}), "
+                f"{boot.n_failed} failed and excluded"
+            )
             print(format_params(res, args.level))
-        if ok and args.compute:
+        if ok and args.budgets:
             print()
-            print(format_optimal(res, args.compute, args.k, args.level))
+            print(format_optimal(res, args.budgets, args.flops_per_param_token, args.level))
     _warn_to_stderr(caught)
-    if not ok and args.bootstrap:
+    if not ok and args.n_boot:
         _note(args, f"{PROG}: skipped the bootstrap: the fit did not converge")
     if args.out:
         if table_format(args.out) == "json":
-            save(res, args.out)
+            res.save(args.out)
         else:
             write_table(param_table(res, args.level), args.out)
         _note(args, f"wrote {args.out}")
     if args.plot:
-        from .io import save_figure
+        from ._files import save_figure
         from .plot import plot_fit
 
-        save_figure(plot_fit(res, k=args.k, level=args.level), args.plot)
+        save_figure(
+            plot_fit(res, flops_per_param_token=args.flops_per_param_token, level=args.level),
+            args.plot,
+        )
         _note(args, f"wrote {args.plot}")
     if args.report:
-        report(res, args.report, k=args.k, level=args.level,
-               budgets=args.compute or _default_budgets(res))
+        report(
+            res,
+            args.report,
+            flops_per_param_token=args.flops_per_param_token,
+            level=args.level,
+            budgets=args.budgets or _default_budgets(res),
+            provenance=_provenance(args),
+        )
         _note(args, f"wrote {args.report}")
     if not ok:
-        print(f"{PROG}: the fit did not converge ({res.status}): {res.message}",
-              file=sys.stderr)
+        print(f"{PROG}: the fit did not converge ({res.status}): {res.message}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
 
 def _default_budgets(res: Any) -> list[float] | None:
-    from .html import DEFAULT_BUDGETS, supports_optimal
+    from .analysis import supports_optimal
+    from .html import DEFAULT_BUDGETS
 
     return list(DEFAULT_BUDGETS) if supports_optimal(res) else None
 
@@ -385,7 +517,7 @@ def cmd_fit_groups(args: argparse.Namespace) -> int:
         ) from None
     import pandas as pd
 
-    from .io import write_table
+    from ._files import write_table
 
     _check_outputs(args)
     kw = _fit_kwargs(args)
@@ -400,8 +532,8 @@ def cmd_fit_groups(args: argparse.Namespace) -> int:
         raise UsageError("fit-groups resamples rows or residuals: --cluster is not supported")
     call: dict[str, Any] = {
         **kw,
-        "bootstrap": args.bootstrap or None,
-        "bootstrap_method": args.method,
+        "n_boot": args.n_boot or None,
+        "resample": args.resample,
         "seed": args.seed,
         "level": args.level,
         "progress": _progress(args),
@@ -409,8 +541,15 @@ def cmd_fit_groups(args: argparse.Namespace) -> int:
     # pass what this version of fit_groups takes; refuse options it would silently ignore
     params = inspect.signature(fit_groups).parameters
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        ignorable = {"progress", "level", "bootstrap_method", "delta", "overestimate_penalty",
-                     "starts", "max_iter"}
+        ignorable = {
+            "progress",
+            "level",
+            "resample",
+            "delta",
+            "overestimate_penalty",
+            "starts",
+            "max_iter",
+        }
         for key in list(call):
             if key not in params:
                 if key not in ignorable:
@@ -442,8 +581,7 @@ def _groups_text(table: Any, keys: list[str], max_rows: int = 40) -> str:
 
     skip = ("_stderr", "_lower", "_upper")
     drop = {"message", "condition", "n_iter", "cost", "bootstrap_seed"}
-    cols = [c for c in table.columns
-            if c in keys or (c not in drop and not str(c).endswith(skip))]
+    cols = [c for c in table.columns if c in keys or (c not in drop and not str(c).endswith(skip))]
 
     def cell(v: Any) -> str:
         if isinstance(v, float):
@@ -459,18 +597,25 @@ def _groups_text(table: Any, keys: list[str], max_rows: int = 40) -> str:
 
 
 def cmd_optimal(args: argparse.Namespace) -> int:
-    from .html import format_optimal, optimal_table
-    from .io import load, write_table
+    from ._files import write_table
+    from .analysis import optimal_table
+    from .fit import load
+    from .html import format_optimal
 
+    if not args.budgets:
+        raise UsageError("the following arguments are required: --budgets")
     _check_outputs(args)
     res = load(args.fit)
-    print(format_optimal(res, args.compute, args.k, args.level))
+    k = args.flops_per_param_token
+    print(format_optimal(res, args.budgets, k, args.level))
     if args.out:
-        write_table(optimal_table(res, args.compute, args.k, args.level), args.out)
+        write_table(optimal_table(res, args.budgets, k, args.level), args.out)
         _note(args, f"wrote {args.out}")
     if not res.success:
-        print(f"{PROG}: the saved fit did not converge ({res.status}): the table is unreliable",
-              file=sys.stderr)
+        print(
+            f"{PROG}: the saved fit did not converge ({res.status}): the table is unreliable",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return EXIT_OK
 
@@ -480,9 +625,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     return run(
         outdir=args.outdir,
-        n_boot=args.bootstrap,
+        n_boot=args.n_boot,
         seed=args.seed,
-        budgets=args.compute,
+        budgets=args.budgets,
         plots=not args.no_plots,
         quiet=args.quiet,
     )
@@ -495,69 +640,122 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Fit neural scaling laws: a Rust engine for nonlinear least squares, "
-                    "bootstrap and bulk sweeps.",
+        "bootstrap and bulk sweeps.",
         epilog=MAIN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, help: str, epilog: str, func: Callable[[argparse.Namespace], int]
-                ) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".",
-                           epilog=epilog, formatter_class=_Formatter)
+    def command(
+        name: str, help: str, epilog: str, func: Callable[[argparse.Namespace], int]
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help,
+            description=help[0].upper() + help[1:] + ".",
+            epilog=epilog,
+            formatter_class=_Formatter,
+        )
         p.set_defaults(func=func)
         return p
 
-    def quiet(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-        p.add_argument("-q", "--quiet", action="store_true",
-                       help="no progress bars or notes on standard error")
+    def quiet(p: Any) -> None:
+        p.add_argument(
+            "-q", "--quiet", action="store_true", help="no progress bars or notes on standard error"
+        )
 
     p = command("fit", "fit a scaling law to a table of runs", FIT_EXAMPLES, cmd_fit)
     p.add_argument("file", metavar="FILE", help="CSV, TSV, Parquet or JSON table (- for stdin)")
     _data_options(p)
     o = p.add_argument_group("output")
-    o.add_argument("--out", metavar="PATH",
-                   help="save the fit: .json (loadable) or the parameter table as .csv/.parquet")
+    o.add_argument(
+        "--out",
+        metavar="PATH",
+        help="save the fit: .json (loadable) or the parameter table as .csv/.parquet",
+    )
     o.add_argument("--plot", metavar="PATH", help="plot of the data and fit (.png, .pdf, .svg)")
     o.add_argument("--report", metavar="PATH", help="shareable report (.html or .md)")
-    o.add_argument("--compute", nargs="+", type=_positive_float, metavar="C",
-                   help="also print the compute-optimal table at these budgets (FLOPs)")
-    o.add_argument("--k", type=_positive_float, default=6.0,
-                   help="FLOPs per parameter per token, C = k N D")
+    option(
+        o,
+        "--budgets",
+        "--compute",
+        nargs="+",
+        type=_positive_float,
+        metavar="C",
+        help="also print the compute-optimal table at these compute budgets (FLOPs)",
+    )
+    _flops_per_param_token(o)
     quiet(o)
 
     p = command("fit-groups", "fit one law per group of rows", GROUPS_EXAMPLES, cmd_fit_groups)
     p.add_argument("file", metavar="FILE", help="CSV, TSV, Parquet or JSON table (- for stdin)")
-    p.add_argument("--by", nargs="+", required=True, metavar="COLUMN",
-                   help="the columns whose distinct values define the groups")
+    p.add_argument(
+        "--by",
+        nargs="+",
+        required=True,
+        metavar="COLUMN",
+        help="the columns whose distinct values define the groups",
+    )
     _data_options(p)
     o = p.add_argument_group("output")
     o.add_argument("--out", metavar="PATH", help="one row per group: .parquet, .csv or .json")
     quiet(o)
 
-    p = command("optimal", "compute-optimal model and data size from a saved fit",
-                OPTIMAL_EXAMPLES, cmd_optimal)
+    p = command(
+        "optimal",
+        "compute-optimal model and data size from a saved fit",
+        OPTIMAL_EXAMPLES,
+        cmd_optimal,
+    )
     p.add_argument("fit", metavar="FIT.json", help="a fit saved by 'powerfit fit --out'")
-    p.add_argument("--compute", nargs="+", type=_positive_float, required=True, metavar="C",
-                   help="compute budgets in FLOPs")
-    p.add_argument("--k", type=_positive_float, default=6.0,
-                   help="FLOPs per parameter per token, C = k N D")
+    option(
+        p,
+        "--budgets",
+        "--compute",
+        nargs="+",
+        type=_positive_float,
+        metavar="C",
+        help="compute budgets in FLOPs (required)",
+    )
+    _flops_per_param_token(p)
     p.add_argument("--level", type=_level, default=0.95, help="interval coverage")
     p.add_argument("--out", metavar="PATH", help="write the table: .csv, .parquet or .json")
     quiet(p)
 
     p = command("demo", "the bundled Chinchilla sweep, end to end", DEMO_EXAMPLES, cmd_demo)
-    p.add_argument("--outdir", default="powerfit-demo", metavar="DIR",
-                   help="where the fit, plots and report go (created if missing)")
-    p.add_argument("--bootstrap", type=_count, default=4000, metavar="N",
-                   help="bootstrap replicates")
+    p.add_argument(
+        "--outdir",
+        default="powerfit-demo",
+        metavar="DIR",
+        help="where the fit, plots and report go (created if missing)",
+    )
+    option(
+        p,
+        "--n-boot",
+        "--bootstrap",
+        type=_count,
+        default=4000,
+        metavar="N",
+        help="bootstrap replicates",
+    )
     p.add_argument("--seed", type=_count, default=0, help="random seed")
-    p.add_argument("--compute", nargs="+", type=_positive_float, metavar="C",
-                   help="budgets of the compute-optimal table (default: 1e21 ... 1e25 and "
-                        "Chinchilla's 5.88e23)")
+    option(
+        p,
+        "--budgets",
+        "--compute",
+        nargs="+",
+        type=_positive_float,
+        metavar="C",
+        help="budgets of the compute-optimal table (default: 1e21 ... 1e25 and "
+        "Chinchilla's 5.88e23)",
+    )
     p.add_argument("--no-plots", action="store_true", help="skip the figures and report")
     quiet(p)
+    from . import cli_compute, cli_diagnose, cli_passk
+
+    for mod in (cli_diagnose, cli_compute, cli_passk):
+        mod.register(command, quiet)
     return parser
 
 
@@ -574,6 +772,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
         if getattr(args, "func", None) is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
@@ -581,7 +780,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
     except PowerfitError as exc:
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: {cli_words(_one_line(exc))}", file=sys.stderr)
     except BrokenPipeError:
         # the reader went away (e.g. `powerfit ... | head`): stay quiet
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -598,8 +797,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import traceback
 
         traceback.print_exc()
-        print(f"{PROG}: internal error ({type(exc).__name__}): {_one_line(exc)}; please "
-              f"report it with the traceback above", file=sys.stderr)
+        print(
+            f"{PROG}: internal error ({type(exc).__name__}): {_one_line(exc)}; please "
+            f"report it with the traceback above",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
     return EXIT_USAGE
 

@@ -32,7 +32,7 @@ def _require_dask() -> Any:
     except ImportError as exc:
         raise ImportError(
             'powerfit.dask needs Dask: pip install "powerfit[dask]" '
-            '(dask[dataframe] and distributed)'
+            "(dask[dataframe] and distributed)"
         ) from exc
     return dd
 

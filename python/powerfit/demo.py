@@ -27,8 +27,12 @@ EPOCH = {
     "upper": {"E": 1.871, "A": 743.6, "B": 5810, "alpha": 0.373, "beta": 0.415},
 }
 #: The figures' file names.
-FIGURES = {"fit": "chinchilla_fit.png", "residuals": "residuals.png",
-           "bootstrap": "bootstrap.png", "frontier": "frontier.png"}
+FIGURES = {
+    "fit": "chinchilla_fit.png",
+    "residuals": "residuals.png",
+    "bootstrap": "bootstrap.png",
+    "frontier": "frontier.png",
+}
 
 
 def _reference_table(res: object, boot: object | None) -> str:
@@ -53,6 +57,21 @@ def _reference_table(res: object, boot: object | None) -> str:
     return text_table(head, rows)
 
 
+def _provenance(n_boot: int, seed: int) -> dict[str, str]:
+    """The demo's input (the bundled file) and the command that runs it."""
+    import hashlib
+    from importlib import resources
+
+    name = "chinchilla_approach3_tidy.csv"
+    data = resources.files("powerfit.data").joinpath(name).read_bytes()
+    return {
+        "source": f"pf.datasets.chinchilla(): powerfit/data/{name} (240 of its 245 rows)",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "call": f"powerfit demo --n-boot {n_boot} --seed {seed}: "
+        "pf.fit(df, law='chinchilla', loss='huber_log', delta=0.001)",
+    }
+
+
 def run(
     outdir: str | Path = "powerfit-demo",
     n_boot: int = 4000,
@@ -73,29 +92,34 @@ def run(
         if not quiet:
             print(text, file=sys.stderr)
 
-    print("powerfit demo: the Chinchilla Approach 3 sweep (Hoffmann et al. 2022, Figure 4, as "
-          f"extracted by Epoch AI): {len(df)} training runs")
+    print(
+        "powerfit demo: the Chinchilla Approach 3 sweep (Hoffmann et al. 2022, Figure 4, as "
+        f"extracted by Epoch AI): {len(df)} training runs"
+    )
     t = time.perf_counter()
     res = fit(df, law="chinchilla", loss="huber_log", delta=1e-3, warn=False)
     dt = time.perf_counter() - t
-    print(f"fit: E + A N^-alpha + B D^-beta, Huber loss (delta 1e-3) on log residuals, "
-          f"{res.n_starts} starts, {dt * 1e3:.1f} ms\n")
+    print(
+        f"fit: E + A N^-alpha + B D^-beta, Huber loss (delta 1e-3) on log residuals, "
+        f"{res.n_starts} starts, {dt * 1e3:.1f} ms\n"
+    )
     print(res.summary())
     if not res.success:
-        print(f"powerfit: the fit did not converge ({res.status}): {res.message}",
-              file=sys.stderr)
+        print(f"powerfit: the fit did not converge ({res.status}): {res.message}", file=sys.stderr)
         return 1
     boot = None
     if n_boot > 0:
         t = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PowerfitWarning)
-            boot = res.bootstrap(n=n_boot, seed=seed, progress=False if quiet else None)
+            boot = res.bootstrap(n_boot, seed=seed, progress=False if quiet else None)
         dt = time.perf_counter() - t
         for w in caught:
             print(f"powerfit: warning: {w.message}", file=sys.stderr)
-        print(f"\nbootstrap: {boot.n:,} case resamples refitted in {dt:.2f} s "
-              f"({boot.n_failed} failed)")
+        print(
+            f"\nbootstrap: {boot.n:,} case resamples refitted in {dt:.2f} s "
+            f"({boot.n_failed} failed)"
+        )
     print("\nestimates against Epoch AI's replication (4,500-start grid, 4,000 resamples):")
     print(_reference_table(res, boot))
     print()
@@ -104,29 +128,26 @@ def run(
 
     written = [res.save(out / "fit.json")]
     if plots:
+        from ._files import write_bytes
         from .html import figures
-        from .io import write_bytes
 
         t = time.perf_counter()
         images = figures(res)
         for name, png in images.items():
             written.append(write_bytes(out / FIGURES[name], png))
-        written.append(report(res, out / "report.html", budgets=budgets, images=images,
-                              title="powerfit demo: Chinchilla Approach 3"))
+        written.append(
+            report(
+                res,
+                out / "report.html",
+                budgets=budgets,
+                images=images,
+                title="powerfit demo: Chinchilla Approach 3",
+                provenance=_provenance(n_boot, seed),
+            )
+        )
         note(f"figures and report in {time.perf_counter() - t:.1f} s")
     print("\nwrote:")
     for p in written:
         print(f"  {p}")
-    print(f"\nnext: powerfit optimal {out / 'fit.json'} --compute 1e24")
+    print(f"\nnext: powerfit optimal {out / 'fit.json'} --budgets 1e24")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m powerfit.demo [options]``: the same as ``powerfit demo``."""
-    from .cli import main as cli_main
-
-    sys.exit(cli_main(["demo", *(sys.argv[1:] if argv is None else argv)]))
-
-
-if __name__ == "__main__":
-    main()

@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import math
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .fit import FitResult
+from .analysis import compute_confounded
+from .record import FitRecord
 
 #: Above this condition number (of J^T J scaled to unit diagonal) parameters are flagged as
 #: not identifiable: beyond ~1e10 a relative change of 1e-5 in the data moves the estimate
 #: along the weak direction by O(1).
 CONDITION_LIMIT = 1e10
+#: Magnitudes beyond which (or below whose inverse) a fitted value has run off along a flat
+#: direction rather than settled: no scaling law's parameter lives 100 decades from 1.
+EDGE = 1e100
 
 
-def _drives(res: FitResult) -> dict[str, int]:
+def _drives(res: FitRecord) -> dict[str, int]:
     """How many parameters each variable drives (its own amplitude and exponent; a lone
     variable also carries the constant)."""
     if len(res.variables) == 1:
-        return {res.variables[0]: sum(f is None for f in res._fixed)}
-    return {v: 2 for v in res.variables}
+        return {res.variables[0]: len(res.param_names) - len(res.fixed)}
+    return dict.fromkeys(res.variables, 2)
 
 
-def fit_warnings(res: FitResult) -> list[str]:
+def fit_warnings(res: FitRecord) -> list[str]:
     """All diagnostics for a fit, as sentences."""
     out: list[str] = []
     drives = _drives(res)
     for (var, label), (lo, hi, distinct) in zip(
-        zip(res.variables, res._labels), res._raw["var_stats"]
+        zip(res.variables, res.columns), res.solution.var_stats
     ):
         if hi < 10.0 * lo:
             out.append(
@@ -43,36 +44,40 @@ def fit_warnings(res: FitResult) -> list[str]:
                 f"{label} has {distinct} distinct value(s) but drives {need} parameters: they "
                 f"are not identifiable"
             )
-    fixed = res._fixed
+    fixed = res.fixed
     cond = res.condition_number
     if not math.isfinite(cond) or cond > CONDITION_LIMIT:
-        free = [n for n, f in zip(res.param_names, fixed) if f is None]
-        weak = np.asarray(res._raw["weak_direction"], dtype=float)
+        free = [n for n in res.param_names if n not in fixed]
+        weak = np.asarray(res.solution.weak_direction, dtype=float)
         involved = [free[i] for i in np.flatnonzero(np.abs(weak) > 0.3)] if weak.size else []
         out.append(
             f"J^T J is nearly singular (condition number {cond:.3g}); the weakly identified "
             f"combination involves {', '.join(involved) or 'several parameters'}"
         )
-    values = res._raw["params"]
+    values = res.values
+    bounds = res.bounds
     for k, name in enumerate(res.param_names):
-        if fixed[k] is not None:
+        if name in fixed:
             continue
         v = float(values[k])
-        for b, side in ((res._lower[k], "lower"), (res._upper[k], "upper")):
+        for b, side in zip(bounds[name], ("lower", "upper")):
             if math.isfinite(b) and abs(v - b) <= 1e-8 * max(1.0, abs(b)):
                 out.append(f"parameter {name} is at its {side} bound ({b:g})")
+    for k, name in enumerate(res.param_names):
+        v = float(values[k])
+        if name not in fixed and (not math.isfinite(v) or abs(v) > EDGE or 0 < abs(v) < 1 / EDGE):
+            out.append(
+                f"parameter {name} = {v:.4g} ran off to the edge of the representable range: the "
+                f"data do not determine it, and the fit is not a usable optimum"
+            )
     const = res.param_names[0] if res.param_names[0] in ("L_inf", "E") else None
     if const is not None:
         v = float(values[0])
-        ymin = float(res._y.min())
+        ymin = float(res.problem.y.min())
         if v < 0:
             out.append(f"{const} = {v:.4g} is negative: an irreducible loss cannot be")
         elif v > ymin:
-            out.append(
-                f"{const} = {v:.4g} lies above the smallest observed loss ({ymin:.4g})"
-            )
-    from .analysis import compute_confounded
-
+            out.append(f"{const} = {v:.4g} lies above the smallest observed loss ({ymin:.4g})")
     kc = compute_confounded(res)
     if kc is not None:
         out.append(

@@ -36,7 +36,7 @@ from . import _core
 from .errors import InvalidDataError, InvalidLawError, InvalidOptionError
 
 #: Names of the built-in laws: a written law may not take one (reports and analyses key on them).
-_BUILTIN_NAMES = ("power", "chinchilla", "additive", "kaplan")
+_BUILTIN_NAMES = tuple(_core.LAWS)
 
 
 def _names(value: Any, what: str) -> list[str]:
@@ -44,9 +44,7 @@ def _names(value: Any, what: str) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, Mapping) or not isinstance(value, Sequence):
-        raise InvalidLawError(
-            f"{what} must be a list of names, got {type(value).__name__}"
-        )
+        raise InvalidLawError(f"{what} must be a list of names, got {type(value).__name__}")
     out = []
     for v in value:
         if not isinstance(v, str):
@@ -122,9 +120,7 @@ class Law:
             native = _core.Law(expr, vars_, list(order), pos, start, lin, name)
         object.__setattr__(self, "_native", native)
         object.__setattr__(self, "_bounds", self._check_bounds(order, bounds, start))
-        object.__setattr__(
-            self, "_p0", None if start is None else dict(zip(order, start))
-        )
+        object.__setattr__(self, "_p0", None if start is None else dict(zip(order, start)))
 
     # --- validation -----------------------------------------------------------------------
     @staticmethod
@@ -164,8 +160,7 @@ class Law:
         for k, b in bounds.items():
             if k not in order:
                 raise InvalidLawError(
-                    f"bounds: {k!r} is not a parameter of the law (parameters: "
-                    f"{', '.join(order)})"
+                    f"bounds: {k!r} is not a parameter of the law (parameters: {', '.join(order)})"
                 )
             try:
                 lo, hi = b
@@ -189,6 +184,11 @@ class Law:
     # --- read-only view -------------------------------------------------------------------
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError("a Law is immutable: build a new one")
+
+    @property
+    def native(self) -> Any:
+        """The law compiled by the core (``powerfit._core.Law``), as the native calls take it."""
+        return self._native
 
     @property
     def expr(self) -> str:
@@ -296,68 +296,21 @@ class Law:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Values (n,) and the exact Jacobian (n, p) with respect to the parameters."""
         vals, jac = self._native.eval_jac(self._columns(data, columns), self._params(params))
-        return np.asarray(vals), np.asarray(jac)
+        return np.asarray(vals), np.asarray(jac).T
 
-    # --- hooks for powerfit.fit -----------------------------------------------------------
-    def _defaults(self, p0: Any, bounds: Any) -> tuple[Any, Any]:
-        """``fit``'s p0 and bounds with this law's defaults filled in (the caller's win)."""
-        if p0 is None:
-            p0 = self.p0
-        elif isinstance(p0, Mapping) and self._p0 is not None:
-            p0 = {**self._p0, **p0}
-        if bounds is None:
-            bounds = self.bounds or None
-        elif isinstance(bounds, Mapping) and self._bounds:
-            bounds = {**self._bounds, **bounds}
-        return p0, bounds
 
-    def _check_start(
-        self,
-        xs: list[np.ndarray],
-        labels: list[str],
-        start: list[float] | None,
-        fixed: list[float | None],
-        loss: str,
-    ) -> None:
-        """Rejects a start at which the law (or its Jacobian) is NaN or infinite, or not
-        positive under a loss on log residuals."""
-        if start is None or not xs or len(xs[0]) == 0:
-            return
-        p = [f if f is not None else s for s, f in zip(start, fixed)]
-        if not all(math.isfinite(v) for v in p):
-            return  # the core names the offending value
-        try:
-            vals, jac = self._native.eval_jac(xs, p)
-        except (InvalidDataError, InvalidOptionError):
-            return  # shape problems: the core reports them with their own message
-        vals = np.asarray(vals)
-        jac = np.asarray(jac)
-        log = loss in ("log", "huber_log", "asymmetric_log")
-        if np.isfinite(jac).all() and np.isfinite(vals).all() and (not log or vals.min() > 0):
-            return  # the usual case, decided in three vectorised passes
-        bad_v = ~np.isfinite(vals) | ((vals <= 0) if log else False)
-        free = [k for k, f in enumerate(fixed) if f is None]
-        bad_j = ~np.isfinite(jac[:, free]).all(axis=1) if free else np.zeros(len(vals), bool)
-        if not (bad_v.any() or bad_j.any()):
-            return
-        at = ", ".join(f"{n}={v:.6g}" for n, v in zip(self.params, p))
-        if bad_v.any():
-            row = int(np.flatnonzero(bad_v)[0])
-            what = f"evaluates to {vals[row]:.6g}"
-            if log and np.isfinite(vals[row]):
-                what += f" (loss={loss!r} takes the log of the law, which must be positive)"
-        else:
-            row = int(np.flatnonzero(bad_j)[0])
-            k = next(k for k in free if not np.isfinite(jac[row, k]))
-            what = f"has a derivative {jac[row, k]:.6g} with respect to {self.params[k]}"
-        point = ", ".join(f"{lab}={x[row]:.6g}" for lab, x in zip(labels, xs))
-        n_bad = int((bad_v | bad_j).sum())
-        raise InvalidLawError(
-            f"law '{self.name}' ({self.expr}) is not usable at the starting point: at row {row} "
-            f"({point}) it {what}"
-            + (f" ({n_bad} rows in all)" if n_bad > 1 else "")
-            + f"; start: {at}. Give p0 (or bounds) where the law is finite."
-        )
+def with_defaults(law: Law, p0: Any, bounds: Any) -> tuple[Any, Any]:
+    """A fit's ``p0`` and ``bounds`` with the written law's defaults filled in (the fit's own
+    values win, per parameter when both are dicts)."""
+    if p0 is None:
+        p0 = law.p0
+    elif isinstance(p0, Mapping) and law.p0 is not None:
+        p0 = {**law.p0, **p0}
+    if bounds is None:
+        bounds = law.bounds or None
+    elif isinstance(bounds, Mapping) and law.bounds:
+        bounds = {**law.bounds, **bounds}
+    return p0, bounds
 
 
 def _rebuild(
@@ -373,4 +326,4 @@ def _rebuild(
     return Law(expr, variables, params, bounds, p0, positive, linear, name)
 
 
-__all__ = ["Law"]
+__all__ = ["Law", "with_defaults"]

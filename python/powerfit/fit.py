@@ -1,157 +1,104 @@
-"""Fitting one data set: :func:`fit` and its :class:`FitResult`."""
+"""Fitting one data set: :func:`fit`, its :class:`FitResult`, :func:`bootstrap` and
+:func:`load`.
+
+A fit crosses into the core once: the data are converted to float64 columns here, and the core
+builds and checks a :class:`powerfit._core.Model` (law, loss, parameter specification) and a
+:class:`powerfit._core.Problem` (the model with its data), then fits it. The result keeps the
+problem, so its bootstrap sends nothing again.
+"""
 
 from __future__ import annotations
 
-import math
+import inspect
+import os
+import time
 import warnings
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from . import _core
-from ._data import as_float_array, column_names, find_y, get_column, resolve_column
-from .errors import InvalidDataError, InvalidLawError, InvalidOptionError, PowerfitWarning
-from .expr import Law
-from .laws import LawSpec, default_vars, law_spec
+from . import _core, _display, analysis, provenance, saved
+from . import bootstrap as _boot
+from ._data import as_table, available, gather
+from ._deprecate import renamed
+from .compute import budget as budget_plan
+from .diagnostics import fit_warnings
+from .errors import InvalidOptionError, PowerfitWarning
+from .expr import Law, with_defaults
+from .record import FitRecord
+from .report import summary_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from .bootstrap import BootstrapResult
 
-LOSSES = ("l2", "log", "huber", "huber_log", "asymmetric", "asymmetric_log")
-FORMULAS = {
-    "power": "L = L_inf + A*{x}^-alpha",
-    "chinchilla": "L = E + A*N^-alpha + B*D^-beta",
-    "additive": "L = L_inf + sum of amplitude*x^-exponent over {vars}",
-    "kaplan": "L = ((N_c/N)^(alpha_N/alpha_D) + D_c/D)^alpha_D",
-}
+_D = _core.DEFAULTS
 
 
-def check_law_and_loss(law: Any, loss: str, p0: Any, bounds: Any) -> tuple[Any, Any]:
-    """Validates the law and loss arguments shared by fit and fit_groups; a written law's own
-    p0 and bounds become the defaults."""
-    if loss not in LOSSES:
-        raise InvalidOptionError(f"unknown loss '{loss}'; losses are {', '.join(LOSSES)}")
-    if isinstance(law, Law):
-        return law._defaults(p0, bounds)
-    if not isinstance(law, str):
-        raise InvalidLawError(
-            f"law must be a law name or a powerfit.Law, got {type(law).__name__}"
-        )
-    return p0, bounds
+@lru_cache(maxsize=128)
+def _cached_model(
+    law: Any, avail: tuple[str, ...], x: Any, loss: Any, delta: Any, penalty: Any
+) -> _core.Model:
+    return _core.Model(law, list(avail), x, loss=loss, delta=delta, overestimate_penalty=penalty)
 
 
-def _param_vector(
-    spec: LawSpec, values: Mapping[str, float] | None, what: str
-) -> dict[int, float]:
-    if values is None:
-        return {}
-    if not isinstance(values, Mapping):
-        raise InvalidOptionError(f"{what} must be a dict of parameter name -> value")
-    out = {}
-    for name, v in values.items():
-        if name not in spec.params:
-            raise InvalidLawError(
-                f"{what}: law '{spec.name}' has no parameter '{name}'; "
-                f"its parameters are {', '.join(spec.params)}"
+def _model(law: Any, avail: list[str], x: Any, options: Mapping[str, Any]) -> _core.Model:
+    """The native model; models without fixed values or bounds are reused across fits (they
+    are immutable), which saves rebuilding the law on every call of a loop."""
+    if options.get("fixed") is None and options.get("bounds") is None:
+        try:
+            return _cached_model(
+                law,
+                tuple(avail),
+                x,
+                options["loss"],
+                options["delta"],
+                options["overestimate_penalty"],
             )
-        out[spec.params.index(name)] = v
-    return out
+        except TypeError:  # an unhashable argument: the core will say what is wrong with it
+            pass
+    return _core.Model(law, avail, x, **options)
+
+
+@lru_cache(maxsize=128)
+def _cached_options(*args: Any) -> _core.FitOptions:
+    return _core.FitOptions(*args)
 
 
 def _options(
-    spec: LawSpec,
-    fixed: Mapping[str, float] | None,
-    bounds: Mapping[str, tuple[float | None, float | None]] | None,
-    p0: Mapping[str, float] | Sequence[float] | None,
-) -> tuple[list[float | None], list[float], list[float], list[float] | None]:
-    p = len(spec.params)
-    fx: list[float | None] = [None] * p
-    for k, v in _param_vector(spec, fixed, "fixed").items():
-        fx[k] = float(v)
-    lo = [-math.inf] * p
-    hi = [math.inf] * p
-    for k, b in _param_vector(spec, bounds, "bounds").items():  # type: ignore[arg-type]
-        pair: Any = b
+    starts: Any, p0: Any, ftol: Any, xtol: Any, gtol: Any, max_iter: Any
+) -> _core.FitOptions:
+    """The native fit options, reused across calls with the same plain values."""
+    key = tuple(p0) if isinstance(p0, (list, tuple)) else p0
+    if key is None or isinstance(key, tuple):
         try:
-            blo, bhi = pair
-        except (TypeError, ValueError):
-            raise InvalidOptionError(
-                f"bounds of '{spec.params[k]}' must be a (lower, upper) pair, got {b!r}"
-            ) from None
-        lo[k] = -math.inf if blo is None else float(blo)
-        hi[k] = math.inf if bhi is None else float(bhi)
-    start: list[float] | None = None
-    if p0 is not None:
-        if isinstance(p0, Mapping):
-            given = _param_vector(spec, p0, "p0")
-            missing = [
-                spec.params[k] for k in range(p) if k not in given and fx[k] is None
-            ]
-            if missing:
-                raise InvalidOptionError(f"p0 lacks a start for {', '.join(missing)}")
-            start = [float(given.get(k, fx[k] or 0.0)) for k in range(p)]
-        else:
-            start = [float(v) for v in p0]
-            if len(start) != p:
-                raise InvalidOptionError(
-                    f"p0 has {len(start)} values but law '{spec.name}' has {p} parameters "
-                    f"({', '.join(spec.params)})"
-                )
-    return fx, lo, hi, start
+            return _cached_options(starts, key, ftol, xtol, gtol, max_iter)
+        except TypeError:  # an unhashable value: the core will say what is wrong with it
+            pass
+    return _core.FitOptions(starts, p0, ftol, xtol, gtol, max_iter)
 
 
-def _gather(
+def _problem(
     data: Any,
-    law: str | Law,
+    law: Any,
     x: Any,
     y: Any,
-    arrays: dict[str, Any],
-    columns: Mapping[str, str],
+    arrays: Mapping[str, Any],
+    columns: Mapping[str, str] | None,
     weights: Any,
-) -> tuple[LawSpec, dict[str, np.ndarray], list[str], np.ndarray, str, np.ndarray | None]:
-    """Finds the law's variables (with the names of their columns), the observations and the
-    weights."""
-    if data is not None:
-        names = column_names(data)
-        xname = x if isinstance(x, str) else None
-        if law == "power" and xname is None and x is None:
-            avail = [v for v in ("N", "D", "C", "x") if columns.get(v, v) in names]
-        else:
-            avail = [v for v in ("N", "D", "C") if columns.get(v, v) in names]
-        spec = law_spec(law, default_vars(law, avail, xname))
-        labels = [resolve_column(v, names, columns) for v in spec.vars]
-        xs = {v: as_float_array(get_column(data, c), c) for v, c in zip(spec.vars, labels)}
-        yname = find_y(names, columns)
-        yv = as_float_array(get_column(data, yname), yname)
-        if isinstance(weights, str):
-            weights = get_column(data, resolve_column(weights, names, {}))
-    else:
-        if y is None:
-            raise InvalidDataError("no observations: pass data=... or y=...")
-        given = {k: v for k, v in arrays.items() if v is not None}
-        if law == "power":
-            if x is not None and not isinstance(x, str):
-                given = {"x": x}
-            elif isinstance(x, str):
-                given = {x: given[x]} if x in given else {}
-        elif isinstance(law, Law) and len(law.variables) == 1 and x is not None:
-            if not isinstance(x, str):
-                given = {law.variables[0]: x}
-        spec = law_spec(law, default_vars(law, list(given)))
-        missing = [v for v in spec.vars if v not in given]
-        if missing:
-            raise InvalidDataError(
-                f"law '{law}' needs the variable(s) {', '.join(missing)}: pass them as arrays"
-            )
-        xs = {v: as_float_array(given[v], v) for v in spec.vars}
-        labels = list(spec.vars)
-        yname = "loss"
-        yv = as_float_array(y, yname)
-    w = None if weights is None else as_float_array(weights, "weights")
-    return spec, xs, labels, yv, yname, w
+    model_options: Mapping[str, Any],
+) -> _core.Problem:
+    """The native problem: the model built (and checked) by the core, then the data."""
+    cols = dict(columns or {})
+    data = as_table(data)
+    written = list(law.variables) if isinstance(law, Law) else None
+    law_arg = law.native if isinstance(law, Law) else law
+    avail, xname = available(data, law, x, arrays, cols, written)
+    model = _model(law_arg, avail, xname, model_options)
+    xs, labels, yv, yname, w = gather(data, model.variables, x, y, arrays, cols, weights)
+    return _core.Problem(model, xs, yv, labels=labels, y_name=yname, weights=w)
 
 
 def fit(
@@ -164,26 +111,28 @@ def fit(
     D: Any = None,
     C: Any = None,
     columns: Mapping[str, str] | None = None,
-    loss: str = "l2",
-    delta: float = 1e-3,
-    overestimate_penalty: float = 10.0,
+    loss: str = _D["loss"],
+    delta: float = _D["delta"],
+    overestimate_penalty: float = _D["overestimate_penalty"],
     weights: Any = None,
     fixed: Mapping[str, float] | None = None,
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     p0: Mapping[str, float] | Sequence[float] | None = None,
-    starts: str = "auto",
-    ftol: float = 1e-10,
-    xtol: float = 1e-10,
-    gtol: float = 1e-10,
-    max_iter: int = 200,
+    starts: str = _D["starts"],
+    ftol: float = _D["ftol"],
+    xtol: float = _D["xtol"],
+    gtol: float = _D["gtol"],
+    max_iter: int = _D["max_iter"],
     warn: bool = True,
 ) -> FitResult:
     """Fit a scaling law.
 
     Args:
-        data: a pandas or polars DataFrame, a pyarrow Table or a dict of columns. Columns are
-            named N, D, C and loss by default; map others with ``columns``. Omit it to pass
-            arrays (``N=``, ``D=``, ``C=``, ``x=``, ``y=``).
+        data: a pandas or polars DataFrame, a pyarrow Table, a dict of columns, or anything
+            :func:`powerfit.readers.read_table` reads (a path to CSV, Parquet, JSON lines,
+            Feather; a DuckDB relation; a polars LazyFrame). Columns are named N, D, C and loss
+            by default; map others with ``columns``. Omit it to pass arrays (``N=``, ``D=``,
+            ``C=``, ``x=``, ``y=``).
         law: ``"power"``, ``"chinchilla"``, ``"additive"`` or ``"kaplan"`` (see
             :mod:`powerfit.laws` for the formulas), or a written law, a :class:`powerfit.Law`
             (its ``p0`` and ``bounds`` are the defaults of this call's).
@@ -216,63 +165,90 @@ def fit(
 
     Raises:
         InvalidDataError: NaN, infinite or non-positive values (naming column and row), missing
-            columns, too few points.
+            columns, too few points, a constant loss column.
         InvalidLawError: unknown law, or a parameter the law does not have; a written law that
             is NaN or infinite at the starting point.
-        InvalidOptionError: unknown loss or starts, bounds that exclude the start, ...
+        InvalidOptionError: unknown loss or starts, bounds that exclude the start, a tolerance
+            or iteration limit out of range, ...
     """
-    p0, bounds = check_law_and_loss(law, loss, p0, bounds)
-    cols = dict(columns or {})
-    spec, xs, labels, yv, yname, w = _gather(
-        data, law, x, y, {"N": N, "D": D, "C": C}, cols, weights
-    )
-    fx, lo, hi, start = _options(spec, fixed, bounds, p0)
     if isinstance(law, Law):
-        law._check_start([xs[v] for v in spec.vars], labels, start, fx, loss)
-    raw = _core.fit(
-        spec.arg,
-        list(spec.vars),
-        labels,
-        [xs[v] for v in spec.vars],
-        yv,
-        yname,
-        w,
-        loss,
-        float(delta),
-        float(overestimate_penalty),
-        fx,
-        lo,
-        hi,
-        starts,
-        start,
-        float(ftol),
-        float(xtol),
-        float(gtol),
-        int(max_iter),
+        p0, bounds = with_defaults(law, p0, bounds)
+    problem = _problem(
+        data,
+        law,
+        x,
+        y,
+        {"N": N, "D": D, "C": C},
+        columns,
+        weights,
+        {
+            "loss": loss,
+            "delta": delta,
+            "overestimate_penalty": overestimate_penalty,
+            "fixed": fixed,
+            "bounds": bounds,
+        },
     )
-    res = FitResult(
-        raw,
-        spec,
-        xs,
-        yv,
-        w,
-        labels=labels,
-        y_name=yname,
-        loss=loss,
-        delta=float(delta),
-        penalty=float(overestimate_penalty),
-        fixed=fx,
-        lower=lo,
-        upper=hi,
-        options={"ftol": ftol, "xtol": xtol, "gtol": gtol, "max_iter": max_iter},
-    )
+    options = _options(starts, p0, ftol, xtol, gtol, max_iter)
+    res = FitResult(problem, problem.fit(options), law if isinstance(law, Law) else None)
+    call = dict(law=law, x=x, y=y, N=N, D=D, C=C, columns=columns, loss=loss, delta=delta,
+                overestimate_penalty=overestimate_penalty, weights=weights, fixed=fixed,
+                bounds=bounds, p0=p0, starts=starts, ftol=ftol, xtol=xtol, gtol=gtol,
+                max_iter=max_iter)  # fmt: skip
+    res._provenance = _Origin("pf.fit", data, call)
     if warn:
         for msg in res.warnings:
             warnings.warn(msg, PowerfitWarning, stacklevel=2)
     return res
 
 
-class FitResult:
+class _Origin:
+    """How a fit was made, kept raw and rendered when asked for (most fits are never
+    reported). A file's digest is taken at once, so that it names the bytes that were fitted."""
+
+    def __init__(self, func: str, data: Any, call: Mapping[str, Any]) -> None:
+        path = isinstance(data, (str, os.PathLike))
+        self.func = func
+        self.data = data if path or data is None else provenance.IN_MEMORY
+        self.input = provenance.describe(data)
+        self.call = call
+        self.time = time.time()
+
+    def render(self, res: FitRecord) -> dict[str, str]:
+        defaults = _fit_defaults() if self.func == "pf.fit" else {}
+        kw = {
+            k: v
+            for k, v in self.call.items()
+            if k == "law" or not (k in defaults and _same(v, defaults[k]))
+        }
+        shown = [] if self.data is None else [self.data]
+        p = res.problem
+        return {
+            **self.input,
+            "call": provenance.call_text(self.func, shown, kw),
+            "data sha256": provenance.data_digest(list(p.columns), p.y, p.weights),
+            "powerfit": str(_core.__version__),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.time)),
+        }
+
+
+@lru_cache(maxsize=1)
+def _fit_defaults() -> dict[str, Any]:
+    return {
+        k: p.default
+        for k, p in inspect.signature(fit).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # an array or a table: never a default
+        return False
+
+
+class FitResult(FitRecord):
     """The outcome of :func:`fit`. Read-only.
 
     Attributes:
@@ -284,286 +260,164 @@ class FitResult:
         success, status, message: whether and why the solver stopped.
         n_iter, nfev: iterations and law evaluations of the best local solve.
         n_points, dof, aic, bic: statistics (AIC/BIC for least-squares losses only).
+        boot: the bootstrap run the intervals use (the latest :meth:`bootstrap`), or None.
+        problem, solution: the native problem and solution (see :class:`FitRecord`).
     """
 
     def __init__(
         self,
-        raw: dict[str, Any],
-        spec: LawSpec,
-        xs: dict[str, np.ndarray],
-        y: np.ndarray,
-        weights: np.ndarray | None,
-        *,
-        labels: list[str] | None = None,
-        y_name: str = "loss",
-        loss: str,
-        delta: float,
-        penalty: float,
-        fixed: list[float | None],
-        lower: list[float],
-        upper: list[float],
-        options: dict[str, Any],
+        problem: _core.Problem,
+        solution: _core.Fit,
+        written_law: Law | None = None,
+        saved_bootstrap: Mapping[str, Any] | None = None,
     ) -> None:
-        self._raw = raw
-        self._spec = spec
-        self._x = xs
-        self._y = y
-        self._w = weights
-        self._labels = list(labels) if labels is not None else list(spec.vars)
-        self._y_name = y_name
-        self.loss = loss
-        self.delta = delta
-        self.overestimate_penalty = penalty
-        self._fixed = fixed
-        self._lower = lower
-        self._upper = upper
-        self._options = options
-        self._warnings: list[str] | None = None
-        self._boot: BootstrapResult | None = None
-
-    # --- plain attributes -------------------------------------------------------------
-    @property
-    def law(self) -> str:
-        """The law's name."""
-        return self._spec.name
+        super().__init__(problem, solution, written_law)
+        self._selection: Any = None
+        self._provenance: _Origin | dict[str, str] | None = None
+        if saved_bootstrap is not None:
+            b = saved_bootstrap
+            self._boot = _boot.BootstrapResult(
+                self, b["replicates"], resample=b["method"], seed=b["seed"], labels=b["labels"]
+            )
 
     @property
-    def variables(self) -> tuple[str, ...]:
-        """The law's variables (data columns) in order."""
-        return self._spec.vars
+    def selection(self) -> Any:
+        """With ``pf.fit(..., law="auto")``: the :class:`powerfit.forecast.Selection` that chose
+        the law (the candidates ranked by held-out error, with AIC/BIC beside it); else None."""
+        return self._selection
 
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        """Parameter names in the law's order."""
-        return self._spec.params
-
-    @property
-    def values(self) -> np.ndarray:
-        """Parameter values as an array in the law's order."""
-        return np.array(self._raw["params"], dtype=float)
-
-    @property
-    def params(self) -> dict[str, float]:
-        """Parameter estimates by name."""
-        return dict(zip(self._spec.params, (float(v) for v in self._raw["params"])))
-
-    @property
-    def covariance(self) -> np.ndarray | None:
-        """Covariance of the estimates (natural units), or None; see ``cov_note``."""
-        c = self._raw["covariance"]
-        return None if c is None else np.array(c)
-
-    @property
-    def cov_note(self) -> str:
-        """How the covariance was estimated, or why there is none."""
-        return str(self._raw["cov_note"])
-
-    @property
-    def stderr(self) -> dict[str, float]:
-        """Standard errors by name (NaN without a covariance, 0 for fixed parameters)."""
-        c = self._raw["covariance"]
-        if c is None:
-            return {n: (0.0 if self._fixed[k] is not None else math.nan)
-                    for k, n in enumerate(self._spec.params)}
-        d = np.sqrt(np.clip(np.diag(c), 0.0, None))
-        return dict(zip(self._spec.params, (float(v) for v in d)))
-
-    @property
-    def fixed(self) -> dict[str, float]:
-        """Parameters held fixed."""
-        return {n: v for n, v in zip(self._spec.params, self._fixed) if v is not None}
-
-    @property
-    def cost(self) -> float:
-        """The minimised objective."""
-        return float(self._raw["cost"])
-
-    @property
-    def success(self) -> bool:
-        """Whether the solver converged."""
-        return bool(self._raw["success"])
-
-    @property
-    def status(self) -> str:
-        """Why the solver stopped, as a snake_case name (e.g. ``converged_cost``)."""
-        return str(self._raw["status"])
-
-    @property
-    def message(self) -> str:
-        """Why the solver stopped, in words."""
-        return str(self._raw["message"])
-
-    @property
-    def n_iter(self) -> int:
-        """Iterations of the best local solve."""
-        return int(self._raw["n_iter"])
-
-    @property
-    def nfev(self) -> int:
-        """Law evaluations of the best local solve."""
-        return int(self._raw["nfev"])
-
-    @property
-    def n_starts(self) -> int:
-        """How many starting points were refined."""
-        return int(self._raw["n_starts"])
-
-    @property
-    def n_points(self) -> int:
-        """Points with positive weight."""
-        return int(self._raw["n_points"])
-
-    @property
-    def dof(self) -> int:
-        """Degrees of freedom: points minus free parameters."""
-        return int(self._raw["n_points"]) - int(self._raw["n_free"])
-
-    @property
-    def aic(self) -> float | None:
-        """Akaike information criterion (Gaussian likelihood; least-squares losses only)."""
-        return self._raw["aic"]
-
-    @property
-    def bic(self) -> float | None:
-        """Bayesian information criterion (least-squares losses only)."""
-        return self._raw["bic"]
-
-    @property
-    def condition_number(self) -> float:
-        """Condition number of J^T J scaled to unit diagonal: large means weakly identified."""
-        return float(self._raw["condition"])
-
-    @property
-    def data(self) -> dict[str, np.ndarray]:
-        """The fitted data: the law's variables and ``loss`` (copies)."""
-        d = {k: v.copy() for k, v in self._x.items()}
-        d["loss"] = self._y.copy()
-        return d
-
-    @property
-    def _law_arg(self) -> Any:
-        """The law as the native functions take it (a name or a compiled law)."""
-        return self._spec.arg
-
-    def _core_args(self) -> list[Any]:
-        """The data and settings, as the native functions take them."""
-        return [
-            self._law_arg,
-            list(self.variables),
-            list(self._labels),
-            [self._x[v] for v in self.variables],
-            self._y,
-            self._y_name,
-            self._w,
-            self.loss,
-            self.delta,
-            self.overestimate_penalty,
-            list(self._fixed),
-            list(self._lower),
-            list(self._upper),
-        ]
-
-    def _nd_index(self) -> list[int] | None:
-        """Positions of (E, A, B, alpha, beta) for laws with one N and one D term."""
-        names = self.param_names
-        if self.law == "chinchilla":
-            return [names.index(k) for k in ("E", "A", "B", "alpha", "beta")]
-        if self.law == "additive" and set(self.variables) == {"N", "D"}:
-            return [names.index(k) for k in ("L_inf", "A", "B", "alpha", "beta")]
-        return None
-
-    # --- evaluation ---------------------------------------------------------------------
-    def predict(self, data: Any = None, **arrays: Any) -> np.ndarray:
-        """The law at new points: ``res.predict(N=..., D=...)`` or ``res.predict(frame)``.
-
-        With a bootstrap run, :meth:`predict_interval` gives prediction intervals.
-        """
-        xs = self._points(data, arrays)
-        n = {len(v) for v in xs}
-        if len(n) > 1:
-            raise InvalidDataError("prediction columns have different lengths")
-        return _core.evaluate(self._law_arg, list(self.variables), xs, list(self.values))
-
-    def _points(self, data: Any, arrays: Mapping[str, Any]) -> list[np.ndarray]:
-        out = []
-        for v in self.variables:
-            if data is not None:
-                names = column_names(data)
-                if v not in names:
-                    raise InvalidDataError(f"column '{v}' is not in the data; columns are {names}")
-                col = get_column(data, v)
-            elif v in arrays:
-                col = arrays[v]
-            elif len(self.variables) == 1 and "x" in arrays:
-                col = arrays["x"]
-            else:
-                raise InvalidDataError(f"predict needs {', '.join(self.variables)}")
-            a = np.atleast_1d(as_float_array(col, v))
-            ok = np.isfinite(a) & ((a > 0) if self._spec.positive_vars else True)
-            if not ok.all():
-                row = int(np.flatnonzero(~ok)[0])
-                must = "positive" if self._spec.positive_vars else "finite"
-                raise InvalidDataError(
-                    f"column '{v}' has an invalid value {a[row]} at row {row}: must be {must}"
-                )
-            out.append(a)
+    def with_selection(self, selection: Any) -> FitResult:
+        """The same fit, recording the law selection that chose it (a new result)."""
+        out = type(self)(self.problem, self.solution, self.written_law)
+        out._boot = self._boot
+        out._selection = selection
         return out
 
-    def residuals(self) -> np.ndarray:
-        """Residuals on the loss's scale (prediction minus observation)."""
-        f = self.predict(**self._x)
-        if self.loss.endswith("log") or self.loss == "log":
-            return np.log(f) - np.log(self._y)
-        return f - self._y
+    # --- display ----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return _display.fit_text(self)
 
-    # --- diagnostics --------------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        return _display.fit_html(self, self.boot)
+
+    # --- diagnostics and reports ----------------------------------------------------------
+    @property
+    def provenance(self) -> dict[str, str]:
+        """Where the fit came from, for reports: ``source`` (the input file, or what kind of
+        object), ``sha256`` (of that file), ``call`` (the call that made the fit),
+        ``data sha256`` (of the float64 data as fitted: the variables in order, the losses,
+        the weights), ``powerfit`` (the version) and ``created`` (UTC)."""
+        origin = self._provenance
+        if isinstance(origin, _Origin):
+            return origin.render(self)
+        if isinstance(origin, dict):
+            return dict(origin)
+        return _Origin("FitResult", None, {}).render(self)
+
     @property
     def warnings(self) -> list[str]:
         """Diagnostics: what the data cannot support (also listed in ``summary()``)."""
         if self._warnings is None:
-            from .diagnostics import fit_warnings
-
             self._warnings = fit_warnings(self)
         return list(self._warnings)
 
     def summary(self) -> str:
-        """A text report: the fit's settings, status, statistics, parameters and warnings."""
-        from .report import summary_text
-
+        """A text report: the fit's settings, status, statistics, parameters, the bootstrap in
+        use and the warnings."""
         return summary_text(self)
 
-    def __repr__(self) -> str:
-        ps = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
-        return f"<FitResult {self.law}: {ps}; {self.status}>"
+    # --- follow-ups ---------------------------------------------------------------------------
+    @renamed({"n": "n_boot", "method": "resample"})
+    def bootstrap(
+        self,
+        n_boot: int = 1000,
+        resample: str = "case",
+        *,
+        seed: int = 0,
+        cluster: Any = None,
+        progress: bool | None = None,
+    ) -> BootstrapResult:
+        """Refit on ``n_boot`` resampled data sets in parallel, each from this fit's estimate
+        with its law, loss, bounds, fixed parameters and options.
 
-    # --- follow-ups (bootstrap, analysis) --------------------------------------------------
-    def bootstrap(self, n: int = 1000, method: str = "case", **kwargs: Any) -> BootstrapResult:
-        """Refit on ``n`` resampled data sets; see :func:`powerfit.bootstrap`."""
-        from .bootstrap import bootstrap
+        The run becomes this fit's :attr:`boot`: the one ``compute_optimal``,
+        ``predict_interval``, the plots and reports take their intervals from (a later run
+        replaces it; ``summary()`` says which is in use).
 
-        return bootstrap(self, n=n, method=method, **kwargs)
+        Args:
+            n_boot: number of replicates (formerly ``n``).
+            resample: the resampling scheme (formerly ``method``): ``"case"`` (resample
+                rows), ``"cluster"`` (resample whole clusters: give
+                ``cluster="N"`` for all runs of one model size, or an array of labels),
+                ``"residual"`` (fitted values plus resampled residuals on the loss's scale) or
+                ``"parametric"`` (fitted values plus Gaussian noise of the estimated scale).
+            seed: fixes every draw; replicate i uses its own stream derived from (seed, i), so
+                results do not depend on the number of threads.
+            cluster: cluster variable or labels for ``resample="cluster"``.
+            progress: show a progress bar (default: when stderr is a terminal).
 
-    def compute_optimal(self, C: Any, k: float = 6.0, level: float = 0.95) -> pd.DataFrame:
-        """Compute-optimal N*(C), D*(C), tokens per parameter and L*(C) with C = k N D, with
-        interval columns after ``bootstrap()``; see :func:`powerfit.analysis.compute_optimal`."""
-        from .analysis import compute_optimal
+        Returns:
+            A :class:`~powerfit.BootstrapResult`. Replicates whose refit did not converge are
+            kept in ``samples`` but flagged in ``success`` and excluded from every interval.
 
-        return compute_optimal(self, C, k=k, level=level)
+        Raises:
+            InvalidOptionError: unknown resampling scheme, n_boot < 1, missing cluster labels,
+                a request too large for the machine's memory.
+            KeyboardInterrupt: Ctrl-C stops the run within a second.
+        """
+        boot = _boot.run(self, n_boot, resample, seed=seed, cluster=cluster, progress=progress)
+        self._boot = boot
+        return boot
 
+    @renamed({"C": "budgets", "k": "flops_per_param_token", "budget": "budgets"})
+    def compute_optimal(
+        self,
+        budgets: Any,
+        flops_per_param_token: float = 6.0,
+        level: float = 0.95,
+        *,
+        warn: bool = True,
+    ) -> pd.DataFrame:
+        """Compute-optimal N_opt, D_opt, tokens per parameter and L_opt at each compute budget
+        C = k N D (k = ``flops_per_param_token``), with interval columns from :attr:`boot` and
+        each budget's distance from the data (``decades_beyond``); see
+        :func:`powerfit.analysis.compute_optimal`.
+
+        ``budgets`` are FLOPs, or a :class:`powerfit.Budget` (accelerators for a time,
+        accelerator-hours or money, with the achieved MFU): the plan then comes in FLOPs,
+        accelerator-hours and money (see :func:`powerfit.compute.plan`)."""
+        if budget_plan.holds_budget(budgets):
+            return budget_plan.compute_optimal(
+                self, budgets, flops_per_param_token, level=level, warn=warn
+            )
+        return analysis.compute_optimal(
+            self, budgets, flops_per_param_token=flops_per_param_token, level=level, warn=warn
+        )
+
+    @renamed({"k": "flops_per_param_token"})
     def inference_optimal(
-        self, target_loss: float, inference_tokens: float, k: float = 6.0
+        self,
+        target_loss: float,
+        inference_tokens: float,
+        flops_per_param_token: float = 6.0,
+        *,
+        budget: Any = None,
     ) -> Any:
-        """Inference-aware sizing; see :func:`powerfit.analysis.inference_optimal`."""
-        from .analysis import inference_optimal
-
-        return inference_optimal(self, target_loss, inference_tokens, k=k)
+        """Inference-aware sizing; see :func:`powerfit.analysis.inference_optimal`. With
+        ``budget=`` a :class:`powerfit.Budget`, the sizing comes back as a Series with its
+        FLOPs also in accelerator-hours and money and ``fits_budget``."""
+        if budget is not None:
+            return budget_plan.inference_optimal(
+                self, target_loss, inference_tokens, budget, flops_per_param_token
+            )
+        return analysis.inference_optimal(
+            self, target_loss, inference_tokens, flops_per_param_token=flops_per_param_token
+        )
 
     def elasticities(self, data: Any = None, **points: Any) -> pd.DataFrame:
         """Elasticities and marginal values at points; see
         :func:`powerfit.analysis.elasticities`."""
-        from .analysis import elasticities
-
-        return elasticities(self, data, **points)
+        return analysis.elasticities(self, data, **points)
 
     def predict_interval(
         self,
@@ -576,25 +430,9 @@ class FitResult:
     ) -> pd.DataFrame:
         """Bootstrap confidence or prediction intervals for :meth:`predict`; see
         :func:`powerfit.analysis.predict_interval`."""
-        from .analysis import predict_interval
+        return analysis.predict_interval(self, data, level=level, kind=kind, seed=seed, **points)
 
-        return predict_interval(self, data, level=level, kind=kind, seed=seed, **points)
-
-    def to_frame(self) -> pd.DataFrame:
-        """Parameters and standard errors as a DataFrame."""
-        import pandas as pd
-
-        se = self.stderr
-        return pd.DataFrame(
-            {
-                "parameter": list(self.param_names),
-                "estimate": [self.params[k] for k in self.param_names],
-                "stderr": [se[k] for k in self.param_names],
-                "fixed": [self._fixed[i] is not None for i in range(len(self.param_names))],
-            }
-        )
-
-    # --- plots, reports and files (powerfit.plot, powerfit.html, powerfit.io) ---------------
+    # --- plots, reports and files ---------------------------------------------------------
     def plot(self, **kwargs: Any) -> Any:
         """Data and fitted law on log-log axes, with the bootstrap band after
         :meth:`bootstrap`; returns the matplotlib Figure. See :func:`powerfit.plot.plot_fit`."""
@@ -612,8 +450,8 @@ class FitResult:
     def plot_frontier(
         self, C_min: float | None = None, C_max: float | None = None, **kwargs: Any
     ) -> Any:
-        """Compute-optimal N*(C) and D*(C) for C in [C_min, C_max], with bootstrap bands;
-        returns the Figure. See :func:`powerfit.plot.plot_frontier`."""
+        """Compute-optimal N_opt and D_opt for budgets C in [C_min, C_max], with bootstrap
+        bands; returns the Figure. See :func:`powerfit.plot.plot_frontier`."""
         from .plot import plot_frontier
 
         return plot_frontier(self, C_min, C_max, **kwargs)
@@ -625,15 +463,71 @@ class FitResult:
 
         return report(self, path, **kwargs)
 
-    def save(self, path: Any, bootstrap: bool = True) -> Any:
+    def save(self, path: str | os.PathLike[str], bootstrap: bool = True) -> Path:
         """Save the fit (and its bootstrap replicates) as JSON; reload with
-        :func:`powerfit.load`. Returns the path. See :func:`powerfit.io.save`."""
-        from .io import save
-
-        return save(self, path, bootstrap=bootstrap)
+        :func:`powerfit.load`. Returns the path."""
+        return saved.save(self, path, bootstrap=bootstrap)
 
     def to_dict(self, bootstrap: bool = True) -> dict[str, Any]:
         """Everything :func:`powerfit.load` needs to rebuild the fit, as a JSON-safe dict."""
-        from .io import to_dict
+        return saved.to_dict(self, bootstrap=bootstrap)
 
-        return to_dict(self, bootstrap=bootstrap)
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> FitResult:
+        """Rebuild a fit from :meth:`to_dict`'s output (checked as :func:`load` checks a
+        file)."""
+        return cls._from_saved(saved.from_dict(doc))
+
+    @classmethod
+    def _from_saved(cls, s: saved.Saved) -> FitResult:
+        rec = s.record
+        return cls(rec.problem, rec.solution, rec.written_law, s.bootstrap)
+
+
+@renamed({"n": "n_boot", "method": "resample"})
+def bootstrap(
+    result: Any,
+    n_boot: int = 1000,
+    resample: str = "case",
+    *,
+    seed: int = 0,
+    cluster: Any = None,
+    progress: bool | None = None,
+    **fit_kwargs: Any,
+) -> BootstrapResult:
+    """Refit on ``n_boot`` resampled data sets, in parallel, each from the full-data estimate.
+
+    ``result`` is a :class:`FitResult`, or data to fit first with ``fit_kwargs``; see
+    :meth:`FitResult.bootstrap` for the other arguments.
+    """
+    res = result if isinstance(result, FitResult) else fit(result, **fit_kwargs)
+    return res.bootstrap(n_boot, resample, seed=seed, cluster=cluster, progress=progress)
+
+
+def load(path: str | os.PathLike[str]) -> FitResult:
+    """Load a fit saved with :meth:`FitResult.save` (or ``powerfit fit --out FILE.json``).
+
+    The result predicts, reports and plots like the original; saved bootstrap replicates come
+    back as its :attr:`~FitResult.boot`. The whole document is checked on loading.
+
+    Raises:
+        FileNotFoundError: no such file.
+        InvalidDataError: the file is not a saved fit, or is corrupt (the message names the
+            field).
+    """
+    res = FitResult._from_saved(saved.read(path))
+    res._provenance = _Origin("pf.load", path, {})
+    return res
+
+
+def load_bootstrap(path: str | os.PathLike[str]) -> BootstrapResult:
+    """The bootstrap replicates saved with a fit (its ``.result`` is the fit)."""
+    from .errors import InvalidDataError
+
+    res = load(path)
+    if res.boot is None:
+        raise InvalidDataError(f"{path} holds no bootstrap replicates")
+    return res.boot
+
+
+__all__ = ["FitResult", "bootstrap", "fit", "load", "load_bootstrap"]

@@ -13,8 +13,6 @@ bit-identical to ``pf.fit`` on that group's rows alone (same options, rows in ta
 
 from __future__ import annotations
 
-import inspect
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -22,28 +20,21 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._data import as_table, available, column_names, gather, get_column, in_memory
+from ._deprecate import renamed
 from ._progress import Progress
-from ._data import column_names, get_column
 from .errors import InvalidDataError, InvalidOptionError
-from .fit import _gather, _options, check_law_and_loss
-from .fit import fit as _fit
+from .expr import Law, with_defaults
 
 Flavour = Literal["pandas", "polars", "pyarrow"]
 
-#: Bootstrap resampling schemes available per group.
-BOOT_METHODS = ("case", "residual")
+#: Bootstrap resampling schemes available per group (defined by the core).
+BOOT_METHODS: tuple[str, ...] = tuple(_core.GROUP_BOOTSTRAP_METHODS)
+_D = _core.DEFAULTS
 
 #: Status of a group whose data could not be fitted (NaN, non-positive values, too few points,
 #: constant observations); the other statuses are the solver's (``converged_cost``, ...).
 INVALID_DATA = "invalid_data"
-
-_PATH_SUFFIXES = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".txt": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -60,45 +51,9 @@ def _flavour(table: Any) -> Flavour:
     return "pandas"
 
 
-def _read_path(path: str | os.PathLike[str], wanted: set[str] | None) -> Any:
-    """A CSV or Parquet file as a pyarrow Table (only the columns in ``wanted`` when given)."""
-    p = os.fspath(path)
-    suffix = os.path.splitext(p[:-3] if p.endswith(".gz") else p)[1].lower()
-    kind = _PATH_SUFFIXES.get(suffix)
-    if kind is None:
-        raise InvalidDataError(
-            f"cannot tell the format of '{p}': use a .csv (.tsv, .csv.gz) or .parquet file, or "
-            "pass a DataFrame"
-        )
-    if not os.path.exists(p):
-        raise FileNotFoundError(p)
-    try:
-        if kind == "parquet":
-            import pyarrow.parquet as pq
-
-            names = pq.read_schema(p).names
-            cols = None if wanted is None else [c for c in names if c in wanted]
-            return pq.read_table(p, columns=cols)
-        import pyarrow.csv as pacsv
-
-        parse = pacsv.ParseOptions(delimiter="\t") if suffix == ".tsv" else None
-        with pacsv.open_csv(p, parse_options=parse) as reader:
-            names = reader.schema.names
-        conv = pacsv.ConvertOptions(
-            include_columns=None if wanted is None else [c for c in names if c in wanted]
-        )
-        return pacsv.read_csv(p, parse_options=parse, convert_options=conv)
-    except ImportError as exc:  # pragma: no cover - pyarrow is a test dependency
-        raise ImportError(
-            'reading files needs pyarrow: pip install "powerfit[arrow]"'
-        ) from exc
-
-
-def _wanted_columns(
-    by: list[str], columns: Mapping[str, str], weights: Any, x: Any
-) -> set[str]:
+def _wanted_columns(by: list[str], columns: Mapping[str, str], weights: Any, x: Any) -> set[str]:
     """Columns a file must provide (the rest is not read): keys, law variables, loss."""
-    wanted = set(by) | {"N", "D", "C", "x", "loss", "y", "L"} | set(columns.values())
+    wanted = set(by) | {"N", "D", "C", "U", "x", "loss", "y", "L"} | set(columns.values())
     if isinstance(weights, str):
         wanted.add(weights)
     if isinstance(x, str):
@@ -253,20 +208,10 @@ def _build(columns: dict[str, Any], flavour: Flavour) -> Any:
 def _status_tables() -> tuple[np.ndarray, np.ndarray]:
     names = np.full(256, "unknown", dtype=object)
     messages = np.full(256, "", dtype=object)
-    for code, (nm, msg) in enumerate(zip(_core.TERMINATION_NAMES, _core.TERMINATION_MESSAGES)):
-        names[code] = nm
+    for code, name, msg in _core.STATUS:
+        names[code] = name
         messages[code] = msg
-    names[_core.GROUP_INVALID_DATA] = INVALID_DATA
     return names, messages
-
-
-def _fit_defaults() -> dict[str, Any]:
-    """:func:`powerfit.fit`'s defaults, so that a group is fitted exactly as ``pf.fit`` would."""
-    return {
-        k: v.default
-        for k, v in inspect.signature(_fit).parameters.items()
-        if v.default is not inspect.Parameter.empty
-    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,6 +219,7 @@ def _fit_defaults() -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+@renamed({"bootstrap": "n_boot", "bootstrap_method": "resample"})
 def fit_groups(
     table: Any,
     by: str | Sequence[str],
@@ -281,20 +227,20 @@ def fit_groups(
     *,
     x: str | None = None,
     columns: Mapping[str, str] | None = None,
-    loss: str = "l2",
-    delta: float | None = None,
-    overestimate_penalty: float | None = None,
+    loss: str = _D["loss"],
+    delta: float = _D["delta"],
+    overestimate_penalty: float = _D["overestimate_penalty"],
     weights: str | None = None,
     fixed: Mapping[str, float] | None = None,
     bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     p0: Mapping[str, float] | Sequence[float] | None = None,
-    starts: str = "auto",
-    ftol: float | None = None,
-    xtol: float | None = None,
-    gtol: float | None = None,
-    max_iter: int | None = None,
-    bootstrap: int | None = None,
-    bootstrap_method: str = "case",
+    starts: str = _D["starts"],
+    ftol: float = _D["ftol"],
+    xtol: float = _D["xtol"],
+    gtol: float = _D["gtol"],
+    max_iter: int = _D["max_iter"],
+    n_boot: int | None = None,
+    resample: str = "case",
     seed: int = 0,
     level: float = 0.95,
     progress: bool | None = None,
@@ -304,21 +250,24 @@ def fit_groups(
     """Fit a scaling law to every group of a sweep table, in parallel, in one native call.
 
     Args:
-        table: a pandas or polars DataFrame, a pyarrow Table, or the path of a CSV (``.csv``,
-            ``.tsv``, ``.csv.gz``) or Parquet file (read with pyarrow; only the needed columns).
+        table: a pandas or polars DataFrame, a pyarrow Table, or anything
+            :func:`powerfit.readers.read_table` reads: the path of a CSV, TSV, JSON (lines),
+            Parquet (a file, a partitioned folder, a glob) or Feather file, a DuckDB relation,
+            a polars LazyFrame (only the needed columns are read).
         by: the key column(s); one fit per distinct combination of their values. Missing key
             values form their own group.
         law, x, columns, loss, delta, overestimate_penalty, fixed, bounds, p0, starts, ftol,
-            xtol, gtol, max_iter: as for :func:`powerfit.fit`, applied to every group; a
-            numeric option left at None takes :func:`powerfit.fit`'s default.
+            xtol, gtol, max_iter: as for :func:`powerfit.fit` (the same defaults), applied to
+            every group.
         weights: name of a column of per-point weights.
-        bootstrap: number of bootstrap replicates per group (None: no bootstrap). Groups whose
-            fit converged get percentile intervals ``<param>_lower`` / ``<param>_upper`` over
-            the converged replicates.
-        bootstrap_method: ``"case"`` (resample rows) or ``"residual"``.
+        n_boot: bootstrap replicates per group (formerly ``bootstrap``; None or 0: no
+            bootstrap). Groups whose fit converged get percentile intervals
+            ``<param>_lower`` / ``<param>_upper`` over the converged replicates.
+        resample: the resampling scheme (formerly ``bootstrap_method``): ``"case"``
+            (resample rows) or ``"residual"``.
         seed: the run's seed. A group's bootstrap seed (column ``bootstrap_seed``) derives from
             it and a hash of the group's key values only, so it does not depend on the other
-            groups, the row order or the partitioning; ``pf.bootstrap(pf.fit(rows), n,
+            groups, the row order or the partitioning; ``pf.bootstrap(pf.fit(rows), n_boot,
             seed=row.bootstrap_seed)`` reproduces a group's replicates.
         level: coverage of the intervals.
         progress: show a tqdm bar over groups (default: when stderr is a terminal).
@@ -330,7 +279,8 @@ def fit_groups(
     Returns:
         One row per group, sorted by the key columns: the keys, ``n_points``, one column per
         parameter, ``<param>_stderr`` (NaN without a covariance, 0 for fixed parameters),
-        ``<param>_lower`` / ``<param>_upper``, ``bootstrap_converged`` and ``bootstrap_seed``
+        ``<param>_lower`` / ``<param>_upper``, ``n_boot_ok`` (converged replicates) and
+        ``bootstrap_seed``
         when bootstrapped, then ``cost``, ``n_iter``, ``condition`` (of the scaled J^T J; large:
         weakly identified), ``success``, ``status`` and ``message``. A group that cannot be
         fitted (NaN or non-positive values, too few points, a constant loss column) has status
@@ -342,42 +292,25 @@ def fit_groups(
     Raises:
         InvalidDataError: a missing key or data column, an unreadable table.
         InvalidLawError: unknown law, or a parameter the law does not have.
-        InvalidOptionError: unknown loss, starts or bootstrap method, bad bounds or start.
+        InvalidOptionError: unknown loss, starts or resampling scheme, bad bounds or start.
         KeyboardInterrupt: Ctrl-C stops the run within a fraction of a second.
     """
-    p0, bounds = check_law_and_loss(law, loss, p0, bounds)
-    dflt = _fit_defaults()
-    delta = dflt["delta"] if delta is None else delta
-    penalty = dflt["overestimate_penalty"] if overestimate_penalty is None else overestimate_penalty
-    ftol = dflt["ftol"] if ftol is None else ftol
-    xtol = dflt["xtol"] if xtol is None else xtol
-    gtol = dflt["gtol"] if gtol is None else gtol
-    max_iter = dflt["max_iter"] if max_iter is None else max_iter
+    if isinstance(law, Law):
+        p0, bounds = with_defaults(law, p0, bounds)
     keys = [by] if isinstance(by, str) else list(by)
     if not keys or not all(isinstance(k, str) for k in keys):
         raise InvalidOptionError("by must name one or more key columns")
     if weights is not None and not isinstance(weights, str):
         raise InvalidOptionError("weights must be the name of a column in fit_groups")
-    if bootstrap is not None:
-        if not isinstance(bootstrap, (int, np.integer)) or bootstrap < 1:
-            raise InvalidOptionError(
-                f"bootstrap must be a positive number of replicates or None, got {bootstrap!r}"
-            )
-        if bootstrap_method not in BOOT_METHODS:
-            raise InvalidOptionError(
-                f"unknown bootstrap method '{bootstrap_method}' for fit_groups: use "
-                f"{' or '.join(BOOT_METHODS)}"
-            )
-        if not 0.0 < level < 1.0:
-            raise InvalidOptionError(f"level must be in (0, 1), got {level}")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InvalidOptionError(f"seed must be a non-negative integer, got {seed!r}")
     if output is not None and output not in ("pandas", "polars", "pyarrow"):
         raise InvalidOptionError(f"output must be 'pandas', 'polars' or 'pyarrow', not {output!r}")
     cols = dict(columns or {})
+    boot = n_boot is not None and not (isinstance(n_boot, int) and n_boot == 0)
 
-    if isinstance(table, (str, os.PathLike)):
-        table = _read_path(table, _wanted_columns(keys, cols, weights, x))
+    extra: set[str] = set(law.variables) if isinstance(law, Law) else set()
+    if not in_memory(table):
+        # files, DuckDB relations, lazy frames: read only the needed columns, as pyarrow
+        table = as_table(table, _wanted_columns(keys, cols, weights, x) | extra)
         flavour: Flavour = "pandas"
         src: Flavour = "pyarrow"
     elif isinstance(table, Mapping):
@@ -394,9 +327,23 @@ def fit_groups(
             f"key column(s) {', '.join(repr(m) for m in missing)} not in the data; columns are "
             f"{names}"
         )
-    spec, xs, labels, yv, yname, w = _gather(table, law, x, None, {}, cols, weights)
-    fx, lo, hi, start = _options(spec, fixed, bounds, p0)
-    clash = [k for k in keys if k in _result_columns(spec.params, bootstrap is not None)]
+    written = list(law.variables) if isinstance(law, Law) else None
+    law_arg = law.native if isinstance(law, Law) else law
+    avail, xname = available(table, law, x, {}, cols, written)
+    model = _core.Model(
+        law_arg,
+        avail,
+        xname,
+        loss=loss,
+        delta=delta,
+        overestimate_penalty=overestimate_penalty,
+        fixed=fixed,
+        bounds=bounds,
+    )
+    options = _core.FitOptions(starts, p0, ftol, xtol, gtol, max_iter)
+    xs, labels, yv, yname, w = gather(table, model.variables, x, None, {}, cols, weights)
+    params = tuple(model.param_names)
+    clash = [k for k in keys if k in _result_columns(params, boot)]
     if clash:
         raise InvalidOptionError(
             f"key column(s) {', '.join(clash)} clash with result columns; rename them"
@@ -425,45 +372,33 @@ def fit_groups(
     else:
         rows = None
     key_values = [_key_values(u, src, gc) for u, gc in zip(uniques, group_codes)]
-    ids = _group_ids(key_values) if bootstrap is not None else None
+    ids = _group_ids(key_values) if boot else None
 
     with Progress(n_groups, progress, "fit_groups", "group") as bar:
         raw = _core.fit_groups(
-            spec.arg,
-            list(spec.vars),
-            labels,
-            [xs[v] for v in spec.vars],
+            model,
+            xs,
             yv,
-            yname,
-            w,
             code,
             n_groups,
-            rows,
-            loss,
-            float(delta),
-            float(penalty),
-            fx,
-            lo,
-            hi,
-            starts,
-            start,
-            float(ftol),
-            float(xtol),
-            float(gtol),
-            int(max_iter),
-            int(bootstrap or 0),
-            bootstrap_method,
-            int(seed),
-            float(level),
-            ids,
-            bar.callback,
+            options=options,
+            labels=labels,
+            y_name=yname,
+            weights=w,
+            rows=rows,
+            n_boot=n_boot if boot else None,
+            resample=resample,
+            seed=seed,
+            level=level,
+            ids=ids,
+            progress=bar.callback,
         )
     del xs, yv, w, code, rows
-    return _assemble(raw, keys, key_values, spec.params, src, out_flavour, bootstrap is not None)
+    return _assemble(raw, keys, key_values, params, src, out_flavour, boot)
 
 
 def _assemble(
-    raw: dict[str, Any],
+    raw: _core.GroupFits,
     keys: list[str],
     key_values: list[Any],
     params: Sequence[str],
@@ -473,11 +408,11 @@ def _assemble(
 ) -> Any:
     """The result table from the native arrays (no per-group Python objects but messages)."""
     names_by_code, messages_by_code = _status_tables()
-    status = raw["status"]
+    status = raw.status
     message = messages_by_code[status]
-    idx = raw["message_index"]
+    idx = raw.message_index
     if len(idx):
-        message[idx] = np.asarray(raw["message_text"], dtype=object)
+        message[idx] = np.asarray(raw.message_text, dtype=object)
     out: dict[str, Any] = {}
     for k, v in zip(keys, key_values):
         if src != "pandas" and flavour == "pandas":
@@ -487,21 +422,24 @@ def _assemble(
 
             v = pa.array(v)
         out[k] = v
-    out["n_points"] = raw["n_points"]
+    out["n_points"] = raw.n_points
+    values, stderr = raw.params, raw.stderr
     for j, p in enumerate(params):
-        out[p] = raw["params"][:, j]
+        out[p] = values[:, j]
     for j, p in enumerate(params):
-        out[f"{p}_stderr"] = raw["stderr"][:, j]
+        out[f"{p}_stderr"] = stderr[:, j]
     if boot:
+        lower, upper = raw.lower, raw.upper
+        assert lower is not None and upper is not None
         for j, p in enumerate(params):
-            out[f"{p}_lower"] = raw["lower"][:, j]
-            out[f"{p}_upper"] = raw["upper"][:, j]
-        out["bootstrap_converged"] = raw["n_boot_ok"]
-        out["bootstrap_seed"] = raw["boot_seed"]
-    out["cost"] = raw["cost"]
-    out["n_iter"] = raw["n_iter"]
-    out["condition"] = raw["condition"]
-    out["success"] = raw["success"]
+            out[f"{p}_lower"] = lower[:, j]
+            out[f"{p}_upper"] = upper[:, j]
+        out["n_boot_ok"] = raw.n_boot_ok
+        out["bootstrap_seed"] = raw.boot_seed
+    out["cost"] = raw.cost
+    out["n_iter"] = raw.n_iter
+    out["condition"] = raw.condition
+    out["success"] = raw.success
     out["status"] = names_by_code[status]
     out["message"] = message
     return _build(out, flavour)
@@ -511,5 +449,5 @@ def _result_columns(params: Sequence[str], boot: bool) -> list[str]:
     out = ["n_points", *params, *(f"{p}_stderr" for p in params)]
     if boot:
         out += [f"{p}_{s}" for p in params for s in ("lower", "upper")]
-        out += ["bootstrap_converged", "bootstrap_seed"]
+        out += ["n_boot_ok", "bootstrap_seed"]
     return out + ["cost", "n_iter", "condition", "success", "status", "message"]

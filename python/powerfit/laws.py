@@ -9,111 +9,52 @@ additive   L = L_inf + A N^-alpha + B D^-beta + E C^-gamma over the      L_inf, 
            subset of N, D, C that the data have                         alpha, beta, gamma
 kaplan     L = ((N_c/N)^(alpha_N/alpha_D) + D_c/D)^alpha_D (Kaplan 2020) N_c, alpha_N, D_c,
                                                                         alpha_D
+m1         L = beta x^-c (Alabdulmohsin et al. 2022)                    beta, c
+m2         L = eps_inf + beta x^-c                                      eps_inf, beta, c
+m3         L = beta (x^-1 + gamma)^c                                    beta, gamma, c
+m4         (L - eps_inf)/(eps_0 - L)^alpha = beta x^-c (implicit)       eps_inf, beta, c,
+                                                                        alpha, eps_0
+bnsl       L = a + b x^-c0 (1 + (x/d1)^(1/f1))^(-c1 f1) (Caballero       a, b, c0, c1, d1, f1
+           et al. 2022); bnsl2 with a second break                      (+ c2, d2, f2)
+data_const L = E + A N'^-alpha + B D'^-beta, N', D' discounted for       E, A, B, alpha, beta,
+rained     repetition (Muennighoff et al. 2023; columns N, D, U)        R_N, R_D
 ========== ============================================================ =====================
 
+Irreducible terms (L_inf, E, eps_inf, a) are non-negative by default; lift the bound with
+``bounds={"L_inf": (None, None)}``.
+
 Amplitudes (A, B, E of the additive law, N_c, D_c) are positive: the solver works with their
-logarithm. Every law has a hand-written analytic Jacobian in the Rust core.
+logarithm. Every law has a hand-written analytic Jacobian in the Rust core, which also decides
+which columns a law reads (``powerfit._core.law_variables``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
-
 from . import _core
-from .errors import InvalidLawError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .expr import Law
+#: Names of the built-in laws (defined by the core).
+BUILTIN: tuple[str, ...] = tuple(_core.LAWS)
 
-BUILTIN = ("power", "chinchilla", "additive", "kaplan")
-
-
-@dataclass(frozen=True)
-class LawSpec:
-    """A built-in law bound to its variables."""
-
-    name: str
-    vars: tuple[str, ...]
-    params: tuple[str, ...]
-    positive: tuple[bool, ...]
-
-    @property
-    def arg(self) -> Any:
-        """The law as the native functions take it: its name."""
-        return self.name
-
-    @property
-    def formula(self) -> str | None:
-        """The written law's formula (None for built-in laws)."""
-        return None
-
-    @property
-    def positive_vars(self) -> bool:
-        """Whether the variables must be positive."""
-        return True
+#: Formulas for reports; ``{x}`` is the variable of one-variable laws, ``{vars}`` the list.
+FORMULAS = {
+    "power": "L = L_inf + A*{x}^-alpha",
+    "chinchilla": "L = E + A*N^-alpha + B*D^-beta",
+    "additive": "L = L_inf + sum of amplitude*x^-exponent over {vars}",
+    "kaplan": "L = ((N_c/N)^(alpha_N/alpha_D) + D_c/D)^alpha_D",
+    "m1": "L = beta*{x}^-c",
+    "m2": "L = eps_inf + beta*{x}^-c",
+    "m3": "L = beta*({x}^-1 + gamma)^c",
+    "m4": "(L - eps_inf)/(eps_0 - L)^alpha = beta*{x}^-c",
+    "bnsl": "L = a + b*{x}^-c0*(1 + ({x}/d1)^(1/f1))^(-c1*f1)",
+    "bnsl2": "L = a + b*{x}^-c0*prod_i (1 + ({x}/d_i)^(1/f_i))^(-c_i*f_i), i = 1, 2",
+    "data_constrained": "L = E + A*N'^-alpha + B*D'^-beta (N', D': repetition-discounted)",
+}
 
 
-@dataclass(frozen=True)
-class CustomLawSpec(LawSpec):
-    """A written law (:class:`powerfit.Law`) bound to its variables."""
-
-    law: Any = None
-
-    @property
-    def arg(self) -> Any:
-        return self.law._native
-
-    @property
-    def formula(self) -> str | None:
-        return f"L = {self.law.expr}"
-
-    @property
-    def positive_vars(self) -> bool:
-        return bool(self.law.positive_variables)
+def formula(name: str, variables: tuple[str, ...] | list[str]) -> str:
+    """The formula of built-in law ``name`` over ``variables`` (empty for unknown names)."""
+    vs = list(variables)
+    return FORMULAS.get(name, "").format(x=vs[0] if vs else "x", vars=", ".join(vs))
 
 
-def law_spec(name: str | Law, vars: tuple[str, ...]) -> LawSpec:
-    """The law `name` (a built-in law's name or a :class:`powerfit.Law`) over variables `vars`
-    (validated by the core; a written law has its own variables)."""
-    from .expr import Law
-
-    if isinstance(name, Law):
-        return CustomLawSpec(
-            name.name, name.variables, name.params, tuple(name._native.positive), law=name
-        )
-    return _builtin_spec(name, tuple(vars))
-
-
-@lru_cache(maxsize=256)
-def _builtin_spec(name: str, vars: tuple[str, ...]) -> LawSpec:
-    info = _core.law_info(name, list(vars))
-    return LawSpec(name, tuple(info["vars"]), tuple(info["params"]), tuple(info["positive"]))
-
-
-def default_vars(
-    name: str | Law, available: list[str] | None, x: str | None = None
-) -> tuple[str, ...]:
-    """The variables a law uses, given the columns (or keyword arrays) available."""
-    if not isinstance(name, str):
-        return tuple(name.variables)  # a powerfit.Law names its own
-    if name == "power":
-        if x is not None:
-            return (x,)
-        cands = [v for v in ("N", "D", "C", "x") if available is None or v in available]
-        if len(cands) != 1:
-            raise InvalidLawError(
-                "law 'power' needs to know which column is x: pass x='N' (or 'D', 'C', ...)"
-            )
-        return (cands[0],)
-    if name in ("chinchilla", "kaplan"):
-        return ("N", "D")
-    if name == "additive":
-        have = [v for v in ("N", "D", "C") if available is None or v in available]
-        if not have:
-            raise InvalidLawError("law 'additive' needs at least one of the columns N, D, C")
-        return tuple(have)
-    raise InvalidLawError(
-        f"unknown law '{name}'; built-in laws are {', '.join(BUILTIN)}"
-    )
+__all__ = ["BUILTIN", "FORMULAS", "formula"]

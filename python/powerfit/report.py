@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .fit import FitResult
+from ._markup import terminal
+from .diagnostics import fit_warnings
+from .record import FitRecord
 
 
 def _fmt(v: float | None, spec: str = ".6g") -> str:
@@ -15,13 +15,14 @@ def _fmt(v: float | None, spec: str = ".6g") -> str:
     return format(v, spec)
 
 
-def summary_text(res: FitResult) -> str:
-    """The report behind ``FitResult.summary()``."""
-    from .fit import FORMULAS
+def summary_text(res: FitRecord) -> str:
+    """The report behind ``FitRecord.summary()`` (control characters in the user's names are
+    shown escaped, never sent to the terminal)."""
+    return terminal(_summary(res))
 
-    formula = res._spec.formula or FORMULAS.get(res.law, "").format(
-        x=res.variables[0], vars=", ".join(res.variables)
-    )
+
+def _summary(res: FitRecord) -> str:
+    formula = res.formula
     loss = res.loss
     if "huber" in loss:
         loss += f" (delta={res.delta:g})"
@@ -40,8 +41,7 @@ def summary_text(res: FitResult) -> str:
         f"AIC:         {_fmt(res.aic, '.6g'):<28} BIC:         {_fmt(res.bic, '.6g')}",
         f"covariance:  {res.cov_note}",
         "-" * w,
-        f"{'parameter':<12}{'estimate':>16}{'std err':>14}{'rel err':>10}"
-        f"{'95% CI (normal)':>26}",
+        f"{'parameter':<12}{'estimate':>16}{'std err':>14}{'rel err':>10}{'95% CI (normal)':>26}",
         "-" * w,
     ]
     se = res.stderr
@@ -51,14 +51,17 @@ def summary_text(res: FitResult) -> str:
             lines.append(f"{name:<12}{v:>16.6g}{'(fixed)':>14}")
             continue
         rel = abs(s / v) if v != 0 and not math.isnan(s) else math.nan
-        ci = (
-            f"({v - 1.959964 * s:.5g}, {v + 1.959964 * s:.5g})" if not math.isnan(s) else "-"
-        )
-        lines.append(
-            f"{name:<12}{v:>16.6g}{_fmt(s, '.4g'):>14}{_fmt(rel, '.2%'):>10}{ci:>26}"
-        )
+        ci = f"({v - 1.959964 * s:.5g}, {v + 1.959964 * s:.5g})" if not math.isnan(s) else "-"
+        lines.append(f"{name:<12}{v:>16.6g}{_fmt(s, '.4g'):>14}{_fmt(rel, '.2%'):>10}{ci:>26}")
     lines.append("-" * w)
-    warns = res.warnings
+    boot = res.boot
+    if boot is not None:
+        lines.append(
+            f"bootstrap:   {boot.n} replicates ({boot.resample}, seed {boot.seed}), "
+            f"{boot.n_failed} failed; used for intervals"
+        )
+        lines.append("-" * w)
+    warns = fit_warnings(res)
     if warns:
         lines.append("warnings:")
         lines.extend(f"  - {m}" for m in warns)

@@ -317,25 +317,35 @@ fn auto_starts(
     opts: &FitOptions,
     cancel: Option<&AtomicBool>,
 ) -> Result<(Vec<Vec<f64>>, usize)> {
-    if matches!(pb.law.structure(), Structure::General) {
-        let center = match (&opts.p0, pb.law.default_start()) {
-            (Some(p0), _) => Some(p0.clone()),
-            (None, Some(d)) => Some(d),
-            (None, None) => None,
-        };
-        return multistart::starts(
+    let structure = pb.law.structure();
+    // an implicit law's fit residual is its equation's, which degenerate parameters can make
+    // small without fitting the losses: a search over it finds those, so it starts locally
+    if matches!(structure, Structure::General) && !pb.law.is_implicit() {
+        let known = data_starts(pb);
+        let center = opts
+            .p0
+            .clone()
+            .or_else(|| pb.law.default_start())
+            .or_else(|| known.first().cloned());
+        let (mut s, fev) = multistart::starts(
             pb,
             center.as_deref(),
             opts.p0.as_deref(),
             opts.multistart,
             &opts.lm,
             cancel,
-        );
+        )?;
+        // the law's own starts are solved beside the design's
+        s.extend(known);
+        return Ok((s, fev));
     }
     let (cands, fev) = varpro_starts(pb, opts.n_refine, cancel);
     let mut s: Vec<Vec<f64>> = cands.into_iter().map(|c| c.params).collect();
     if let Some(p0) = &opts.p0 {
         s.push(p0.clone());
+    }
+    if s.is_empty() || !matches!(structure, Structure::PowerSum { .. }) {
+        s.extend(data_starts(pb));
     }
     if s.is_empty() {
         if block::stopped(cancel) {
@@ -354,6 +364,25 @@ fn auto_starts(
         }
     }
     Ok((s, fev))
+}
+
+/// The law's data-driven starts, clipped into the bounds, fixed parameters at their values.
+fn data_starts(pb: &Problem) -> Vec<Vec<f64>> {
+    let y: Vec<f64> = match pb.loss.scale {
+        Scale::Linear => pb.target.to_vec(),
+        Scale::Log => pb.target.iter().map(|t| t.exp()).collect(),
+    };
+    let mut out = pb.law.data_starts(pb.cols, &y);
+    for s in out.iter_mut() {
+        for (k, v) in s.iter_mut().enumerate() {
+            *v = match pb.spec.fixed[k] {
+                Some(f) => f,
+                None => pb.spec.clip(k, *v),
+            };
+        }
+    }
+    out.retain(|s| s.iter().all(|v| v.is_finite()));
+    out
 }
 
 /// Statistics at the optimum.

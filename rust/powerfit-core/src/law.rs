@@ -1,5 +1,7 @@
 //! The `Law` trait: a model L(x; p) with a fused value-and-Jacobian evaluation.
 
+use crate::loss::Scale;
+
 /// Borrowed column-major data: one slice per variable of the law, plus their logarithms
 /// (precomputed once per data set, because the hot loop is x^-e = exp(-e log x)).
 #[derive(Debug, Clone)]
@@ -108,5 +110,73 @@ pub trait Law: Send + Sync {
     }
     fn n_params(&self) -> usize {
         self.param_names().len()
+    }
+    /// Starting points computed from the data (natural values), tried beside the structure's
+    /// global start: laws without a power-sum structure use them to start in the right basin.
+    /// `y` holds the observations on their natural scale.
+    fn data_starts(&self, _x: &Cols, _y: &[f64]) -> Vec<Vec<f64>> {
+        Vec::new()
+    }
+    /// Default lower bound of every parameter (the user's bounds replace it). Losses are
+    /// positive, so an irreducible term (the constant of a power sum) is non-negative: a
+    /// negative one is a fitting artefact that makes forecasts fall below zero.
+    fn lower_bounds(&self) -> Vec<f64> {
+        let mut lo = vec![f64::NEG_INFINITY; self.n_params()];
+        if let Structure::PowerSum {
+            constant: Some(c), ..
+        } = self.structure()
+        {
+            if self.needs_logs() {
+                lo[c] = 0.0;
+            }
+        }
+        lo
+    }
+    /// Whether the law is implicit, g(L, x, p) = 0: its fit compares the two sides of the
+    /// equation at the observed L (see `eval_jac_fit`) and `eval` solves the equation for L.
+    fn is_implicit(&self) -> bool {
+        false
+    }
+    /// Values and Jacobian as the fit sees them, for observations `target` on the loss's
+    /// `scale`. An explicit law returns its values. An implicit law returns pseudo-values f
+    /// whose residual on that scale (f - y, or ln f - ln y) is its equation's residual at the
+    /// observed L, with their Jacobian: the solver, the bootstrap and the covariance then
+    /// work unchanged.
+    fn eval_jac_fit(
+        &self,
+        x: &Cols,
+        _target: &[f64],
+        _scale: Scale,
+        p: &[f64],
+        out: &mut [f64],
+        jac: &mut [f64],
+    ) {
+        self.eval_jac(x, p, out, jac)
+    }
+}
+
+/// Turns an implicit law's equation residuals `g` (and their Jacobian, column-major) at the
+/// observations `target` into the pseudo-values and Jacobian of `Law::eval_jac_fit`.
+pub fn implicit_pseudo_values(target: &[f64], scale: Scale, g: &mut [f64], jac: &mut [f64]) {
+    let n = g.len();
+    match scale {
+        Scale::Linear => {
+            for (gi, &t) in g.iter_mut().zip(target) {
+                *gi += t;
+            }
+        }
+        Scale::Log => {
+            // ln f - ln y = g  <=>  f = y e^g, and df/dp = f dg/dp
+            for (gi, &t) in g.iter_mut().zip(target) {
+                *gi = (t + *gi).exp();
+            }
+            if n > 0 {
+                for col in jac.chunks_mut(n) {
+                    for (j, &f) in col.iter_mut().zip(g.iter()) {
+                        *j *= f;
+                    }
+                }
+            }
+        }
     }
 }

@@ -117,7 +117,7 @@ impl IntervalMethod {
             "basic" => Ok(Self::Basic),
             "bca" | "BCa" => Ok(Self::Bca),
             other => Err(Error::InvalidOption(format!(
-                "unknown interval method '{other}': use percentile, basic or bca"
+                "unknown interval type '{other}' (interval=): use percentile, basic or bca"
             ))),
         }
     }
@@ -181,6 +181,51 @@ pub fn interval(
             ))
         }
     }
+}
+
+/// Intervals for every column of `samples` (row-major, `q` columns: replicates x
+/// quantities) around `estimate`; BCa needs `jackknife` (row-major, `q` columns).
+pub fn intervals(
+    samples: &[f64],
+    q: usize,
+    estimate: &[f64],
+    jackknife: Option<&[f64]>,
+    level: f64,
+    method: IntervalMethod,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    if estimate.len() != q || (q > 0 && !samples.len().is_multiple_of(q)) {
+        return Err(Error::InvalidShape(format!(
+            "{} estimates for replicates of {q} quantities",
+            estimate.len()
+        )));
+    }
+    if let Some(j) = jackknife {
+        if q > 0 && !j.len().is_multiple_of(q) {
+            return Err(Error::InvalidShape(
+                "the jackknife values have the wrong number of columns".into(),
+            ));
+        }
+    }
+    if q == 0 {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let column =
+        |m: &[f64], c: usize| -> Vec<f64> { m.iter().skip(c).step_by(q).copied().collect() };
+    let mut lo = Vec::with_capacity(q);
+    let mut hi = Vec::with_capacity(q);
+    for c in 0..q {
+        let jk = jackknife.map(|j| column(j, c));
+        let (l, h) = interval(
+            &column(samples, c),
+            estimate[c],
+            jk.as_deref(),
+            level,
+            method,
+        )?;
+        lo.push(l);
+        hi.push(h);
+    }
+    Ok((lo, hi))
 }
 
 #[cfg(test)]

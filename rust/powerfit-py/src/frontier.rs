@@ -1,292 +1,277 @@
-//! IsoFLOP profiles and training-curve envelopes (issue 8): thin wrappers of
-//! `powerfit_core::frontier`. Rows come sorted by group with offsets; the GIL is released for
-//! the whole analysis (Ctrl-C and a progress callback are polled); results come back as one
-//! dict of numpy arrays per group.
+//! IsoFLOP profiles and training-curve envelopes: `powerfit_core::frontier` over groups of
+//! rows (sorted by group, with offsets), results as columns.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1};
+use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 
 use powerfit_core::frontier::{
-    self as core_frontier, BudgetStatus, Columns, EnvelopeEstimator, Frontier, FrontierOptions,
-    Resample, Runs, SAMPLE_COLUMNS,
+    self as core_frontier, BudgetStatus, Column, Columnar, Columns, EnvelopeEstimator,
+    FrontierOptions, FrontierTable, Resample, Runs, SAMPLE_COLUMNS,
 };
+use powerfit_core::options::{count, seed as check_seed};
+use powerfit_core::Error;
 
-use crate::{interruptible_with, slice, to_py, InvalidDataError};
+use crate::convert::{self, column};
+use crate::enter::enter;
 
-fn offsets_of(offsets: &PyReadonlyArray1<'_, i64>) -> PyResult<Vec<usize>> {
-    offsets
-        .as_slice()
-        .map_err(|_| InvalidDataError::new_err("offsets must be a contiguous int64 array"))?
-        .iter()
-        .map(|&o| usize::try_from(o))
-        .collect::<Result<_, _>>()
-        .map_err(|_| InvalidDataError::new_err("offsets must be non-negative"))
+/// Results of a frontier analysis over groups, as columns.
+#[pyclass(name = "FrontierTable", module = "powerfit._core", frozen)]
+pub(crate) struct PyFrontierTable {
+    inner: FrontierTable,
 }
 
-fn u64_slice<'a>(a: &'a PyReadonlyArray1<'_, u64>, name: &str) -> PyResult<&'a [u64]> {
-    a.as_slice()
-        .map_err(|_| InvalidDataError::new_err(format!("{name} must be a contiguous uint64 array")))
-}
-
-fn frontier_dict<'py>(py: Python<'py>, f: &Frontier) -> PyResult<Bound<'py, PyDict>> {
+fn to_dict<'py>(py: Python<'py>, cols: &Columnar) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    let o = &f.optima;
-    let col = |g: &dyn Fn(&core_frontier::BudgetOptimum) -> f64| -> Vec<f64> {
-        o.iter().map(g).collect()
-    };
-    d.set_item("C", PyArray1::from_vec(py, col(&|b| b.c)))?;
-    d.set_item(
-        "n_points",
-        PyArray1::from_vec(py, o.iter().map(|b| b.n_points as i64).collect::<Vec<_>>()),
-    )?;
-    d.set_item(
-        "n_sizes",
-        PyArray1::from_vec(py, o.iter().map(|b| b.n_sizes as i64).collect::<Vec<_>>()),
-    )?;
-    d.set_item(
-        "status",
-        PyArray1::from_vec(py, o.iter().map(|b| b.status.code()).collect::<Vec<_>>()),
-    )?;
-    d.set_item("N_opt", PyArray1::from_vec(py, col(&|b| b.n_opt)))?;
-    d.set_item("D_opt", PyArray1::from_vec(py, col(&|b| b.d_opt)))?;
-    d.set_item("L_opt", PyArray1::from_vec(py, col(&|b| b.l_opt)))?;
-    d.set_item("L_env", PyArray1::from_vec(py, col(&|b| b.l_env)))?;
-    d.set_item(
-        "best_run",
-        PyArray1::from_vec(
-            py,
-            o.iter()
-                .map(|b| b.best_run.map_or(-1, |r| r as i64))
-                .collect::<Vec<_>>(),
-        ),
-    )?;
-    d.set_item("N_opt_lower", PyArray1::from_vec(py, col(&|b| b.n_lower)))?;
-    d.set_item("N_opt_upper", PyArray1::from_vec(py, col(&|b| b.n_upper)))?;
-    d.set_item("D_opt_lower", PyArray1::from_vec(py, col(&|b| b.d_lower)))?;
-    d.set_item("D_opt_upper", PyArray1::from_vec(py, col(&|b| b.d_upper)))?;
-    d.set_item(
-        "budget_n_boot_ok",
-        PyArray1::from_vec(py, o.iter().map(|b| b.n_boot_ok as i64).collect::<Vec<_>>()),
-    )?;
-    d.set_item("a", f.n_fit.exponent)?;
-    d.set_item("log_k_N", f.n_fit.log_coef)?;
-    d.set_item("r2_N", f.n_fit.r2)?;
-    d.set_item("b", f.d_fit.exponent)?;
-    d.set_item("log_k_D", f.d_fit.log_coef)?;
-    d.set_item("r2_D", f.d_fit.r2)?;
-    d.set_item("n_used", f.n_fit.n)?;
-    d.set_item("a_lower", f.a_bounds.0)?;
-    d.set_item("a_upper", f.a_bounds.1)?;
-    d.set_item("b_lower", f.b_bounds.0)?;
-    d.set_item("b_upper", f.b_bounds.1)?;
-    let p = &f.predictions;
-    let pcol =
-        |g: &dyn Fn(&core_frontier::Prediction) -> f64| -> Vec<f64> { p.iter().map(g).collect() };
-    let pred = PyDict::new(py);
-    pred.set_item("C", PyArray1::from_vec(py, pcol(&|q| q.c)))?;
-    pred.set_item("N_opt", PyArray1::from_vec(py, pcol(&|q| q.n_opt)))?;
-    pred.set_item("N_opt_lower", PyArray1::from_vec(py, pcol(&|q| q.n_lower)))?;
-    pred.set_item("N_opt_upper", PyArray1::from_vec(py, pcol(&|q| q.n_upper)))?;
-    pred.set_item("D_opt", PyArray1::from_vec(py, pcol(&|q| q.d_opt)))?;
-    pred.set_item("D_opt_lower", PyArray1::from_vec(py, pcol(&|q| q.d_lower)))?;
-    pred.set_item("D_opt_upper", PyArray1::from_vec(py, pcol(&|q| q.d_upper)))?;
-    d.set_item("predictions", pred)?;
-    let reps = f.samples.len() / SAMPLE_COLUMNS.len();
-    d.set_item(
-        "samples",
-        PyArray1::from_slice(py, &f.samples).reshape([reps, SAMPLE_COLUMNS.len()])?,
-    )?;
-    d.set_item("n_boot_ok", f.n_boot_ok)?;
-    d.set_item("seed", f.seed)?;
+    for (name, col) in cols {
+        match col {
+            Column::F64(v) => d.set_item(name, PyArray1::from_slice(py, v))?,
+            Column::I64(v) => d.set_item(name, PyArray1::from_slice(py, v))?,
+            Column::U64(v) => d.set_item(name, PyArray1::from_slice(py, v))?,
+        }
+    }
     Ok(d)
 }
 
-fn options(
-    half_window: usize,
-    n_boot: usize,
-    seed: u64,
-    level: f64,
-    budgets: Vec<f64>,
-    flops_per_token: f64,
-    resample: &str,
-) -> PyResult<FrontierOptions> {
-    let o = FrontierOptions {
-        half_window,
-        n_boot,
-        seed,
-        level,
-        budgets,
-        flops_per_token,
-        resample: Resample::from_name(resample).map_err(to_py)?,
-    };
-    o.validate().map_err(to_py)?;
-    Ok(o)
+#[pymethods]
+impl PyFrontierTable {
+    /// One row per group: exponents with bounds, log coefficients, R², budget counts, seed.
+    #[getter]
+    fn groups<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        to_dict(py, &self.inner.groups)
+    }
+
+    /// One row per (group, budget): the optimum, its bounds and status.
+    #[getter]
+    fn optima<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        to_dict(py, &self.inner.optima)
+    }
+
+    /// One row per (group, prediction budget).
+    #[getter]
+    fn predictions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        to_dict(py, &self.inner.predictions)
+    }
+
+    /// One row per (group, replicate): a, log k_N, b, log k_D.
+    #[getter]
+    fn samples<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        to_dict(py, &self.inner.samples)
+    }
 }
 
-/// Columns of one call, borrowed from the numpy arrays.
-fn columns<'a>(
-    compute: &'a PyReadonlyArray1<'_, f64>,
-    size: &'a PyReadonlyArray1<'_, f64>,
-    loss: &'a PyReadonlyArray1<'_, f64>,
-    tokens: Option<&'a PyReadonlyArray1<'_, f64>>,
-) -> PyResult<Columns<'a>> {
-    Ok(Columns {
-        compute: slice(compute, "compute")?,
-        size: slice(size, "size")?,
-        loss: slice(loss, "loss")?,
-        tokens: match tokens {
-            Some(t) => Some(slice(t, "tokens")?),
-            None => None,
-        },
+/// The analysis options shared by IsoFLOP profiles and envelopes, as the user gave them.
+#[derive(FromPyObject)]
+pub(crate) struct Options<'py> {
+    window: Bound<'py, PyAny>,
+    n_boot: Bound<'py, PyAny>,
+    seed: Bound<'py, PyAny>,
+    level: Bound<'py, PyAny>,
+    budgets: Bound<'py, PyAny>,
+    flops_per_token: Bound<'py, PyAny>,
+    resample: Bound<'py, PyAny>,
+}
+
+impl Options<'_> {
+    /// Converted, then checked by the core.
+    fn parse(&self) -> PyResult<FrontierOptions> {
+        let window = convert::int(&self.window, "window")?;
+        let n_boot = convert::int(&self.n_boot, "n_boot")?;
+        let seed = convert::int(&self.seed, "seed")?;
+        let level = convert::float(&self.level, "level")?;
+        let budgets = convert::floats(&self.budgets, "budgets")?;
+        let k = convert::float(&self.flops_per_token, "flops_per_param_token")?;
+        let resample = convert::name(&self.resample, "resample")?;
+        (|| -> powerfit_core::Result<FrontierOptions> {
+            let o = FrontierOptions {
+                half_window: count("window", window, 1)?,
+                n_boot: count("n_boot", n_boot, 0)?,
+                seed: check_seed(seed)?,
+                level,
+                budgets,
+                flops_per_token: k,
+                resample: Resample::from_name(&resample)?,
+            };
+            o.validate()?;
+            Ok(o)
+        })()
+        .map_err(crate::errors::to_py)
+    }
+}
+
+fn offsets_of(offsets: &PyReadonlyArray1<'_, i64>) -> powerfit_core::Result<Vec<usize>> {
+    offsets
+        .as_array()
+        .iter()
+        .map(|&o| usize::try_from(o))
+        .collect::<Result<_, _>>()
+        .map_err(|_| Error::InvalidShape("group offsets must be non-negative".into()))
+}
+
+/// The columns of one call, owned.
+struct Owned {
+    compute: Vec<f64>,
+    size: Vec<f64>,
+    loss: Vec<f64>,
+    tokens: Option<Vec<f64>>,
+}
+
+impl Owned {
+    fn new(
+        compute: &PyReadonlyArray1<'_, f64>,
+        size: &PyReadonlyArray1<'_, f64>,
+        loss: &PyReadonlyArray1<'_, f64>,
+        tokens: Option<&PyReadonlyArray1<'_, f64>>,
+    ) -> Owned {
+        Owned {
+            compute: column(compute),
+            size: column(size),
+            loss: column(loss),
+            tokens: tokens.map(column),
+        }
+    }
+
+    fn view(&self) -> Columns<'_> {
+        Columns {
+            compute: &self.compute,
+            size: &self.size,
+            loss: &self.loss,
+            tokens: self.tokens.as_deref(),
+        }
+    }
+}
+
+/// What both analyses take: the options, the columns, the group offsets and ids, and the work
+/// they amount to (for `enter`).
+struct Prepared {
+    opts: FrontierOptions,
+    cols: Owned,
+    offsets: Vec<usize>,
+    ids: Option<Vec<u64>>,
+    work: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    options: &Options<'_>,
+    compute: &PyReadonlyArray1<'_, f64>,
+    size: &PyReadonlyArray1<'_, f64>,
+    loss: &PyReadonlyArray1<'_, f64>,
+    tokens: Option<&PyReadonlyArray1<'_, f64>>,
+    offsets: &PyReadonlyArray1<'_, i64>,
+    ids: Option<PyReadonlyArray1<'_, u64>>,
+) -> PyResult<Prepared> {
+    let opts = options.parse()?;
+    let cols = Owned::new(compute, size, loss, tokens);
+    let work = cols.compute.len() as f64 * (1 + opts.n_boot) as f64 * 50.0;
+    Ok(Prepared {
+        offsets: offsets_of(offsets).map_err(crate::errors::to_py)?,
+        ids: ids.map(|a| a.as_array().to_vec()),
+        opts,
+        cols,
+        work,
     })
 }
 
-fn to_list<'py>(py: Python<'py>, fs: &[Frontier]) -> PyResult<Bound<'py, PyList>> {
-    let l = PyList::empty(py);
-    for f in fs {
-        l.append(frontier_dict(py, f)?)?;
-    }
-    Ok(l)
+/// IsoFLOP analysis of every group (see ``powerfit.isoflop``): group g is rows
+/// ``offsets[g]..offsets[g+1]``; ``ids`` seed each group's replicates (default: its position).
+#[pyfunction]
+#[pyo3(signature = (compute, size, loss, tokens, offsets, *, options, budget_rtol, ids=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+fn isoflop(
+    py: Python<'_>,
+    compute: PyReadonlyArray1<'_, f64>,
+    size: PyReadonlyArray1<'_, f64>,
+    loss: PyReadonlyArray1<'_, f64>,
+    tokens: Option<PyReadonlyArray1<'_, f64>>,
+    offsets: PyReadonlyArray1<'_, i64>,
+    options: Options<'_>,
+    budget_rtol: &Bound<'_, PyAny>,
+    ids: Option<PyReadonlyArray1<'_, u64>>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<PyFrontierTable> {
+    let rtol = convert::float(budget_rtol, "budget_rtol")?;
+    let p = prepare(
+        &options,
+        &compute,
+        &size,
+        &loss,
+        tokens.as_ref(),
+        &offsets,
+        ids,
+    )?;
+    let out = enter(py, p.work, progress.as_ref(), |ctl| {
+        let fs = core_frontier::isoflop_groups(
+            &p.cols.view(),
+            &p.offsets,
+            p.ids.as_deref(),
+            rtol,
+            &p.opts,
+            Some(&ctl.cancel),
+            Some(&ctl.done),
+        )?;
+        Ok(FrontierTable::new(&fs))
+    })?;
+    Ok(PyFrontierTable { inner: out })
 }
 
-/// IsoFLOP analysis of every group (see `powerfit.isoflop`): group g is rows
-/// `offsets[g]..offsets[g+1]`; `ids` seeds each group's replicates (default: its position).
-/// Returns one dict per group.
+/// Training-curve envelope of every group (see ``powerfit.envelope``): ``run`` labels each
+/// row's run; ``grid`` (empty: ``n_grid`` log-spaced budgets per group) the budgets;
+/// ``estimator`` argmin or parabola.
 #[pyfunction]
-#[pyo3(signature = (compute, size, loss, tokens, offsets, ids, budget_rtol, half_window, n_boot, seed, level, budgets, flops_per_token, progress=None, resample="runs"))]
+#[pyo3(signature = (run, compute, size, loss, tokens, offsets, *, options, grid, n_grid, estimator, ids=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
-fn isoflop<'py>(
-    py: Python<'py>,
-    compute: PyReadonlyArray1<'py, f64>,
-    size: PyReadonlyArray1<'py, f64>,
-    loss: PyReadonlyArray1<'py, f64>,
-    tokens: Option<PyReadonlyArray1<'py, f64>>,
-    offsets: PyReadonlyArray1<'py, i64>,
-    ids: Option<PyReadonlyArray1<'py, u64>>,
-    budget_rtol: f64,
-    half_window: usize,
-    n_boot: usize,
-    seed: u64,
-    level: f64,
-    budgets: Vec<f64>,
-    flops_per_token: f64,
+fn envelope(
+    py: Python<'_>,
+    run: PyReadonlyArray1<'_, u64>,
+    compute: PyReadonlyArray1<'_, f64>,
+    size: PyReadonlyArray1<'_, f64>,
+    loss: PyReadonlyArray1<'_, f64>,
+    tokens: Option<PyReadonlyArray1<'_, f64>>,
+    offsets: PyReadonlyArray1<'_, i64>,
+    options: Options<'_>,
+    grid: &Bound<'_, PyAny>,
+    n_grid: &Bound<'_, PyAny>,
+    estimator: &Bound<'_, PyAny>,
+    ids: Option<PyReadonlyArray1<'_, u64>>,
     progress: Option<Py<PyAny>>,
-    resample: &str,
-) -> PyResult<Bound<'py, PyList>> {
-    let cols = columns(&compute, &size, &loss, tokens.as_ref())?;
-    let off = offsets_of(&offsets)?;
-    let id = match &ids {
-        Some(a) => Some(u64_slice(a, "ids")?),
-        None => None,
-    };
-    let opts = options(
-        half_window,
-        n_boot,
-        seed,
-        level,
-        budgets,
-        flops_per_token,
-        resample,
+) -> PyResult<PyFrontierTable> {
+    let grid = convert::floats(grid, "grid")?;
+    let n_grid = convert::int(n_grid, "n_grid")?;
+    let estimator = convert::name(estimator, "estimator")?;
+    let runs = run.as_array().to_vec();
+    let p = prepare(
+        &options,
+        &compute,
+        &size,
+        &loss,
+        tokens.as_ref(),
+        &offsets,
+        ids,
     )?;
-    let cancel = AtomicBool::new(false);
-    let counter = AtomicUsize::new(0);
-    let out = interruptible_with(
-        py,
-        &cancel,
-        || {
-            core_frontier::isoflop_groups(
-                &cols,
-                &off,
-                id,
-                budget_rtol,
-                &opts,
-                Some(&cancel),
-                Some(&counter),
-            )
-        },
-        progress.as_ref(),
-        |_| counter.load(Ordering::Relaxed),
-    )?
-    .map_err(to_py)?;
-    to_list(py, &out)
-}
-
-/// Training-curve envelope of every group (see `powerfit.envelope`): `run` labels each row's
-/// run; `grid` (empty: `n_grid` log-spaced budgets per group) the budgets; `estimator` argmin
-/// or parabola. Returns one dict per group.
-#[pyfunction]
-#[pyo3(signature = (run, compute, size, loss, tokens, offsets, ids, grid, n_grid, estimator, half_window, n_boot, seed, level, budgets, flops_per_token, progress=None, resample="runs"))]
-#[allow(clippy::too_many_arguments)]
-fn envelope<'py>(
-    py: Python<'py>,
-    run: PyReadonlyArray1<'py, u64>,
-    compute: PyReadonlyArray1<'py, f64>,
-    size: PyReadonlyArray1<'py, f64>,
-    loss: PyReadonlyArray1<'py, f64>,
-    tokens: Option<PyReadonlyArray1<'py, f64>>,
-    offsets: PyReadonlyArray1<'py, i64>,
-    ids: Option<PyReadonlyArray1<'py, u64>>,
-    grid: Vec<f64>,
-    n_grid: usize,
-    estimator: &str,
-    half_window: usize,
-    n_boot: usize,
-    seed: u64,
-    level: f64,
-    budgets: Vec<f64>,
-    flops_per_token: f64,
-    progress: Option<Py<PyAny>>,
-    resample: &str,
-) -> PyResult<Bound<'py, PyList>> {
-    let cols = columns(&compute, &size, &loss, tokens.as_ref())?;
-    let runs = u64_slice(&run, "run")?;
-    let off = offsets_of(&offsets)?;
-    let id = match &ids {
-        Some(a) => Some(u64_slice(a, "ids")?),
-        None => None,
-    };
-    let est = EnvelopeEstimator::from_name(estimator).map_err(to_py)?;
-    let opts = options(
-        half_window,
-        n_boot,
-        seed,
-        level,
-        budgets,
-        flops_per_token,
-        resample,
-    )?;
-    let cancel = AtomicBool::new(false);
-    let counter = AtomicUsize::new(0);
-    let out = interruptible_with(
-        py,
-        &cancel,
-        || {
-            core_frontier::envelope_groups(
-                runs,
-                &cols,
-                &off,
-                id,
-                &grid,
-                n_grid,
-                est,
-                &opts,
-                Some(&cancel),
-                Some(&counter),
-            )
-        },
-        progress.as_ref(),
-        |_| counter.load(Ordering::Relaxed),
-    )?
-    .map_err(to_py)?;
-    to_list(py, &out)
+    let out = enter(py, p.work, progress.as_ref(), |ctl| {
+        let est = EnvelopeEstimator::from_name(&estimator)?;
+        let n_grid = count("n_grid", n_grid, 0)?;
+        let fs = core_frontier::envelope_groups(
+            &runs,
+            &p.cols.view(),
+            &p.offsets,
+            p.ids.as_deref(),
+            &grid,
+            n_grid,
+            est,
+            &p.opts,
+            Some(&ctl.cancel),
+            Some(&ctl.done),
+        )?;
+        Ok(FrontierTable::new(&fs))
+    })?;
+    Ok(PyFrontierTable { inner: out })
 }
 
 /// IsoFLOP profiles cut from training curves: each run covering a budget gives one row with
-/// its loss (and tokens) interpolated in log-log. Returns a dict of arrays C, N, loss, tokens
-/// (NaN without tokens) and run (the run's index in order of first appearance).
+/// its loss (and tokens) interpolated in log-log. Returns columns C, N, loss, tokens (NaN
+/// without tokens) and run (the run's index in order of first appearance).
 #[pyfunction]
 #[pyo3(signature = (run, compute, size, loss, tokens, budgets))]
 fn slice_runs<'py>(
@@ -296,29 +281,27 @@ fn slice_runs<'py>(
     size: PyReadonlyArray1<'py, f64>,
     loss: PyReadonlyArray1<'py, f64>,
     tokens: Option<PyReadonlyArray1<'py, f64>>,
-    budgets: Vec<f64>,
+    budgets: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let cols = columns(&compute, &size, &loss, tokens.as_ref())?;
-    let runs = u64_slice(&run, "run")?;
-    let (c, n, l, t, r) = py
-        .detach(|| {
-            let rs = Runs::new(runs, &cols)?;
-            core_frontier::slice_runs(&rs, &budgets)
-        })
-        .map_err(to_py)?;
+    let budgets = convert::floats(budgets, "budgets")?;
+    let cols = Owned::new(&compute, &size, &loss, tokens.as_ref());
+    let runs = run.as_array().to_vec();
+    let (c, n, l, t, r) = enter(py, cols.compute.len() as f64, None, |_| {
+        let rs = Runs::new(&runs, &cols.view())?;
+        core_frontier::slice_runs(&rs, &budgets)
+    })?;
     let d = PyDict::new(py);
     d.set_item("C", PyArray1::from_vec(py, c))?;
     d.set_item("N", PyArray1::from_vec(py, n))?;
     d.set_item("loss", PyArray1::from_vec(py, l))?;
     d.set_item("tokens", PyArray1::from_vec(py, t))?;
-    d.set_item(
-        "run",
-        PyArray1::from_vec(py, r.into_iter().map(|v| v as i64).collect::<Vec<_>>()),
-    )?;
+    let run_index: Vec<i64> = r.into_iter().map(|v| v as i64).collect();
+    d.set_item("run", PyArray1::from_vec(py, run_index))?;
     Ok(d)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyFrontierTable>()?;
     m.add_function(wrap_pyfunction!(isoflop, m)?)?;
     m.add_function(wrap_pyfunction!(envelope, m)?)?;
     m.add_function(wrap_pyfunction!(slice_runs, m)?)?;

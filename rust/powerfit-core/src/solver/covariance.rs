@@ -59,13 +59,13 @@ fn block_info(
     let pf = free.len();
     let f = &mut bb.f[..m];
     let jac = &mut bb.jac[..m * p];
-    pb.law.eval_jac(cols, params, f, jac);
+    let t = &pb.target[rows.clone()];
+    pb.law.eval_jac_fit(cols, t, pb.loss.scale, params, f, jac);
     let e = &mut bb.e[..m];
     match pb.loss.scale {
         Scale::Linear => e.copy_from_slice(f),
         Scale::Log => ln_slice(f, e),
     }
-    let t = &pb.target[rows.clone()];
     let mut rss = 0.0;
     for i in 0..m {
         e[i] -= t[i];

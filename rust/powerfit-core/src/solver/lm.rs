@@ -321,8 +321,8 @@ fn block_sums(
     let loss = pb.loss;
     let f = &mut bb.f[..m];
     let jac = &mut bb.jac[..m * np];
-    pb.law.eval_jac(cols, p, f, jac);
     let t = &pb.target[rows.clone()];
+    pb.law.eval_jac_fit(cols, t, loss.scale, p, f, jac);
     let w = pb.weights.map(|w| &w[rows.clone()]);
     let e = &mut bb.e[..m];
     match loss.scale {
@@ -781,13 +781,19 @@ pub fn cost_at(pb: &Problem, p: &[f64], ws: &mut Workspace) -> f64 {
     let kernel = |bb: &mut BlockBufs, cols: &Cols, rows: Range<usize>, out: &mut [f64]| {
         let m = rows.len();
         let f = &mut bb.f[..m];
-        pb.law.eval(cols, p, f);
+        let t = &pb.target[rows.clone()];
+        if pb.law.is_implicit() {
+            // the fit's residuals are the equation's, at the observations
+            pb.law
+                .eval_jac_fit(cols, t, pb.loss.scale, p, f, &mut bb.jac[..m * np]);
+        } else {
+            pb.law.eval(cols, p, f);
+        }
         let e = &mut bb.e[..m];
         match pb.loss.scale {
             Scale::Linear => e.copy_from_slice(f),
             Scale::Log => ln_slice(f, e),
         }
-        let t = &pb.target[rows.clone()];
         let mut c = 0.0;
         for i in 0..m {
             let r = e[i] - t[i];

@@ -384,12 +384,13 @@ fn linear_mask(pb: &Problem, c0: &[f64], free: &[usize], fev: &mut usize) -> Vec
         bufs,
         |(buf, cb), rows, slot| {
             let m = rows.len();
-            block::view(pb.cols, rows, cb);
+            block::view(pb.cols, rows.clone(), cb);
             let (f, rest) = buf.split_at_mut(m);
             let (j0, rest) = rest.split_at_mut(m * p);
             let j1 = &mut rest[..m * p];
-            pb.law.eval_jac(cb, c0, f, j0);
-            pb.law.eval_jac(cb, &c1, f, j1);
+            let t = &pb.target[rows.clone()];
+            pb.law.eval_jac_fit(cb, t, pb.loss.scale, c0, f, j0);
+            pb.law.eval_jac_fit(cb, t, pb.loss.scale, &c1, f, j1);
             for (a, &k) in cand.iter().enumerate() {
                 let (x0, x1) = (&j0[k * m..(k + 1) * m], &j1[k * m..(k + 1) * m]);
                 let mut d: f64 = 0.0;
@@ -466,9 +467,9 @@ impl<'a> Projection<'a> {
                 let (f, rest) = buf.split_at_mut(m);
                 let (jac, rest) = rest.split_at_mut(m * p);
                 let resp = &mut rest[..m];
-                pb.law.eval_jac(cb, qv, f, jac);
-                // response: y minus the law without its linear part, times sqrt(weight)
                 let t = &pb.target[rows.clone()];
+                pb.law.eval_jac_fit(cb, t, pb.loss.scale, qv, f, jac);
+                // response: y minus the law without its linear part, times sqrt(weight)
                 match pb.loss.scale {
                     Scale::Linear => resp.copy_from_slice(t),
                     Scale::Log => crate::fastmath::exp_slice(t, resp),

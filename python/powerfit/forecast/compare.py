@@ -1,0 +1,307 @@
+"""Law comparison and selection by held-out error: every candidate's rollout, scored on the
+same splits, with the in-sample AIC/BIC beside it."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidOptionError, PowerfitError, PowerfitWarning
+from ..expr import Law
+from ..fit import FitResult, fit
+from ._tables import frame_of, law_name
+from .rollout import RolloutResult, rollout
+
+#: Candidate laws of :func:`select_law` for one variable (a learning curve or a size sweep).
+SINGLE_VARIABLE_CANDIDATES = ("power", "m1", "m2", "m3", "m4", "bnsl")
+#: Candidate laws of :func:`select_law` over model size N and tokens D.
+ND_CANDIDATES = ("chinchilla", "kaplan")
+
+
+@dataclass(frozen=True)
+class LawComparison:
+    """Candidate laws ranked by held-out error.
+
+    Attributes:
+        table: one row per law, best first: ``law``, ``heldout_log_rmse`` (RMSE of log-loss
+            over the farther half of the held-out predictions of the scored splits: those at
+            least the median distance beyond their training data), ``pooled_log_rmse`` (over
+            all of them), ``median_split_log_rmse`` (median over splits of each split's RMSE),
+            ``heldout_rel_error``, ``n_splits`` (scored), ``n_failed`` (splits whose fit raised
+            or forecast a non-finite loss), ``n_unconverged`` (splits whose fit stopped before
+            converging: they still forecast), ``reliable`` (fitted at
+            least half of its splits), ``insample_log_rmse``, ``aic``, ``bic`` (full-data fit),
+            ``rank`` (held-out) and ``rank_aic``.
+        best: the winning law (a name or the :class:`powerfit.Law` given).
+        rollouts: each law's :class:`RolloutResult`, by name.
+        fits: each law's full-data fit, by name (None where it raised).
+        warnings: disagreements between in-sample and held-out rankings, failed laws.
+    """
+
+    table: pd.DataFrame
+    best: str | Law
+    rollouts: dict[str, RolloutResult] = field(repr=False)
+    fits: dict[str, FitResult | None] = field(repr=False)
+    warnings: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """The ranking as a text table, with the warnings."""
+        lines = [f"laws ranked by held-out log-loss RMSE (best: {law_name(self.best)})"]
+        lines.append(self.table.to_string(index=False))
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def _insample(fitted: FitResult | None) -> tuple[float, float, float]:
+    if fitted is None or not fitted.success:
+        return math.nan, math.nan, math.nan
+    d = fitted.data
+    pred = fitted.predict(warn=False, **{v: d[v] for v in fitted.variables})
+    rmse = float(np.sqrt(np.mean((np.log(pred) - np.log(d["loss"])) ** 2)))
+    aic = math.nan if fitted.aic is None else float(fitted.aic)
+    bic = math.nan if fitted.bic is None else float(fitted.bic)
+    return rmse, aic, bic
+
+
+def _good_splits(roll: RolloutResult) -> set[int]:
+    """Splits that forecast a finite loss at every held-out run (the fit did not raise)."""
+    bad = set(roll.points.loc[~np.isfinite(roll.points["log_error"]), "split"])
+    ran = roll.splits.loc[~roll.splits["status"].str.startswith("error"), "split"]
+    return {int(k) for k in ran if k not in bad}
+
+
+def _score(roll: RolloutResult, common: set[int]) -> dict[str, Any]:
+    pts = roll.points[roll.points["split"].isin(common)]
+    spl = roll.splits[roll.splits["split"].isin(common)]
+    e = pts["log_error"].to_numpy()
+    d = pts["distance"].to_numpy()
+    has = e.size > 0
+    # the farther half of the forecasts (the same points for every law: they depend on the
+    # data and the splits only): forecasts are made beyond the data, and near forecasts
+    # tell laws apart least
+    far = e[d >= np.median(d)] if has else e
+    return {
+        "heldout_log_rmse": float(np.sqrt(np.mean(far**2))) if has else math.inf,
+        "pooled_log_rmse": float(np.sqrt(np.mean(e**2))) if has else math.inf,
+        "median_split_log_rmse": float(np.median(spl["log_rmse"])) if has else math.inf,
+        "heldout_rel_error": float(np.mean(np.abs(pts["rel_error"]))) if has else math.inf,
+        "n_splits": len(spl),
+        "n_failed": len(roll.splits) - len(_good_splits(roll)),
+        "n_splits_run": len(_good_splits(roll)),
+        "n_unconverged": int((~roll.splits["success"]).sum()),
+    }
+
+
+def _check_laws(laws: Sequence[str | Law]) -> list[str | Law]:
+    if isinstance(laws, (str, Law)) or not isinstance(laws, Sequence) or len(laws) == 0:
+        raise InvalidOptionError(
+            "laws must be a non-empty list of law names or powerfit.Law objects"
+        )
+    names = [law_name(law) for law in laws]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InvalidOptionError(
+            f"laws are named twice: {', '.join(dup)} (give written laws distinct names)"
+        )
+    return list(laws)
+
+
+def compare_laws(
+    data: Any = None,
+    laws: Sequence[str | Law] = ("power", "m4", "bnsl"),
+    by: str | None = None,
+    *,
+    validate: str = "rollout",
+    x: Any = None,
+    y: Any = None,
+    columns: Mapping[str, str] | None = None,
+    min_train: int = 3,
+    splits: int | None = None,
+    rtol: float = 0.01,
+    loss: str = "log",
+    warn: bool = True,
+    **fit_kwargs: Any,
+) -> LawComparison:
+    """Rank candidate laws by how well they predict held-out larger runs, with their in-sample
+    AIC/BIC beside it.
+
+    Args:
+        data, by, x, y, columns, min_train, splits, rtol, loss, fit_kwargs: as in
+            :func:`rollout`.
+        laws: candidate laws (names or :class:`powerfit.Law` objects).
+        validate: ``"rollout"`` (every expanding-window split) or ``"last"`` (only the split
+            that holds out the largest scale).
+        warn: emit the comparison's warnings as :class:`~powerfit.PowerfitWarning`.
+
+    Laws are scored on the splits that every reliable law fitted (a law is reliable when it
+    fitted at least half of its splits; the others rank last), by the RMSE of log-loss over the
+    farther half of their held-out predictions (the same points for every law): forecasts are
+    made beyond the data, and errors grow with the distance.
+    """
+    if validate not in ("rollout", "last"):
+        raise InvalidOptionError(f"validate must be 'rollout' or 'last', got {validate!r}")
+    cands = _check_laws(laws)
+    if validate == "last":
+        splits = 1
+    rolls, fits = {}, {}
+    for law in cands:
+        name = law_name(law)
+        rolls[name] = rollout(
+            data,
+            law,
+            by,
+            x=x,
+            y=y,
+            columns=columns,
+            min_train=min_train,
+            splits=splits,
+            rtol=rtol,
+            loss=loss,
+            **fit_kwargs,
+        )
+        fits[name] = _full_fit(data, law, x=x, y=y, columns=columns, loss=loss, kw=fit_kwargs)
+    # every law is scored on the same splits: those that all of them fitted; a law that fails
+    # on most splits is left out of that set and ranked last
+    good = {n: _good_splits(r) for n, r in rolls.items()}
+    reliable = [n for n, g in good.items() if len(g) * 2 >= len(rolls[n].splits)]
+    common = set.intersection(*(good[n] for n in reliable)) if reliable else set()
+    rows = []
+    for law in cands:
+        name = law_name(law)
+        ins, aic, bic = _insample(fits[name])
+        rows.append(
+            {
+                "law": name,
+                **_score(rolls[name], common),
+                "reliable": name in reliable,
+                "insample_log_rmse": ins,
+                "aic": aic,
+                "bic": bic,
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["unreliable"] = ~table["reliable"]
+    table["rank"] = _ranks(table, ["unreliable", "heldout_log_rmse"])
+    table["rank_aic"] = table["aic"].rank(method="min").astype("Int64")
+    table = table.sort_values("rank", kind="stable").reset_index(drop=True)
+    notes = _disagreements(table, common)
+    table = table.drop(columns=["unreliable", "n_splits_run"])
+    best_name = str(table["law"].iloc[0])
+    best = next(law for law in cands if law_name(law) == best_name)
+    if warn:
+        for note in notes:
+            warnings.warn(note, PowerfitWarning, stacklevel=2)
+    return LawComparison(table, best, rolls, fits, tuple(notes))
+
+
+def _full_fit(
+    data: Any,
+    law: str | Law,
+    *,
+    x: Any,
+    y: Any,
+    columns: Mapping[str, str] | None,
+    loss: str,
+    kw: Mapping[str, Any],
+) -> FitResult | None:
+    try:
+        if data is None:
+            return fit(law=law, x=x, y=y, loss=loss, warn=False, **kw)
+        return fit(
+            data,
+            law=law,
+            x=x,
+            columns=dict(columns or {}),
+            loss=loss,
+            warn=False,
+            **kw,
+        )
+    except PowerfitError:
+        return None
+
+
+def _ranks(table: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    order = table.sort_values(keys, kind="stable").index
+    rank = np.empty(len(table), dtype=int)
+    rank[order] = np.arange(1, len(table) + 1)
+    return rank
+
+
+def _disagreements(table: pd.DataFrame, common: set[int]) -> list[str]:
+    """Warnings: the in-sample ranking picks another law than the held-out one (by more than
+    2 in AIC, or 1% in in-sample RMSE without AIC), and laws that failed on some splits."""
+    notes = []
+    if not common:
+        notes.append("no split was fitted by every reliable law: the held-out ranking is empty")
+        return notes
+    held = table.iloc[0]
+    use_aic = bool(table["aic"].notna().all())
+    key, label = ("aic", "AIC") if use_aic else ("insample_log_rmse", "in-sample log RMSE")
+    if table[key].notna().any():
+        best = table.iloc[int(np.nanargmin(table[key].to_numpy(dtype=float)))]
+        worse = held[key] - best[key] > 2.0 if use_aic else held[key] > 1.01 * best[key]
+        if worse or math.isnan(held[key]):
+            notes.append(
+                f"the in-sample ranking ({label}) prefers law '{best['law']}' but held-out "
+                f"error prefers '{held['law']}': trust the held-out ranking for forecasts"
+            )
+    failed = table[table["n_failed"] > 0]
+    if len(failed):
+        parts = [
+            f"{r.law} ({r.n_failed} of {r.n_failed + r.n_splits_run})" for r in failed.itertuples()
+        ]
+        notes.append(f"fits failed on some splits: {', '.join(parts)}")
+    return notes
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The law that extrapolated best, with the evidence (:attr:`LawComparison.table`);
+    unpacks as ``law, evidence``."""
+
+    law: str | Law
+    evidence: pd.DataFrame
+    comparison: LawComparison = field(repr=False)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.law, self.evidence))
+
+
+def candidate_laws(
+    data: Any = None, x: Any = None, columns: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
+    """The default candidates of :func:`select_law` for these data: the single-variable laws
+    for a learning curve or one swept column, the two-variable laws when the runs have N and D."""
+    columns = dict(columns or {})
+    if data is None or x is not None:
+        return SINGLE_VARIABLE_CANDIDATES
+    frame = frame_of(data, None, None)
+    have = {v for v in ("N", "D") if columns.get(v, v) in frame.columns}
+    return ND_CANDIDATES if have == {"N", "D"} else SINGLE_VARIABLE_CANDIDATES
+
+
+def select_law(
+    data: Any = None,
+    laws: Sequence[str | Law] | None = None,
+    by: str | None = None,
+    **kwargs: Any,
+) -> Selection:
+    """The candidate law with the smallest held-out error (see :func:`compare_laws`, which takes
+    the same arguments): ``law, evidence = pf.select_law(df, by="N")``.
+
+    Args:
+        data: the runs (or arrays ``x=``, ``y=`` in ``kwargs``).
+        laws: candidates; default :func:`candidate_laws` of the data.
+        by: the column that orders the runs.
+        kwargs: passed to :func:`compare_laws`.
+    """
+    if laws is None:
+        laws = candidate_laws(data, kwargs.get("x"), kwargs.get("columns"))
+    cmp = compare_laws(data, laws, by, **kwargs)
+    return Selection(cmp.best, cmp.table, cmp)

@@ -1,0 +1,126 @@
+"""Forecast intervals that combine the bootstrap's parameter uncertainty with the extrapolation
+error a rollout measured."""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidDataError, InvalidOptionError, PowerfitWarning
+from ..fit import FitResult
+from ._tables import MIN_DISTANCE, check_level
+from .rollout import RolloutResult
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..bootstrap import BootstrapResult
+
+
+def extrapolation_distance(scale_max: float, values: Any) -> np.ndarray:
+    """Decades beyond ``scale_max`` (negative inside the data): log10(values / scale_max)."""
+    v = np.atleast_1d(np.asarray(values, dtype=float))
+    if not (np.isfinite(scale_max) and scale_max > 0):
+        raise InvalidOptionError(f"scale_max must be positive, got {scale_max}")
+    if not (np.isfinite(v).all() and (v > 0).all()):
+        raise InvalidDataError("forecast points must be positive and finite")
+    return np.log10(v / scale_max)
+
+
+def forecast_interval(
+    fitted: FitResult,
+    roll: RolloutResult,
+    boot: BootstrapResult | None = None,
+    *,
+    level: float = 0.95,
+    **points: Any,
+) -> pd.DataFrame:
+    """Forecast intervals beyond the data that combine the fit's parameter uncertainty (the
+    bootstrap's confidence band) with the extrapolation error that rollout validation measured
+    on the same kind of runs.
+
+    The rollout gives, per held-out prediction, the log error e at distance d (decades beyond
+    its split's training data); q = :meth:`RolloutResult.error_scale` (the ``level`` conformal
+    quantile of |e| / d, or a Gaussian model of it with few predictions) is the measured error
+    growth per decade. At a point d decades beyond the data, the log half-width is
+    sqrt(w_boot^2 + (q max(d, MIN_DISTANCE))^2) on each side, w_boot the bootstrap band's log
+    half-width on that side (0 without a bootstrap).
+
+    Args:
+        fitted: the full-data fit.
+        roll: a :func:`rollout` of the same law on the same data.
+        boot: a bootstrap of ``fitted`` (``fitted.bootstrap(...)``), or None.
+        level: the intervals' level.
+        points: the forecast points by variable (``N=[7e10], D=[1.4e12]``); the rollout's
+            ``by`` column is needed too when it is not one of the law's variables (C is taken
+            as 6ND when not given).
+
+    Returns:
+        a DataFrame: the points, ``distance`` (decades), ``prediction``, ``lower``, ``upper``,
+        ``param_lower``/``param_upper`` (bootstrap band) and ``extrapolation_halfwidth`` (log).
+    """
+    check_level(level)
+    if boot is not None and boot.result is not fitted:
+        raise InvalidOptionError("boot must be a bootstrap of `fitted` (fitted.bootstrap(...))")
+    if roll.law != fitted.law:
+        raise InvalidOptionError(
+            f"the rollout is of law '{roll.law}' but the fit of law '{fitted.law}'"
+        )
+    xs = {
+        v: np.atleast_1d(np.asarray(points[v], dtype=float))
+        for v in fitted.variables
+        if v in points
+    }
+    missing = [v for v in fitted.variables if v not in xs]
+    if len(fitted.variables) == 1 and missing and "x" in points:
+        xs, missing = (
+            {fitted.variables[0]: np.atleast_1d(np.asarray(points["x"], dtype=float))},
+            [],
+        )
+    if missing:
+        raise InvalidDataError(f"forecast points need {', '.join(missing)}")
+    if roll.by in points:
+        scale = points[roll.by]
+    elif roll.by in xs:
+        scale = xs[roll.by]
+    elif roll.by == "C" and {"N", "D"} <= set(xs):
+        scale = 6.0 * xs["N"] * xs["D"]
+    else:
+        raise InvalidDataError(f"forecast points need the rollout's column '{roll.by}'")
+    dist = extrapolation_distance(roll.scale_max, scale)
+    pred = fitted.predict(warn=False, **xs)
+    q = roll.error_scale(level)
+    method = roll.error_scale_method(level)
+    if method != "conformal":
+        n = int(np.isfinite(roll.points["log_error"]).sum())
+        warnings.warn(
+            f"the rollout has {n} finite held-out predictions, fewer than a {level:.0%} "
+            "conformal quantile needs: "
+            + (
+                "the intervals are unbounded"
+                if method == "none"
+                else "the extrapolation error uses a Gaussian model of the error per decade"
+            ),
+            PowerfitWarning,
+            stacklevel=2,
+        )
+    w_ext = q * np.maximum(dist, MIN_DISTANCE)
+    if boot is not None:
+        band = fitted.predict_interval(pd.DataFrame(xs), level=level, kind="confidence")
+        plo, phi = band["lower"].to_numpy(), band["upper"].to_numpy()
+    else:
+        plo, phi = pred.copy(), pred.copy()
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        down = np.sqrt(np.log(pred / plo) ** 2 + w_ext**2)
+        up = np.sqrt(np.log(phi / pred) ** 2 + w_ext**2)
+        lower, upper = pred * np.exp(-down), pred * np.exp(up)
+    out = pd.DataFrame(xs)
+    out["distance"] = dist
+    out["prediction"] = pred
+    out["lower"] = lower
+    out["upper"] = upper
+    out["param_lower"] = plo
+    out["param_upper"] = phi
+    out["extrapolation_halfwidth"] = w_ext
+    return out
