@@ -76,6 +76,7 @@ from sections import (
     groups,
     huber_log,
     local,
+    solver,
     workflow,
 )
 
@@ -107,6 +108,10 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
         forecast.forecast_section,
     ),
     **workflow.sections(from_rows),
+    "floor": solver.bench_floor,
+    "nist_hard": solver.bench_nist_hard,
+    "big_fit": solver.bench_big_fit,
+    "big_fit_memory": solver.bench_big_fit_memory,
 }
 
 

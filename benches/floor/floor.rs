@@ -3,7 +3,7 @@
 //! stopping tests and replicate streams), written as one fused, allocation-free loop per pass
 //! over the points (value, Jacobian, J^T W J and gradient in one sweep, four points per
 //! vector), with nothing generic: no law trait, no blocks, no loss dispatch. It has no
-//! dependencies; `benches/bench_solver.py` builds it with
+//! dependencies; `benches/sections/solver.py` builds it with
 //! `rustc -O -C target-cpu=native` and runs it in the same session as powerfit, so the ratio to
 //! the floor is measured, not quoted.
 //!
