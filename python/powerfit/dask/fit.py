@@ -1,0 +1,192 @@
+"""``powerfit.dask.fit_groups``: every group of a Dask DataFrame (or a Parquet dataset) fitted
+on the workers, one native call per partition, rows moved only when a group spans partitions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import groups
+from ..errors import InvalidDataError, InvalidOptionError
+from ..readers._filters import Filter
+from .layout import Layout, example_key, inspect_layout
+from .parquet import is_path, read_parquet, require_dask
+from .partition import ROW, fit_in_place, fit_shuffled, split_rows
+
+log = logging.getLogger("powerfit.dask")
+
+#: Largest share of groups spanning partitions for which only their rows are shuffled (the
+#: other groups fitted where they lie); above it every row is shuffled.
+PARTIAL = 0.5
+
+
+def _options(ddf: Any, options: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The local engine's options for every partition, and the user's row_labels column."""
+    options = dict(options)
+    options.pop("progress", None)
+    if options.pop("output", "pandas") not in ("pandas", None):
+        raise InvalidOptionError("powerfit.dask.fit_groups returns pandas partitions only")
+    labels = options.pop("row_labels", None)
+    if labels is not None and not isinstance(labels, str):
+        raise InvalidOptionError("row_labels must name an integer column of the frame")
+    if ROW in ddf.columns:
+        raise InvalidDataError(f"the column name '{ROW}' is reserved by powerfit.dask")
+    options["progress"] = False
+    return options, labels
+
+
+def _not_partitioned(ddf: Any, layout: Layout) -> InvalidDataError:
+    key = example_key(ddf, layout)
+    shown = ", ".join(f"{k}={v!r}" for k, v in key.items()) or "one key value"
+    where = " and ".join(str(p) for p in layout.example)
+    return InvalidDataError(
+        f"the frame is not partitioned by {list(layout.columns)}: the rows of {shown} lie in "
+        f"partitions {where} ({layout.split} of {layout.n_keys} key values are split); drop "
+        "partitioned_by= to let powerfit shuffle the rows by key"
+    )
+
+
+def fit_groups(
+    data: Any,
+    by: str | Sequence[str],
+    law: Any = "chinchilla",
+    *,
+    partitioned_by: str | Sequence[str] | None = None,
+    npartitions: int | None = None,
+    shuffle_method: str | None = None,
+    filters: Sequence[Filter] | Filter | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> Any:
+    """Fit a scaling law to every group of a Dask DataFrame or a Parquet dataset, on the
+    workers of the current Dask scheduler (a ``distributed.Client`` if one is active).
+
+    One pass over the key columns (only they are read) finds each partition's size and whether
+    any group's rows lie in more than one partition. When none does, every partition is fitted
+    where it lies by one call of the local engine (:func:`powerfit.fit_groups`: all its groups
+    in parallel in Rust) and no row moves. Otherwise the rows are hash-partitioned by the keys
+    (a Dask shuffle), put back in table order within each partition, and fitted the same way.
+
+    Args:
+        data: a ``dask.dataframe.DataFrame``, or the path of a Parquet dataset (a file, a
+            folder, Hive-partitioned or not, a glob, a list of files, a remote URL), read by
+            the workers with :func:`powerfit.dask.read_parquet` (only the columns the fit
+            needs, the ``filters`` pushed into the scan).
+        by: the key column(s).
+        law: the law, as for :func:`powerfit.fit_groups`.
+        partitioned_by: key column(s), a subset of ``by``, whose values you know lie each in
+            one partition (e.g. the Hive partition column of the dataset, or the index the
+            frame was sorted by): the layout pass then reads only these columns, and if a value
+            does span partitions it raises InvalidDataError instead of shuffling.
+        npartitions: partitions after a shuffle (default: as many as the input has, or in
+            proportion to the groups that move).
+        shuffle_method: Dask's shuffle method (``"p2p"``, ``"tasks"``, ``"disk"``; default:
+            Dask's choice).
+        filters: rows to keep when ``data`` is a path: ``(column, op, value)`` conditions that
+            must all hold (see :func:`powerfit.dask.read_parquet`).
+        storage_options: fsspec options for a remote path.
+        **options: any other keyword of :func:`powerfit.fit_groups` (``columns``, ``x``,
+            ``loss``, ``weights``, ``fixed``, ``bounds``, ``p0``, ``starts``, ``bootstrap``,
+            ``seed``, ``level``, ``row_labels``: a column name). ``progress`` is ignored (use
+            the Dask dashboard).
+
+    Returns:
+        A lazy Dask DataFrame with exactly the columns and dtypes of the pandas result, one row
+        per group, each partition's groups sorted by the keys (sort after ``compute()`` to
+        compare with :func:`powerfit.fit_groups`). Each group's values equal the local result's
+        bit for bit: it is fitted on the same rows in table order, and its bootstrap seed
+        derives from its key values only, not from the partitioning. Messages number rows by
+        their position in the whole frame, as the local engine does for its table.
+
+    Raises:
+        ImportError: Dask is not installed.
+        InvalidDataError: ``data`` is neither a Dask DataFrame nor a path; a key or data column
+            is missing; ``partitioned_by`` columns whose values span partitions.
+        InvalidLawError, InvalidOptionError: as :func:`powerfit.fit_groups`, raised here,
+            before any work is sent to the cluster.
+    """
+    dd = require_dask()
+    keys = [by] if isinstance(by, str) else list(by)
+    if not keys or not all(isinstance(k, str) for k in keys):
+        raise InvalidOptionError("by must name one or more key columns")
+    if is_path(data):
+        read = {k: options[k] for k in ("x", "columns", "weights", "row_labels") if k in options}
+        data = read_parquet(
+            data, keys, law, filters=filters, storage_options=storage_options, **read
+        )
+    elif filters is not None or storage_options is not None:
+        raise InvalidOptionError("filters and storage_options apply to a Parquet path only")
+    if not isinstance(data, dd.DataFrame):
+        raise InvalidDataError(
+            "powerfit.dask.fit_groups takes a dask DataFrame or the path of a Parquet dataset, "
+            f"not {type(data).__name__}; use powerfit.fit_groups for in-memory tables"
+        )
+    ddf = data
+    local, labels = _options(ddf, options)
+    if labels is not None:
+        local["row_labels"] = labels
+    # every table-level check, and the result's columns and dtypes, from the empty meta frame
+    meta = groups.fit_groups(ddf._meta, keys, law, **local)
+    owned = [partitioned_by] if isinstance(partitioned_by, str) else list(partitioned_by or [])
+    if partitioned_by is not None and (not owned or not set(owned) <= set(keys)):
+        raise InvalidOptionError(f"partitioned_by must name key columns (of {keys}), not {owned}")
+
+    layout = inspect_layout(ddf, owned or keys)
+    numbered, offsets = labels is None, layout.offsets
+    if layout.partitioned:
+        log.info("fit_groups: %d partitions hold whole groups; no shuffle", len(layout.sizes))
+        return ddf.map_partitions(
+            fit_in_place, keys, law, local, offsets, numbered, None, meta=meta
+        )
+    if owned:
+        raise _not_partitioned(ddf, layout)
+    return _shuffled(ddf, keys, law, local, meta, layout, numbered, npartitions, shuffle_method)
+
+
+def _shuffled(
+    ddf: Any,
+    keys: list[str],
+    law: Any,
+    local: dict[str, Any],
+    meta: Any,
+    layout: Layout,
+    numbered: bool,
+    npartitions: int | None,
+    shuffle_method: str | None,
+) -> Any:
+    """Groups that span partitions hash-partitioned by key and fitted after the shuffle; when
+    they are at most half of all groups, only their rows move and the others are fitted where
+    they lie."""
+    import dask
+    import dask.dataframe
+
+    dk: Any = dask  # untyped in places
+    partial = layout.split <= PARTIAL * layout.n_keys
+    # one copy of the split keys' hashes, shared by every task
+    split = dk.delayed(layout.split_keys) if partial else None
+    offsets = layout.offsets
+    moved = ddf.map_partitions(
+        split_rows,
+        keys,
+        offsets,
+        split,
+        meta=ddf._meta.assign(**{ROW: np.zeros(0, dtype=np.int64)}),
+    )
+    n_in = ddf.npartitions
+    n_out = npartitions or (max(1, -(-n_in * layout.split // layout.n_keys)) if partial else n_in)
+    log.info(
+        "fit_groups: %d of %d groups span partitions; shuffling %s into %d partitions",
+        layout.split,
+        layout.n_keys,
+        "their rows" if partial else "all rows",
+        n_out,
+    )
+    fitted = moved.shuffle(on=keys, npartitions=n_out, shuffle_method=shuffle_method)
+    fitted = fitted.map_partitions(fit_shuffled, keys, law, local, numbered, meta=meta)
+    if not partial:
+        return fitted
+    whole = ddf.map_partitions(fit_in_place, keys, law, local, offsets, numbered, split, meta=meta)
+    return dk.dataframe.concat([whole, fitted])
