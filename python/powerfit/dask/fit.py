@@ -67,8 +67,10 @@ def fit_groups(
     One pass over the key columns (only they are read) finds each partition's size and whether
     any group's rows lie in more than one partition. When none does, every partition is fitted
     where it lies by one call of the local engine (:func:`powerfit.fit_groups`: all its groups
-    in parallel in Rust) and no row moves. Otherwise the rows are hash-partitioned by the keys
-    (a Dask shuffle), put back in table order within each partition, and fitted the same way.
+    in parallel in Rust) and no row moves. Otherwise the rows of the groups that span
+    partitions are hash-partitioned by the keys (a Dask shuffle; every row when more than half
+    of the groups span partitions), put back in table order within each partition, and fitted
+    the same way, while the other groups are fitted where they lie.
 
     Args:
         data: a ``dask.dataframe.DataFrame``, or the path of a Parquet dataset (a file, a
@@ -78,9 +80,9 @@ def fit_groups(
         by: the key column(s).
         law: the law, as for :func:`powerfit.fit_groups`.
         partitioned_by: key column(s), a subset of ``by``, whose values you know lie each in
-            one partition (e.g. the Hive partition column of the dataset, or the index the
-            frame was sorted by): the layout pass then reads only these columns, and if a value
-            does span partitions it raises InvalidDataError instead of shuffling.
+            one partition (e.g. a dataset written one file per sweep, or ``by`` itself): the
+            layout pass then reads only these columns, and a value that does span partitions
+            raises InvalidDataError instead of making the rows move.
         npartitions: partitions after a shuffle (default: as many as the input has, or in
             proportion to the groups that move).
         shuffle_method: Dask's shuffle method (``"p2p"``, ``"tasks"``, ``"disk"``; default:
