@@ -69,6 +69,7 @@ from harness import (
 )
 from sections import (
     bootstrap,
+    distributed_fit,
     expr,
     forecast,
     frontier,
@@ -100,6 +101,7 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
         bootstrap.extrapolation_section,
     ),
     "groups": groups.bench_groups,
+    "dask": distributed_fit.bench_dask,
     "frontier": frontier.bench_frontier,
     "expr": expr.bench_expr,
     "forecast": from_rows(

@@ -299,3 +299,17 @@ def test_bootstrap_flags_a_standard_error_driven_by_outliers() -> None:
         warnings.simplefilter("always")
         real.ci()
     assert not [w for w in caught if "outlying" in str(w.message)]
+
+
+def test_warnings_point_at_the_callers_line() -> None:
+    """A warning raised deep inside powerfit (behind the option-renaming wrapper, a facade or a
+    helper) is attributed to the user's line, so filters and the printed location are theirs;
+    a long list of budgets is shortened in the message."""
+    res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log", warn=False)
+    with pytest.warns(pf.PowerfitWarning) as rec:
+        res.compute_optimal(np.logspace(26, 32, 300))
+    assert {w.filename for w in rec} == {__file__}
+    assert "more) ..." in str(rec[0].message) and len(str(rec[0].message)) < 400
+    with pytest.warns(pf.PowerfitWarning, match="extrapolating") as rec:
+        res.predict(N=1e15, D=1e15)
+    assert {w.filename for w in rec} == {__file__}

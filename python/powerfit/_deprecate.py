@@ -104,7 +104,7 @@ def renamed(
                 warn(f"{where}(): {old}= is deprecated; use {use}", 2)
             return func(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorate
 

@@ -4,7 +4,6 @@ core; this module shapes inputs and outputs."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,8 @@ import pandas as pd
 
 from . import _core
 from ._deprecate import renamed
-from .errors import InvalidLawError, InvalidOptionError, PowerfitError, PowerfitWarning
+from .errors import InvalidLawError, InvalidOptionError, PowerfitError
+from .errors import warn as warn_user
 from .record import FAR_DECADES, FitRecord
 
 #: Relative spread of C / (N D) below which C = k N D is taken to hold in the data.
@@ -78,25 +78,33 @@ def _budget_distance(res: FitRecord, budgets: list[float], k: float) -> np.ndarr
     return np.maximum(np.log10(np.maximum(c / hi, 1.0)), np.log10(np.maximum(lo / c, 1.0)))
 
 
+def _listed(items: list[str], most: int = 4) -> str:
+    """Items joined by commas; past ``most``, the first and last few and how many between."""
+    if len(items) <= most:
+        return ", ".join(items)
+    half = most // 2
+    return (
+        ", ".join(items[:half])
+        + f", ... ({len(items) - most} more) ..., "
+        + ", ".join(items[-half:])
+    )
+
+
 def _warn_implausible(table: pd.DataFrame, res: FitRecord) -> None:
     """Warnings for budgets far from the data and for allocations no one would train."""
     far = table.loc[table["decades_beyond"] > FAR_DECADES, ["C", "decades_beyond"]]
     if len(far):
-        shown = ", ".join(f"C={c:.3g} ({d:.1f} decades)" for c, d in far.itertuples(index=False))
-        warnings.warn(
+        shown = _listed([f"C={c:.3g} ({d:.1f} decades)" for c, d in far.itertuples(index=False)])
+        warn_user(
             f"compute-optimal allocation far beyond the fitted runs' compute: {shown}; the "
-            f"exponents are extrapolated that far (check them with powerfit.rollout)",
-            PowerfitWarning,
-            stacklevel=3,
+            f"exponents are extrapolated that far (check them with powerfit.rollout)"
         )
     odd = table.loc[~(table["tokens_per_param"] >= 1.0), "C"]
     if len(odd):
-        warnings.warn(
-            f"implausible allocation at C={', '.join(f'{c:.3g}' for c in odd)}: fewer than one "
+        warn_user(
+            f"implausible allocation at C={_listed([f'{c:.3g}' for c in odd])}: fewer than one "
             f"training token per parameter (or no finite optimum); the fitted {res.law} law's "
-            f"data and parameter terms are not identified well enough to allocate compute",
-            PowerfitWarning,
-            stacklevel=3,
+            f"data and parameter terms are not identified well enough to allocate compute"
         )
 
 

@@ -3,7 +3,6 @@ for parameters and derived quantities."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -14,7 +13,8 @@ from . import _core, _display
 from ._deprecate import renamed, renamed_attribute
 from ._progress import Progress
 from .analysis import nd_index
-from .errors import InvalidOptionError, PowerfitWarning
+from .errors import InvalidOptionError
+from .errors import warn as warn_user
 from .record import FitRecord
 
 #: Resampling schemes (``resample=``) and interval types (``interval=``), defined by the core.
@@ -73,11 +73,9 @@ def run(
         )
     boot = BootstrapResult(res, reps, resample=resample, seed=int(seed), labels=labels)
     if boot.n_failed > FAIL_WARN * boot.n:
-        warnings.warn(
+        warn_user(
             f"{boot.n_failed} of {boot.n} bootstrap replicates ({boot.n_failed / boot.n:.1%}) did "
-            f"not converge; they are excluded from the intervals",
-            PowerfitWarning,
-            stacklevel=3,
+            f"not converge; they are excluded from the intervals"
         )
     return boot
 
@@ -241,12 +239,10 @@ class BootstrapResult:
         se, robust = _spreads(reps, len(names))
         heavy = [n for n, a, b in zip(names, se, robust) if a > HEAVY_TAILS * b]
         if heavy:
-            warnings.warn(
+            warn_user(
                 f"the bootstrap standard error of {', '.join(heavy)} is dominated by a few "
                 f"outlying replicates (more than {HEAVY_TAILS:g} times the robust spread, "
-                f"BootstrapResult.robust_se); read the interval, not the se",
-                PowerfitWarning,
-                stacklevel=2,
+                f"BootstrapResult.robust_se); read the interval, not the se"
             )
         return pd.DataFrame(
             {"parameter": names, "estimate": est, "lower": lo, "upper": hi, "se": se}

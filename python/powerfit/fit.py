@@ -12,7 +12,6 @@ from __future__ import annotations
 import inspect
 import os
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +23,7 @@ from ._data import as_table, available, gather
 from ._deprecate import renamed
 from .compute import budget as budget_plan
 from .diagnostics import fit_warnings
-from .errors import InvalidOptionError, PowerfitWarning
+from .errors import warn as warn_user
 from .expr import Law, with_defaults
 from .record import FitRecord
 from .report import summary_text
@@ -198,7 +197,7 @@ def fit(
     res._provenance = _Origin("pf.fit", data, call)
     if warn:
         for msg in res.warnings:
-            warnings.warn(msg, PowerfitWarning, stacklevel=2)
+            warn_user(msg)
     return res
 
 

@@ -262,7 +262,8 @@ def _captioned(
 ) -> list[tuple[str, str, bytes]]:
     """(file stem, caption, image bytes) per figure; stems are safe and unique whatever the
     names given."""
-    out, used = [], set()
+    out: list[tuple[str, str, bytes]] = []
+    used: set[str] = set()
     for name, img in figs.items():
         data = img if isinstance(img, bytes) else _image(img, fmt, dpi)
         caption = FIGURE_CAPTIONS.get(name, str(name))
@@ -484,7 +485,7 @@ def _html(parts: dict[str, Any], title: str, figs: list[tuple[str, str, bytes]],
         f'<div class="formula">{to_mathml(parts["law"])}</div>',
         _html_table(["", ""], [list(r) for r in parts["settings"]], "kv"),
         "<h2>Parameters</h2>",
-        _html_table(*parts["params"], "params"),
+        _html_table(parts["params"][0], parts["params"][1], "params"),
     ]
     if parts["optimal"] is not None:
         body.append(f"<h2>Compute-optimal allocation (C = {e(f'{k:g}')}·N·D)</h2>")
@@ -494,7 +495,7 @@ def _html(parts: dict[str, Any], title: str, figs: list[tuple[str, str, bytes]],
                 + "".join(to_mathml(f, "inline") + " " for f in OPTIMAL_FORMULAS)
                 + "</div>"
             )
-        body.append(_html_table(*parts["optimal"], "optimal"))
+        body.append(_html_table(parts["optimal"][0], parts["optimal"][1], "optimal"))
     body.append("<h2>Diagnostics</h2>")
     if parts["warnings"]:
         items = "".join(f"<li>{e(w)}</li>" for w in parts["warnings"])

@@ -5,7 +5,6 @@ views of both. The modules that analyse, report, plot or save a fit take a :clas
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,8 @@ import numpy as np
 
 from . import laws
 from ._data import as_float_array, column_names, get_column
-from .errors import InvalidDataError, PowerfitWarning
+from .errors import InvalidDataError
+from .errors import warn as warn_user
 
 #: Decades outside the fitted range beyond which a prediction warns.
 FAR_DECADES = 1.0
@@ -309,7 +309,7 @@ class FitRecord:
         saying how far (``warn=False`` silences it)."""
         xs = self.points(data, arrays)
         if warn:
-            warn_if_far(self, dict(zip(self.variables, xs)), stacklevel=3)
+            warn_if_far(self, dict(zip(self.variables, xs)))
         return self._model.predict(self.values, xs, list(self.columns))
 
     def decades_beyond(self, **points: Any) -> dict[str, float]:
@@ -377,15 +377,13 @@ class FitRecord:
         return f"<FitResult {self.law}: {ps}; {self.status}>"
 
 
-def warn_if_far(res: FitRecord, points: Mapping[str, Any], stacklevel: int = 2) -> None:
+def warn_if_far(res: FitRecord, points: Mapping[str, Any]) -> None:
     """A :class:`~powerfit.PowerfitWarning` when ``points`` reach more than
     :data:`FAR_DECADES` decades outside the fitted data of any variable."""
     far = {v: d for v, d in res.decades_beyond(**points).items() if d > FAR_DECADES}
     if far:
         what = ", ".join(f"{v} by {d:.1f} decades" for v, d in far.items())
-        warnings.warn(
+        warn_user(
             f"extrapolating beyond the fitted data: {what}; a law's forecast that far out is "
-            f"only as good as its held-out error at that distance (see powerfit.rollout)",
-            PowerfitWarning,
-            stacklevel=stacklevel + 1,
+            f"only as good as its held-out error at that distance (see powerfit.rollout)"
         )

@@ -4,7 +4,6 @@ from the rest (mis-logged compute bends fitted curves)."""
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +12,8 @@ import pandas as pd
 
 from .._deprecate import renamed
 from .._tables import as_frame, group_codes, require
-from ..errors import InvalidDataError, InvalidOptionError, PowerfitWarning
+from ..errors import InvalidDataError, InvalidOptionError
+from ..errors import warn as warn_user
 
 #: Factors a mis-logged C is commonly off by, and what they suggest.
 KNOWN_FACTORS: dict[float, str] = {
@@ -161,12 +161,8 @@ def check_sweep(
     if warn and flagged.any():
         rows = np.flatnonzero(flagged)
         shown = ", ".join(str(int(r)) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
-        warnings.warn(
-            f"{len(rows)} run(s) with suspect compute (rows {shown}): {reason[rows[0]]}",
-            PowerfitWarning,
-            stacklevel=2,
-        )
+        warn_user(f"{len(rows)} run(s) with suspect compute (rows {shown}): {reason[rows[0]]}")
     if warn:
         for note in sorted({str(n) for n in notes if n}):
-            warnings.warn(note, PowerfitWarning, stacklevel=2)
+            warn_user(note)
     return out

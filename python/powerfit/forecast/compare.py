@@ -4,7 +4,6 @@ same splits, with the in-sample AIC/BIC beside it."""
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InvalidOptionError, PowerfitError, PowerfitWarning
+from ..errors import InvalidOptionError, PowerfitError
+from ..errors import warn as warn_user
 from ..expr import Law
 from ..fit import FitResult, fit
 from ._tables import frame_of, law_name
@@ -196,7 +196,7 @@ def compare_laws(
     best = next(law for law in cands if law_name(law) == best_name)
     if warn:
         for note in notes:
-            warnings.warn(note, PowerfitWarning, stacklevel=2)
+            warn_user(note)
     return LawComparison(table, best, rolls, fits, tuple(notes))
 
 
