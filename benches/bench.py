@@ -77,6 +77,7 @@ from sections import (
     groups,
     huber_log,
     local,
+    scaling,
     solver,
     workflow,
 )
@@ -102,6 +103,7 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
     ),
     "groups": groups.bench_groups,
     "dask": distributed_fit.bench_dask,
+    "scaling": scaling.bench_scaling,
     "frontier": frontier.bench_frontier,
     "expr": expr.bench_expr,
     "forecast": from_rows(
