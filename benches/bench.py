@@ -78,6 +78,7 @@ from sections import (
     huber_log,
     local,
     scaling,
+    solver,
     workflow,
 )
 
@@ -111,6 +112,11 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
         forecast.forecast_section,
     ),
     **workflow.sections(from_rows),
+    "floor": solver.bench_floor,
+    "nist_hard": solver.bench_nist_hard,
+    "small_groups": solver.bench_small_groups,
+    "big_fit": solver.bench_big_fit,
+    "big_fit_memory": solver.bench_big_fit_memory,
 }
 
 
