@@ -196,7 +196,7 @@ def test_bad_column(folder):
 
 
 def test_default_columns_missing(folder, capsys):
-    assert_usage_error(run_here(capsys, "fit", folder / "runs.csv"), "column 'N'", "columns=")
+    assert_usage_error(run_here(capsys, "fit", folder / "runs.csv"), "column 'N'", "--columns N=")
 
 
 def test_malformed_csv(tmp_path):

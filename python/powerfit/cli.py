@@ -17,6 +17,7 @@ import argparse
 import inspect
 import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -566,7 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=epilog,
             formatter_class=_Formatter,
         )
-        p.set_defaults(func=func)
+        # the command's parser, for error messages in its flags' words
+        p.set_defaults(func=func, command_parser=p)
         return p
 
     def quiet(p: Any) -> None:
@@ -669,8 +671,55 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
+#: Python option names whose command-line flag has another name (by the flag's dest).
+PYTHON_NAMES = {
+    "n": "bootstrap",
+    "n_boot": "bootstrap",
+    "bootstrap_method": "method",
+    "overestimate_penalty": "penalty",
+    "budgets": "compute",
+    "C": "compute",
+    "variables": "vars",
+}
+
+
+def _flags(args: argparse.Namespace | None) -> dict[str, str]:
+    """Python option name -> the flag of the command being run (``max_iter`` -> ``--max-iter``),
+    read from the command's help (hidden aliases are not offered)."""
+    sub = getattr(args, "command_parser", None)
+    if not isinstance(sub, argparse.ArgumentParser):
+        return {}
+    shown = re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", sub.format_help())
+    by_dest = {f[2:].replace("-", "_"): f for f in shown if f not in ("--help", "--version")}
+    out = dict(by_dest)
+    for py, dest in PYTHON_NAMES.items():
+        if dest in by_dest and py not in by_dest:
+            out[py] = by_dest[dest]
+    return out
+
+
+def cli_message(text: str, flags: dict[str, str]) -> str:
+    """An error message written for Python callers, in the command line's words:
+    ``max_iter=5`` -> ``--max-iter 5``, ``seed must`` -> ``--seed must``,
+    ``columns={'D': ...}`` -> ``--columns D=...``."""
+    if "columns" in flags:
+
+        def columns(m: re.Match[str]) -> str:
+            pairs = re.findall(r"'([^']*)'\s*:\s*('[^']*'|\.\.\.)", m.group(1))
+            return f"{flags['columns']} " + " ".join(f"{k}={v.strip(chr(39))}" for k, v in pairs)
+
+        text = re.sub(r"columns=\{([^}]*)\}", columns, text)
+    for name in sorted(flags, key=len, reverse=True):
+        flag = flags[name]
+        quoted = re.escape(name)
+        text = re.sub(rf"(?<![\w.'-]){quoted}=(?=\S)", f"{flag} ", text)
+        text = re.sub(rf"(?<![\w.'-]){quoted}(?= must\b| is\b| cannot\b| needs\b| =)", flag, text)
+    return text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    args: argparse.Namespace | None = None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -681,7 +730,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
     except PowerfitError as exc:
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        text = cli_message(_one_line(exc), _flags(args))
+        print(f"{PROG}: error: {text}", file=sys.stderr)
     except BrokenPipeError:
         # the reader went away (e.g. `powerfit ... | head`): stay quiet
         devnull = os.open(os.devnull, os.O_WRONLY)

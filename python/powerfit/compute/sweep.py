@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _check
 from .._tables import as_frame, group_codes, require
 from ..errors import InvalidDataError, InvalidOptionError, PowerfitWarning
 
@@ -101,7 +102,8 @@ def check_sweep(
     if not (isinstance(expected_k, (int, float)) and expected_k > 0):
         raise InvalidOptionError(f"expected_k must be positive, got {expected_k!r}")
     df = as_frame(table).reset_index(drop=True)
-    cols = {v: (columns or {}).get(v, v) for v in ("C", "N", "D")}
+    mapped = _check.mapping(columns, "columns")
+    cols = {v: mapped.get(v, v) for v in ("C", "N", "D")}
     for v, name in cols.items():
         require(df, name, {"C": "compute (FLOPs)", "N": "parameters", "D": "tokens"}[v])
     vals = {

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import _check, _core
 from .._data import as_table, column_names
 from .._progress import Progress
 from ..errors import InvalidDataError, InvalidOptionError
@@ -88,13 +88,13 @@ def envelope(
         raise InvalidDataError("no rows to analyse")
     g_list: list[float] = []
     if grid is not None:
-        g_list = budget_list(grid)
+        g_list = budget_list(grid, "grid")
         if len(g_list) < 2:
             raise InvalidOptionError("grid needs at least 2 budgets")
-    elif int(n_grid) < 2:
-        raise InvalidOptionError(f"n_grid must be at least 2, got {n_grid}")
+    else:
+        _check.count(n_grid, "n_grid", minimum=2)
     run_code, run_label = run_codes(curves, run, names, N, C)
-    check_run_sizes(run_code, N, as_list(run) or None, size)
+    check_run_sizes(run_code, N, as_list(run, "run") or None, size)
     by_cols = as_list(by)
     codes, keys, ids = group_codes(curves, by_cols, names, n)
     order, offsets = sort_by_group(codes, len(keys))

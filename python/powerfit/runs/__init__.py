@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
+from .. import _check
 from ..errors import InvalidDataError, InvalidOptionError
 from ._mlflow import is_store, read_mlflow
 from ._tensorboard import has_events, read_tensorboard
@@ -139,6 +141,15 @@ def read_runs(
         ImportError: the tracker's optional dependency is missing (``powerfit[mlflow]``,
             ``powerfit[tensorboard]``).
     """
+    tracker = _check.name(tracker, "tracker", optional=True)  # type: ignore[assignment]
+    loss = _check.name(loss, "loss")  # type: ignore[assignment]
+    final = _check.flag(final, "final")
+    if isinstance(hparams, (bool, np.bool_)):
+        hparams = bool(hparams)
+    else:
+        hparams = _check.names(hparams, "hparams")
+    if flops_per_token is not None:
+        flops_per_token = _check.real(flops_per_token, "flops_per_token", positive=True)
     kind = tracker or _detect(source)
     if kind not in TRACKERS:
         raise InvalidOptionError(f"unknown tracker {kind!r}; trackers are {', '.join(TRACKERS)}")
