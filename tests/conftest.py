@@ -33,3 +33,38 @@ settings.register_profile(
 settings.register_profile("thorough", parent=settings.get_profile("base"), max_examples=1000)
 
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
+
+
+# --- data shared by the test files (session-scoped: read once) ------------------------------
+import pandas as pd
+import pytest
+
+import powerfit as pf
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+#: Gadre et al. 2024's sweep (a test fixture; the package does not ship it).
+GADRE_CSV = os.path.join(HERE, "data", "gadre2024", "gadre2024_losses_long.csv")
+
+
+@pytest.fixture(scope="session")
+def porian_points() -> pd.DataFrame:
+    """Porian et al. 2024's IsoFLOP points, as the package ships them."""
+    return pf.datasets.porian2024()
+
+
+@pytest.fixture(scope="session")
+def porian_summary() -> pd.DataFrame:
+    """Porian et al. 2024's own fits per configuration."""
+    return pf.datasets.porian2024(summary=True)
+
+
+@pytest.fixture(scope="session")
+def olmo_curves() -> pd.DataFrame:
+    """The OLMo ladder's training curves, as the package ships them."""
+    return pf.datasets.olmo_ladder()
+
+
+@pytest.fixture(scope="session")
+def gadre_table() -> pd.DataFrame:
+    """Gadre et al. 2024's 832 final losses (24 groups)."""
+    return pd.read_csv(GADRE_CSV)

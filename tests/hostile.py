@@ -139,19 +139,31 @@ TARGETS: tuple[Target, ...] = (
         "bootstrap",
         "RES.bootstrap",
         "",
-        {"n": "20"},
-        ("n", "method", "seed", "cluster", "progress"),
+        {"n_boot": "20"},
+        ("n_boot", "resample", "seed", "cluster", "progress"),
     ),  # fmt: skip
-    Target("pf.bootstrap", "pf.bootstrap", "RES", {"n": "20"}, ("<pos>", "n", "seed")),
-    Target("ci", "BOOT.ci", "", {}, ("level", "method", "budgets", "k", "functions")),
-    Target("boot summary", "BOOT.summary", "", {}, ("level", "method")),
-    Target("compute_optimal", "RES.compute_optimal", "[1e21]", {}, ("<pos>", "k", "level")),
+    Target("pf.bootstrap", "pf.bootstrap", "RES", {"n_boot": "20"}, ("<pos>", "n_boot", "seed")),
+    Target(
+        "ci",
+        "BOOT.ci",
+        "",
+        {},
+        ("level", "interval", "budgets", "flops_per_param_token", "functions"),
+    ),
+    Target("boot summary", "BOOT.summary", "", {}, ("level", "interval")),
+    Target(
+        "compute_optimal",
+        "RES.compute_optimal",
+        "[1e21]",
+        {},
+        ("<pos>", "flops_per_param_token", "level"),
+    ),
     Target(
         "inference_optimal",
         "RES.inference_optimal",
         "",
         {"target_loss": "2.2", "inference_tokens": "1e12"},
-        ("target_loss", "inference_tokens", "k"),
+        ("target_loss", "inference_tokens", "flops_per_param_token"),
     ),  # fmt: skip
     Target(
         "elasticities", "RES.elasticities", "", {"N": "[1e9]", "D": "[1e11]"}, ("<pos>", "N", "D")
@@ -180,7 +192,7 @@ TARGETS: tuple[Target, ...] = (
         "pf.analysis.optimal_table",
         "RES",
         {"budgets": "[1e21]"},
-        ("budgets", "k", "level", "max_replicates"),
+        ("budgets", "flops_per_param_token", "level", "max_replicates"),
     ),  # fmt: skip
     Target(
         "fit_groups",
@@ -202,8 +214,8 @@ TARGETS: tuple[Target, ...] = (
             "starts",
             "ftol",
             "max_iter",
-            "bootstrap",
-            "bootstrap_method",
+            "n_boot",
+            "resample",
             "seed",
             "level",
             "output",
@@ -217,10 +229,7 @@ TARGETS: tuple[Target, ...] = (
         {"n_boot": "20", "progress": "False"},
         (
             "<pos>",
-            "compute",
-            "size",
-            "loss",
-            "tokens",
+            "columns",
             "by",
             "n_boot",
             "seed",
@@ -228,7 +237,7 @@ TARGETS: tuple[Target, ...] = (
             "level",
             "window",
             "budget_rtol",
-            "flops_per_token",
+            "flops_per_param_token",
             "resample",
             "progress",
         ),
@@ -240,10 +249,7 @@ TARGETS: tuple[Target, ...] = (
         {"run": "'run'", "n_boot": "20", "progress": "False"},
         (
             "<pos>",
-            "size",
-            "compute",
-            "loss",
-            "tokens",
+            "columns",
             "run",
             "by",
             "grid",
@@ -254,7 +260,7 @@ TARGETS: tuple[Target, ...] = (
             "budgets",
             "level",
             "window",
-            "flops_per_token",
+            "flops_per_param_token",
             "progress",
         ),
     ),  # fmt: skip
@@ -265,6 +271,7 @@ TARGETS: tuple[Target, ...] = (
         {"budgets": "[1e20]", "run": "'run'", "n_boot": "10"},
         (
             "budgets",
+            "columns",
             "run",
             "n_boot",
             "seed",
@@ -274,10 +281,10 @@ TARGETS: tuple[Target, ...] = (
             "n_grid",
             "n_slices",
             "law",
-            "parametric_loss",
+            "loss",
             "delta",
             "parametric_points",
-            "flops_per_token",
+            "flops_per_param_token",
         ),
     ),  # fmt: skip
     Target(
@@ -336,12 +343,16 @@ TARGETS: tuple[Target, ...] = (
             "N",
             "D",
             "C",
-            "loss",
+            "tokens_per_step",
+            "train_loss",
+            "val_loss",
+            "loss_from",
             "hparams",
             "final",
-            "flops_per_token",
+            "flops_per_param_token",
             "experiment",
             "filter",
+            "config",
         ),
     ),  # fmt: skip
     Target(
@@ -403,10 +414,12 @@ TARGETS: tuple[Target, ...] = (
             "n_queries",
             "N",
             "D",
-            "k_train",
+            "train",
+            "flops_per_param_token",
             "prompt_tokens",
             "law",
             "level",
+            "hardware",
         ),
     ),  # fmt: skip
     Target("flops_per_token arch", "pf.compute.flops_per_token", "", {}, ("arch",)),
@@ -440,7 +453,7 @@ TARGETS: tuple[Target, ...] = (
         "pf.compute.check_sweep",
         "ISO",
         {"warn": "False"},
-        ("<pos>", "columns", "by", "expected_k", "tolerance", "z"),
+        ("<pos>", "columns", "by", "flops_per_param_token", "tolerance", "z"),
     ),  # fmt: skip
 )
 

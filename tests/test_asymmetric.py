@@ -127,20 +127,20 @@ def test_usable_in_every_fit() -> None:
         assert row["alpha"] == pytest.approx(alone.params["alpha"], rel=1e-9)
     res = pf.fit(df[df["group"] == 0], law="chinchilla", loss="asymmetric_log",
                  overestimate_penalty=10.0, warn=False)  # fmt: skip
-    boot = res.bootstrap(n=100, seed=1, progress=False)
+    boot = res.bootstrap(n_boot=100, seed=1, progress=False)
     ci = boot.ci(budgets=[1e22])
     a = ci.set_index("parameter").loc["a"]
     assert a["lower"] < A_TRUE + 0.03 and a["upper"] > A_TRUE - 0.03
     assert res.covariance is not None and "sandwich" in res.cov_note
 
 
-def test_lower_envelope_of_training_curves() -> None:
+def test_lower_envelope_of_training_curves(olmo_curves: pd.DataFrame) -> None:
     """As OLMo and the chinchilla package use it: a power law in compute fitted to every
     checkpoint of every run with a strong penalty follows the lowest curve (the envelope),
     where least squares runs through the middle of the curves."""
-    curves = pd.read_csv(os.path.join(HERE, "data", "olmo_ladder", "olmo_ladder_curves.csv"))
+    curves = olmo_curves
     late = curves[curves["C"] > 1e19]
-    env = pf.envelope(late, loss="loss_c4", run=["size", "chinchilla_multiplier"], n_boot=0,
+    env = pf.envelope(late, columns={"loss": "loss_c4"}, run=["size", "chinchilla_multiplier"], n_boot=0,
                       n_grid=60)  # fmt: skip
     lower = env.optima.dropna(subset=["L_env"])
     asym = pf.fit(late, law="power", x="C", columns={"loss": "loss_c4"}, loss="asymmetric_log",

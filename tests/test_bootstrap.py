@@ -31,7 +31,7 @@ def huber_fit() -> pf.FitResult:
 
 @pytest.fixture(scope="module")
 def huber_boot(huber_fit: pf.FitResult) -> pf.BootstrapResult:
-    return huber_fit.bootstrap(n=4000, method="case", seed=0, progress=False)
+    return huber_fit.bootstrap(n_boot=4000, resample="case", seed=0, progress=False)
 
 
 def test_matches_epoch_standard_errors(huber_boot: pf.BootstrapResult) -> None:
@@ -49,7 +49,7 @@ def test_matches_epoch_standard_errors(huber_boot: pf.BootstrapResult) -> None:
 def test_matches_epoch_percentile_intervals(huber_boot: pf.BootstrapResult) -> None:
     # The Monte-Carlo sd of a 2.5% quantile from 4,000 draws is ~0.04 SE (sqrt(p(1-p)/B)/phi);
     # two runs differ by ~0.06 SE, so 0.3 SE is 5 sd (0.005 in alpha, 0.008 in E).
-    ci = huber_boot.ci(level=0.95, method="percentile").set_index("parameter")
+    ci = huber_boot.ci(level=0.95, interval="percentile").set_index("parameter")
     for name, (lo, hi) in EPOCH_CI.items():
         tol = 0.3 * EPOCH_SE[name]
         assert ci.loc[name, "lower"] == pytest.approx(lo, abs=tol), name
@@ -58,7 +58,7 @@ def test_matches_epoch_percentile_intervals(huber_boot: pf.BootstrapResult) -> N
 
 def test_ci_frame_and_methods(huber_boot: pf.BootstrapResult) -> None:
     for method in ("percentile", "basic", "bca"):
-        ci = huber_boot.ci(level=0.9, method=method)
+        ci = huber_boot.ci(level=0.9, interval=method)
         assert list(ci.columns) == ["parameter", "estimate", "lower", "upper", "se"]
         assert (ci["lower"] < ci["upper"]).all(), method
         est = ci.set_index("parameter")["estimate"]
@@ -67,7 +67,7 @@ def test_ci_frame_and_methods(huber_boot: pf.BootstrapResult) -> None:
     narrow = huber_boot.ci(level=0.5).set_index("parameter")
     assert (wide["upper"] - wide["lower"] > narrow["upper"] - narrow["lower"]).all()
     with pytest.raises(pf.InvalidOptionError):
-        huber_boot.ci(method="studentized")
+        huber_boot.ci(interval="studentized")
     with pytest.raises(pf.InvalidOptionError):
         huber_boot.ci(level=1.5)
 
@@ -79,7 +79,7 @@ def test_percentile_matches_numpy(huber_boot: pf.BootstrapResult) -> None:
         lo, hi = np.quantile(good[:, k], [0.05, 0.95])
         assert ci.loc[name, "lower"] == pytest.approx(lo, rel=1e-12)
         assert ci.loc[name, "upper"] == pytest.approx(hi, rel=1e-12)
-    basic = huber_boot.ci(level=0.9, method="basic").set_index("parameter")
+    basic = huber_boot.ci(level=0.9, interval="basic").set_index("parameter")
     est = huber_boot.result.params["beta"]
     assert basic.loc["beta", "lower"] == pytest.approx(2 * est - ci.loc["beta", "upper"])
 
@@ -104,7 +104,7 @@ def test_derived_quantities(huber_boot: pf.BootstrapResult) -> None:
     want = np.std(good[:, 3] - good[:, 4], ddof=1)
     assert ci.loc["alpha_minus_beta", "se"] == pytest.approx(want, rel=1e-12)
     with pytest.raises(pf.InvalidOptionError):
-        pf.fit(pf.datasets.chinchilla(), law="power", x="N").bootstrap(n=10).ci(budgets=[1e21])
+        pf.fit(pf.datasets.chinchilla(), law="power", x="N").bootstrap(n_boot=10).ci(budgets=[1e21])
 
 
 def test_summary(huber_boot: pf.BootstrapResult) -> None:
@@ -120,7 +120,7 @@ SCRIPT = textwrap.dedent(
     """
     import hashlib, sys, numpy as np, powerfit as pf
     res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss=sys.argv[1])
-    b = res.bootstrap(n=300, method=sys.argv[2], seed=7, cluster="N" if sys.argv[2] == "cluster" else None,
+    b = res.bootstrap(n_boot=300, resample=sys.argv[2], seed=7, cluster="N" if sys.argv[2] == "cluster" else None,
                       progress=False)
     print(hashlib.sha256(np.ascontiguousarray(b.samples).tobytes()).hexdigest())
     """
@@ -149,13 +149,13 @@ def test_bit_identical_across_thread_counts(loss: str, method: str) -> None:
 @given(seed=st.integers(0, 2**32), n=st.integers(5, 40))
 def test_same_seed_same_result(seed: int, n: int) -> None:
     res = _l2_fit()
-    a = res.bootstrap(n=n, seed=seed, progress=False)
-    b = res.bootstrap(n=n, seed=seed, progress=False)
-    c = res.bootstrap(n=n, seed=seed + 1, progress=False)
+    a = res.bootstrap(n_boot=n, seed=seed, progress=False)
+    b = res.bootstrap(n_boot=n, seed=seed, progress=False)
+    c = res.bootstrap(n_boot=n, seed=seed + 1, progress=False)
     assert _sha(a.samples) == _sha(b.samples)
     assert _sha(a.samples) != _sha(c.samples)
     # replicate i does not depend on how many replicates follow it
-    longer = res.bootstrap(n=n + 5, seed=seed, progress=False)
+    longer = res.bootstrap(n_boot=n + 5, seed=seed, progress=False)
     np.testing.assert_array_equal(longer.samples[:n], a.samples)
 
 
@@ -177,7 +177,7 @@ def test_methods_give_plausible_spread() -> None:
         ("parametric", {}),
         ("cluster", {"cluster": "N"}),
     ]:
-        b = res.bootstrap(n=400, method=method, seed=1, progress=False, **kw)
+        b = res.bootstrap(n_boot=400, resample=method, seed=1, progress=False, **kw)
         assert b.n_failed == 0, method
         se = b.se
         # the residual and parametric schemes assume the fitted model, so their SEs should be
@@ -188,20 +188,20 @@ def test_methods_give_plausible_spread() -> None:
         else:
             assert se["beta"] > se_asym["beta"], method
     with pytest.raises(pf.InvalidOptionError):
-        res.bootstrap(n=10, method="cluster")
+        res.bootstrap(n_boot=10, resample="cluster")
     with pytest.raises(pf.InvalidOptionError):
-        res.bootstrap(n=10, method="wild")
+        res.bootstrap(n_boot=10, resample="wild")
     with pytest.raises(pf.InvalidOptionError):
-        res.bootstrap(n=0)
+        res.bootstrap(n_boot=0)
 
 
 def test_cluster_labels_array() -> None:
     res = _l2_fit()
     labels = np.arange(240) % 12
-    b = res.bootstrap(n=50, method="cluster", cluster=labels, seed=3, progress=False)
+    b = res.bootstrap(n_boot=50, resample="cluster", cluster=labels, seed=3, progress=False)
     assert b.samples.shape == (50, 5)
     with pytest.raises(pf.InvalidOptionError):
-        res.bootstrap(n=5, method="cluster", cluster=labels[:10])
+        res.bootstrap(n_boot=5, resample="cluster", cluster=labels[:10])
 
 
 def test_failed_replicates_are_counted_and_excluded() -> None:
@@ -210,7 +210,7 @@ def test_failed_replicates_are_counted_and_excluded() -> None:
     # from the optimum, 5 iterations let most but not all replicates converge
     res = pf.fit(df, law="chinchilla", loss="l2", p0=list(full.values), starts="given", max_iter=5)
     with pytest.warns(pf.PowerfitWarning, match="did not converge"):
-        b = res.bootstrap(n=200, seed=0, progress=False)
+        b = res.bootstrap(n_boot=200, seed=0, progress=False)
     assert 0 < b.n_failed < b.n
     assert set(b.status[~b.success]) == {"max_iterations"}
     ci = b.ci(level=0.9).set_index("parameter")
@@ -222,7 +222,7 @@ def test_failed_replicates_are_counted_and_excluded() -> None:
 
 def test_module_level_bootstrap_fits_first() -> None:
     b = pf.bootstrap(
-        pf.datasets.chinchilla(), law="chinchilla", loss="l2", n=20, seed=0, progress=False
+        pf.datasets.chinchilla(), law="chinchilla", loss="l2", n_boot=20, seed=0, progress=False
     )
     assert isinstance(b, pf.BootstrapResult)
     assert b.result.law == "chinchilla"
@@ -233,12 +233,12 @@ def test_progress_callback_runs() -> None:
     res = _l2_fit()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        b = res.bootstrap(n=2000, seed=0, progress=True)
+        b = res.bootstrap(n_boot=2000, seed=0, progress=True)
     assert b.n == 2000
 
 
 def test_ctrl_c_stops_a_bootstrap() -> None:
     assert_interrupted(
         'res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log")',
-        "res.bootstrap(n=5_000_000, seed=0, progress=False)",
+        "res.bootstrap(n_boot=5_000_000, seed=0, progress=False)",
     )

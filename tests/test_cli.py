@@ -78,7 +78,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     df.to_csv(d / "runs.csv", index=False)
     df.to_parquet(d / "runs.parquet", index=False)
     res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log")
-    res.bootstrap(n=50, seed=0, progress=False)
+    res.bootstrap(n_boot=50, seed=0, progress=False)
     res.save(d / "saved.json")
     pf.fit({"N": df["params"], "loss": df["val"]}, law="power").save(d / "power.json")
     return d
@@ -95,7 +95,7 @@ def test_fit_end_to_end(folder, tmp_path):
         "huber_log",
         "--delta",
         "1e-3",
-        "--bootstrap",
+        "--n-boot",
         "40",
         "--seed",
         "0",
@@ -104,7 +104,7 @@ def test_fit_end_to_end(folder, tmp_path):
         tmp_path / "fit.json",
         "--plot",
         tmp_path / "fit.png",
-        "--compute",
+        "--budgets",
         "1e21",
         "1e23",
     )
@@ -112,7 +112,7 @@ def test_fit_end_to_end(folder, tmp_path):
     # readable tables: the summary, the bootstrap intervals, the compute-optimal allocation
     assert "powerfit fit: chinchilla" in out.stdout
     assert "95% CI (bootstrap)" in out.stdout
-    assert "N* (params)" in out.stdout and "1e21" in out.stdout and "1e23" in out.stdout
+    assert "N_opt (params)" in out.stdout and "1e21" in out.stdout and "1e23" in out.stdout
     assert "Traceback" not in out.stderr
     res = pf.load(tmp_path / "fit.json")
     assert res.loss == "huber_log" and res.columns == ("params", "tokens")
@@ -174,7 +174,7 @@ def test_fit_that_does_not_converge_exits_1(folder, tmp_path):
         *COLUMNS,
         "--max-iter",
         "1",
-        "--bootstrap",
+        "--n-boot",
         "10",
         "--out",
         tmp_path / "fit.json",
@@ -240,13 +240,13 @@ def test_usage_error_through_the_console_script(folder):
         (["fit", "runs.csv", *COLUMNS, "--fixed", "Z=1"], "no parameter 'Z'"),
         (["fit", "runs.csv", *COLUMNS, "--out", "fit.xlsx"], "extension"),
         (["fit", "runs.csv", *COLUMNS, "--plot", "fit.txt"], "--plot"),
-        (["fit", "runs.csv", *COLUMNS, "--bootstrap", "-3"], "--bootstrap"),
+        (["fit", "runs.csv", *COLUMNS, "--n-boot", "-3"], "--n-boot"),
         (
-            ["fit", "runs.csv", "--law", "power", "--x", "N", *COLUMNS, "--compute", "1e21"],
+            ["fit", "runs.csv", "--law", "power", "--x", "N", *COLUMNS, "--budgets", "1e21"],
             "N and D",
         ),
-        (["optimal", "saved.json"], "--compute"),
-        (["optimal", "saved.json", "--compute", "-1"], "positive"),
+        (["optimal", "saved.json"], "--budgets"),
+        (["optimal", "saved.json", "--budgets", "-1"], "positive"),
         (["frobnicate"], "invalid choice"),
     ],
 )
@@ -289,10 +289,10 @@ def test_optimal_from_a_saved_fit(folder, tmp_path):
     out = run(
         "optimal",
         folder / "saved.json",
-        "--compute",
+        "--budgets",
         "1e21",
         "1e23",
-        "--k",
+        "--flops-per-param-token",
         "6",
         "--out",
         tmp_path / "opt.csv",
@@ -317,7 +317,7 @@ def test_optimal_json_output(folder, tmp_path):
     out = run(
         "optimal",
         folder / "saved.json",
-        "--compute",
+        "--budgets",
         "5.88e23",
         "--out",
         tmp_path / "opt.json",
@@ -329,13 +329,13 @@ def test_optimal_json_output(folder, tmp_path):
 
 
 def test_optimal_errors(folder, tmp_path, capsys):
-    assert_usage_error(run("optimal", tmp_path / "nope.json", "--compute", "1e21"), "no such file")
+    assert_usage_error(run("optimal", tmp_path / "nope.json", "--budgets", "1e21"), "no such file")
     assert_usage_error(
-        run_here(capsys, "optimal", folder / "runs.csv", "--compute", "1e21"),
+        run_here(capsys, "optimal", folder / "runs.csv", "--budgets", "1e21"),
         "not a saved powerfit fit",
     )
     assert_usage_error(
-        run_here(capsys, "optimal", folder / "power.json", "--compute", "1e21"), "N and D"
+        run_here(capsys, "optimal", folder / "power.json", "--budgets", "1e21"), "N and D"
     )
 
 
@@ -343,8 +343,8 @@ def test_optimal_of_a_fit_that_did_not_converge_exits_1(folder, tmp_path, capsys
     df = pd.read_csv(folder / "runs.csv")
     res = pf.fit(df, columns={"N": "params", "D": "tokens", "loss": "val"}, max_iter=1, warn=False)
     res.save(tmp_path / "bad.json")
-    out = run_here(capsys, "optimal", tmp_path / "bad.json", "--compute", "1e21")
-    assert out.returncode == 1 and "unreliable" in out.stderr and "N* (params)" in out.stdout
+    out = run_here(capsys, "optimal", tmp_path / "bad.json", "--budgets", "1e21")
+    assert out.returncode == 1 and "unreliable" in out.stderr and "N_opt (params)" in out.stdout
 
 
 # --- fit-groups ------------------------------------------------------------------------------
@@ -400,9 +400,9 @@ def test_fit_groups_failures_and_errors(folder, tmp_path):
     "args, needle",
     [
         ([], "--by"),
-        (["--by", "dataset", "--bootstrap", "5", "--method", "parametric"], "parametric"),
+        (["--by", "dataset", "--n-boot", "5", "--resample", "parametric"], "parametric"),
         (
-            ["--by", "dataset", "--method", "cluster", "--cluster", "N", "--bootstrap", "5"],
+            ["--by", "dataset", "--resample", "cluster", "--cluster", "N", "--n-boot", "5"],
             "--cluster",
         ),
         (["--by", "dataset", "--out", "x.xlsx"], "extension"),
@@ -415,9 +415,9 @@ def test_fit_groups_usage_errors(folder, args, needle, capsys):
 
 # --- demo, help, version -----------------------------------------------------------------------
 def test_demo(tmp_path):
-    out = run("demo", "--outdir", tmp_path / "demo", "--bootstrap", "30", "-q")
+    out = run("demo", "--outdir", tmp_path / "demo", "--n-boot", "30", "-q")
     assert out.returncode == 0, out.stderr
-    for needle in ("powerfit fit: chinchilla", "Epoch 2024", "N* (params)", "5.88e23"):
+    for needle in ("powerfit fit: chinchilla", "Epoch 2024", "N_opt (params)", "5.88e23"):
         assert needle in out.stdout
     files = sorted(p.name for p in (tmp_path / "demo").iterdir())
     assert files == [
@@ -428,7 +428,7 @@ def test_demo(tmp_path):
         "report.html",
         "residuals.png",
     ]
-    assert png_size(tmp_path / "demo" / "chinchilla_fit.png") == (700, 500)
+    assert png_size(tmp_path / "demo" / "chinchilla_fit.png") == (1050, 750)  # 150 dpi
     assert pf.load(tmp_path / "demo" / "fit.json").boot.n == 30
 
 
@@ -457,7 +457,7 @@ def test_top_level_help(capsys):
 
 def test_help_and_version_through_the_console_script():
     out = run("fit", "--help")
-    assert out.returncode == 0 and "examples:" in out.stdout and "--bootstrap N" in out.stdout
+    assert out.returncode == 0 and "examples:" in out.stdout and "--n-boot N" in out.stdout
     out = run("--version")
     assert out.returncode == 0 and out.stdout.strip() == f"powerfit {pf.__version__}"
 
@@ -493,7 +493,7 @@ def test_written_law_from_the_command_line(folder, tmp_path, capsys):
         *COLUMNS,
         "--law",
         "E + A*N^-alpha + B*D^-beta",
-        "--vars",
+        "--variables",
         "N",
         "D",
         "--loss",
@@ -503,8 +503,9 @@ def test_written_law_from_the_command_line(folder, tmp_path, capsys):
     )
     assert out.returncode == 0, out.stderr
     assert "L = E + A*N^-alpha + B*D^-beta" in out.stdout
-    out = run_here(capsys, "optimal", tmp_path / "law.json", "--compute", "1e21")
-    assert out.returncode == 0 and "N* (params)" in out.stdout
+    out = run_here(capsys, "optimal", tmp_path / "law.json", "--budgets", "1e21")
+    assert out.returncode == 0 and "N_opt (params)" in out.stdout
     assert_usage_error(
-        run_here(capsys, "fit", folder / "runs.csv", *COLUMNS, "--law", "E + A*N^-alpha"), "--vars"
+        run_here(capsys, "fit", folder / "runs.csv", *COLUMNS, "--law", "E + A*N^-alpha"),
+        "--variables",
     )

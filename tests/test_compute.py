@@ -199,7 +199,7 @@ def test_compute_optimal_plan_from_a_budget() -> None:
     b = pf.Budget(gpus=1024, hours=720, accelerator="A100-SXM", mfu=0.4, price_per_hour=2.0)
     tab = compute.compute_optimal(res, b)
     assert tab["C"].item() == pytest.approx(b.total_flops)
-    direct = res.compute_optimal(C=[b.total_flops])
+    direct = res.compute_optimal(budgets=[b.total_flops])
     assert tab["N_opt"].item() == direct["N_opt"].item()
     assert tab["C_accelerator_hours"].item() == pytest.approx(1024 * 720)
     assert tab["C_wall_hours"].item() == pytest.approx(720)
@@ -398,3 +398,17 @@ def test_readme_examples_run(capsys: pytest.CaptureFixture[str]) -> None:
     for argv in lines:
         assert main(argv) == 0, argv
     assert "MFU 46.2" in capsys.readouterr().out
+
+
+def test_fit_results_take_a_budget_in_hardware() -> None:
+    res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log", warn=False)
+    b = pf.Budget(gpus=1024, hours=720, accelerator="H100-SXM", mfu=0.4)
+    flops = pf.compute.budget_flops(b)[0]
+    by_budget = res.compute_optimal(b, warn=False)
+    by_flops = res.compute_optimal([flops], warn=False)
+    assert by_budget["N_opt"].iloc[0] == pytest.approx(by_flops["N_opt"].iloc[0], rel=1e-12)
+    assert by_budget["C_accelerator_hours"].iloc[0] == pytest.approx(1024 * 720)
+    sizing = res.inference_optimal(2.0, 1e13, budget=b)
+    assert bool(sizing["fits_budget"]) == (sizing["total_flops"] <= flops)
+    with pytest.raises(pf.InvalidOptionError, match="pass only budgets="):
+        res.compute_optimal([1e21], budget=b)

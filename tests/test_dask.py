@@ -49,7 +49,7 @@ def _normalise(df: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_cluster_result_equals_pandas(client: Any, gadre: pd.DataFrame) -> None:
-    opts = dict(columns=COLS, loss="huber_log", bootstrap=30, seed=3)
+    opts = dict(columns=COLS, loss="huber_log", n_boot=30, seed=3)
     ref = pf.fit_groups(gadre, by=KEYS, **opts)
     ddf = dd.from_pandas(gadre, npartitions=5)
     lazy = pfd.fit_groups(ddf, by=KEYS, **opts)

@@ -27,7 +27,7 @@ def fit() -> pf.FitResult:
 
 @pytest.fixture(scope="module")
 def boot(fit: pf.FitResult) -> pf.BootstrapResult:
-    return fit.bootstrap(n=200, seed=0, progress=False)
+    return fit.bootstrap(n_boot=200, seed=0, progress=False)
 
 
 def _fake_fit(**over: object) -> types.SimpleNamespace:
@@ -108,7 +108,7 @@ def test_bootstrap_html_and_text(boot: pf.BootstrapResult) -> None:
         assert f'<td class="t">{q}</td>' in out
     text = _display.bootstrap_text(boot)
     assert len(text.splitlines()) == 2 + len(ci)
-    bca = _display.bootstrap_html(boot, method="bca", level=0.9)
+    bca = _display.bootstrap_html(boot, interval="bca", level=0.9)
     assert "90% bca interval" in bca
 
 
@@ -155,20 +155,20 @@ def test_table_html_elides_long_tables_and_merges_bounds() -> None:
 def test_frontier_and_comparison_html() -> None:
     por = pf.datasets.porian2024()
     one = por[(por["source_file"] == "summary_df") & (por["hparams"] == "tuned")]
-    iso = pf.isoflop(one, compute="flops", size="n", tokens="t", n_boot=30, budgets=[1e21])
+    iso = pf.isoflop(one, columns={"C": "flops", "N": "n", "D": "t"}, n_boot=30, budgets=[1e21])
     out = _display.frontier_html(iso)
     assert "IsoflopResult: 1 group(s); 30 bootstrap replicates, 95% intervals" in out
     assert f"{_display.num(iso.a, 4)} [" in out
     assert "predictions" in out and "<th>N_opt</th>" in out
     assert _display.frontier_text(iso).startswith("<IsoflopResult")
     many = pf.isoflop(
-        por, compute="flops", size="n", tokens="t", n_boot=0, by=pf.datasets.PORIAN2024_CONFIG
+        por, columns={"C": "flops", "N": "n", "D": "t"}, n_boot=0, by=pf.datasets.PORIAN2024_CONFIG
     )
     wide = _display.frontier_html(many)
     assert "15 group(s); no bootstrap" in wide
     assert f'<th class="t">group ({", ".join(pf.datasets.PORIAN2024_CONFIG)})</th>' in wide
     assert wide.count(" · ") >= 15 * (len(pf.datasets.PORIAN2024_CONFIG) - 1)
-    cmp = pf.compare_approaches(one, [1e21], compute="flops", size="n", tokens="t", n_boot=20)
+    cmp = pf.compare_approaches(one, [1e21], columns={"C": "flops", "N": "n", "D": "t"}, n_boot=20)
     html = _display.comparison_html(cmp)
     for approach in cmp.table["approach"]:
         assert f'<td class="t">{approach}</td>' in html
@@ -193,7 +193,7 @@ def test_scripts_stay_silent(tmp_path) -> None:
     code = (
         "import powerfit as pf\n"
         "res = pf.fit(pf.datasets.chinchilla(), law='chinchilla', loss='huber_log')\n"
-        "res.bootstrap(n=50, seed=0)\n"
+        "res.bootstrap(n_boot=50, seed=0)\n"
         "res.plot()\n"
         "res\n"
     )
@@ -262,7 +262,7 @@ def test_progress_kernel_without_widgets_never_warns(monkeypatch) -> None:
 
 def test_bootstrap_progress_does_not_change_results(fit: pf.FitResult, capsys) -> None:
     pytest.importorskip("tqdm")
-    with_bar = _no_warnings(lambda: fit.bootstrap(n=64, seed=3, progress=True))
+    with_bar = _no_warnings(lambda: fit.bootstrap(n_boot=64, seed=3, progress=True))
     assert "bootstrap" in capsys.readouterr().err  # tqdm redraws at most every 0.1 s
-    without = fit.bootstrap(n=64, seed=3, progress=False)
+    without = fit.bootstrap(n_boot=64, seed=3, progress=False)
     np.testing.assert_array_equal(with_bar.samples, without.samples)

@@ -598,13 +598,13 @@ def test_a_law_that_is_not_finite_at_the_start_is_rejected():
 def test_bootstrap_with_a_written_law():
     data = decay(noise=0.02)
     res = pf.fit(data, law=DECAY)
-    boot = res.bootstrap(n=200, seed=1)
+    boot = res.bootstrap(n_boot=200, seed=1)
     assert boot.success.mean() > 0.95
     ci = boot.ci()
     assert list(ci["parameter"]) == ["a", "b", "c"]
     row = ci.set_index("parameter").loc["c"]
     assert row["lower"] < 0.7 < row["upper"]
-    again = res.bootstrap(n=200, seed=1)
+    again = res.bootstrap(n_boot=200, seed=1)
     np.testing.assert_array_equal(again.samples, boot.samples)
 
 
@@ -622,7 +622,7 @@ def test_chinchilla_written_as_an_expression_matches_the_builtin(loss):
     assert a.params == pytest.approx(b.params, rel=1e-6)
     assert a.cost == pytest.approx(b.cost, rel=1e-9)
     np.testing.assert_allclose(a.covariance, b.covariance, rtol=1e-4)
-    ba, bb = a.bootstrap(n=100, seed=3), b.bootstrap(n=100, seed=3)
+    ba, bb = a.bootstrap(n_boot=100, seed=3), b.bootstrap(n_boot=100, seed=3)
     np.testing.assert_allclose(ba.samples, bb.samples, rtol=1e-5)
     g = pf.fit(df, law=law, loss=loss, starts="grid")
     assert g.n_starts == 4500 and g.cost == pytest.approx(a.cost, rel=1e-6)
@@ -652,7 +652,7 @@ def test_readme_data_constrained_law():
 
     res = pf.fit({"N": N, "D": D, "U": U, "loss": loss}, law=law, loss="log")
     assert res.success and "L = E + A/N^alpha" in res.summary()
-    ci = res.bootstrap(n=1000, seed=0).ci().set_index("parameter")
+    ci = res.bootstrap(n_boot=1000, seed=0).ci().set_index("parameter")
     assert ci.loc["R_D", "lower"] < 15.4 < ci.loc["R_D", "upper"]
     # noise-free data: exact recovery
     exact = pf.fit({"N": N, "D": D, "U": U, "loss": law.evaluate(truth, N=N, D=D, U=U)}, law=law)
@@ -677,7 +677,7 @@ def test_readme_broken_power_law():
     assert res.success
     for name, v in truth.items():
         assert abs(res.params[name] - v) < 4 * res.stderr[name], name
-    boot = res.bootstrap(n=1000, seed=0)
+    boot = res.bootstrap(n_boot=1000, seed=0)
     assert boot.success.all() and len(boot.ci()) == 6
     exact = pf.fit(law=bnsl, x=x, y=y)
     assert exact.params == pytest.approx(truth, rel=1e-5)

@@ -138,7 +138,7 @@ def test_forecast_interval_combines_bootstrap_and_rollout() -> None:
     df = chinchilla_grid(noise=0.01)
     res = pf.fit(df, law="chinchilla", loss="log")
     roll = pf.rollout(df, law="chinchilla", by="N")
-    boot = res.bootstrap(n=300, seed=0)
+    boot = res.bootstrap(n_boot=300, seed=0)
     pts = {"N": [7e10, 1e12], "D": [1.4e12, 2e13]}
     both = pf.forecast_interval(res, roll, boot, **pts)
     ext = pf.forecast_interval(res, roll, **pts)
@@ -158,7 +158,9 @@ def test_forecast_intervals_cover_held_out_runs() -> None:
     train, test = df[df["N"] < df["N"].max()], df[df["N"] == df["N"].max()]
     res = pf.fit(train, law="chinchilla", loss="log")
     roll = pf.rollout(train, law="chinchilla", by="N")
-    band = pf.forecast_interval(res, roll, res.bootstrap(n=300, seed=0), N=test["N"], D=test["D"])
+    band = pf.forecast_interval(
+        res, roll, res.bootstrap(n_boot=300, seed=0), N=test["N"], D=test["D"]
+    )
     inside = (band["lower"].to_numpy() <= test["loss"].to_numpy()) & (
         test["loss"].to_numpy() <= band["upper"].to_numpy()
     )
@@ -178,7 +180,7 @@ def test_forecast_interval_rejects_mismatches() -> None:
         pf.forecast_interval(res, roll, level=1.5, N=[1e11], D=[1e12])
     other = pf.fit(df, law="chinchilla", loss="log")
     with pytest.raises(InvalidOptionError, match="bootstrap of"):
-        pf.forecast_interval(res, roll, other.bootstrap(n=20, seed=0), N=[1e11], D=[1e12])
+        pf.forecast_interval(res, roll, other.bootstrap(n_boot=20, seed=0), N=[1e11], D=[1e12])
 
 
 def test_few_held_out_points_use_a_gaussian_error_model() -> None:

@@ -14,8 +14,6 @@ import pytest
 import powerfit as pf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PORIAN = os.path.join(HERE, "data", "porian2024")
-OLMO = os.path.join(HERE, "data", "olmo_ladder")
 CONFIG = ["source_file", "dataset", "hparams", "warmup", "decay", "param_count", "val"]
 
 # the law the synthetic curves come from: a = beta / (alpha + beta) in closed form
@@ -29,25 +27,25 @@ def n_opt_true(c: float) -> float:
 
 
 @pytest.fixture(scope="module")
-def porian() -> pd.DataFrame:
-    return pd.read_csv(os.path.join(PORIAN, "porian2024_isoflop_points_long.csv"))
+def porian(porian_points: pd.DataFrame) -> pd.DataFrame:
+    return porian_points
 
 
 @pytest.fixture(scope="module")
-def porian_ref() -> pd.DataFrame:
-    ref = pd.read_csv(os.path.join(PORIAN, "porian2024_fit_results_summary.csv"))
+def porian_ref(porian_summary: pd.DataFrame) -> pd.DataFrame:
+    ref = porian_summary
     return ref[ref["fit"] == "basic"].set_index(CONFIG)
 
 
 @pytest.fixture(scope="module")
 def porian_iso(porian: pd.DataFrame) -> pf.IsoflopResult:
-    return pf.isoflop(porian, compute="flops", size="n", tokens="t", by=CONFIG, n_boot=1000,
+    return pf.isoflop(porian, columns={"C": "flops", "N": "n", "D": "t"}, by=CONFIG, n_boot=1000,
                       seed=0, budgets=[1e21, 1e23])  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def olmo() -> pd.DataFrame:
-    return pd.read_csv(os.path.join(OLMO, "olmo_ladder_curves.csv"))
+def olmo(olmo_curves: pd.DataFrame) -> pd.DataFrame:
+    return olmo_curves
 
 
 def law_curves(seed: int, noise: float, n_sizes: int = 20) -> pd.DataFrame:
@@ -119,21 +117,21 @@ def test_groups_do_not_depend_on_the_other_groups(
     porian: pd.DataFrame, porian_iso: pf.IsoflopResult
 ) -> None:
     one = porian[(porian["dataset"] == "owt2") & (porian["hparams"] == "tuned")]
-    alone = pf.isoflop(one, compute="flops", size="n", tokens="t", by=CONFIG, n_boot=1000,
+    alone = pf.isoflop(one, columns={"C": "flops", "N": "n", "D": "t"}, by=CONFIG, n_boot=1000,
                        seed=0, budgets=[1e21, 1e23])  # fmt: skip
     full = porian_iso.table
     row = full[(full["dataset"] == "owt2") & (full["hparams"] == "tuned")].reset_index(drop=True)
     pd.testing.assert_frame_equal(alone.table, row)
     # row order does not matter either
     shuffled = one.sample(frac=1.0, random_state=3)
-    again = pf.isoflop(shuffled, compute="flops", size="n", tokens="t", by=CONFIG, n_boot=1000,
+    again = pf.isoflop(shuffled, columns={"C": "flops", "N": "n", "D": "t"}, by=CONFIG, n_boot=1000,
                        seed=0, budgets=[1e21, 1e23])  # fmt: skip
     pd.testing.assert_frame_equal(again.table, alone.table)
 
 
 def test_seed_and_determinism(porian: pd.DataFrame) -> None:
     one = porian[porian["source_file"] == "summary_df_kaplan_tuned_hparams"]
-    kw = dict(compute="flops", size="n", n_boot=300, budgets=[1e22])
+    kw = dict(columns={"C": "flops", "N": "n"}, n_boot=300, budgets=[1e22])
     r1 = pf.isoflop(one, seed=5, **kw)
     r2 = pf.isoflop(one, seed=5, **kw)
     r3 = pf.isoflop(one, seed=6, **kw)
@@ -141,7 +139,7 @@ def test_seed_and_determinism(porian: pd.DataFrame) -> None:
     assert not np.allclose(r1.samples["a"], r3.samples["a"])
     assert r1.a == r3.a  # the estimate does not depend on the seed
     # without bootstrap: estimates, no intervals
-    r0 = pf.isoflop(one, compute="flops", size="n", n_boot=0)
+    r0 = pf.isoflop(one, columns={"C": "flops", "N": "n"}, n_boot=0)
     assert r0.a == r1.a and np.isnan(r0.table["a_lower"][0])
     # D* without tokens is C / (6 N*)
     o = r0.optima.query("status == 'ok'")
@@ -169,7 +167,7 @@ def test_isoflop_recovers_a_known_law() -> None:
 @pytest.mark.parametrize("noise", [0.0, 0.003])
 def test_envelope_recovers_beta_over_alpha_plus_beta(estimator: str, noise: float) -> None:
     df = law_curves(seed=1, noise=noise)
-    r = pf.envelope(df, run="run", tokens="D", estimator=estimator, n_boot=200,
+    r = pf.envelope(df, run="run", columns={"D": "D"}, estimator=estimator, n_boot=200,
                     budgets=[1e22])  # fmt: skip
     assert abs(r.a - A_TRUE) < 0.02, (r.a, A_TRUE)
     assert abs(r.b - (1 - A_TRUE)) < 0.02
@@ -199,7 +197,7 @@ def test_envelope_infers_runs_from_consecutive_rows() -> None:
 
 def test_olmo_ladder_envelope(olmo: pd.DataFrame) -> None:
     runs = ["size", "chinchilla_multiplier"]
-    r = pf.envelope(olmo, loss="loss_c4", tokens="tokens", run=runs, n_boot=500,
+    r = pf.envelope(olmo, columns={"loss": "loss_c4", "D": "tokens"}, run=runs, n_boot=500,
                     budgets=[1e21])  # fmt: skip
     t = r.table.iloc[0]
     # four sizes: only budgets where 370M or 760M is best have an interior optimum
@@ -214,7 +212,7 @@ def test_olmo_ladder_envelope(olmo: pd.DataFrame) -> None:
     env = r.optima["L_env"].to_numpy()
     assert env[-1] < env[0] and np.mean(np.diff(env) <= 1e-3) > 0.9
     # the parabola across the four sizes gives a continuous N*
-    rp = pf.envelope(olmo, loss="loss_c4", tokens="tokens", run=runs, estimator="parabola",
+    rp = pf.envelope(olmo, columns={"loss": "loss_c4", "D": "tokens"}, run=runs, estimator="parabola",
                      n_boot=200)  # fmt: skip
     assert 0.3 < rp.a < 0.6 and rp.table["r2_N"][0] > 0.9
     assert rp.optima.query("status == 'ok'")["N_opt"].nunique() > 10
@@ -228,8 +226,8 @@ def test_olmo_ladder_envelope(olmo: pd.DataFrame) -> None:
 def test_compare_approaches_on_curves_from_a_known_law() -> None:
     df = law_curves(seed=3, noise=0.002, n_sizes=16)
     budgets = [1e20, 1e22]
-    cmp = pf.compare_approaches(df, budgets, run="run", tokens="D", n_boot=100,
-                                parametric_loss="log")  # fmt: skip
+    cmp = pf.compare_approaches(df, budgets, run="run", columns={"D": "D"}, n_boot=100,
+                                loss="log")  # fmt: skip
     t = cmp.table
     assert list(t["approach"].unique()) == ["1 envelope", "2 isoflop", "3 parametric"]
     assert len(t) == 6 and set(t["C"]) == set(budgets)
@@ -247,7 +245,7 @@ def test_compare_approaches_on_curves_from_a_known_law() -> None:
 
 def test_compare_approaches_on_isoflop_points(porian: pd.DataFrame) -> None:
     one = porian[(porian["source_file"] == "summary_df") & (porian["hparams"] == "tuned")]
-    cmp = pf.compare_approaches(one, [1e21], compute="flops", size="n", tokens="t",
+    cmp = pf.compare_approaches(one, [1e21], columns={"C": "flops", "N": "n", "D": "t"},
                                 n_boot=50)  # fmt: skip
     t = cmp.table.set_index("approach")
     assert abs(t.loc["2 isoflop", "a"] - 0.497) < 0.02
@@ -264,7 +262,7 @@ def test_compare_approaches_on_isoflop_points(porian: pd.DataFrame) -> None:
 
 def test_input_flavours_agree(porian: pd.DataFrame) -> None:
     one = porian[porian["source_file"] == "summary_df_att"].reset_index(drop=True)
-    kw = dict(compute="flops", size="n", tokens="t", by=["decay", "warmup"], n_boot=50)
+    kw = dict(columns={"C": "flops", "N": "n", "D": "t"}, by=["decay", "warmup"], n_boot=50)
     ref = pf.isoflop(one, **kw).table
     as_dict = {c: one[c].to_numpy() for c in one.columns}
     pd.testing.assert_frame_equal(pf.isoflop(as_dict, **kw).table, ref)
@@ -280,17 +278,17 @@ def test_bad_input_raises(porian: pd.DataFrame) -> None:
     one = porian[porian["source_file"] == "summary_df_att"].reset_index(drop=True).copy()
     one.loc[7, "loss"] = np.nan
     with pytest.raises(pf.InvalidDataError, match=r"column 'loss'.* at row 7"):
-        pf.isoflop(one, compute="flops", size="n")
+        pf.isoflop(one, columns={"C": "flops", "N": "n"})
     with pytest.raises(pf.InvalidDataError, match="'flops_x'"):
-        pf.isoflop(porian, compute="flops_x", size="n")
+        pf.isoflop(porian, columns={"C": "flops_x", "N": "n"})
     with pytest.raises(pf.InvalidDataError, match="by column"):
-        pf.isoflop(porian, compute="flops", size="n", by="nope")
+        pf.isoflop(porian, columns={"C": "flops", "N": "n"}, by="nope")
     with pytest.raises(pf.InvalidOptionError, match="level"):
-        pf.isoflop(porian, compute="flops", size="n", level=1.5)
+        pf.isoflop(porian, columns={"C": "flops", "N": "n"}, level=1.5)
     with pytest.raises(pf.InvalidOptionError, match="window"):
-        pf.isoflop(porian, compute="flops", size="n", window=0)
+        pf.isoflop(porian, columns={"C": "flops", "N": "n"}, window=0)
     with pytest.raises(pf.InvalidOptionError, match="budgets"):
-        pf.isoflop(porian, compute="flops", size="n", budgets=[-1.0])
+        pf.isoflop(porian, columns={"C": "flops", "N": "n"}, budgets=[-1.0])
     curves = law_curves(0, 0.0, n_sizes=5)
     with pytest.raises(pf.InvalidOptionError, match="estimator"):
         pf.envelope(curves, run="run", estimator="akima")
@@ -311,7 +309,9 @@ def test_plots(porian_iso: pf.IsoflopResult, olmo: pd.DataFrame, tmp_path: os.Pa
     path = os.path.join(str(tmp_path), "iso.png")
     porian_iso.plot(group=0, path=path)
     assert os.path.getsize(path) > 1000
-    env = pf.envelope(olmo, loss="loss_c4", run=["size", "chinchilla_multiplier"], n_boot=20)
+    env = pf.envelope(
+        olmo, columns={"loss": "loss_c4"}, run=["size", "chinchilla_multiplier"], n_boot=20
+    )
     fig = pf.plot_envelope(env)
     assert isinstance(fig, Figure)
     fig.savefig(os.path.join(str(tmp_path), "env.png"))
@@ -331,7 +331,7 @@ def test_budget_resampling_keeps_the_estimates_and_centres_the_intervals(
     """resample="budgets" refits the power laws through resampled full-data optima: the same
     estimates, replicates centred on them (resampling runs thins 8-size profiles and shifts
     the median of a by up to -0.019 here), and no per-budget intervals."""
-    res = pf.isoflop(porian, compute="flops", size="n", tokens="t", by=CONFIG, n_boot=1000,
+    res = pf.isoflop(porian, columns={"C": "flops", "N": "n", "D": "t"}, by=CONFIG, n_boot=1000,
                      seed=0, budgets=[1e21, 1e23], resample="budgets")  # fmt: skip
     t, ref = res.table.set_index(CONFIG), porian_iso.table.set_index(CONFIG)
     pd.testing.assert_series_equal(t["a"], ref["a"])
@@ -344,4 +344,4 @@ def test_budget_resampling_keeps_the_estimates_and_centres_the_intervals(
     assert res.optima.loc[ok, "N_opt_lower"].isna().all()
     assert res.settings["resample"] == "budgets"
     with pytest.raises(pf.InvalidOptionError, match="resample"):
-        pf.isoflop(porian, compute="flops", size="n", by=CONFIG, n_boot=10, resample="rows")
+        pf.isoflop(porian, columns={"C": "flops", "N": "n"}, by=CONFIG, n_boot=10, resample="rows")

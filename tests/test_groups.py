@@ -272,8 +272,8 @@ def test_dict_input(gadre: pd.DataFrame) -> None:
 
 
 def test_empty_table_has_the_result_columns(gadre: pd.DataFrame) -> None:
-    out = pf.fit_groups(gadre.iloc[:0], by=KEYS, columns=COLS, bootstrap=10)
-    full = pf.fit_groups(gadre.iloc[:70], by=KEYS, columns=COLS, bootstrap=10)
+    out = pf.fit_groups(gadre.iloc[:0], by=KEYS, columns=COLS, n_boot=10)
+    full = pf.fit_groups(gadre.iloc[:70], by=KEYS, columns=COLS, n_boot=10)
     assert len(out) == 0
     assert list(out.columns) == list(full.columns)
     assert out.dtypes.to_dict() == full.dtypes.to_dict()
@@ -287,25 +287,25 @@ def test_empty_table_has_the_result_columns(gadre: pd.DataFrame) -> None:
 @pytest.mark.filterwarnings("ignore::powerfit.PowerfitWarning")
 def test_bootstrap_intervals_match_pf_bootstrap(gadre: pd.DataFrame) -> None:
     sub = gadre[gadre["eval_set"].isin(["c4_val", "openlm"])]
-    out = pf.fit_groups(sub, by=KEYS, columns=COLS, bootstrap=60, seed=7, level=0.9)
+    out = pf.fit_groups(sub, by=KEYS, columns=COLS, n_boot=60, seed=7, level=0.9)
     for p in PARAMS:
         assert (out[f"{p}_lower"] <= out[p]).all() and (out[p] <= out[f"{p}_upper"]).all()
     for _, row in out.iloc[[0, 3]].iterrows():
         res = pf.fit(rows_of(sub, row, KEYS), columns=COLS, warn=False)
-        boot = res.bootstrap(n=60, seed=int(row["bootstrap_seed"]), progress=False)
+        boot = res.bootstrap(n_boot=60, seed=int(row["bootstrap_seed"]), progress=False)
         ci = boot.ci(level=0.9).set_index("parameter")
-        assert int(row["bootstrap_converged"]) == boot.n - boot.n_failed
+        assert int(row["n_boot_ok"]) == boot.n - boot.n_failed
         for p in PARAMS:
             assert same(row[f"{p}_lower"], ci.loc[p, "lower"])
             assert same(row[f"{p}_upper"], ci.loc[p, "upper"])
     # a group's seed derives from its keys only: the same with fewer groups in the call
     one = sub[(sub["dataset"] == "rpj") & (sub["eval_set"] == "openlm")]
-    alone = pf.fit_groups(one, by=KEYS, columns=COLS, bootstrap=60, seed=7, level=0.9)
+    alone = pf.fit_groups(one, by=KEYS, columns=COLS, n_boot=60, seed=7, level=0.9)
     row = out[(out["dataset"] == "rpj") & (out["eval_set"] == "openlm")].iloc[0]
     for c in alone.columns[2:]:
         assert alone.iloc[0][c] == row[c] or same(alone.iloc[0][c], row[c]), c
     # and it changes with the run's seed
-    other = pf.fit_groups(one, by=KEYS, columns=COLS, bootstrap=60, seed=8, level=0.9)
+    other = pf.fit_groups(one, by=KEYS, columns=COLS, n_boot=60, seed=8, level=0.9)
     assert other["bootstrap_seed"][0] != alone["bootstrap_seed"][0]
     assert int(alone["bootstrap_seed"][0]) == _core.group_seed(
         7, int(pf.groups._group_ids([alone["dataset"], alone["eval_set"]])[0])
@@ -314,8 +314,8 @@ def test_bootstrap_intervals_match_pf_bootstrap(gadre: pd.DataFrame) -> None:
 
 def test_residual_bootstrap_runs(gadre: pd.DataFrame) -> None:
     sub = gadre[gadre["eval_set"] == "c4_val"]
-    out = pf.fit_groups(sub, by=KEYS, columns=COLS, bootstrap=20, bootstrap_method="residual")
-    assert (out["bootstrap_converged"] > 0).all()
+    out = pf.fit_groups(sub, by=KEYS, columns=COLS, n_boot=20, resample="residual")
+    assert (out["n_boot_ok"] > 0).all()
     assert np.isfinite(out[[f"{p}_lower" for p in PARAMS]].to_numpy()).all()
 
 
@@ -346,10 +346,10 @@ def test_table_level_errors_raise(gadre: pd.DataFrame, tmp_path: os.PathLike[str
             p0=[1.0, 1.0, 1.0, 0.9, 0.3],
             bounds={"alpha": (0.0, 0.5)},
         )
-    with pytest.raises(pf.InvalidOptionError, match="bootstrap"):
-        pf.fit_groups(gadre, by=KEYS, columns=COLS, bootstrap=0)
-    with pytest.raises(pf.InvalidOptionError, match="bootstrap method"):
-        pf.fit_groups(gadre, by=KEYS, columns=COLS, bootstrap=5, bootstrap_method="cluster")
+    with pytest.raises(pf.InvalidOptionError, match="n_boot"):
+        pf.fit_groups(gadre, by=KEYS, columns=COLS, n_boot=-1)
+    with pytest.raises(pf.InvalidOptionError, match="resampling scheme"):
+        pf.fit_groups(gadre, by=KEYS, columns=COLS, n_boot=5, resample="cluster")
     with pytest.raises(pf.InvalidOptionError, match="by"):
         pf.fit_groups(gadre, by=[], columns=COLS)
     with pytest.raises(pf.InvalidOptionError, match="clash"):
@@ -421,7 +421,7 @@ def test_ctrl_c_stops_a_long_run() -> None:
     df = pd.DataFrame({"g": g, "N": N, "D": D, "loss": y})
     """
     # a bootstrap per group makes the run minutes long, so the signal always lands inside it
-    assert_interrupted(setup, 'pf.fit_groups(df, by="g", bootstrap=200, progress=False)')
+    assert_interrupted(setup, 'pf.fit_groups(df, by="g", n_boot=200, progress=False)')
 
 
 def test_peak_memory_for_a_million_rows() -> None:

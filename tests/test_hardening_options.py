@@ -34,7 +34,6 @@ FAST_VALUES = (
 #: option's name: (target, argument) -> that word.
 NAMED_OTHERWISE = {
     ("compare_approaches", "budgets"): "budget",
-    ("compare_approaches", "parametric_loss"): "loss",
     ("compare_laws", "laws"): "law",
     ("select_law", "laws"): "law",
     ("inference_optimal", "target_loss"): "loss",
@@ -42,6 +41,7 @@ NAMED_OTHERWISE = {
     ("diagnose", "n_boot"): "bootstrap",
     ("rollout", "x"): "by",
     ("flops_per_token", "shape"): "field",
+    ("read_runs", "config"): "format",
 }
 
 

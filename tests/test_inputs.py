@@ -48,8 +48,8 @@ def test_frontier_and_cli_read_the_same_formats(tmp_path):
     one = pts[pts["dataset"] == pts["dataset"].iloc[0]]
     path = _write(one, tmp_path / "iso.jsonl")
     by = ["dataset", "hparams", "warmup", "decay", "param_count", "val"]
-    a = pf.isoflop(one, compute="flops", size="n", tokens="t", by=by, n_boot=0)
-    b = pf.isoflop(path, compute="flops", size="n", tokens="t", by=by, n_boot=0)
+    a = pf.isoflop(one, columns={"C": "flops", "N": "n", "D": "t"}, by=by, n_boot=0)
+    b = pf.isoflop(path, columns={"C": "flops", "N": "n", "D": "t"}, by=by, n_boot=0)
     assert b.table["a"].to_numpy() == pytest.approx(a.table["a"].to_numpy(), rel=1e-6)
 
 

@@ -77,14 +77,14 @@ def test_round_trip_predicts_and_reports_like_the_original(chin, tmp_path):
 
 def test_loaded_fit_bootstraps_like_the_original(chin, tmp_path):
     res = pf.load(chin.save(tmp_path / "fit.json", bootstrap=False))
-    a = chin.bootstrap(n=40, seed=3, progress=False)
-    b = res.bootstrap(n=40, seed=3, progress=False)
+    a = chin.bootstrap(n_boot=40, seed=3, progress=False)
+    b = res.bootstrap(n_boot=40, seed=3, progress=False)
     np.testing.assert_array_equal(a.samples, b.samples)
 
 
 def test_bootstrap_replicates_are_saved_and_loaded(tmp_path):
     res = pf.fit(pf.datasets.chinchilla(), law="chinchilla", loss="huber_log")
-    boot = res.bootstrap(n=60, seed=1, progress=False)
+    boot = res.bootstrap(n_boot=60, seed=1, progress=False)
     path = res.save(tmp_path / "fit.json")
     loaded = pf.load(path)
     lb = loaded.boot
@@ -92,7 +92,7 @@ def test_bootstrap_replicates_are_saved_and_loaded(tmp_path):
     np.testing.assert_array_equal(lb.samples, boot.samples)
     np.testing.assert_array_equal(lb.success, boot.success)
     np.testing.assert_array_equal(lb.status, boot.status)
-    assert (lb.method, lb.seed, lb.n) == ("case", 1, 60)
+    assert (lb.resample, lb.seed, lb.n) == ("case", 1, 60)
     pd.testing.assert_frame_equal(lb.ci(budgets=[1e22]), boot.ci(budgets=[1e22]))
     assert pio.load_bootstrap(path).n == 60
     # without the replicates
@@ -271,7 +271,7 @@ def test_round_trip_of_a_written_law(tmp_path):
         "E + A*N^-alpha + B*D^-beta", variables=["N", "D"], name="mine", bounds={"alpha": (0, 2)}
     )
     res = pf.fit(pf.datasets.chinchilla(), law=law, loss="huber_log")
-    res.bootstrap(n=30, seed=2, progress=False)
+    res.bootstrap(n_boot=30, seed=2, progress=False)
     path = res.save(tmp_path / "law.json")
     doc = _strict(path.read_text())
     assert doc["expression"]["expr"] == "E + A*N^-alpha + B*D^-beta"  # type: ignore[index]
@@ -280,5 +280,5 @@ def test_round_trip_of_a_written_law(tmp_path):
     N, D = np.array([1e9, 7e10]), np.array([2e10, 1.4e12])
     np.testing.assert_array_equal(loaded.predict(N=N, D=D), res.predict(N=N, D=D))
     pd.testing.assert_frame_equal(loaded.boot.ci(), res.boot.ci())
-    again = loaded.bootstrap(n=30, seed=2, progress=False)
+    again = loaded.bootstrap(n_boot=30, seed=2, progress=False)
     np.testing.assert_array_equal(again.samples, res.boot.samples)

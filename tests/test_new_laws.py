@@ -84,7 +84,7 @@ def test_new_laws_bootstrap_and_take_a_column_name() -> None:
     df = pd.DataFrame({"D": X, "loss": truth_values("m4", X) * np.exp(rng.normal(0, 0.003, 30))})
     res = pf.fit(df, law="m4", x="D", loss="log")
     assert res.success and res.variables == ("D",)
-    boot = res.bootstrap(n=200, seed=1)
+    boot = res.bootstrap(n_boot=200, seed=1)
     ci = boot.ci()
     assert list(ci["parameter"]) == ["eps_inf", "beta", "c", "alpha", "eps_0"]
     row = ci.set_index("parameter").loc["c"]

@@ -107,7 +107,7 @@ def test_text_bar_without_ipywidgets_and_the_users_figure_format(tmp_path: Path)
             "warnings.simplefilter('always')\n"
             "import powerfit as pf\n"
             "res = pf.fit(pf.datasets.chinchilla(), law='chinchilla', loss='huber_log')\n"
-            "boot = res.bootstrap(n=400, seed=0, progress=True)"
+            "boot = res.bootstrap(n_boot=400, seed=0, progress=True)"
         ),
         nbformat.v4.new_code_cell("res"),
         nbformat.v4.new_code_cell("res.plot()"),

@@ -183,7 +183,7 @@ def test_sampling_tradeoff_and_total_cost() -> None:
     assert big["saving_vs_largest"] == 0.0
     assert big["inference_flops"] == pytest.approx(1e6 * big["k"] * 2 * 3e10 * 500)
     # D from the training law: the compute-optimal D at N = 3e10
-    opt = res.compute_optimal(C=[6 * big["N"] * big["D"]])
+    opt = res.compute_optimal(budgets=[6 * big["N"] * big["D"]])
     assert opt["N_opt"].item() == pytest.approx(3e10, rel=1e-3)
     assert big["total_flops_cost"] == pytest.approx(
         big["total_flops"] / (989.4e12 * 0.4 * 3600) * 2.0

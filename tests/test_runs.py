@@ -101,7 +101,7 @@ def test_mlflow_sqlite_store(mlflow_store: Path) -> None:
 
 
 def test_mlflow_fit_recovers_the_law(mlflow_store: Path) -> None:
-    runs = pf.read_runs(mlflow_store, experiment="sweep", loss="val")
+    runs = pf.read_runs(mlflow_store, experiment="sweep", loss_from="val")
     res = pf.fit(runs, law="chinchilla")
     assert res.success
     assert res.params["alpha"] == pytest.approx(ALPHA, rel=1e-4)
@@ -122,7 +122,7 @@ def test_mlflow_options(mlflow_store: Path) -> None:
     every = pf.read_runs(
         str(mlflow_store),
         experiment=["sweep"],
-        loss="train",
+        loss_from="train",
         tokens_per_step=("batch_size", "seq_len"),
         hparams=["lr"],
     )
@@ -208,7 +208,7 @@ def test_tensorboardx_logs(tmp_path: Path) -> None:
                 w.add_scalar("tokens", tokens(s), s)  # logged at the validation steps only
         w.add_hparams({"n_params": N, "lr": 3e-4, "optimizer": "adam"}, {"hp/val": 0.0})
         w.close()
-    runs = pf.read_runs(tmp_path, loss="train")
+    runs = pf.read_runs(tmp_path, loss_from="train")
     assert sorted(runs["run"].unique()) == sorted(SIZES)
     assert len(runs) == len(SIZES) * len(STEPS)
     assert runs.attrs["columns"]["N"] == "param n_params"

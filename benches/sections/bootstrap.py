@@ -57,11 +57,11 @@ def bootstrap_section(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
     idx = rng.integers(0, len(y), size=(n_boot, len(y)))
     # --- l2
     res = pf.fit(df, law="chinchilla", loss="l2", warn=False)
-    res.bootstrap(n=200, seed=1, progress=False)  # warm-up (thread pool)
+    res.bootstrap(n_boot=200, seed=1, progress=False)  # warm-up (thread pool)
     t_pf = _best_of(
-        lambda: res.bootstrap(n=n_boot, seed=0, progress=False), 5 if not ctx.quick else 2
+        lambda: res.bootstrap(n_boot=n_boot, seed=0, progress=False), 5 if not ctx.quick else 2
     )
-    boot = res.bootstrap(n=n_boot, seed=0, progress=False)
+    boot = res.bootstrap(n_boot=n_boot, seed=0, progress=False)
     sub = 100 if ctx.quick else 400
     p0 = res.values
 
@@ -95,9 +95,9 @@ def bootstrap_section(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
     # --- huber_log
     hres = pf.fit(df, law="chinchilla", loss="huber_log", warn=False)
     t_pfh = _best_of(
-        lambda: hres.bootstrap(n=n_boot, seed=0, progress=False), 3 if not ctx.quick else 1
+        lambda: hres.bootstrap(n_boot=n_boot, seed=0, progress=False), 3 if not ctx.quick else 1
     )
-    hboot = hres.bootstrap(n=n_boot, seed=0, progress=False)
+    hboot = hres.bootstrap(n_boot=n_boot, seed=0, progress=False)
     lN, lD, ly = np.log(N), np.log(D), np.log(y)
     p = hres.params
     theta0 = np.array([np.log(p["A"]), np.log(p["B"]), np.log(p["E"]), p["alpha"], p["beta"]])
@@ -156,10 +156,10 @@ def coverage_section(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
     for s in range(n_sweeps):
         y = clean * np.exp(sigma * rng.standard_normal(N.size))
         res = pf.fit({"N": N, "D": D, "loss": y}, law="chinchilla", loss="log", warn=False)
-        boot = res.bootstrap(n=n_boot, seed=s, progress=False)
+        boot = res.bootstrap(n_boot=n_boot, seed=s, progress=False)
         failed += boot.n_failed
         for m in ("percentile", "bca"):
-            ci = boot.ci(level=0.95, method=m).set_index("parameter")
+            ci = boot.ci(level=0.95, interval=m).set_index("parameter")
             for k in ("alpha", "beta"):
                 lo, hi = ci.loc[k, "lower"], ci.loc[k, "upper"]
                 hits[(m, k)] += int(lo <= truth[k] <= hi)

@@ -280,10 +280,10 @@ def bench_expr(ctx: Context) -> Section:
         re_, rb = fits[label]
 
         def boot_e(r: Any = re_) -> Any:
-            return r.bootstrap(n=n_boot, seed=0)
+            return r.bootstrap(n_boot=n_boot, seed=0)
 
         def boot_b(r: Any = rb) -> Any:
-            return r.bootstrap(n=n_boot, seed=0)
+            return r.bootstrap(n_boot=n_boot, seed=0)
 
         be, bb = boot_e(), boot_b()
         te, tb = _paired_once(boot_e, boot_b, 2 if ctx.quick else 4)

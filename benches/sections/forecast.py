@@ -86,7 +86,7 @@ def _covered(fitted: pf.FitResult, curve: Curve, by: str) -> tuple[int, int, lis
     """Held-out runs inside the 95% forecast interval, how many were scored, the intervals'
     log half-widths (upper side) and the rollout's error model."""
     roll = pf.rollout(curve.train, law=fitted.law, by=by, **curve.kw)
-    boot = fitted.bootstrap(n=200, seed=0)
+    boot = fitted.bootstrap(n_boot=200, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", pf.PowerfitWarning)
         band = pf.forecast_interval(

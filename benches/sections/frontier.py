@@ -43,7 +43,7 @@ def bench_frontier(ctx: Context) -> Section:
     budgets = [1e21, 1e23]
 
     def run_pf() -> Any:
-        r = pf.isoflop(df, compute="flops", size="n", tokens="t", by=cfg, n_boot=n_boot,
+        r = pf.isoflop(df, columns={"C": "flops", "N": "n", "D": "t"}, by=cfg, n_boot=n_boot,
                        seed=0, budgets=budgets, window=window, progress=False)  # fmt: skip
         return r.table, r.optima, r.predictions
 
@@ -171,7 +171,7 @@ def bench_frontier(ctx: Context) -> Section:
         )
     )
     sec.details.append(
-        f'- powerfit `pf.isoflop(df, compute="flops", size="n", tokens="t", by=<7 '
+        f'- powerfit `pf.isoflop(df, columns={"C": "flops", "N": "n", "D": "t"}, by=<7 '
         f"configuration columns>, n_boot={n_boot})` on the 1,745 rows of "
         f"`pf.datasets.porian2024()`, tables built: {t_pf.describe()}. Rust core: rayon over "
         f"groups and replicates on {os.cpu_count()} CPUs."

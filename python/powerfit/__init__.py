@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import analysis, compute, datasets, diagnosis, forecast, laws, readers, testtime
 from ._core import __version__
+from .api import fit
 from .bootstrap import BootstrapResult
 from .compute import Budget
 from .diagnosis import Diagnosis, diagnose
@@ -20,7 +21,7 @@ from .errors import (
     PowerfitWarning,
 )
 from .expr import Law
-from .fit import FitResult, bootstrap, fit, load
+from .fit import FitResult, bootstrap, load
 from .forecast import (
     LawComparison,
     RolloutResult,

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from ._deprecate import REMOVED_IN
 from .errors import InvalidOptionError
 
 FIGURE_EXTS = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".webp", ".eps", ".ps", ".tif", ".tiff")
@@ -104,3 +105,47 @@ def write(args: argparse.Namespace, table: pd.DataFrame | None, fig: Any = None)
     if getattr(args, "plot", None) and fig is not None:
         save_figure(fig, args.plot)
         note(args, f"wrote {args.plot}")
+
+
+class _OldFlag(argparse.Action):
+    """An old spelling of a renamed option: stores into the new option's destination and says
+    on standard error which flag to use instead."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, new: str = "", **kw: Any):
+        super().__init__(option_strings, dest, **kw)
+        self.new = new
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"powerfit: warning: {option_string} is deprecated and is removed in powerfit "
+            f"{REMOVED_IN}; use {self.new}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
+
+
+def option(p: Any, flag: str, *old: str, **kw: Any) -> argparse.Action:
+    """``p.add_argument(flag, **kw)``, and each old spelling in ``old`` as a hidden alias that
+    warns (one release of grace for a renamed flag). Returns the new flag's action."""
+    action = p.add_argument(flag, **kw)
+    for name in old:
+        if kw.get("action") == "store_true":
+            extra: dict[str, Any] = {"nargs": 0, "const": True}
+        else:
+            extra = {k: kw[k] for k in ("type", "nargs", "choices", "metavar") if k in kw}
+        p.add_argument(
+            name,
+            dest=action.dest,
+            action=_OldFlag,
+            new=flag,
+            default=argparse.SUPPRESS,
+            help=argparse.SUPPRESS,
+            **extra,
+        )
+    return action

@@ -257,8 +257,8 @@ class Problem:
         self,
         fit: Fit,
         *,
-        n: _Number | None = None,
-        method: _BootstrapMethod | str | None = None,
+        n_boot: _Number | None = None,
+        resample: _BootstrapMethod | str | None = None,
         seed: _Number | None = None,
         labels: Sequence[int] | None = None,
         sigma: _Number | None = None,
@@ -305,7 +305,7 @@ def intervals(
     samples: _F64,
     estimate: Sequence[float] | _F64,
     level: _Number,
-    method: _IntervalMethod | str,
+    interval: _IntervalMethod | str,
     jackknife: _F64 | None = None,
 ) -> tuple[_F64, _F64]: ...
 def derived(
@@ -327,7 +327,7 @@ def fit_groups(
     weights: _F64 | None = None,
     rows: npt.NDArray[np.int64] | None = None,
     n_boot: _Number | None = None,
-    bootstrap_method: _GroupBootstrapMethod | str | None = None,
+    resample: _GroupBootstrapMethod | str | None = None,
     seed: _Number | None = None,
     level: _Number | None = None,
     ids: npt.NDArray[np.uint64] | None = None,

@@ -182,7 +182,7 @@ def _fit_rows(res: Any, boot: Any, level: float) -> tuple[str, list[list[str]]]:
         ci = boot.ci(level=level)
         for p, lo, hi in zip(ci["parameter"], ci["lower"], ci["upper"]):
             bounds[str(p)] = (float(lo), float(hi))
-        heading = f"{level:.0%} bootstrap interval ({boot.n} × {boot.method})"
+        heading = f"{level:.0%} bootstrap interval ({boot.n} × {boot.resample})"
     else:
         heading = f"{level:.0%} interval (normal)"
     rows = []
@@ -242,8 +242,8 @@ def fit_text(res: Any) -> str:
 
 
 # --- BootstrapResult ---------------------------------------------------------------------------
-def _boot_rows(boot: Any, level: float, method: str) -> list[list[str]]:
-    ci = boot.ci(level=level, method=method)
+def _boot_rows(boot: Any, level: float, interval: str) -> list[list[str]]:
+    ci = boot.ci(level=level, interval=interval)
     return [
         [str(p), num(e), num(s, 3), _interval(lo, hi)]
         for p, e, s, lo, hi in zip(
@@ -255,18 +255,18 @@ def _boot_rows(boot: Any, level: float, method: str) -> list[list[str]]:
 def _boot_header(boot: Any) -> str:
     res = boot.result
     return (
-        f"bootstrap of the {res.law} fit: {boot.n} replicates ({boot.method}, seed "
+        f"bootstrap of the {res.law} fit: {boot.n} replicates ({boot.resample}, seed "
         f"{boot.seed}); {boot.n - boot.n_failed} converged, {boot.n_failed} failed "
         f"(excluded)"
     )
 
 
-def bootstrap_html(boot: Any, level: float = 0.95, method: str = "percentile") -> str:
+def bootstrap_html(boot: Any, level: float = 0.95, interval: str = "percentile") -> str:
     """A :class:`~powerfit.BootstrapResult` as HTML: the run, and the intervals of the
     parameters and derived quantities."""
-    rows = _boot_rows(boot, level, method)
+    rows = _boot_rows(boot, level, interval)
     table = _rows_html(
-        ["quantity", "estimate", "bootstrap se", esc(f"{level:.0%} {method} interval")],
+        ["quantity", "estimate", "bootstrap se", esc(f"{level:.0%} {interval} interval")],
         [[esc(c) for c in r] for r in rows],
         esc(_boot_header(boot)),
     )

@@ -21,7 +21,7 @@ def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, (str, os.PathLike)):
-        from .io import read_table
+        from ._files import read_table
 
         return read_table(data)
     if isinstance(data, Mapping):

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 
 from . import _check, _core
+from ._deprecate import renamed
 from .errors import InvalidLawError, InvalidOptionError, PowerfitError
-from .record import FitRecord
+from .errors import warn as warn_user
+from .record import FAR_DECADES, FitRecord
 
 #: Relative spread of C / (N D) below which C = k N D is taken to hold in the data.
 CONFOUND_SPREAD = 1e-3
@@ -41,13 +43,13 @@ def nd_index(res: FitRecord) -> list[int] | None:
     return None
 
 
-def _budgets(C: Any) -> list[float]:
+def _budgets(budgets: Any) -> list[float]:
     try:
-        c = np.atleast_1d(np.asarray(C, dtype=float))
+        c = np.atleast_1d(np.asarray(budgets, dtype=float))
     except (TypeError, ValueError):
-        raise InvalidOptionError(f"compute budgets must be numbers, got {C!r}") from None
+        raise InvalidOptionError(f"budgets must be numbers, got {budgets!r}") from None
     if c.ndim != 1 or c.size == 0:
-        raise InvalidOptionError(f"compute budgets must be a list of numbers, got {C!r}")
+        raise InvalidOptionError(f"budgets must be a list of numbers, got {budgets!r}")
     return [float(v) for v in c]
 
 
@@ -66,25 +68,74 @@ def _check_nd(res: FitRecord) -> None:
         )
 
 
+def _budget_distance(res: FitRecord, budgets: list[float], k: float) -> np.ndarray:
+    """How many decades each budget lies beyond the largest compute in the data (C, or k N D),
+    or below the smallest (0 inside)."""
+    x = res.data
+    data_c = x["C"] if "C" in x else float(k) * x["N"] * x["D"]
+    lo, hi = float(np.min(data_c)), float(np.max(data_c))
+    c = np.asarray(budgets, dtype=float)
+    return np.maximum(np.log10(np.maximum(c / hi, 1.0)), np.log10(np.maximum(lo / c, 1.0)))
+
+
+def _listed(items: list[str], most: int = 4) -> str:
+    """Items joined by commas; past ``most``, the first and last few and how many between."""
+    if len(items) <= most:
+        return ", ".join(items)
+    half = most // 2
+    return (
+        ", ".join(items[:half])
+        + f", ... ({len(items) - most} more) ..., "
+        + ", ".join(items[-half:])
+    )
+
+
+def _warn_implausible(table: pd.DataFrame, res: FitRecord) -> None:
+    """Warnings for budgets far from the data and for allocations no one would train."""
+    far = table.loc[table["decades_beyond"] > FAR_DECADES, ["C", "decades_beyond"]]
+    if len(far):
+        shown = _listed([f"C={c:.3g} ({d:.1f} decades)" for c, d in far.itertuples(index=False)])
+        warn_user(
+            f"compute-optimal allocation far beyond the fitted runs' compute: {shown}; the "
+            f"exponents are extrapolated that far (check them with powerfit.rollout)"
+        )
+    odd = table.loc[~(table["tokens_per_param"] >= 1.0), "C"]
+    if len(odd):
+        warn_user(
+            f"implausible allocation at C={_listed([f'{c:.3g}' for c in odd])}: fewer than one "
+            f"training token per parameter (or no finite optimum); the fitted {res.law} law's "
+            f"data and parameter terms are not identified well enough to allocate compute"
+        )
+
+
+@renamed({"C": "budgets", "k": "flops_per_param_token"})
 def compute_optimal(
     res: FitRecord,
-    C: Any,
-    k: float = 6.0,
+    budgets: Any,
+    flops_per_param_token: float = 6.0,
     level: float = 0.95,
     *,
     samples: np.ndarray | None = None,
+    warn: bool = True,
 ) -> pd.DataFrame:
-    """Compute-optimal allocation at budgets C with C = k N D.
+    """Compute-optimal allocation at compute budgets C, with C = k N D and k =
+    ``flops_per_param_token`` (FLOPs per parameter per token; 6 for a dense transformer).
 
-    Closed form for laws E + A N^-alpha + B D^-beta (N* = G (C/k)^a, D* = G^-1 (C/k)^b,
+    Closed form for laws E + A N^-alpha + B D^-beta (N_opt = G (C/k)^a, D_opt = G^-1 (C/k)^b,
     a = beta/(alpha+beta), b = alpha/(alpha+beta), G = (alpha A/(beta B))^(1/(alpha+beta)));
     numeric minimisation of L(N, C/(kN)) for other laws on N and D (kaplan, additive with a C
     term recorded independently of N and D, user laws). With a bootstrap run (``res.boot``,
     or the replicate matrix ``samples``), ``_lower`` and ``_upper`` columns give percentile
     intervals at ``level``.
+
+    Returns:
+        One row per budget: ``C``, ``N_opt``, ``D_opt``, ``tokens_per_param`` (D_opt/N_opt),
+        ``L_opt``, the exponents ``a``, ``b``, ``eta`` for the closed form, and the interval
+        columns.
     """
     _check_nd(res)
-    budgets = _budgets(C)
+    k = flops_per_param_token
+    budgets = _budgets(budgets)
     idx = nd_index(res)
     if samples is None and res.boot is not None:
         samples = res.boot.converged
@@ -119,6 +170,9 @@ def compute_optimal(
         out["a"] = beta / (alpha + beta)
         out["b"] = alpha / (alpha + beta)
         out["eta"] = alpha * beta / (alpha + beta)
+    out["decades_beyond"] = _budget_distance(res, budgets, k)
+    if warn:
+        _warn_implausible(out, res)
     if len(frames) > 1:
         nb, db, lb = frames[1]
         cols = {"N_opt": nb, "D_opt": db, "tokens_per_param": db / nb, "L_opt": lb}
@@ -130,10 +184,11 @@ def compute_optimal(
     return out
 
 
+@renamed({"k": "flops_per_param_token"})
 def optimal_table(
     res: FitRecord,
     budgets: Sequence[float],
-    k: float = 6.0,
+    flops_per_param_token: float = 6.0,
     level: float = 0.95,
     max_replicates: int | None = None,
 ) -> pd.DataFrame:
@@ -159,7 +214,10 @@ def optimal_table(
             samples = samples[np.sort(pick)]
         else:
             samples = samples[:0]
-    return compute_optimal(res, budgets, k=k, level=level, samples=samples)
+    # the table shows decades_beyond; figures and reports do not repeat it as a warning
+    return compute_optimal(
+        res, budgets, flops_per_param_token, level=level, samples=samples, warn=False
+    )
 
 
 def supports_optimal(res: FitRecord) -> bool:
@@ -195,13 +253,19 @@ class InferenceSizing:
         return pd.Series(self.__dict__)
 
 
+@renamed({"k": "flops_per_param_token"})
 def inference_optimal(
-    res: FitRecord, target_loss: float, inference_tokens: float, k: float = 6.0
+    res: FitRecord,
+    target_loss: float,
+    inference_tokens: float,
+    flops_per_param_token: float = 6.0,
 ) -> InferenceSizing:
     """Sardana and Frankle 2023: the N and D reaching ``target_loss`` that minimise training
-    (k N D) plus inference (2 N per token) FLOPs, against the compute-optimal model of the same
-    loss serving the same tokens; ``saving`` is the share of total FLOPs saved."""
+    (k N D, k = ``flops_per_param_token``) plus inference (2 N per token) FLOPs, against the
+    compute-optimal model of the same loss serving the same tokens; ``saving`` is the share of
+    total FLOPs saved."""
     _check_nd(res)
+    k = flops_per_param_token
     best = res.model.inference_optimal(res.values, target_loss, inference_tokens, k)
     chin = res.model.inference_optimal(res.values, target_loss, 0.0, k)
     n, d, tr, inf = best

@@ -3,7 +3,6 @@ for parameters and derived quantities."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -11,14 +10,20 @@ import numpy as np
 import pandas as pd
 
 from . import _check, _core, _display
+from ._deprecate import renamed, renamed_attribute
 from ._progress import Progress
 from .analysis import nd_index
-from .errors import InvalidOptionError, PowerfitWarning
+from .errors import InvalidOptionError
+from .errors import warn as warn_user
 from .record import FitRecord
 
-#: Resampling schemes and interval types (defined by the core).
-METHODS: tuple[str, ...] = tuple(_core.BOOTSTRAP_METHODS)
+#: Resampling schemes (``resample=``) and interval types (``interval=``), defined by the core.
+RESAMPLING: tuple[str, ...] = tuple(_core.BOOTSTRAP_METHODS)
+METHODS = RESAMPLING
 INTERVALS: tuple[str, ...] = tuple(_core.INTERVAL_METHODS)
+#: Ratio of the standard deviation to the robust spread above which a few outlying replicates,
+#: not the bulk, decide the standard error (for a normal sample the ratio is about 1).
+HEAVY_TAILS = 2.0
 #: Share of failed replicates above which a warning is raised.
 FAIL_WARN = 0.01
 
@@ -74,33 +79,47 @@ def _function_values(name: str, out: Any, rows: int) -> np.ndarray:
 
 def run(
     res: FitRecord,
-    n: int = 1000,
-    method: str = "case",
+    n_boot: int = 1000,
+    resample: str = "case",
     *,
     seed: int = 0,
     cluster: Any = None,
     progress: bool | None = None,
 ) -> BootstrapResult:
-    """Refit ``res``'s problem on ``n`` resampled data sets in the core (see
+    """Refit ``res``'s problem on ``n_boot`` resampled data sets in the core (see
     :meth:`powerfit.FitResult.bootstrap`)."""
-    method = _check.name(method, "method")
+    resample = _check.name(resample, "resample")
     seed = _check.count(seed, "seed")
     progress = _check.optional_flag(progress, "progress")
-    labels = _labels(res, cluster) if method == "cluster" else None
-    total = n if isinstance(n, int) and 0 < n < 2**63 else 0
+    labels = _labels(res, cluster) if resample == "cluster" else None
+    total = n_boot if isinstance(n_boot, int) and 0 < n_boot < 2**63 else 0
     with Progress(total, progress, "bootstrap", "fit") as bar:
         reps = res.problem.bootstrap(
-            res.solution, n=n, method=method, seed=seed, labels=labels, progress=bar.callback
+            res.solution,
+            n_boot=n_boot,
+            resample=resample,
+            seed=seed,
+            labels=labels,
+            progress=bar.callback,
         )
-    boot = BootstrapResult(res, reps, method=method, seed=seed, labels=labels)
+    boot = BootstrapResult(res, reps, resample=resample, seed=seed, labels=labels)
     if boot.n_failed > FAIL_WARN * boot.n:
-        warnings.warn(
+        warn_user(
             f"{boot.n_failed} of {boot.n} bootstrap replicates ({boot.n_failed / boot.n:.1%}) did "
-            f"not converge; they are excluded from the intervals",
-            PowerfitWarning,
-            stacklevel=3,
+            f"not converge; they are excluded from the intervals"
         )
     return boot
+
+
+def _spreads(reps: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
+    """The replicates' standard deviation and a robust spread (the interquartile range over
+    1.349, which equals the standard deviation for normal replicates), per column."""
+    if reps.shape[0] < 2:
+        nan = np.full(q, np.nan)
+        return nan, nan
+    sd = reps.std(axis=0, ddof=1)
+    q25, q75 = np.nanpercentile(reps, [25.0, 75.0], axis=0)
+    return sd, (q75 - q25) / 1.349
 
 
 class BootstrapResult:
@@ -111,21 +130,24 @@ class BootstrapResult:
         samples: ``(n, p)`` ndarray of replicate estimates in the law's parameter order.
         success: boolean mask of replicates whose refit converged.
         status: why each refit stopped (array of names).
-        method, seed, n, n_failed.
+        resample: the resampling scheme (``method`` is its old name).
+        seed, n (the number of replicates), n_failed.
     """
+
+    method = renamed_attribute("resample")
 
     def __init__(
         self,
         result: FitRecord,
         replicates: _core.Replicates,
         *,
-        method: str,
+        resample: str,
         seed: int,
         labels: list[int] | None,
     ) -> None:
         self.result = result
         self.replicates = replicates
-        self.method = method
+        self.resample = resample
         self.seed = seed
         self.labels = labels
         self.samples: np.ndarray = replicates.samples
@@ -139,6 +161,14 @@ class BootstrapResult:
     def n(self) -> int:
         """Number of replicates run."""
         return int(self.samples.shape[0])
+
+    @property
+    def robust_se(self) -> dict[str, float]:
+        """A robust spread of each parameter's replicates (interquartile range / 1.349: the
+        standard deviation for normal replicates, unmoved by a few outlying ones), to read
+        beside :attr:`se`."""
+        _, robust = _spreads(self.converged, len(self.param_names))
+        return dict(zip(self.param_names, (float(v) for v in robust)))
 
     @property
     def converged(self) -> np.ndarray:
@@ -170,17 +200,20 @@ class BootstrapResult:
             self._jack = np.ascontiguousarray(jk.samples[jk.success])
         return self._jack
 
+    @renamed({"k": "flops_per_param_token"})
     def quantities(
         self,
         budgets: Sequence[float] | None = None,
-        k: float = 6.0,
+        flops_per_param_token: float = 6.0,
         functions: Mapping[str, Callable[[np.ndarray], np.ndarray]] | None = None,
     ) -> tuple[list[str], np.ndarray, np.ndarray, Callable[[np.ndarray], np.ndarray]]:
         """Names, replicate matrix, full-data estimates and the map from a parameter matrix to
         all quantities: the free parameters, the compute-optimal quantities for laws with N and
-        D terms (a, b, eta, G, and N*, D*, D*/N*, L* at each budget), and ``functions``
+        D terms (a, b, eta, G, and N_opt, D_opt, D_opt/N_opt, L_opt at each budget), and
+        ``functions``
         (each takes the (m, p) parameter matrix and returns m values)."""
         res = self.result
+        k = flops_per_param_token
         free = [i for i, nme in enumerate(res.param_names) if nme not in res.fixed]
         idx = nd_index(res)
         budgets = [] if budgets is None else _check.reals(budgets, "budgets").tolist()
@@ -208,46 +241,59 @@ class BootstrapResult:
         all_names = names + list(dnames) + fnames
         return all_names, compute(self.converged), compute(res.values[None, :])[0], compute
 
+    @renamed({"method": "interval", "k": "flops_per_param_token"})
     def ci(
         self,
         level: float = 0.95,
-        method: str = "percentile",
+        interval: str = "percentile",
         *,
         budgets: Sequence[float] | None = None,
-        k: float = 6.0,
+        flops_per_param_token: float = 6.0,
         functions: Mapping[str, Callable[[np.ndarray], np.ndarray]] | None = None,
     ) -> pd.DataFrame:
         """Intervals as a DataFrame: parameter, estimate, lower, upper, se.
 
         Args:
             level: coverage, e.g. 0.95.
-            method: ``"percentile"``, ``"basic"`` or ``"bca"`` (bias-corrected and
-                accelerated; runs the jackknife once, lazily).
-            budgets: compute budgets C for N*(C), D*(C), D*/N* and L*(C) rows (laws with N
-                and D terms), with C = k N D.
+            interval: how the interval is read from the replicates (formerly ``method``):
+                ``"percentile"``, ``"basic"`` or ``"bca"`` (bias-corrected and accelerated;
+                runs the jackknife once, lazily).
+            budgets: compute budgets C for rows N_opt, D_opt, D_opt/N_opt and L_opt at each
+                budget (laws with N and D terms), with C = k N D.
+            flops_per_param_token: k in C = k N D (formerly ``k``).
             functions: extra quantities: name -> f(parameter matrix) -> one value per row.
         """
-        method = _check.name(method, "method")
-        names, reps, est, compute = self.quantities(budgets, k, functions)
-        jk = compute(self.jackknife()) if method == "bca" else None
-        lo, hi = _core.intervals(reps, est, level, method, jk)
-        se = reps.std(axis=0, ddof=1) if reps.shape[0] > 1 else np.full(len(names), np.nan)
+        interval = _check.name(interval, "interval")
+        names, reps, est, compute = self.quantities(budgets, flops_per_param_token, functions)
+        jk = compute(self.jackknife()) if interval == "bca" else None
+        lo, hi = _core.intervals(reps, est, level, interval, jk)
+        se, robust = _spreads(reps, len(names))
+        heavy = [n for n, a, b in zip(names, se, robust) if a > HEAVY_TAILS * b]
+        if heavy:
+            warn_user(
+                f"the bootstrap standard error of {', '.join(heavy)} is dominated by a few "
+                f"outlying replicates (more than {HEAVY_TAILS:g} times the robust spread, "
+                f"BootstrapResult.robust_se); read the interval, not the se"
+            )
         return pd.DataFrame(
             {"parameter": names, "estimate": est, "lower": lo, "upper": hi, "se": se}
         )
 
-    def summary(self, level: float = 0.95, method: str = "percentile") -> str:
+    @renamed({"method": "interval"})
+    def summary(self, level: float = 0.95, interval: str = "percentile") -> str:
         """A text report: the run, failures, and the intervals."""
-        table = self.ci(level=level, method=method)
+        table = self.ci(level=level, interval=interval)
+        _, reps, _, _ = self.quantities()
+        table["robust_se"] = _spreads(reps, len(table))[1]
         lines = [
-            f"bootstrap: {self.n} replicates, method={self.method}, seed={self.seed}, "
+            f"bootstrap: {self.n} replicates, resample={self.resample}, seed={self.seed}, "
             f"law={self.result.law}, loss={self.result.loss}",
             f"converged: {self.n - self.n_failed}; failed (excluded): {self.n_failed}",
         ]
         if self.n_failed:
             kinds = pd.Series(self.status[~self.success]).value_counts()
             lines.append("failures: " + ", ".join(f"{k} x{v}" for k, v in kinds.items()))
-        lines.append(f"{level:.0%} {method} intervals:")
+        lines.append(f"{level:.0%} {interval} intervals:")
         lines.append(table.to_string(index=False))
         return "\n".join(lines)
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import _core
+from ._cli_args import option
 from .errors import PowerfitError, PowerfitWarning
 
 PROG = "powerfit"
@@ -36,9 +37,9 @@ REPORT_EXTS = (".html", ".htm", ".md", ".markdown")
 MAIN_EXAMPLES = """\
 examples:
   powerfit demo
-  powerfit fit runs.csv --law chinchilla --loss huber_log --bootstrap 4000 \\
+  powerfit fit runs.csv --law chinchilla --loss huber_log --n-boot 4000 \\
       --columns N=params D=tokens loss=val_loss --out fit.json --plot fit.png
-  powerfit optimal fit.json --compute 1e21 1e23
+  powerfit optimal fit.json --budgets 1e21 5.88e23
   powerfit fit-groups sweep.parquet --by dataset eval_set --law chinchilla --out fits.parquet
 
 exit codes: 0 success, 1 a fit did not converge, 2 usage or input error, 3 internal error
@@ -52,16 +53,16 @@ extension.
 
 examples:
   # Hoffmann et al.'s estimator with 4,000 bootstrap refits, saved and plotted
-  powerfit fit runs.csv --law chinchilla --loss huber_log --delta 1e-3 --bootstrap 4000 \\
+  powerfit fit runs.csv --law chinchilla --loss huber_log --delta 1e-3 --n-boot 4000 \\
       --seed 0 --columns N=params D=tokens loss=val --out fit.json --plot fit.png
   # hold the irreducible loss fixed, and use Hoffmann's 4,500-start grid
   powerfit fit runs.parquet --law chinchilla --fixed E=1.7 --starts grid
   # a one-variable power law in model size, with a shareable HTML report
   powerfit fit runs.csv --law power --x N --loss log --report report.html
   # a law of your own
-  powerfit fit runs.csv --law "E + A*N^-alpha + B*D^-beta + G*(N*D)^-gamma" --vars N D
+  powerfit fit runs.csv --law "E + A*N^-alpha + B*D^-beta + G*(N*D)^-gamma" --variables N D
   # the compute-optimal table at a few budgets, straight away
-  powerfit fit runs.csv --law chinchilla --loss huber_log --bootstrap 1000 --compute 1e21 1e23
+  powerfit fit runs.csv --law chinchilla --loss huber_log --n-boot 1000 --budgets 1e21 5.88e23
 """
 
 GROUPS_EXAMPLES = """\
@@ -71,18 +72,20 @@ One independent fit per group of rows (the groups are the distinct values of the
 examples:
   powerfit fit-groups sweep.parquet --by dataset eval_set --law chinchilla --out fits.parquet
   powerfit fit-groups sweep.csv --by task --law power --x N --loss log --out fits.csv
-  powerfit fit-groups sweep.csv --by dataset --law chinchilla --loss huber_log --bootstrap 200
+  powerfit fit-groups sweep.csv --by dataset --law chinchilla --loss huber_log --n-boot 200
 """
 
 OPTIMAL_EXAMPLES = """\
-Compute-optimal allocation for C = k N D: N* = G (C/k)^a, D* = (C/k)^b / G with
-a = beta/(alpha+beta), b = alpha/(alpha+beta), G = (alpha A / (beta B))^(1/(alpha+beta)).
-Intervals come from the bootstrap replicates saved with the fit (powerfit fit --bootstrap N).
+Compute-optimal allocation at budgets C = k N D (k: --flops-per-param-token):
+N_opt = G (C/k)^a, D_opt = (C/k)^b / G with a = beta/(alpha+beta), b = alpha/(alpha+beta),
+G = (alpha A / (beta B))^(1/(alpha+beta)). Intervals come from the bootstrap replicates saved
+with the fit (powerfit fit --n-boot N).
 
 examples:
-  powerfit optimal fit.json --compute 1e21 1e23
-  powerfit optimal fit.json --compute 1e21 1e22 1e23 1e24 --k 6 --out optimal.csv
-  powerfit optimal fit.json --compute 5.88e23 --level 0.9
+  powerfit optimal fit.json --budgets 1e21 5.88e23
+  powerfit optimal fit.json --budgets 1e21 1e22 1e23 1e24 --flops-per-param-token 6 \\
+      --out optimal.csv
+  powerfit optimal fit.json --budgets 5.88e23 --level 0.9
 """
 
 DEMO_EXAMPLES = """\
@@ -92,7 +95,7 @@ tables and writes the fit, its plots and an HTML report to --outdir.
 
 examples:
   powerfit demo
-  powerfit demo --outdir /tmp/demo --bootstrap 1000 --quiet
+  powerfit demo --outdir /tmp/demo --n-boot 1000 --quiet
 """
 
 
@@ -190,6 +193,69 @@ def _bounds(items: Sequence[str] | None) -> dict[str, tuple[float | None, float 
     return out
 
 
+def _flops_per_param_token(p: Any) -> None:
+    option(
+        p,
+        "--flops-per-param-token",
+        "--k",
+        type=_positive_float,
+        default=6.0,
+        metavar="K",
+        help="FLOPs per parameter per token: k in C = k N D",
+    )
+
+
+#: The flag of each Python option the commands pass on, for messages that name an option.
+OPTION_FLAGS = {
+    "n_boot": "--n-boot",
+    "resample": "--resample",
+    "budgets": "--budgets",
+    "flops_per_param_token": "--flops-per-param-token",
+    "overestimate_penalty": "--overestimate-penalty",
+    "variables": "--variables",
+    "max_iter": "--max-iter",
+    "p0": "--p0",
+    "level": "--level",
+    "seed": "--seed",
+    "cluster": "--cluster",
+    "delta": "--delta",
+    "starts": "--starts",
+    "fixed": "--fixed",
+    "bounds": "--bounds",
+    "weights": "--weights",
+}
+
+
+def cli_words(text: str, flags: dict[str, str] | None = None) -> str:
+    """A message written for Python callers in the command line's words: ``n_boot=`` becomes
+    ``--n-boot``, ``columns={'D': ...}`` becomes ``--columns D=...``; ``flags`` adds the
+    running command's own options (Python name -> flag)."""
+
+    def columns(m: re.Match[str]) -> str:
+        pairs = re.findall(r"'([^']*)'\s*:\s*('[^']*'|\.\.\.)", m.group(1))
+        return "--columns " + " ".join(f"{k}={v.strip(chr(39))}" for k, v in pairs)
+
+    text = re.sub(r"columns=\{([^}]*)\}", columns, text)
+    table = {**OPTION_FLAGS, **(flags or {})}
+    for name in sorted(table, key=len, reverse=True):
+        flag, quoted = table[name], re.escape(name)
+        text = re.sub(rf"(?<![\w.'-]){quoted}=(?=['\"\w.(-]|\s|$)", f"{flag} ", text)
+        text = re.sub(rf"(?<![\w.'-]){quoted}(?= must\b| is\b| cannot\b| needs\b)", flag, text)
+    return text.replace("  ", " ")
+
+
+def _provenance(args: argparse.Namespace) -> dict[str, Any]:
+    """The command that made a report, and its input file."""
+    import shlex
+
+    from .provenance import file_digest
+
+    return {
+        "call": shlex.join([PROG, *(args.argv or [])]),
+        **file_digest(args.file),
+    }
+
+
 # --- helpers ---------------------------------------------------------------------------------
 def _note(args: argparse.Namespace, text: str) -> None:
     if not getattr(args, "quiet", False):
@@ -243,10 +309,15 @@ def _data_options(p: argparse.ArgumentParser) -> None:
         "--law",
         default="chinchilla",
         help="power, chinchilla, additive, kaplan, or a written law such as "
-        "'E + A*N^-alpha' (with --vars)",
+        "'E + A*N^-alpha' (with --variables)",
     )
-    g.add_argument(
-        "--vars", nargs="+", metavar="VAR", help="the variables of a written --law, e.g. N D"
+    option(
+        g,
+        "--variables",
+        "--vars",
+        nargs="+",
+        metavar="VAR",
+        help="the variables of a written --law, e.g. N D",
     )
     g.add_argument("--x", metavar="VAR", help="for --law power: which variable is x (N, D or C)")
     g.add_argument(
@@ -262,7 +333,9 @@ def _data_options(p: argparse.ArgumentParser) -> None:
         help="objective: l2, log, huber_log (Hoffmann et al.), ...",
     )
     g.add_argument("--delta", type=_positive_float, default=1e-3, help="Huber threshold")
-    g.add_argument(
+    option(
+        g,
+        "--overestimate-penalty",
         "--penalty",
         type=_positive_float,
         default=10.0,
@@ -288,16 +361,27 @@ def _data_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--p0", nargs="+", metavar="PARAM=VALUE", help="a starting point")
     g.add_argument("--max-iter", type=_count, default=200, help="iterations per local solve")
     b = p.add_argument_group("bootstrap")
-    b.add_argument(
-        "--bootstrap", type=_count, default=0, metavar="N", help="bootstrap replicates (0: none)"
+    option(
+        b,
+        "--n-boot",
+        "--bootstrap",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="bootstrap replicates (0: none)",
     )
-    b.add_argument(
-        "--method", default="case", choices=tuple(_core.BOOTSTRAP_METHODS), help="resampling scheme"
+    option(
+        b,
+        "--resample",
+        "--method",
+        default="case",
+        choices=tuple(_core.BOOTSTRAP_METHODS),
+        help="resampling scheme",
     )
     b.add_argument(
         "--cluster",
         metavar="VAR",
-        help="for --method cluster: the variable whose values form clusters",
+        help="for --resample cluster: the variable whose values form clusters",
     )
     b.add_argument("--seed", type=_count, default=0, help="random seed")
     b.add_argument("--level", type=_level, default=0.95, help="interval coverage")
@@ -307,17 +391,19 @@ def _law(args: argparse.Namespace) -> Any:
     """A built-in law's name, or a written law compiled from --law and --vars."""
     from .laws import BUILTIN
 
-    if args.law in BUILTIN and not args.vars:
+    if args.law in BUILTIN and not args.variables:
         return args.law
-    if not args.vars:
+    if not args.variables:
         if any(c in args.law for c in "+-*/^()"):
-            raise UsageError(f"the written law '{args.law}' needs --vars (e.g. --vars N D)")
+            raise UsageError(
+                f"the written law '{args.law}' needs --variables (e.g. --variables N D)"
+            )
         return args.law  # an unknown name: fit() lists the laws
     try:
         from .expr import Law
     except ImportError:
         raise UsageError("this build of powerfit has no written laws") from None
-    return Law(args.law, variables=list(args.vars))
+    return Law(args.law, variables=list(args.variables))
 
 
 def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -326,7 +412,7 @@ def _fit_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "columns": _pairs(args.columns, "--columns"),
         "loss": args.loss,
         "delta": args.delta,
-        "overestimate_penalty": args.penalty,
+        "overestimate_penalty": args.overestimate_penalty,
         "starts": args.starts,
         "max_iter": args.max_iter,
     }
@@ -353,39 +439,39 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from .html import format_optimal, format_params, param_table, report
 
     _check_outputs(args)
-    if args.method == "cluster" and args.bootstrap and not args.cluster:
-        raise UsageError("--method cluster needs --cluster VAR")
+    if args.resample == "cluster" and args.n_boot and not args.cluster:
+        raise UsageError("--resample cluster needs --cluster VAR")
     kw = _fit_kwargs(args)
     data = _read(args.file)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PowerfitWarning)
         res = fit(data, warn=False, **kw)
-        if args.compute:  # fail before printing anything when the law has no N and D terms
+        if args.budgets:  # fail before printing anything when the law has no N and D terms
             try:
-                optimal_table(res, args.compute, args.k, max_replicates=0)
+                optimal_table(res, args.budgets, args.flops_per_param_token, max_replicates=0)
             except PowerfitError as exc:
-                raise UsageError(f"--compute: {exc}") from None
+                raise UsageError(f"--budgets: {cli_words(str(exc))}") from None
         print(res.summary())
         ok = res.success
-        if ok and args.bootstrap:
+        if ok and args.n_boot:
             boot = res.bootstrap(
-                n=args.bootstrap,
-                method=args.method,
+                args.n_boot,
+                args.resample,
                 seed=args.seed,
                 cluster=args.cluster,
                 progress=_progress(args),
             )
             print()
             print(
-                f"bootstrap: {boot.n} replicates ({boot.method}, seed {boot.seed}), "
+                f"bootstrap: {boot.n} replicates ({boot.resample}, seed {boot.seed}), "
                 f"{boot.n_failed} failed and excluded"
             )
             print(format_params(res, args.level))
-        if ok and args.compute:
+        if ok and args.budgets:
             print()
-            print(format_optimal(res, args.compute, args.k, args.level))
+            print(format_optimal(res, args.budgets, args.flops_per_param_token, args.level))
     _warn_to_stderr(caught)
-    if not ok and args.bootstrap:
+    if not ok and args.n_boot:
         _note(args, f"{PROG}: skipped the bootstrap: the fit did not converge")
     if args.out:
         if table_format(args.out) == "json":
@@ -397,15 +483,19 @@ def cmd_fit(args: argparse.Namespace) -> int:
         from ._files import save_figure
         from .plot import plot_fit
 
-        save_figure(plot_fit(res, k=args.k, level=args.level), args.plot)
+        save_figure(
+            plot_fit(res, flops_per_param_token=args.flops_per_param_token, level=args.level),
+            args.plot,
+        )
         _note(args, f"wrote {args.plot}")
     if args.report:
         report(
             res,
             args.report,
-            k=args.k,
+            flops_per_param_token=args.flops_per_param_token,
             level=args.level,
-            budgets=args.compute or _default_budgets(res),
+            budgets=args.budgets or _default_budgets(res),
+            provenance=_provenance(args),
         )
         _note(args, f"wrote {args.report}")
     if not ok:
@@ -445,8 +535,8 @@ def cmd_fit_groups(args: argparse.Namespace) -> int:
         raise UsageError("fit-groups resamples rows or residuals: --cluster is not supported")
     call: dict[str, Any] = {
         **kw,
-        "bootstrap": args.bootstrap or None,
-        "bootstrap_method": args.method,
+        "n_boot": args.n_boot or None,
+        "resample": args.resample,
         "seed": args.seed,
         "level": args.level,
         "progress": _progress(args),
@@ -457,7 +547,7 @@ def cmd_fit_groups(args: argparse.Namespace) -> int:
         ignorable = {
             "progress",
             "level",
-            "bootstrap_method",
+            "resample",
             "delta",
             "overestimate_penalty",
             "starts",
@@ -515,11 +605,14 @@ def cmd_optimal(args: argparse.Namespace) -> int:
     from .fit import load
     from .html import format_optimal
 
+    if not args.budgets:
+        raise UsageError("the following arguments are required: --budgets")
     _check_outputs(args)
     res = load(args.fit)
-    print(format_optimal(res, args.compute, args.k, args.level))
+    k = args.flops_per_param_token
+    print(format_optimal(res, args.budgets, k, args.level))
     if args.out:
-        write_table(optimal_table(res, args.compute, args.k, args.level), args.out)
+        write_table(optimal_table(res, args.budgets, k, args.level), args.out)
         _note(args, f"wrote {args.out}")
     if not res.success:
         print(
@@ -535,9 +628,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     return run(
         outdir=args.outdir,
-        n_boot=args.bootstrap,
+        n_boot=args.n_boot,
         seed=args.seed,
-        budgets=args.compute,
+        budgets=args.budgets,
         plots=not args.no_plots,
         quiet=args.quiet,
     )
@@ -587,16 +680,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     o.add_argument("--plot", metavar="PATH", help="plot of the data and fit (.png, .pdf, .svg)")
     o.add_argument("--report", metavar="PATH", help="shareable report (.html or .md)")
-    o.add_argument(
+    option(
+        o,
+        "--budgets",
         "--compute",
         nargs="+",
         type=_positive_float,
         metavar="C",
-        help="also print the compute-optimal table at these budgets (FLOPs)",
+        help="also print the compute-optimal table at these compute budgets (FLOPs)",
     )
-    o.add_argument(
-        "--k", type=_positive_float, default=6.0, help="FLOPs per parameter per token, C = k N D"
-    )
+    _flops_per_param_token(o)
     quiet(o)
 
     p = command("fit-groups", "fit one law per group of rows", GROUPS_EXAMPLES, cmd_fit_groups)
@@ -620,17 +713,16 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_optimal,
     )
     p.add_argument("fit", metavar="FIT.json", help="a fit saved by 'powerfit fit --out'")
-    p.add_argument(
+    option(
+        p,
+        "--budgets",
         "--compute",
         nargs="+",
         type=_positive_float,
-        required=True,
         metavar="C",
-        help="compute budgets in FLOPs",
+        help="compute budgets in FLOPs (required)",
     )
-    p.add_argument(
-        "--k", type=_positive_float, default=6.0, help="FLOPs per parameter per token, C = k N D"
-    )
+    _flops_per_param_token(p)
     p.add_argument("--level", type=_level, default=0.95, help="interval coverage")
     p.add_argument("--out", metavar="PATH", help="write the table: .csv, .parquet or .json")
     quiet(p)
@@ -642,11 +734,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where the fit, plots and report go (created if missing)",
     )
-    p.add_argument(
-        "--bootstrap", type=_count, default=4000, metavar="N", help="bootstrap replicates"
+    option(
+        p,
+        "--n-boot",
+        "--bootstrap",
+        type=_count,
+        default=4000,
+        metavar="N",
+        help="bootstrap replicates",
     )
     p.add_argument("--seed", type=_count, default=0, help="random seed")
-    p.add_argument(
+    option(
+        p,
+        "--budgets",
         "--compute",
         nargs="+",
         type=_positive_float,
@@ -671,18 +771,6 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
-#: Python option names whose command-line flag has another name (by the flag's dest).
-PYTHON_NAMES = {
-    "n": "bootstrap",
-    "n_boot": "bootstrap",
-    "bootstrap_method": "method",
-    "overestimate_penalty": "penalty",
-    "budgets": "compute",
-    "C": "compute",
-    "variables": "vars",
-}
-
-
 def _flags(args: argparse.Namespace | None) -> dict[str, str]:
     """Python option name -> the flag of the command being run (``max_iter`` -> ``--max-iter``),
     read from the command's help (hidden aliases are not offered)."""
@@ -690,31 +778,7 @@ def _flags(args: argparse.Namespace | None) -> dict[str, str]:
     if not isinstance(sub, argparse.ArgumentParser):
         return {}
     shown = re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", sub.format_help())
-    by_dest = {f[2:].replace("-", "_"): f for f in shown if f not in ("--help", "--version")}
-    out = dict(by_dest)
-    for py, dest in PYTHON_NAMES.items():
-        if dest in by_dest and py not in by_dest:
-            out[py] = by_dest[dest]
-    return out
-
-
-def cli_message(text: str, flags: dict[str, str]) -> str:
-    """An error message written for Python callers, in the command line's words:
-    ``max_iter=5`` -> ``--max-iter 5``, ``seed must`` -> ``--seed must``,
-    ``columns={'D': ...}`` -> ``--columns D=...``."""
-    if "columns" in flags:
-
-        def columns(m: re.Match[str]) -> str:
-            pairs = re.findall(r"'([^']*)'\s*:\s*('[^']*'|\.\.\.)", m.group(1))
-            return f"{flags['columns']} " + " ".join(f"{k}={v.strip(chr(39))}" for k, v in pairs)
-
-        text = re.sub(r"columns=\{([^}]*)\}", columns, text)
-    for name in sorted(flags, key=len, reverse=True):
-        flag = flags[name]
-        quoted = re.escape(name)
-        text = re.sub(rf"(?<![\w.'-]){quoted}=(?=\S)", f"{flag} ", text)
-        text = re.sub(rf"(?<![\w.'-]){quoted}(?= must\b| is\b| cannot\b| needs\b| =)", flag, text)
-    return text
+    return {f[2:].replace("-", "_"): f for f in shown if f not in ("--help", "--version")}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -723,6 +787,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
         if getattr(args, "func", None) is None:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
@@ -730,8 +795,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
     except PowerfitError as exc:
-        text = cli_message(_one_line(exc), _flags(args))
-        print(f"{PROG}: error: {text}", file=sys.stderr)
+        print(f"{PROG}: error: {cli_words(_one_line(exc), _flags(args))}", file=sys.stderr)
     except BrokenPipeError:
         # the reader went away (e.g. `powerfit ... | head`): stay quiet
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -118,7 +118,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             read_table(args.file),
             columns=a.pairs(args.columns, "--columns"),
             by=args.by,
-            expected_k=args.k,
+            flops_per_param_token=args.flops_per_param_token,
             tolerance=args.tolerance,
             z=args.z,
         )
@@ -239,7 +239,15 @@ def register(command: Callable[..., argparse.ArgumentParser], quiet: Callable[[A
         "--columns", nargs="+", metavar="VAR=COLUMN", help="map C, N and D to your columns"
     )
     s.add_argument("--by", nargs="+", metavar="COLUMN", help="separate sweeps")
-    s.add_argument("--k", type=a.positive, default=6.0, help="the expected k")
+    a.option(
+        s,
+        "--flops-per-param-token",
+        "--k",
+        type=a.positive,
+        default=6.0,
+        metavar="K",
+        help="the expected FLOPs per parameter per token: k in C = k N D",
+    )
     s.add_argument(
         "--tolerance",
         type=a.positive,

@@ -57,6 +57,21 @@ def _reference_table(res: object, boot: object | None) -> str:
     return text_table(head, rows)
 
 
+def _provenance(n_boot: int, seed: int) -> dict[str, str]:
+    """The demo's input (the bundled file) and the command that runs it."""
+    import hashlib
+    from importlib import resources
+
+    name = "chinchilla_approach3_tidy.csv"
+    data = resources.files("powerfit.data").joinpath(name).read_bytes()
+    return {
+        "source": f"pf.datasets.chinchilla(): powerfit/data/{name} (240 of its 245 rows)",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "call": f"powerfit demo --n-boot {n_boot} --seed {seed}: "
+        "pf.fit(df, law='chinchilla', loss='huber_log', delta=0.001)",
+    }
+
+
 def run(
     outdir: str | Path = "powerfit-demo",
     n_boot: int = 4000,
@@ -97,7 +112,7 @@ def run(
         t = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", PowerfitWarning)
-            boot = res.bootstrap(n=n_boot, seed=seed, progress=False if quiet else None)
+            boot = res.bootstrap(n_boot, seed=seed, progress=False if quiet else None)
         dt = time.perf_counter() - t
         for w in caught:
             print(f"powerfit: warning: {w.message}", file=sys.stderr)
@@ -127,11 +142,12 @@ def run(
                 budgets=budgets,
                 images=images,
                 title="powerfit demo: Chinchilla Approach 3",
+                provenance=_provenance(n_boot, seed),
             )
         )
         note(f"figures and report in {time.perf_counter() - t:.1f} s")
     print("\nwrote:")
     for p in written:
         print(f"  {p}")
-    print(f"\nnext: powerfit optimal {out / 'fit.json'} --compute 1e24")
+    print(f"\nnext: powerfit optimal {out / 'fit.json'} --budgets 1e24")
     return 0

@@ -9,18 +9,21 @@ problem, so its bootstrap sends nothing again.
 
 from __future__ import annotations
 
+import inspect
 import os
-import warnings
+import time
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _check, _core, _display, analysis, saved
+from . import _check, _core, _display, analysis, provenance, saved
 from . import bootstrap as _boot
 from ._data import as_table, available, gather
+from ._deprecate import renamed
+from .compute import budget as budget_plan
 from .diagnostics import fit_warnings
-from .errors import PowerfitWarning
+from .errors import warn as warn_user
 from .expr import Law, with_defaults
 from .record import FitRecord
 from .report import summary_text
@@ -28,7 +31,6 @@ from .report import summary_text
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .analysis import InferenceSizing
     from .bootstrap import BootstrapResult
 
 _D = _core.DEFAULTS
@@ -189,10 +191,61 @@ def fit(
     )
     options = _options(starts, p0, ftol, xtol, gtol, max_iter)
     res = FitResult(problem, problem.fit(options), law if isinstance(law, Law) else None)
+    call = dict(law=law, x=x, y=y, N=N, D=D, C=C, columns=columns, loss=loss, delta=delta,
+                overestimate_penalty=overestimate_penalty, weights=weights, fixed=fixed,
+                bounds=bounds, p0=p0, starts=starts, ftol=ftol, xtol=xtol, gtol=gtol,
+                max_iter=max_iter)  # fmt: skip
+    res._provenance = _Origin("pf.fit", data, call)
     if warn:
         for msg in res.warnings:
-            warnings.warn(msg, PowerfitWarning, stacklevel=2)
+            warn_user(msg)
     return res
+
+
+class _Origin:
+    """How a fit was made, kept raw and rendered when asked for (most fits are never
+    reported). A file's digest is taken at once, so that it names the bytes that were fitted."""
+
+    def __init__(self, func: str, data: Any, call: Mapping[str, Any]) -> None:
+        path = isinstance(data, (str, os.PathLike))
+        self.func = func
+        self.data = data if path or data is None else provenance.IN_MEMORY
+        self.input = provenance.describe(data)
+        self.call = call
+        self.time = time.time()
+
+    def render(self, res: FitRecord) -> dict[str, str]:
+        defaults = _fit_defaults() if self.func == "pf.fit" else {}
+        kw = {
+            k: v
+            for k, v in self.call.items()
+            if k == "law" or not (k in defaults and _same(v, defaults[k]))
+        }
+        shown = [] if self.data is None else [self.data]
+        p = res.problem
+        return {
+            **self.input,
+            "call": provenance.call_text(self.func, shown, kw),
+            "data sha256": provenance.data_digest(list(p.columns), p.y, p.weights),
+            "powerfit": str(_core.__version__),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.time)),
+        }
+
+
+@lru_cache(maxsize=1)
+def _fit_defaults() -> dict[str, Any]:
+    return {
+        k: p.default
+        for k, p in inspect.signature(fit).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # an array or a table: never a default
+        return False
 
 
 class FitResult(FitRecord):
@@ -219,11 +272,26 @@ class FitResult(FitRecord):
         saved_bootstrap: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(problem, solution, written_law)
+        self._selection: Any = None
+        self._provenance: _Origin | dict[str, str] | None = None
         if saved_bootstrap is not None:
             b = saved_bootstrap
             self._boot = _boot.BootstrapResult(
-                self, b["replicates"], method=b["method"], seed=b["seed"], labels=b["labels"]
+                self, b["replicates"], resample=b["method"], seed=b["seed"], labels=b["labels"]
             )
+
+    @property
+    def selection(self) -> Any:
+        """With ``pf.fit(..., law="auto")``: the :class:`powerfit.forecast.Selection` that chose
+        the law (the candidates ranked by held-out error, with AIC/BIC beside it); else None."""
+        return self._selection
+
+    def with_selection(self, selection: Any) -> FitResult:
+        """The same fit, recording the law selection that chose it (a new result)."""
+        out = type(self)(self.problem, self.solution, self.written_law)
+        out._boot = self._boot
+        out._selection = selection
+        return out
 
     # --- display ----------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -233,6 +301,19 @@ class FitResult(FitRecord):
         return _display.fit_html(self, self.boot)
 
     # --- diagnostics and reports ----------------------------------------------------------
+    @property
+    def provenance(self) -> dict[str, str]:
+        """Where the fit came from, for reports: ``source`` (the input file, or what kind of
+        object), ``sha256`` (of that file), ``call`` (the call that made the fit),
+        ``data sha256`` (of the float64 data as fitted: the variables in order, the losses,
+        the weights), ``powerfit`` (the version) and ``created`` (UTC)."""
+        origin = self._provenance
+        if isinstance(origin, _Origin):
+            return origin.render(self)
+        if isinstance(origin, dict):
+            return dict(origin)
+        return _Origin("FitResult", None, {}).render(self)
+
     @property
     def warnings(self) -> list[str]:
         """Diagnostics: what the data cannot support (also listed in ``summary()``)."""
@@ -246,31 +327,33 @@ class FitResult(FitRecord):
         return summary_text(self)
 
     # --- follow-ups ---------------------------------------------------------------------------
+    @renamed({"n": "n_boot", "method": "resample"})
     def bootstrap(
         self,
-        n: int = 1000,
-        method: str = "case",
+        n_boot: int = 1000,
+        resample: str = "case",
         *,
         seed: int = 0,
         cluster: Any = None,
         progress: bool | None = None,
     ) -> BootstrapResult:
-        """Refit on ``n`` resampled data sets in parallel, each from this fit's estimate with
-        its law, loss, bounds, fixed parameters and options.
+        """Refit on ``n_boot`` resampled data sets in parallel, each from this fit's estimate
+        with its law, loss, bounds, fixed parameters and options.
 
         The run becomes this fit's :attr:`boot`: the one ``compute_optimal``,
         ``predict_interval``, the plots and reports take their intervals from (a later run
         replaces it; ``summary()`` says which is in use).
 
         Args:
-            n: number of replicates.
-            method: ``"case"`` (resample rows), ``"cluster"`` (resample whole clusters: give
+            n_boot: number of replicates (formerly ``n``).
+            resample: the resampling scheme (formerly ``method``): ``"case"`` (resample
+                rows), ``"cluster"`` (resample whole clusters: give
                 ``cluster="N"`` for all runs of one model size, or an array of labels),
                 ``"residual"`` (fitted values plus resampled residuals on the loss's scale) or
                 ``"parametric"`` (fitted values plus Gaussian noise of the estimated scale).
             seed: fixes every draw; replicate i uses its own stream derived from (seed, i), so
                 results do not depend on the number of threads.
-            cluster: cluster variable or labels for ``method="cluster"``.
+            cluster: cluster variable or labels for ``resample="cluster"``.
             progress: show a progress bar (default: when stderr is a terminal).
 
         Returns:
@@ -278,24 +361,58 @@ class FitResult(FitRecord):
             kept in ``samples`` but flagged in ``success`` and excluded from every interval.
 
         Raises:
-            InvalidOptionError: unknown method, n < 1, missing cluster labels, a request too
-                large for the machine's memory.
+            InvalidOptionError: unknown resampling scheme, n_boot < 1, missing cluster labels,
+                a request too large for the machine's memory.
             KeyboardInterrupt: Ctrl-C stops the run within a second.
         """
-        boot = _boot.run(self, n, method, seed=seed, cluster=cluster, progress=progress)
+        boot = _boot.run(self, n_boot, resample, seed=seed, cluster=cluster, progress=progress)
         self._boot = boot
         return boot
 
-    def compute_optimal(self, C: Any, k: float = 6.0, level: float = 0.95) -> pd.DataFrame:
-        """Compute-optimal N*(C), D*(C), tokens per parameter and L*(C) with C = k N D, with
-        interval columns from :attr:`boot`; see :func:`powerfit.analysis.compute_optimal`."""
-        return analysis.compute_optimal(self, C, k=k, level=level)
+    @renamed({"C": "budgets", "k": "flops_per_param_token", "budget": "budgets"})
+    def compute_optimal(
+        self,
+        budgets: Any,
+        flops_per_param_token: float = 6.0,
+        level: float = 0.95,
+        *,
+        warn: bool = True,
+    ) -> pd.DataFrame:
+        """Compute-optimal N_opt, D_opt, tokens per parameter and L_opt at each compute budget
+        C = k N D (k = ``flops_per_param_token``), with interval columns from :attr:`boot` and
+        each budget's distance from the data (``decades_beyond``); see
+        :func:`powerfit.analysis.compute_optimal`.
 
+        ``budgets`` are FLOPs, or a :class:`powerfit.Budget` (accelerators for a time,
+        accelerator-hours or money, with the achieved MFU): the plan then comes in FLOPs,
+        accelerator-hours and money (see :func:`powerfit.compute.plan`)."""
+        if budget_plan.holds_budget(budgets):
+            return budget_plan.compute_optimal(
+                self, budgets, flops_per_param_token, level=level, warn=warn
+            )
+        return analysis.compute_optimal(
+            self, budgets, flops_per_param_token=flops_per_param_token, level=level, warn=warn
+        )
+
+    @renamed({"k": "flops_per_param_token"})
     def inference_optimal(
-        self, target_loss: float, inference_tokens: float, k: float = 6.0
-    ) -> InferenceSizing:
-        """Inference-aware sizing; see :func:`powerfit.analysis.inference_optimal`."""
-        return analysis.inference_optimal(self, target_loss, inference_tokens, k=k)
+        self,
+        target_loss: float,
+        inference_tokens: float,
+        flops_per_param_token: float = 6.0,
+        *,
+        budget: Any = None,
+    ) -> Any:
+        """Inference-aware sizing; see :func:`powerfit.analysis.inference_optimal`. With
+        ``budget=`` a :class:`powerfit.Budget`, the sizing comes back as a Series with its
+        FLOPs also in accelerator-hours and money and ``fits_budget``."""
+        if budget is not None:
+            return budget_plan.inference_optimal(
+                self, target_loss, inference_tokens, budget, flops_per_param_token
+            )
+        return analysis.inference_optimal(
+            self, target_loss, inference_tokens, flops_per_param_token=flops_per_param_token
+        )
 
     def elasticities(self, data: Any = None, **points: Any) -> pd.DataFrame:
         """Elasticities and marginal values at points; see
@@ -333,8 +450,8 @@ class FitResult(FitRecord):
     def plot_frontier(
         self, C_min: float | None = None, C_max: float | None = None, **kwargs: Any
     ) -> Any:
-        """Compute-optimal N*(C) and D*(C) for C in [C_min, C_max], with bootstrap bands;
-        returns the Figure. See :func:`powerfit.plot.plot_frontier`."""
+        """Compute-optimal N_opt and D_opt for budgets C in [C_min, C_max], with bootstrap
+        bands; returns the Figure. See :func:`powerfit.plot.plot_frontier`."""
         from .plot import plot_frontier
 
         return plot_frontier(self, C_min, C_max, **kwargs)
@@ -367,23 +484,24 @@ class FitResult(FitRecord):
         return cls(rec.problem, rec.solution, rec.written_law, s.bootstrap)
 
 
+@renamed({"n": "n_boot", "method": "resample"})
 def bootstrap(
     result: Any,
-    n: int = 1000,
-    method: str = "case",
+    n_boot: int = 1000,
+    resample: str = "case",
     *,
     seed: int = 0,
     cluster: Any = None,
     progress: bool | None = None,
     **fit_kwargs: Any,
 ) -> BootstrapResult:
-    """Refit on ``n`` resampled data sets, in parallel, each from the full-data estimate.
+    """Refit on ``n_boot`` resampled data sets, in parallel, each from the full-data estimate.
 
     ``result`` is a :class:`FitResult`, or data to fit first with ``fit_kwargs``; see
     :meth:`FitResult.bootstrap` for the other arguments.
     """
     res = result if isinstance(result, FitResult) else fit(result, **fit_kwargs)
-    return res.bootstrap(n, method, seed=seed, cluster=cluster, progress=progress)
+    return res.bootstrap(n_boot, resample, seed=seed, cluster=cluster, progress=progress)
 
 
 def load(path: str | os.PathLike[str]) -> FitResult:
@@ -397,7 +515,9 @@ def load(path: str | os.PathLike[str]) -> FitResult:
         InvalidDataError: the file is not a saved fit, or is corrupt (the message names the
             field).
     """
-    return FitResult._from_saved(saved.read(path))
+    res = FitResult._from_saved(saved.read(path))
+    res._provenance = _Origin("pf.load", path, {})
+    return res
 
 
 def load_bootstrap(path: str | os.PathLike[str]) -> BootstrapResult:

@@ -29,6 +29,7 @@ from ._data import (
     in_memory,
     mapping_frame,
 )
+from ._deprecate import renamed
 from ._progress import Progress
 from .errors import InvalidDataError, InvalidOptionError
 from .expr import Law, with_defaults
@@ -226,6 +227,7 @@ def _status_tables() -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------------------------
 
 
+@renamed({"bootstrap": "n_boot", "bootstrap_method": "resample"})
 def fit_groups(
     table: Any,
     by: str | Sequence[str],
@@ -245,8 +247,8 @@ def fit_groups(
     xtol: float = _D["xtol"],
     gtol: float = _D["gtol"],
     max_iter: int = _D["max_iter"],
-    bootstrap: int | None = None,
-    bootstrap_method: str = "case",
+    n_boot: int | None = None,
+    resample: str = "case",
     seed: int = 0,
     level: float = 0.95,
     progress: bool | None = None,
@@ -266,13 +268,14 @@ def fit_groups(
             xtol, gtol, max_iter: as for :func:`powerfit.fit` (the same defaults), applied to
             every group.
         weights: name of a column of per-point weights.
-        bootstrap: number of bootstrap replicates per group (None: no bootstrap). Groups whose
-            fit converged get percentile intervals ``<param>_lower`` / ``<param>_upper`` over
-            the converged replicates.
-        bootstrap_method: ``"case"`` (resample rows) or ``"residual"``.
+        n_boot: bootstrap replicates per group (formerly ``bootstrap``; None or 0: no
+            bootstrap). Groups whose fit converged get percentile intervals
+            ``<param>_lower`` / ``<param>_upper`` over the converged replicates.
+        resample: the resampling scheme (formerly ``bootstrap_method``): ``"case"``
+            (resample rows) or ``"residual"``.
         seed: the run's seed. A group's bootstrap seed (column ``bootstrap_seed``) derives from
             it and a hash of the group's key values only, so it does not depend on the other
-            groups, the row order or the partitioning; ``pf.bootstrap(pf.fit(rows), n,
+            groups, the row order or the partitioning; ``pf.bootstrap(pf.fit(rows), n_boot,
             seed=row.bootstrap_seed)`` reproduces a group's replicates.
         level: coverage of the intervals.
         progress: show a tqdm bar over groups (default: when stderr is a terminal).
@@ -284,7 +287,8 @@ def fit_groups(
     Returns:
         One row per group, sorted by the key columns: the keys, ``n_points``, one column per
         parameter, ``<param>_stderr`` (NaN without a covariance, 0 for fixed parameters),
-        ``<param>_lower`` / ``<param>_upper``, ``bootstrap_converged`` and ``bootstrap_seed``
+        ``<param>_lower`` / ``<param>_upper``, ``n_boot_ok`` (converged replicates) and
+        ``bootstrap_seed``
         when bootstrapped, then ``cost``, ``n_iter``, ``condition`` (of the scaled J^T J; large:
         weakly identified), ``success``, ``status`` and ``message``. A group that cannot be
         fitted (NaN or non-positive values, too few points, a constant loss column) has status
@@ -296,7 +300,7 @@ def fit_groups(
     Raises:
         InvalidDataError: a missing key or data column, an unreadable table.
         InvalidLawError: unknown law, or a parameter the law does not have.
-        InvalidOptionError: unknown loss, starts or bootstrap method, bad bounds or start.
+        InvalidOptionError: unknown loss, starts or resampling scheme, bad bounds or start.
         KeyboardInterrupt: Ctrl-C stops the run within a fraction of a second.
     """
     if isinstance(law, Law):
@@ -312,6 +316,7 @@ def fit_groups(
     row_labels = _check.name(row_labels, "row_labels", optional=True)
     progress = _check.optional_flag(progress, "progress")
     cols = _check.mapping(columns, "columns")
+    boot = n_boot is not None and not (isinstance(n_boot, int) and n_boot == 0)
 
     extra: set[str] = set(law.variables) if isinstance(law, Law) else set()
     if not in_memory(table):
@@ -349,7 +354,7 @@ def fit_groups(
     options = _core.FitOptions(starts, p0, ftol, xtol, gtol, max_iter)
     xs, labels, yv, yname, w = gather(table, model.variables, x, None, {}, cols, weights)
     params = tuple(model.param_names)
-    clash = [k for k in keys if k in _result_columns(params, bootstrap is not None)]
+    clash = [k for k in keys if k in _result_columns(params, boot)]
     if clash:
         raise InvalidOptionError(
             f"key column(s) {', '.join(clash)} clash with result columns; rename them"
@@ -378,7 +383,7 @@ def fit_groups(
     else:
         rows = None
     key_values = [_key_values(u, src, gc) for u, gc in zip(uniques, group_codes)]
-    ids = _group_ids(key_values) if bootstrap is not None else None
+    ids = _group_ids(key_values) if boot else None
 
     with Progress(n_groups, progress, "fit_groups", "group") as bar:
         raw = _core.fit_groups(
@@ -392,15 +397,15 @@ def fit_groups(
             y_name=yname,
             weights=w,
             rows=rows,
-            n_boot=bootstrap,
-            bootstrap_method=bootstrap_method,
+            n_boot=n_boot if boot else None,
+            resample=resample,
             seed=seed,
             level=level,
             ids=ids,
             progress=bar.callback,
         )
     del xs, yv, w, code, rows
-    return _assemble(raw, keys, key_values, params, src, out_flavour, bootstrap is not None)
+    return _assemble(raw, keys, key_values, params, src, out_flavour, boot)
 
 
 def _assemble(
@@ -440,7 +445,7 @@ def _assemble(
         for j, p in enumerate(params):
             out[f"{p}_lower"] = lower[:, j]
             out[f"{p}_upper"] = upper[:, j]
-        out["bootstrap_converged"] = raw.n_boot_ok
+        out["n_boot_ok"] = raw.n_boot_ok
         out["bootstrap_seed"] = raw.boot_seed
     out["cost"] = raw.cost
     out["n_iter"] = raw.n_iter
@@ -455,5 +460,5 @@ def _result_columns(params: Sequence[str], boot: bool) -> list[str]:
     out = ["n_points", *params, *(f"{p}_stderr" for p in params)]
     if boot:
         out += [f"{p}_{s}" for p in params for s in ("lower", "upper")]
-        out += ["bootstrap_converged", "bootstrap_seed"]
+        out += ["n_boot_ok", "bootstrap_seed"]
     return out + ["cost", "n_iter", "condition", "success", "status", "message"]

@@ -110,7 +110,7 @@ def extrapolation_check(
     test_df = frame[test].reset_index(drop=True)
     res = fit(train_df, law=law, columns=cols, **fit_kwargs)
     pts = {v: test_df[c].to_numpy(dtype=float) for v, c in zip(res.variables, res.columns)}
-    pred = res.predict(**pts)
+    pred = res.predict(warn=False, **pts)
     yname = find_y(names, cols)
     obs = test_df[yname].to_numpy(dtype=float)
     table = pd.DataFrame({c: pts[v] for v, c in zip(res.variables, res.columns)})

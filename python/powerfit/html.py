@@ -1,12 +1,16 @@
 """Shareable reports of a fit (HTML or Markdown) and the tables they hold.
 
-:func:`report` writes one file to send to a team: the fit's settings and statistics, the
-parameter table (with bootstrap intervals when the fit has a bootstrap run), the compute-optimal
-allocation for laws of N and D, the diagnostics, and the figures of :mod:`powerfit.plot`. An HTML
-report is self-contained (figures embedded as base64 PNG); a Markdown report links figures
-written beside it (``<name>_files/``), or embeds them with ``embed_images=True``.
+:func:`report` writes one file to send to a team: where the fit came from (input file and its
+SHA-256, the call or command, powerfit version, dates, the interval method and replicate count),
+the law as a formula (MathML, rendered by the browser without a script), the fit's settings and
+statistics, one parameter table (with bootstrap intervals when the fit has a bootstrap run), the
+compute-optimal allocation for laws of N and D, the diagnostics, and the figures of
+:mod:`powerfit.plot` at 150 dpi (or SVG). An HTML report is self-contained (figures embedded);
+a Markdown report links figures written beside it (``<name>_files/``), or embeds them with
+``embed_images=True``. Every string that comes from the user (titles, column and law names,
+file and image names, warnings quoting them) is escaped for the format it lands in.
 
-The table helpers (:func:`param_table`, :func:`optimal_table`, :func:`format_optimal`) are also
+The table helpers (:func:`param_table`, :func:`format_optimal`, :func:`format_params`) are also
 what the command line prints.
 """
 
@@ -14,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import html as _html
 import io as _io
 import math
 import os
@@ -22,21 +25,27 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from . import _core
-from .analysis import optimal_table, supports_optimal
+from ._deprecate import renamed
+from ._markup import code_span, html_text, markdown, slug, terminal, url_path
+from ._mathml import to_mathml
+from .analysis import nd_index, optimal_table, supports_optimal
 from .diagnostics import fit_warnings
 from .errors import InvalidOptionError
-from .report import summary_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from .record import FitRecord as FitResult
 
-#: Default budgets of the compute-optimal table in reports: Chinchilla-era round numbers and the
-#: Gopher/Chinchilla budget (5.76e23 FLOPs).
-DEFAULT_BUDGETS = (1e21, 1e22, 1e23, 5.76e23, 1e24, 1e25)
+#: Chinchilla's own budget, 70B parameters on 1.4T tokens at C = 6 N D: 5.88e23 FLOPs (the
+#: budget the README and the demo quote).
+CHINCHILLA_BUDGET = 6 * 70e9 * 1.4e12
+#: Default budgets of the compute-optimal table in reports.
+DEFAULT_BUDGETS = (1e21, 1e22, 1e23, CHINCHILLA_BUDGET, 1e24, 1e25)
+#: Resolution of the figures in reports.
+REPORT_DPI = 150
+FIGURE_FORMATS = ("png", "svg")
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -63,12 +72,16 @@ def param_table(res: FitResult, level: float = 0.95) -> pd.DataFrame:
             }
         )
     df = pd.DataFrame(rows)
-    boot = getattr(res, "_boot", None)
-    if boot is not None and (boot.n - boot.n_failed) >= 2:
+    boot = res.boot
+    if _usable(boot):
         ci = boot.ci(level=level).set_index("parameter")
         df["boot_lower"] = [ci["lower"].get(n, math.nan) for n in df["parameter"]]
         df["boot_upper"] = [ci["upper"].get(n, math.nan) for n in df["parameter"]]
     return df
+
+
+def _usable(boot: Any) -> bool:
+    return boot is not None and (boot.n - boot.n_failed) >= 2
 
 
 def human(v: float, digits: int = 3) -> str:
@@ -89,7 +102,7 @@ def _interval(lo: Any, hi: Any, fmt: Any) -> str:
 
 
 def sci(v: float) -> str:
-    """A compute budget in short scientific notation: 1e21, 5.76e23."""
+    """A compute budget in short scientific notation: 1e21, 5.88e23."""
     if not math.isfinite(v) or v <= 0:
         return f"{v:g}"
     m, e = f"{v:.3e}".split("e")
@@ -98,7 +111,10 @@ def sci(v: float) -> str:
 
 
 def text_table(head: list[str], rows: list[list[str]], gap: int = 3) -> str:
-    """A plain text table: right-aligned columns (the first left-aligned) under a rule."""
+    """A plain text table: right-aligned columns (the first left-aligned) under a rule.
+    Control characters in cells are shown escaped, never sent to the terminal."""
+    head = [terminal(h) for h in head]
+    rows = [[terminal(c) for c in r] for r in rows]
     widths = [
         max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)
     ]
@@ -112,14 +128,17 @@ def text_table(head: list[str], rows: list[list[str]], gap: int = 3) -> str:
     return "\n".join([line(head), rule, *(line(r) for r in rows)])
 
 
+@renamed({"k": "flops_per_param_token"})
 def format_optimal(
-    res: FitResult, budgets: Sequence[float], k: float = 6.0, level: float = 0.95
+    res: FitResult,
+    budgets: Sequence[float],
+    flops_per_param_token: float = 6.0,
+    level: float = 0.95,
 ) -> str:
-    """:func:`optimal_table` as a text table for the terminal."""
-    head, rows = _optimal_rows(res, budgets, k, level)
-    note = f"compute-optimal allocation, C = {k:g}·N·D"
-    boot = res.boot
-    if boot is not None and (boot.n - boot.n_failed) >= 2:
+    """The compute-optimal table as text for the terminal."""
+    head, rows = _optimal_rows(res, budgets, flops_per_param_token, level)
+    note = f"compute-optimal allocation, C = {flops_per_param_token:g}·N·D"
+    if _usable(res.boot):
         note += f"; [{level:.0%} bootstrap percentile intervals]"
     return note + "\n" + text_table(head, rows)
 
@@ -130,84 +149,10 @@ def format_params(res: FitResult, level: float = 0.95) -> str:
     return text_table(head, rows)
 
 
-# --- the report ------------------------------------------------------------------------------
-def _png(fig: Any, dpi: float = 100) -> bytes:
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
-
-
-#: The report's figures: name -> caption.
-FIGURE_CAPTIONS = {
-    "fit": "Data and fitted law",
-    "residuals": "Residuals",
-    "bootstrap": "Bootstrap distributions of the parameters",
-    "frontier": "Compute-optimal frontier",
-}
-
-
-def figures(res: FitResult, k: float = 6.0, level: float = 0.95) -> dict[str, bytes]:
-    """PNG images of every figure that applies to the fit, by name (``fit``, ``residuals``,
-    and ``bootstrap`` and ``frontier`` when there are a bootstrap run and N and D terms)."""
-    from . import plot
-
-    out = {
-        "fit": _png(plot.plot_fit(res, k=k, level=level)),
-        "residuals": _png(plot.plot_residuals(res)),
-    }
-    boot = res.boot
-    if boot is not None and (boot.n - boot.n_failed) >= 2:
-        out["bootstrap"] = _png(plot.plot_bootstrap(boot, level=level))
-    if supports_optimal(res):
-        out["frontier"] = _png(plot.plot_frontier(res, k=k, level=level))
-    return out
-
-
-def _captioned(res: FitResult, figs: Mapping[str, Any]) -> list[tuple[str, str, bytes]]:
-    out = []
-    for name, img in figs.items():
-        png = img if isinstance(img, bytes) else _png(img)
-        caption = FIGURE_CAPTIONS.get(name, name)
-        if name == "fit" and res.boot is not None:
-            caption += " with the bootstrap band"
-        out.append((name, caption, png))
-    return out
-
-
-def _settings(res: FitResult) -> list[tuple[str, str]]:
-    formula = res.formula
-    loss = res.loss + (f" (delta={res.delta:g})" if "huber" in res.loss else "")
-    cols = ", ".join(f"{v} = {c}" if v != c else v for v, c in zip(res.variables, res.columns))
-    rows = [
-        ("law", f"{res.law}: {formula}" if formula else res.law),
-        ("variables (columns)", f"{cols}; loss = {res.y_name}"),
-        ("loss", loss),
-        ("points", f"{res.n_points} (dof {res.dof})"),
-        ("status", f"{res.status}: {res.message}"),
-        ("cost", f"{res.cost:.8g}"),
-        ("iterations", f"{res.n_iter} ({res.nfev} evaluations, {res.n_starts} starts)"),
-        ("covariance", res.cov_note),
-    ]
-    if res.aic is not None:
-        rows.append(("AIC / BIC", f"{res.aic:.6g} / {res.bic:.6g}"))
-    if res.fixed:
-        rows.append(("fixed", ", ".join(f"{k}={v:g}" for k, v in res.fixed.items())))
-    boot = res.boot
-    if boot is not None:
-        rows.append(
-            (
-                "bootstrap",
-                f"{boot.n} replicates ({boot.method}, seed {boot.seed}); "
-                f"{boot.n_failed} failed and excluded",
-            )
-        )
-    return rows
-
-
 def _fmt_cell(v: Any) -> str:
-    if isinstance(v, (bool, np.bool_)):
+    if isinstance(v, bool):
         return "yes" if v else ""
-    if isinstance(v, (float, np.floating)):
+    if isinstance(v, float):
         return "-" if not math.isfinite(v) else f"{v:.6g}"
     return str(v)
 
@@ -219,22 +164,22 @@ def _param_rows(res: FitResult, level: float) -> tuple[list[str], list[list[str]
     if has_boot:
         head.append(f"{level:.0%} CI (bootstrap)")
     rows = []
-    for r in df.itertuples(index=False):
-        if r.fixed:
-            row = [str(r.parameter), _fmt_cell(r.estimate), "(fixed)", "", ""]
+    for r in df.to_dict("records"):
+        if r["fixed"]:
+            row = [str(r["parameter"]), _fmt_cell(float(r["estimate"])), "(fixed)", "", ""]
             if has_boot:
                 row.append("")
         else:
-            rel = float(r.rel_err)  # type: ignore[arg-type]
+            rel = float(r["rel_err"])
             row = [
-                str(r.parameter),
-                _fmt_cell(r.estimate),
-                _fmt_cell(r.stderr),
+                str(r["parameter"]),
+                _fmt_cell(float(r["estimate"])),
+                _fmt_cell(float(r["stderr"])),
                 "-" if not math.isfinite(rel) else f"{rel:.2%}",
-                _interval(r.lower, r.upper, lambda v: f"{v:.5g}"),
+                _interval(r["lower"], r["upper"], lambda v: f"{v:.5g}"),
             ]
             if has_boot:
-                row.append(_interval(r.boot_lower, r.boot_upper, lambda v: f"{v:.5g}"))
+                row.append(_interval(r["boot_lower"], r["boot_upper"], lambda v: f"{v:.5g}"))
         rows.append(row)
     return head, rows
 
@@ -244,7 +189,7 @@ def _optimal_rows(
 ) -> tuple[list[str], list[list[str]]]:
     df = optimal_table(res, budgets, k, level)
     has = "N_opt_lower" in df.columns
-    head = ["C (FLOPs)", "N* (params)", "D* (tokens)", "D*/N*", "L*"]
+    head = ["C (FLOPs)", "N_opt (params)", "D_opt (tokens)", "D_opt/N_opt", "L_opt"]
     rows = []
     for _, r in df.iterrows():
         cells = [sci(r["C"])]
@@ -262,54 +207,334 @@ def _optimal_rows(
     return head, rows
 
 
+# --- figures ---------------------------------------------------------------------------------
+def _image(fig: Any, fmt: str = "png", dpi: float = REPORT_DPI) -> bytes:
+    buf = _io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi)
+    return buf.getvalue()
+
+
+#: The report's figures: name -> caption.
+FIGURE_CAPTIONS = {
+    "fit": "Data and fitted law",
+    "residuals": "Residuals",
+    "bootstrap": "Bootstrap distributions of the parameters",
+    "frontier": "Compute-optimal frontier",
+}
+
+
+@renamed({"k": "flops_per_param_token"})
+def figures(
+    res: FitResult,
+    flops_per_param_token: float = 6.0,
+    level: float = 0.95,
+    *,
+    fmt: str = "png",
+    dpi: float = REPORT_DPI,
+) -> dict[str, bytes]:
+    """Images (PNG at ``dpi``, or SVG) of every figure that applies to the fit, by name
+    (``fit``, ``residuals``, and ``bootstrap`` and ``frontier`` when there are a bootstrap run
+    and N and D terms)."""
+    from . import plot
+
+    if fmt not in FIGURE_FORMATS:
+        raise InvalidOptionError(f"figure format must be png or svg, got {fmt!r}")
+    k = flops_per_param_token
+    out = {
+        "fit": _image(plot.plot_fit(res, flops_per_param_token=k, level=level), fmt, dpi),
+        "residuals": _image(plot.plot_residuals(res), fmt, dpi),
+    }
+    if _usable(res.boot):
+        out["bootstrap"] = _image(plot.plot_bootstrap(res.boot, level=level), fmt, dpi)
+    if supports_optimal(res):
+        fig = plot.plot_frontier(res, flops_per_param_token=k, level=level)
+        out["frontier"] = _image(fig, fmt, dpi)
+    return out
+
+
+def _mime(data: bytes) -> str:
+    head = data[:256].lstrip()
+    return "image/svg+xml" if head.startswith((b"<?xml", b"<svg")) else "image/png"
+
+
+def _captioned(
+    res: FitResult, figs: Mapping[Any, Any], fmt: str, dpi: float
+) -> list[tuple[str, str, bytes]]:
+    """(file stem, caption, image bytes) per figure; stems are safe and unique whatever the
+    names given."""
+    out: list[tuple[str, str, bytes]] = []
+    used: set[str] = set()
+    for name, img in figs.items():
+        data = img if isinstance(img, bytes) else _image(img, fmt, dpi)
+        caption = FIGURE_CAPTIONS.get(name, str(name))
+        if name == "fit" and res.boot is not None:
+            caption += " with the bootstrap band"
+        out.append((slug(name, used), caption, data))
+    return out
+
+
+# --- what goes in a report -------------------------------------------------------------------
+#: Formulas of the built-in laws, in the notation of written laws (parsed into MathML).
+_LAW_TEXT = {
+    "power": "L = L_inf + A*{x}^-alpha",
+    "chinchilla": "L = E + A*N^-alpha + B*D^-beta",
+    "kaplan": "L = ((N_c/N)^(alpha_N/alpha_D) + D_c/D)^alpha_D",
+    "m1": "L = beta*{x}^-c",
+    "m2": "L = eps_inf + beta*{x}^-c",
+    "m3": "L = beta*({x}^-1 + gamma)^c",
+    "m4": "(L - eps_inf)/(eps_0 - L)^alpha = beta*{x}^-c",
+    "bnsl": "L = a + b*{x}^-c0*(1 + ({x}/d1)^(1/f1))^(-c1*f1)",
+    "bnsl2": "L = a + b*{x}^-c0*(1 + ({x}/d1)^(1/f1))^(-c1*f1)*(1 + ({x}/d2)^(1/f2))^(-c2*f2)",
+    "data_constrained": "L = E + A*N'^-alpha + B*D'^-beta",
+}
+_ADDITIVE = {"N": "A*N^-alpha", "D": "B*D^-beta", "C": "E*C^-gamma"}
+
+#: The closed-form compute-optimal allocation, for the report.
+OPTIMAL_FORMULAS = (
+    "N_opt = G*(C/k)^a",
+    "D_opt = G^-1*(C/k)^b",
+    "a = beta/(alpha + beta)",
+    "b = alpha/(alpha + beta)",
+    "G = ((alpha*A)/(beta*B))^(1/(alpha + beta))",
+)
+
+
+def law_text(res: FitResult) -> str:
+    """The fit's law as a formula in the notation of written laws."""
+    if res.written_law is not None:
+        return res.formula
+    vs = list(res.variables)
+    if res.law == "additive":
+        return "L = L_inf + " + " + ".join(_ADDITIVE[v] for v in vs if v in _ADDITIVE)
+    text = _LAW_TEXT.get(res.law)
+    return text.format(x=vs[0] if vs else "x") if text else res.formula
+
+
+def _interval_note(res: FitResult, level: float) -> str:
+    boot = res.boot
+    if _usable(boot):
+        return (
+            f"{level:.0%} bootstrap percentile intervals from {boot.n} {boot.resample} "
+            f"replicates (seed {boot.seed}; {boot.n_failed} failed and excluded)"
+        )
+    return f"{level:.0%} normal-approximation intervals from the covariance (no bootstrap)"
+
+
+def provenance_rows(
+    res: FitResult, level: float, extra: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Where the fit came from, as (field, value) rows: ``extra`` (e.g. the command line that
+    made the report) overrides the fit's own record."""
+    prov = dict(getattr(res, "provenance", None) or {})
+    prov.update(extra or {})
+    boot = res.boot
+    rows = [
+        ("input", prov.get("source", "unknown")),
+        ("input SHA-256", prov.get("sha256", "-")),
+        ("data SHA-256", prov.get("data sha256", "-")),
+        ("call", prov.get("call", "-")),
+    ]
+    if boot is not None:
+        rows.append(
+            (
+                "bootstrap",
+                f"res.bootstrap(n_boot={boot.n}, resample={boot.resample!r}, seed={boot.seed})",
+            )
+        )
+    rows += [
+        ("intervals", _interval_note(res, level)),
+        ("powerfit", str(prov.get("powerfit", _core.__version__))),
+        ("fitted", prov.get("created", "-")),
+        ("report written", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")),
+    ]
+    return rows
+
+
+def _settings(res: FitResult) -> list[tuple[str, str]]:
+    loss = res.loss + (f" (delta={res.delta:g})" if "huber" in res.loss else "")
+    if "asymmetric" in res.loss:
+        loss += f" (overestimate_penalty={res.overestimate_penalty:g})"
+    cols = ", ".join(f"{v} = {c}" if v != c else v for v, c in zip(res.variables, res.columns))
+    rows = [
+        ("law", res.law),
+        ("variables (columns)", f"{cols}; loss = {res.y_name}"),
+        ("loss", loss),
+        ("points", f"{res.n_points} (dof {res.dof})"),
+        ("status", f"{res.status}: {res.message}"),
+        ("cost", f"{res.cost:.8g}"),
+        ("iterations", f"{res.n_iter} ({res.nfev} evaluations, {res.n_starts} starts)"),
+        ("covariance", res.cov_note),
+    ]
+    if res.aic is not None:
+        rows.append(("AIC / BIC", f"{res.aic:.6g} / {res.bic:.6g}"))
+    if res.fixed:
+        rows.append(("fixed", ", ".join(f"{k}={v:g}" for k, v in res.fixed.items())))
+    return rows
+
+
+# --- rendering -------------------------------------------------------------------------------
 def _html_table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
-    e = _html.escape
-    th = "".join(f"<th>{e(h)}</th>" for h in head)
+    e = html_text
+    th = "".join(f'<th scope="col">{e(h)}</th>' for h in head) if any(head) else ""
+    thead = f"<thead><tr>{th}</tr></thead>" if th else ""
     body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
-    attr = f' class="{cls}"' if cls else ""
-    return f"<table{attr}><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+    attr = f' class="{e(cls)}"' if cls else ""
+    return f'<div class="scroll"><table{attr}>{thead}<tbody>{body}</tbody></table></div>'
 
 
 def _md_table(head: list[str], rows: list[list[str]]) -> str:
-    def esc(c: str) -> str:
-        return c.replace("|", "\\|")
-
     lines = [
-        "| " + " | ".join(esc(h) for h in head) + " |",
+        "| " + " | ".join(markdown(h) for h in head) + " |",
         "|" + "|".join("---" for _ in head) + "|",
     ]
-    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(markdown(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
 _CSS = """
 body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
 max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:1.6em;
-border-bottom:1px solid #ddd;padding-bottom:.2em}
+h1{font-size:1.6em;margin-bottom:.2em;overflow-wrap:anywhere}
+h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 .meta{color:#666;font-size:.9em}
+.scroll{max-width:100%;overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
-th,td{border:1px solid #ddd;padding:.3em .7em;text-align:right}
+th,td{border:1px solid #ddd;padding:.3em .7em;text-align:right;white-space:nowrap}
 th{background:#f5f5f5}td:first-child,th:first-child{text-align:left}
-table.kv td{text-align:left}
-figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}
+table.kv td{text-align:left;white-space:normal;overflow-wrap:anywhere}
+table.kv td:first-child{white-space:nowrap;color:#555}
+.formula{overflow-x:auto;font-size:1.1em;margin:.6em 0}
+math{font-family:"STIX Two Math","Cambria Math","Latin Modern Math",serif}
+figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:.9em}
-pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.85em}
-.warn{color:#8a4b00}
+ul.warn li{color:#8a4b00;overflow-wrap:anywhere}
+@media (max-width:600px){body{margin:1em auto;padding:0 .5em}
+table{font-size:.82em}th,td{padding:.25em .4em}}
 """
 
 
+def _report_parts(
+    res: FitResult,
+    budgets: Sequence[float] | None,
+    k: float,
+    level: float,
+    extra: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    opt = None
+    if budgets and supports_optimal(res):
+        opt = _optimal_rows(res, list(budgets), k, level)
+    return {
+        "provenance": provenance_rows(res, level, extra),
+        "law": law_text(res),
+        "settings": _settings(res),
+        "params": _param_rows(res, level),
+        "optimal": opt,
+        "closed_form": nd_index(res) is not None,
+        "warnings": fit_warnings(res),
+    }
+
+
+def _markdown(
+    parts: dict[str, Any],
+    title: str,
+    figs: list[tuple[str, str, bytes]],
+    p: Path,
+    k: float,
+    embed: bool,
+) -> str:
+    from ._files import write_bytes
+
+    out = [f"# {markdown(title)}", "", "## Provenance", ""]
+    out += [_md_table(["", ""], [list(r) for r in parts["provenance"]]), ""]
+    out += ["## Law", "", code_span(parts["law"]), ""]
+    out += [_md_table(["", ""], [list(r) for r in parts["settings"]]), ""]
+    out += ["## Parameters", "", _md_table(*parts["params"]), ""]
+    if parts["optimal"] is not None:
+        out += [f"## Compute-optimal allocation (C = {k:g}·N·D)", ""]
+        if parts["closed_form"]:
+            out += ["; ".join(code_span(f) for f in OPTIMAL_FORMULAS), ""]
+        out += [_md_table(*parts["optimal"]), ""]
+    out += ["## Diagnostics", ""]
+    out += [f"- {markdown(w)}" for w in parts["warnings"]] or ["No warnings."]
+    out.append("")
+    if figs:
+        out += ["## Figures", ""]
+        folder = p.with_name(p.stem + "_files")
+        if not embed:
+            folder.mkdir(exist_ok=True)
+        for stem, caption, data in figs:
+            ext = "svg" if _mime(data) == "image/svg+xml" else "png"
+            if embed:
+                src = f"data:{_mime(data)};base64," + base64.b64encode(data).decode("ascii")
+            else:
+                write_bytes(folder / f"{stem}.{ext}", data)
+                src = url_path(f"{folder.name}/{stem}.{ext}")
+            out += [f"![{markdown(caption)}]({src})", "", f"_{markdown(caption)}_", ""]
+    return "\n".join(out)
+
+
+def _html(parts: dict[str, Any], title: str, figs: list[tuple[str, str, bytes]], k: float) -> str:
+    e = html_text
+    kv = [list(r) for r in parts["provenance"]]
+    body = [
+        f"<h1>{e(title)}</h1>",
+        f'<p class="meta">powerfit {e(_core.__version__)}</p>',
+        "<h2>Provenance</h2>",
+        _html_table(["", ""], kv, "kv"),
+        "<h2>Law</h2>",
+        f'<div class="formula">{to_mathml(parts["law"])}</div>',
+        _html_table(["", ""], [list(r) for r in parts["settings"]], "kv"),
+        "<h2>Parameters</h2>",
+        _html_table(parts["params"][0], parts["params"][1], "params"),
+    ]
+    if parts["optimal"] is not None:
+        body.append(f"<h2>Compute-optimal allocation (C = {e(f'{k:g}')}·N·D)</h2>")
+        if parts["closed_form"]:
+            body.append(
+                '<div class="formula">'
+                + "".join(to_mathml(f, "inline") + " " for f in OPTIMAL_FORMULAS)
+                + "</div>"
+            )
+        body.append(_html_table(parts["optimal"][0], parts["optimal"][1], "optimal"))
+    body.append("<h2>Diagnostics</h2>")
+    if parts["warnings"]:
+        items = "".join(f"<li>{e(w)}</li>" for w in parts["warnings"])
+        body.append(f'<ul class="warn">{items}</ul>')
+    else:
+        body.append("<p>No warnings.</p>")
+    if figs:
+        body.append("<h2>Figures</h2>")
+        for stem, caption, data in figs:
+            b64 = base64.b64encode(data).decode("ascii")
+            body.append(
+                f'<figure id="fig-{e(stem)}"><img alt="{e(caption)}" '
+                f'src="data:{_mime(data)};base64,{b64}"><figcaption>{e(caption)}</figcaption>'
+                "</figure>"
+            )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+@renamed({"k": "flops_per_param_token"})
 def report(
     res: FitResult,
     path: str | os.PathLike[str],
     *,
     title: str | None = None,
     budgets: Sequence[float] | None = DEFAULT_BUDGETS,
-    k: float = 6.0,
+    flops_per_param_token: float = 6.0,
     level: float = 0.95,
     plots: bool = True,
     embed_images: bool | None = None,
     images: Mapping[str, Any] | None = None,
+    figure_format: str = "png",
+    dpi: float = REPORT_DPI,
+    provenance: Mapping[str, str] | None = None,
 ) -> Path:
     """Write a report of the fit: HTML (``.html``/``.htm``) or Markdown (``.md``).
 
@@ -318,112 +543,42 @@ def report(
         path: the report's file; the format comes from the extension.
         title: the report's heading.
         budgets: compute budgets of the compute-optimal table (laws of N and D; None for none).
-        k: FLOPs per parameter per token (C = k N D).
+            The default includes Chinchilla's 5.88e23 FLOPs.
+        flops_per_param_token: k in C = k N D (formerly ``k``).
         level: coverage of the intervals and bands.
         plots: include the figures (needs matplotlib).
-        embed_images: Markdown only: embed figures as data URIs instead of writing PNG files
-            to ``<name>_files/`` beside the report. HTML always embeds them.
-        images: figures to include instead of drawing them: name -> PNG bytes or a matplotlib
-            Figure (e.g. from :func:`figures`, to reuse images already drawn).
+        embed_images: Markdown only: embed figures as data URIs instead of writing them to
+            ``<name>_files/`` beside the report. HTML always embeds them.
+        images: figures to include instead of drawing them: name -> PNG or SVG bytes or a
+            matplotlib Figure (e.g. from :func:`figures`, to reuse images already drawn).
+        figure_format: ``"png"`` (at ``dpi``) or ``"svg"`` for the figures drawn here.
+        dpi: resolution of PNG figures (150 by default).
+        provenance: fields that override the fit's own record (:attr:`FitResult.provenance`):
+            ``source``, ``sha256``, ``call``, ... (the command line passes the command).
 
     Returns:
         The path written.
     """
-    from ._files import check_writable, write_bytes, write_text
+    from ._files import check_writable, write_text
 
     p = check_writable(path)
     fmt = p.suffix.lower()
     if fmt not in (".html", ".htm", ".md", ".markdown"):
         raise InvalidOptionError(f"cannot tell the report format from '{p.name}': use .html or .md")
-    markdown = fmt in (".md", ".markdown")
     if not 0.0 < level < 1.0:
         raise InvalidOptionError(f"level must be in (0, 1), got {level}")
-    __version__ = _core.__version__
-
-    title = title or f"powerfit report: {res.law} fit"
-    stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    meta = f"powerfit {__version__}, {stamp}"
-    settings = _settings(res)
-    phead, prows = _param_rows(res, level)
-    opt = _optimal_rows(res, list(budgets), k, level) if budgets and supports_optimal(res) else None
-    warns = fit_warnings(res)
+    if figure_format not in FIGURE_FORMATS:
+        raise InvalidOptionError(f"figure_format must be png or svg, got {figure_format!r}")
+    k = flops_per_param_token
+    parts = _report_parts(res, budgets, k, level, provenance)
     if images is not None:
-        figs = _captioned(res, images)
+        figs = _captioned(res, images, figure_format, dpi)
+    elif plots:
+        drawn = figures(res, k, level, fmt=figure_format, dpi=dpi)
+        figs = _captioned(res, drawn, figure_format, dpi)
     else:
-        figs = _captioned(res, figures(res, k, level)) if plots else []
-
-    if markdown:
-        embed = bool(embed_images)
-        parts = [
-            f"# {title}",
-            "",
-            f"_{meta}_",
-            "",
-            "## Fit",
-            "",
-            _md_table(["", ""], [[a, b] for a, b in settings]),
-            "",
-            "## Parameters",
-            "",
-            _md_table(phead, prows),
-            "",
-        ]
-        if opt is not None:
-            parts += [f"## Compute-optimal allocation (C = {k:g}·N·D)", "", _md_table(*opt), ""]
-        parts += ["## Diagnostics", ""]
-        parts += [f"- {w}" for w in warns] if warns else ["No warnings."]
-        parts.append("")
-        if figs:
-            parts += ["## Figures", ""]
-            folder = p.with_name(p.stem + "_files")
-            if not embed:
-                folder.mkdir(exist_ok=True)
-            for stem, caption, png in figs:
-                if embed:
-                    src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-                else:
-                    write_bytes(folder / f"{stem}.png", png)
-                    src = f"{folder.name}/{stem}.png"
-                parts += [f"![{caption}]({src})", "", f"_{caption}_", ""]
-        parts += ["## Summary", "", "```", summary_text(res), "```", ""]
-        return write_text(p, "\n".join(parts))
-
-    e = _html.escape
-    body = [
-        f"<h1>{e(title)}</h1>",
-        f'<p class="meta">{e(meta)}</p>',
-        "<h2>Fit</h2>",
-        _html_table(["", ""], [[a, b] for a, b in settings], "kv").replace(
-            "<thead><tr><th></th><th></th></tr></thead>", ""
-        ),
-        "<h2>Parameters</h2>",
-        _html_table(phead, prows, "params"),
-    ]
-    if opt is not None:
-        body += [
-            f"<h2>Compute-optimal allocation (C = {k:g}·N·D)</h2>",
-            _html_table(*opt, "optimal"),
-        ]
-    body.append("<h2>Diagnostics</h2>")
-    if warns:
-        body.append("<ul>" + "".join(f'<li class="warn">{e(w)}</li>' for w in warns) + "</ul>")
-    else:
-        body.append("<p>No warnings.</p>")
-    if figs:
-        body.append("<h2>Figures</h2>")
-        for stem, caption, png in figs:
-            b64 = base64.b64encode(png).decode("ascii")
-            body.append(
-                f'<figure id="{stem}"><img alt="{e(caption)}" '
-                f'src="data:image/png;base64,{b64}"><figcaption>{e(caption)}</figcaption>'
-                f"</figure>"
-            )
-    body += ["<h2>Summary</h2>", f"<pre>{e(summary_text(res))}</pre>"]
-    doc = (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
-    )
-    return write_text(p, doc)
+        figs = []
+    title = title or f"powerfit report: {res.law} fit"
+    if fmt in (".md", ".markdown"):
+        return write_text(p, _markdown(parts, title, figs, p, k, bool(embed_images)))
+    return write_text(p, _html(parts, title, figs, k))

@@ -14,6 +14,10 @@ import numpy as np
 from . import laws
 from ._data import as_float_array, column_names, get_column
 from .errors import InvalidDataError
+from .errors import warn as warn_user
+
+#: Decades outside the fitted range beyond which a prediction warns.
+FAR_DECADES = 1.0
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -273,11 +277,35 @@ class FitRecord:
         return self.problem.weights
 
     # --- evaluation -------------------------------------------------------------------------
-    def predict(self, data: Any = None, **arrays: Any) -> np.ndarray:
+    def predict(self, data: Any = None, *, warn: bool = True, **arrays: Any) -> np.ndarray:
         """The law at new points: ``res.predict(N=..., D=...)`` or ``res.predict(frame)``; a
         frame's columns are found under the names the fit read them from (``columns=``
-        mapping) or the variables' names."""
-        return self._model.predict(self.values, self.points(data, arrays), list(self.columns))
+        mapping) or the variables' names. Points more than :data:`FAR_DECADES` decades
+        outside the fitted range of a variable raise a :class:`~powerfit.PowerfitWarning`
+        saying how far (``warn=False`` silences it)."""
+        xs = self.points(data, arrays)
+        if warn:
+            warn_if_far(self, dict(zip(self.variables, xs)))
+        return self._model.predict(self.values, xs, list(self.columns))
+
+    def decades_beyond(self, **points: Any) -> dict[str, float]:
+        """How far the given values of each variable reach outside the fitted data, in decades
+        (log10 of the ratio to the largest, or smallest, fitted value; 0 inside the range)."""
+        out = {}
+        data = self._data_columns()
+        for v, vals in points.items():
+            if v not in data:
+                raise InvalidDataError(f"'{v}' is not a variable of this fit ({self.variables})")
+            x = np.atleast_1d(np.asarray(vals, dtype=float))
+            col = data[v]
+            lo, hi = float(col.min()), float(col.max())
+            if lo <= 0 or not x.size or (x <= 0).any():
+                out[v] = 0.0
+                continue
+            above = np.log10(x.max() / hi) if x.max() > hi else 0.0
+            below = np.log10(lo / x.min()) if x.min() < lo else 0.0
+            out[v] = float(max(above, below))
+        return out
 
     def points(self, data: Any, arrays: Mapping[str, Any]) -> list[np.ndarray]:
         """The law's variables at new points, as float64 arrays in the law's order."""
@@ -326,3 +354,15 @@ class FitRecord:
     def __repr__(self) -> str:
         ps = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
         return f"<FitResult {self.law}: {ps}; {self.status}>"
+
+
+def warn_if_far(res: FitRecord, points: Mapping[str, Any]) -> None:
+    """A :class:`~powerfit.PowerfitWarning` when ``points`` reach more than
+    :data:`FAR_DECADES` decades outside the fitted data of any variable."""
+    far = {v: d for v, d in res.decades_beyond(**points).items() if d > FAR_DECADES}
+    if far:
+        what = ", ".join(f"{v} by {d:.1f} decades" for v, d in far.items())
+        warn_user(
+            f"extrapolating beyond the fitted data: {what}; a law's forecast that far out is "
+            f"only as good as its held-out error at that distance (see powerfit.rollout)"
+        )

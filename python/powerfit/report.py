@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ._markup import terminal
 from .diagnostics import fit_warnings
 from .record import FitRecord
 
@@ -15,7 +16,12 @@ def _fmt(v: float | None, spec: str = ".6g") -> str:
 
 
 def summary_text(res: FitRecord) -> str:
-    """The report behind ``FitRecord.summary()``."""
+    """The report behind ``FitRecord.summary()`` (control characters in the user's names are
+    shown escaped, never sent to the terminal)."""
+    return terminal(_summary(res))
+
+
+def _summary(res: FitRecord) -> str:
     formula = res.formula
     loss = res.loss
     if "huber" in loss:
@@ -51,7 +57,7 @@ def summary_text(res: FitRecord) -> str:
     boot = res.boot
     if boot is not None:
         lines.append(
-            f"bootstrap:   {boot.n} replicates ({boot.method}, seed {boot.seed}), "
+            f"bootstrap:   {boot.n} replicates ({boot.resample}, seed {boot.seed}), "
             f"{boot.n_failed} failed; used for intervals"
         )
         lines.append("-" * w)

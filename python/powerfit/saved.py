@@ -80,7 +80,7 @@ def _expression(law: Law | None) -> dict[str, Any] | None:
 def bootstrap_to_dict(boot: BootstrapResult) -> dict[str, Any]:
     """The replicates of a bootstrap run as a JSON-safe dict."""
     return {
-        "method": boot.method,
+        "method": boot.resample,
         "seed": int(boot.seed),
         "labels": boot.labels,
         "samples": encode(boot.samples),

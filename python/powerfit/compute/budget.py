@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import analysis
+from .._deprecate import renamed
 from ..errors import InvalidOptionError
 from .accelerators import Accelerator, peak_flops
 from .accelerators import accelerator as lookup
 from .units import SECONDS_PER_HOUR
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..fit import FitResult
+    from ..record import FitRecord
 
 
 def _opt_positive(name: str, v: Any, upper: float | None = None) -> float | None:
@@ -252,13 +254,22 @@ def plan(
     return out
 
 
+@renamed({"k": "flops_per_param_token"})
 def compute_optimal(
-    res: FitResult, budget: Any, k: float = 6.0, level: float = 0.95
+    res: FitRecord,
+    budget: Any,
+    flops_per_param_token: float = 6.0,
+    level: float = 0.95,
+    *,
+    warn: bool = True,
 ) -> pd.DataFrame:
     """``res.compute_optimal`` at the budget(s) in FLOPs, with the plan in accelerator-hours
-    and money when the budget carries hardware (see :func:`plan`)."""
+    and money when the budget carries hardware (see :func:`plan`); ``flops_per_param_token``
+    is k in C = k N D."""
     flops = budget_flops(budget)
-    table = res.compute_optimal(C=flops, k=k, level=level)
+    table = analysis.compute_optimal(
+        res, flops, flops_per_param_token=flops_per_param_token, level=level, warn=warn
+    )
     hw = _hardware(budget)
     if hw is None or not hw.has_hardware:
         return table
@@ -266,16 +277,19 @@ def compute_optimal(
     return out.drop(columns=["C_share_of_budget"]) if len(flops) > 1 else out
 
 
+@renamed({"k": "flops_per_param_token"})
 def inference_optimal(
-    res: FitResult,
+    res: FitRecord,
     target_loss: float,
     inference_tokens: float,
     budget: Budget | None = None,
-    k: float = 6.0,
+    flops_per_param_token: float = 6.0,
 ) -> pd.Series:
     """``res.inference_optimal`` with its training, inference and total FLOPs also in
     accelerator-hours and money, and ``fits_budget`` when `budget` has a size."""
-    s = res.inference_optimal(target_loss, inference_tokens, k=k).to_series()
+    s = analysis.inference_optimal(
+        res, target_loss, inference_tokens, flops_per_param_token=flops_per_param_token
+    ).to_series()
     if budget is None:
         return s
     cols = ["train_flops", "inference_flops", "total_flops", "chinchilla_total_flops"]
@@ -284,6 +298,11 @@ def inference_optimal(
     out["budget_flops"] = budget.total_flops
     out["fits_budget"] = bool(s["total_flops"] <= budget.total_flops)
     return out
+
+
+def holds_budget(budget: Any) -> bool:
+    """Whether ``budget`` is, or holds, a :class:`Budget` (rather than only FLOPs)."""
+    return _hardware(budget) is not None
 
 
 def _hardware(budget: Any) -> Budget | None:

@@ -4,7 +4,6 @@ from the rest (mis-logged compute bends fitted curves)."""
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from .. import _check
+from .._deprecate import renamed
 from .._tables import as_frame, group_codes, require
-from ..errors import InvalidDataError, InvalidOptionError, PowerfitWarning
+from ..errors import InvalidDataError, InvalidOptionError
+from ..errors import warn as warn_user
 
 #: Factors a mis-logged C is commonly off by, and what they suggest.
 KNOWN_FACTORS: dict[float, str] = {
@@ -58,12 +59,13 @@ def _global_note(k: float, expected: float) -> str:
     return f"the median k ({k:.4g}) is far from {expected:g}: check the units of C, N and D"
 
 
+@renamed({"expected_k": "flops_per_param_token"})
 def check_sweep(
     table: Any,
     *,
     columns: Mapping[str, str] | None = None,
     by: str | Sequence[str] | None = None,
-    expected_k: float = 6.0,
+    flops_per_param_token: float = 6.0,
     tolerance: float = 0.1,
     z: float = 3.5,
     warn: bool = True,
@@ -80,8 +82,8 @@ def check_sweep(
         table: a DataFrame (pandas or polars), pyarrow Table, dict or file path with columns
             C, N and D (map others with ``columns={"C": "flops", "N": "params", ...}``).
         by: group columns (separate sweeps): medians are taken per group.
-        expected_k: the k the sweep should have (6 for 6ND); a group whose median k is far
-            from it is reported in ``note``.
+        flops_per_param_token: the k the sweep should have (6 for 6ND; formerly
+            ``expected_k``); a group whose median k is far from it is reported in ``note``.
         tolerance: smallest relative departure from the median that is flagged.
         z: robust z-score above which a departure is flagged.
         warn: emit a :class:`~powerfit.PowerfitWarning` naming the flagged rows.
@@ -99,8 +101,11 @@ def check_sweep(
         raise InvalidOptionError(f"tolerance must be positive, got {tolerance!r}")
     if not (isinstance(z, (int, float)) and z > 0):
         raise InvalidOptionError(f"z must be positive, got {z!r}")
+    expected_k = flops_per_param_token
     if not (isinstance(expected_k, (int, float)) and expected_k > 0):
-        raise InvalidOptionError(f"expected_k must be positive, got {expected_k!r}")
+        raise InvalidOptionError(
+            f"flops_per_param_token must be positive, got {flops_per_param_token!r}"
+        )
     df = as_frame(table).reset_index(drop=True)
     mapped = _check.mapping(columns, "columns")
     cols = {v: mapped.get(v, v) for v in ("C", "N", "D")}
@@ -158,12 +163,8 @@ def check_sweep(
     if warn and flagged.any():
         rows = np.flatnonzero(flagged)
         shown = ", ".join(str(int(r)) for r in rows[:10]) + (" ..." if len(rows) > 10 else "")
-        warnings.warn(
-            f"{len(rows)} run(s) with suspect compute (rows {shown}): {reason[rows[0]]}",
-            PowerfitWarning,
-            stacklevel=2,
-        )
+        warn_user(f"{len(rows)} run(s) with suspect compute (rows {shown}): {reason[rows[0]]}")
     if warn:
         for note in sorted({str(n) for n in notes if n}):
-            warnings.warn(note, PowerfitWarning, stacklevel=2)
+            warn_user(note)
     return out

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import InvalidOptionError, PowerfitWarning
+from ..errors import InvalidOptionError
+from ..errors import warn as warn_user
 from . import checks as _checks
 from . import fits
 from .cells import build
@@ -64,12 +64,10 @@ def _noise(
         return _per_group(given, keys, by, "noise"), "given"
     sigma = fits.noise(learning, len(keys))
     if np.isnan(sigma).all():
-        warnings.warn(
+        warn_user(
             f"the noise of a cell could not be estimated (learning curves need "
             f"{fits.MIN_SLICE_POINTS}+ token counts per size): assuming "
-            f"{100 * FALLBACK_NOISE:g}% of the loss; pass noise=",
-            PowerfitWarning,
-            stacklevel=3,
+            f"{100 * FALLBACK_NOISE:g}% of the loss; pass noise="
         )
         return np.full(len(keys), FALLBACK_NOISE), "assumed"
     fill = float(np.nanmedian(sigma))

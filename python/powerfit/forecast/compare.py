@@ -4,7 +4,6 @@ same splits, with the in-sample AIC/BIC beside it."""
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _check
-from ..errors import InvalidOptionError, PowerfitError, PowerfitWarning
+from ..errors import InvalidOptionError, PowerfitError
+from ..errors import warn as warn_user
 from ..expr import Law, law_argument
 from ..fit import FitResult, fit
 from ._tables import frame_of, law_name
@@ -63,7 +63,7 @@ def _insample(fitted: FitResult | None) -> tuple[float, float, float]:
     if fitted is None or not fitted.success:
         return math.nan, math.nan, math.nan
     d = fitted.data
-    pred = fitted.predict(**{v: d[v] for v in fitted.variables})
+    pred = fitted.predict(warn=False, **{v: d[v] for v in fitted.variables})
     rmse = float(np.sqrt(np.mean((np.log(pred) - np.log(d["loss"])) ** 2)))
     aic = math.nan if fitted.aic is None else float(fitted.aic)
     bic = math.nan if fitted.bic is None else float(fitted.bic)
@@ -200,7 +200,7 @@ def compare_laws(
     best = next(law for law in cands if law_name(law) == best_name)
     if warn:
         for note in notes:
-            warnings.warn(note, PowerfitWarning, stacklevel=2)
+            warn_user(note)
     return LawComparison(table, best, rolls, fits, tuple(notes))
 
 

@@ -3,14 +3,14 @@ error a rollout measured."""
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .._data import as_float_array
-from ..errors import InvalidDataError, InvalidOptionError, PowerfitWarning
+from ..errors import InvalidDataError, InvalidOptionError
+from ..errors import warn as warn_user
 from ..fit import FitResult
 from ._tables import MIN_DISTANCE, check_level
 from .rollout import RolloutResult
@@ -83,21 +83,19 @@ def forecast_interval(
     else:
         raise InvalidDataError(f"forecast points need the rollout's column '{roll.by}'")
     dist = extrapolation_distance(roll.scale_max, scale)
-    pred = fitted.predict(**xs)
+    pred = fitted.predict(warn=False, **xs)
     q = roll.error_scale(level)
     method = roll.error_scale_method(level)
     if method != "conformal":
         n = int(np.isfinite(roll.points["log_error"]).sum())
-        warnings.warn(
+        warn_user(
             f"the rollout has {n} finite held-out predictions, fewer than a {level:.0%} "
             "conformal quantile needs: "
             + (
                 "the intervals are unbounded"
                 if method == "none"
                 else "the extrapolation error uses a Gaussian model of the error per decade"
-            ),
-            PowerfitWarning,
-            stacklevel=2,
+            )
         )
     w_ext = q * np.maximum(dist, MIN_DISTANCE)
     if boot is not None:

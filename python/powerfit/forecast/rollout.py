@@ -198,7 +198,7 @@ def _one_split(
         k, cut, n_train=len(train), n_test=len(test), fitted=fitted, status=fitted.status
     )
     obs = test[yname].to_numpy(dtype=float)
-    pred = fitted.predict(**prediction_points(fitted, test, columns))
+    pred = fitted.predict(warn=False, **prediction_points(fitted, test, columns))
     with np.errstate(invalid="ignore", divide="ignore"):
         log_err = np.log(pred) - np.log(obs)
     pts = pd.DataFrame(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,11 +12,13 @@ import pandas as pd
 
 from .. import _check, _core, _display
 from .._data import as_table, column_names
+from .._deprecate import renamed, warn
 from ..analysis import nd_index
 from ..bootstrap import BootstrapResult
 from ..errors import InvalidDataError, InvalidOptionError
 from ..fit import FitResult, fit
-from ._inputs import as_list, budget_list, check_run_sizes, positive_column, run_codes
+from ._columns import OLD_KEYWORDS, read, resolve
+from ._inputs import as_list, budget_list, check_run_sizes, run_codes
 from .envelope import envelope
 from .isoflop import isoflop
 from .results import EnvelopeResult, IsoflopResult
@@ -90,14 +93,40 @@ class ApproachComparison:
         return _display.comparison_html(self)
 
 
+def _old_loss_names(func: Callable[..., ApproachComparison]) -> Callable[..., ApproachComparison]:
+    """Before ``loss=`` named the objective here it named the loss column, and the objective
+    was ``parametric_loss=``: calls in the old words keep working, with a warning."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> ApproachComparison:
+        loss = kwargs.get("loss")
+        old_column = "parametric_loss" in kwargs and "loss" in kwargs
+        if not old_column and isinstance(loss, str) and loss not in _core.LOSSES:
+            data = args[0] if args else kwargs.get("data")
+            old_column = loss in column_names(as_table(data))
+        if old_column:
+            kwargs["columns"] = {**(kwargs.get("columns") or {}), "loss": kwargs.pop("loss")}
+            warn(
+                "compare_approaches(): loss= names the objective now; map the loss column "
+                f"with columns={{'loss': {loss!r}}}",
+                3,
+            )
+        if "parametric_loss" in kwargs:
+            kwargs["loss"] = kwargs.pop("parametric_loss")
+            use = f"loss={kwargs['loss']!r}"
+            warn(f"compare_approaches(): parametric_loss= is deprecated; use {use}", 3)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+@renamed({**OLD_KEYWORDS, "flops_per_token": "flops_per_param_token"})
+@_old_loss_names
 def compare_approaches(
     data: Any,
     budgets: Sequence[float] | float,
     *,
-    compute: str = "C",
-    size: str = "N",
-    loss: str = "loss",
-    tokens: str | None = None,
+    columns: Mapping[str, str] | None = None,
     run: str | Sequence[str] | None = None,
     n_boot: int = 200,
     seed: int = 0,
@@ -107,10 +136,10 @@ def compare_approaches(
     n_grid: int = 200,
     n_slices: int = 12,
     law: str = "chinchilla",
-    parametric_loss: str = "huber_log",
+    loss: str = "huber_log",
     delta: float = 1e-3,
     parametric_points: str = "final",
-    flops_per_token: float = 6.0,
+    flops_per_param_token: float = 6.0,
 ) -> ApproachComparison:
     """Approaches 1, 2 and 3 of Hoffmann et al. (2022) on the same data, side by side.
 
@@ -120,24 +149,27 @@ def compare_approaches(
     - Approach 2, IsoFLOP profiles (:func:`isoflop`). Training curves are first cut into
       profiles at ``n_slices`` log-spaced budgets covered by at least three sizes (each run's
       loss interpolated there).
-    - Approach 3, a parametric fit (``pf.fit(law=law, loss=parametric_loss)``) of L(N, D), with
-      D from ``tokens`` (else C / (flops_per_token N)), and its closed-form frontier
-      a = beta/(alpha+beta), N*(C) = G (C/k)^a. With curves it is fitted to each run's final
-      checkpoint (``parametric_points="final"``, the clean points: a checkpoint in the middle of
-      a run has not finished its learning-rate schedule) or to all rows (``"all"``).
+    - Approach 3, a parametric fit (``pf.fit(law=law, loss=loss)``) of L(N, D), with
+      D from the tokens column (else C / (k N), k = ``flops_per_param_token``), and its
+      closed-form frontier a = beta/(alpha+beta), N_opt(C) = G (C/k)^a. With curves it is
+      fitted to each run's final checkpoint (``parametric_points="final"``, the clean
+      points: a checkpoint in the middle of a run has not finished its learning-rate
+      schedule) or to all rows (``"all"``).
 
     Args:
         data: IsoFLOP points (one row per run) or training curves (with ``run``).
-        budgets: budgets C at which N*(C) and D*(C) are compared.
-        compute, size, loss, tokens: columns.
+        budgets: budgets C at which N_opt and D_opt are compared.
+        columns: maps C, N, loss and (optionally) D to your columns, as in
+            :func:`isoflop` (replaces ``compute=``, ``size=``, ``tokens=`` and the old
+            ``loss=`` column name).
         run: column(s) identifying the runs of training curves; None: every row is a run.
         n_boot: bootstrap replicates of each approach (runs resampled; for Approach 3 a case
             bootstrap of the fit).
-        seed, level, window, estimator, n_grid, flops_per_token: as :func:`envelope` and
-            :func:`isoflop`.
+        seed, level, window, estimator, n_grid, flops_per_param_token: as :func:`envelope`
+            and :func:`isoflop`.
         n_slices: IsoFLOP budgets cut from training curves.
-        law, parametric_loss, delta: the parametric fit of Approach 3 (a law with N and D
-            terms: ``chinchilla``).
+        law, loss, delta: the parametric fit of Approach 3: a law with N and D terms
+            (``chinchilla``) and the objective (formerly ``parametric_loss``).
 
     Returns:
         An :class:`ApproachComparison` (``.table``, ``.wide()``, ``.summary()``).
@@ -155,26 +187,25 @@ def compare_approaches(
         )
     n_slices = _check.count(n_slices, "n_slices", minimum=2, maximum=MAX_SLICES)
     names = column_names(data)
-    C = positive_column(data, compute, names, "compute")
-    N = positive_column(data, size, names, "size")
-    L = positive_column(data, loss, names, "loss")
-    T = positive_column(data, tokens, names, "tokens") if tokens is not None else None
+    cols = resolve(columns, names)
+    C, N, L = (read(data, cols, names, v) for v in ("C", "N", "loss"))
+    assert C is not None and N is not None and L is not None
+    T = read(data, cols, names, "D")
+    k = flops_per_param_token
     common: dict[str, Any] = dict(
         n_boot=n_boot, seed=seed, budgets=preds, level=level, window=window,
-        flops_per_token=flops_per_token, progress=False,
+        flops_per_param_token=k, progress=False,
     )  # fmt: skip
     frame: dict[str, Any] = {"C": C, "N": N, "loss": L}
     if T is not None:
-        frame["tokens"] = T
-    tok = "tokens" if T is not None else None
+        frame["D"] = T
     notes: list[str] = []
     if run is None:
         pts = pd.DataFrame(frame)
         pts["_run"] = np.arange(len(pts))
         grid = np.unique(C)
-        env = envelope(pts, tokens=tok, run="_run", grid=list(grid), estimator=estimator,
-                       **common)  # fmt: skip
-        iso = isoflop(pts, tokens=tok, **common)
+        env = envelope(pts, run="_run", grid=list(grid), estimator=estimator, **common)
+        iso = isoflop(pts, **common)
         par_rows = pts
         notes.append(
             f"data: {len(pts)} IsoFLOP points (one per run) at {len(grid)} budgets; "
@@ -182,11 +213,10 @@ def compare_approaches(
         )
     else:
         run_code, run_label = run_codes(data, run, names, N, C)
-        check_run_sizes(run_code, N, as_list(run, "run"), size)
+        check_run_sizes(run_code, N, as_list(run, "run"), str(cols["N"]))
         curves = pd.DataFrame(frame)
         curves["_run"] = run_code
-        env = envelope(curves, tokens=tok, run="_run", n_grid=n_grid, estimator=estimator,
-                       **common)  # fmt: skip
+        env = envelope(curves, run="_run", n_grid=n_grid, estimator=estimator, **common)
         opt = env.optima
         covered = opt.loc[opt["n_sizes"] >= 3, "C"].to_numpy()
         if covered.size == 0:
@@ -200,8 +230,8 @@ def compare_approaches(
         )
         prof = {"C": sl["C"], "N": sl["N"], "loss": sl["loss"]}
         if T is not None:
-            prof["tokens"] = sl["tokens"]
-        iso = isoflop(pd.DataFrame(prof), tokens=tok, **common)
+            prof["D"] = sl["tokens"]
+        iso = isoflop(pd.DataFrame(prof), **common)
         last = pd.Series(C).groupby(run_code).transform("max").to_numpy() == C
         par_rows = curves.loc[last] if parametric_points == "final" else curves
         notes.append(
@@ -210,17 +240,17 @@ def compare_approaches(
             f"{int(n_slices)} IsoFLOP slices from {slice_c[0]:.3g} to {slice_c[-1]:.3g}"
         )
     D = (
-        par_rows["tokens"].to_numpy()
+        par_rows["D"].to_numpy()
         if T is not None
-        else par_rows["C"].to_numpy() / (flops_per_token * par_rows["N"].to_numpy())
+        else par_rows["C"].to_numpy() / (k * par_rows["N"].to_numpy())
     )
     if T is None and not (np.isfinite(D).all() and (D > 0).all()):
         raise InvalidOptionError(
-            f"flops_per_token={flops_per_token!r} gives token counts D = C / "
-            f"(flops_per_token N) that are not positive finite numbers"
+            f"flops_per_param_token={flops_per_param_token!r} gives token counts D = C / "
+            f"(flops_per_param_token N) that are not positive finite numbers"
         )
     par = fit({"N": par_rows["N"].to_numpy(), "D": D, "loss": par_rows["loss"].to_numpy()},
-               law=law, loss=parametric_loss, delta=delta, warn=False)  # fmt: skip
+               law=law, loss=loss, delta=delta, warn=False)  # fmt: skip
     idx = nd_index(par)
     if idx is None:
         raise InvalidOptionError(
@@ -228,17 +258,17 @@ def compare_approaches(
         )
     final = run is not None and parametric_points == "final"
     notes.append(
-        f"Approach 3: pf.fit(law={law!r}, loss={parametric_loss!r}) on {par.n_points} points "
+        f"Approach 3: pf.fit(law={law!r}, loss={loss!r}) on {par.n_points} points "
         f"({'final checkpoints' if final else 'all rows'}"
-        f"); status {par.status}; C = {flops_per_token:g} N D"
+        f"); status {par.status}; C = {k:g} N D"
     )
-    dnames, dvals = _core.derived(par.values[None, :], idx, preds, float(flops_per_token))
+    dnames, dvals = _core.derived(par.values[None, :], idx, preds, float(k))
     est = dict(zip(dnames, dvals[0]))
     boot = None
     bounds: dict[str, tuple[float, float]] = {}
     if int(n_boot) > 0:
-        boot = par.bootstrap(n=int(n_boot), seed=int(seed), progress=False)
-        ci = boot.ci(level=level, budgets=preds, k=float(flops_per_token))
+        boot = par.bootstrap(int(n_boot), seed=int(seed), progress=False)
+        ci = boot.ci(level=level, budgets=preds, flops_per_param_token=float(k))
         bounds = {
             str(p): (float(lo), float(hi))
             for p, lo, hi in zip(ci["parameter"], ci["lower"], ci["upper"])
@@ -268,7 +298,7 @@ def compare_approaches(
                 )  # fmt: skip
             )
     for j, c in enumerate(preds):
-        # the core's layout: a, b, eta, G, then N*, D*, D*/N*, L* per budget
+        # the core's layout: a, b, eta, G, then N_opt, D_opt, D_opt/N_opt, L_opt per budget
         nkey, dkey = dnames[4 + 4 * j], dnames[5 + 4 * j]
         rows.append(
             dict(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -10,8 +10,10 @@ import pandas as pd
 
 from .. import _check, _core
 from .._data import as_table, column_names
+from .._deprecate import renamed
 from .._progress import Progress
 from ..errors import InvalidDataError, InvalidOptionError
+from ._columns import OLD_KEYWORDS, read, resolve
 from ._inputs import (
     Settings,
     as_list,
@@ -19,7 +21,6 @@ from ._inputs import (
     check_run_sizes,
     group_codes,
     points_frame,
-    positive_column,
     run_codes,
     sort_by_group,
     take,
@@ -29,13 +30,14 @@ from ._inputs import (
 from .results import EnvelopeResult
 
 
+@renamed(
+    {**OLD_KEYWORDS, "loss": "columns:loss", "flops_per_token": "flops_per_param_token"},
+    positional=("size", "compute", "loss"),
+)
 def envelope(
     curves: Any,
-    size: str = "N",
-    compute: str = "C",
-    loss: str = "loss",
     *,
-    tokens: str | None = None,
+    columns: Mapping[str, str] | None = None,
     run: str | Sequence[str] | None = None,
     by: str | Sequence[str] | None = None,
     grid: Sequence[float] | None = None,
@@ -46,7 +48,7 @@ def envelope(
     budgets: Sequence[float] | float | None = None,
     level: float = 0.95,
     window: int = 2,
-    flops_per_token: float = 6.0,
+    flops_per_param_token: float = 6.0,
     progress: bool | None = None,
 ) -> EnvelopeResult:
     """The training-curve envelope (Chinchilla's Approach 1): at each budget of a log-spaced
@@ -61,9 +63,11 @@ def envelope(
 
     Args:
         curves: training curves, one row per checkpoint (DataFrame, Arrow table or dict).
-        size, compute, loss: columns of the model size N, the compute so far C and the loss.
-        tokens: column of tokens seen; D* is the attaining run's token count at C. Without it
-            D* = C / (flops_per_token N*).
+        columns: maps the variables to your columns, as in :func:`powerfit.fit`: N (the model
+            size), C (the compute so far), loss (the observed loss) and, optionally, D (the
+            tokens seen; used when mapped or when the table has a column D): D_opt is then the
+            attaining run's token count at C, else C / (k N_opt). Replaces the old ``size=``,
+            ``compute=``, ``loss=`` and ``tokens=``.
         run: column(s) identifying runs. Default: blocks of consecutive rows with the same size
             and increasing compute.
         by: column(s) defining groups analysed separately.
@@ -72,17 +76,17 @@ def envelope(
             al.) or ``"parabola"`` (the vertex of the local parabola in log N over each size's
             lowest loss at the budget: continuous N*, better for coarse size ladders).
         n_boot: bootstrap replicates; each resamples whole runs with replacement.
-        seed, budgets, level, window, flops_per_token, progress: as :func:`isoflop`.
+        seed, budgets, level, window, flops_per_param_token, progress: as :func:`isoflop`.
 
     Returns:
         An :class:`EnvelopeResult`.
     """
     curves = as_table(curves)
     names = column_names(curves)
-    C = positive_column(curves, compute, names, "compute")
-    N = positive_column(curves, size, names, "size")
-    L = positive_column(curves, loss, names, "loss")
-    T = positive_column(curves, tokens, names, "tokens") if tokens is not None else None
+    cols = resolve(columns, names)
+    C, N, L = (read(curves, cols, names, v) for v in ("C", "N", "loss"))
+    assert C is not None and N is not None and L is not None
+    T = read(curves, cols, names, "D")
     n = len(C)
     if n == 0:
         raise InvalidDataError("no rows to analyse")
@@ -94,13 +98,13 @@ def envelope(
     else:
         _check.count(n_grid, "n_grid", minimum=2)
     run_code, run_label = run_codes(curves, run, names, N, C)
-    check_run_sizes(run_code, N, as_list(run, "run") or None, size)
+    check_run_sizes(run_code, N, as_list(run, "run") or None, str(cols["N"]))
     by_cols = as_list(by)
     codes, keys, ids = group_codes(curves, by_cols, names, n)
     order, offsets = sort_by_group(codes, len(keys))
     preds = budget_list(budgets)
     rc = np.ascontiguousarray(run_code[order].astype(np.uint64))
-    options = Settings(window, n_boot, seed, level, preds, flops_per_token, "runs")
+    options = Settings(window, n_boot, seed, level, preds, flops_per_param_token, "runs")
     with Progress(total_replicates(n_boot, len(keys)), progress, "envelope", "replicate") as bar:
         table = _core.envelope(
             rc,
@@ -120,8 +124,8 @@ def envelope(
     points = points_frame(curves, by_cols, names, C, N, L, T, run=run_label)
     settings = dict(
         n_boot=n_boot, seed=seed, level=level, window=window, estimator=estimator,
-        n_grid=n_grid if grid is None else len(g_list), flops_per_token=flops_per_token,
-        budgets=preds, columns=dict(compute=compute, size=size, loss=loss, tokens=tokens),
+        n_grid=n_grid if grid is None else len(g_list),
+        flops_per_param_token=flops_per_param_token, budgets=preds, columns=cols,
     )  # fmt: skip
     return EnvelopeResult(table, keys, points, settings, runs)
 

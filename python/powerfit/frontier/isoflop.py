@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import _core
 from .._data import as_table, column_names
+from .._deprecate import renamed
 from .._progress import Progress
 from ..errors import InvalidDataError
+from ._columns import OLD_KEYWORDS, read, resolve
 from ._inputs import (
     Settings,
     as_list,
     budget_list,
     group_codes,
     points_frame,
-    positive_column,
     sort_by_group,
     take,
     take_optional,
@@ -24,21 +25,22 @@ from ._inputs import (
 from .results import IsoflopResult
 
 
+@renamed(
+    {**OLD_KEYWORDS, "loss": "columns:loss", "flops_per_token": "flops_per_param_token"},
+    positional=("compute", "size", "loss", "tokens", "by", "n_boot", "seed", "budgets"),
+)
 def isoflop(
     data: Any,
-    compute: str = "C",
-    size: str = "N",
-    loss: str = "loss",
-    tokens: str | None = None,
+    *,
+    columns: Mapping[str, str] | None = None,
     by: str | Sequence[str] | None = None,
     n_boot: int = 1000,
     seed: int = 0,
     budgets: Sequence[float] | float | None = None,
-    *,
     level: float = 0.95,
     window: int = 2,
     budget_rtol: float = 1e-3,
-    flops_per_token: float = 6.0,
+    flops_per_param_token: float = 6.0,
     progress: bool | None = None,
     resample: str = "runs",
 ) -> IsoflopResult:
@@ -56,9 +58,11 @@ def isoflop(
     Args:
         data: a pandas or polars DataFrame, a pyarrow Table or a dict of columns, one row per
             run (or per run and budget).
-        compute, size, loss: columns of the FLOP budget C, the model size N and the loss.
-        tokens: column of the token count; D* is interpolated from it at N* within each budget.
-            Without it D* = C / (flops_per_token N*).
+        columns: maps the variables to your columns, as in :func:`powerfit.fit`: C (the FLOP
+            budget), N (the model size), loss (the observed loss) and, optionally, D (the
+            tokens; used when mapped or when the table has a column D). With D, D_opt is
+            interpolated at N_opt within each budget; without it D_opt = C / (k N_opt).
+            Replaces the old ``compute=``, ``size=``, ``loss=`` and ``tokens=``.
         by: column(s) defining groups analysed separately (as in :func:`fit_groups`).
         n_boot: bootstrap replicates (0: none); replicate i of a group draws from its own
             random stream (seed, group keys, i), so results do not depend on threads.
@@ -67,7 +71,8 @@ def isoflop(
         level: coverage of the percentile intervals.
         window: sampled sizes on each side of the lowest point in the parabola.
         budget_rtol: rows whose budgets agree within this relative tolerance share a budget.
-        flops_per_token: k in C = k N D, for D* without ``tokens``.
+        flops_per_param_token: k in C = k N D (FLOPs per parameter per token), for D_opt
+            without a D column (formerly ``flops_per_token``).
         progress: a tqdm progress bar over replicates (default: when stderr is a terminal).
         resample: what a replicate resamples. ``"runs"`` (default): the rows within every
             budget, with replacement, then the whole analysis is repeated, so every budget's
@@ -87,10 +92,10 @@ def isoflop(
     """
     data = as_table(data)
     names = column_names(data)
-    C = positive_column(data, compute, names, "compute")
-    N = positive_column(data, size, names, "size")
-    L = positive_column(data, loss, names, "loss")
-    T = positive_column(data, tokens, names, "tokens") if tokens is not None else None
+    cols = resolve(columns, names)
+    C, N, L = (read(data, cols, names, v) for v in ("C", "N", "loss"))
+    assert C is not None and N is not None and L is not None
+    T = read(data, cols, names, "D")
     n = len(C)
     if n == 0:
         raise InvalidDataError("no rows to analyse")
@@ -98,7 +103,7 @@ def isoflop(
     codes, keys, ids = group_codes(data, by_cols, names, n)
     order, offsets = sort_by_group(codes, len(keys))
     preds = budget_list(budgets)
-    options = Settings(window, n_boot, seed, level, preds, flops_per_token, resample)
+    options = Settings(window, n_boot, seed, level, preds, flops_per_param_token, resample)
     with Progress(total_replicates(n_boot, len(keys)), progress, "isoflop", "replicate") as bar:
         table = _core.isoflop(
             take(C, order),
@@ -115,7 +120,6 @@ def isoflop(
     settings = dict(
         n_boot=n_boot, seed=seed, level=level, window=window, budget_rtol=budget_rtol,
         resample=resample,
-        flops_per_token=flops_per_token, budgets=preds, columns=dict(
-            compute=compute, size=size, loss=loss, tokens=tokens),
+        flops_per_param_token=flops_per_param_token, budgets=preds, columns=cols,
     )  # fmt: skip
     return IsoflopResult(table, keys, points, settings)

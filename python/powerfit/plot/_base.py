@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _core
+from .._markup import plot_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -45,16 +46,78 @@ def axis_label(res: FitResult, var: str) -> str:
     col = res.columns[res.variables.index(var)]
     names = {"N": "parameters", "D": "tokens", "C": "compute (FLOPs)"}
     if col != var:
-        return f"{col} ({var})"
-    return f"{var}: {names[var]}" if var in names else var
+        return plot_text(f"{col} ({var})")
+    return plot_text(f"{var}: {names[var]}" if var in names else var)
 
 
 def param_label(name: str) -> str:
-    return GREEK.get(name, name)
+    return plot_text(GREEK.get(name, name))
 
 
 def short_params(res: FitResult) -> str:
     return ", ".join(f"{param_label(k)}={v:.4g}" for k, v in res.params.items())
+
+
+def fixed(v: float, digits: int = 3) -> str:
+    """``v`` with ``digits`` decimals, never "-0.000"."""
+    text = f"{v:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def power_label(lhs: str, exponent: float, bounds: tuple[float, float] | None = None) -> str:
+    """``lhs ∝ C^exponent`` in mathtext (the exponent raised), with an interval after it."""
+    text = f"${lhs} \\propto C^{{{fixed(exponent)}}}$"
+    if bounds is not None and all(np.isfinite(bounds)):
+        text += f" [{fixed(bounds[0])}, {fixed(bounds[1])}]"
+    return text
+
+
+#: Mathtext of the compute-optimal quantities.
+N_OPT, D_OPT, L_OPT = r"N_{\mathrm{opt}}", r"D_{\mathrm{opt}}", r"L_{\mathrm{opt}}"
+
+
+def budget_label(c: float) -> str:
+    """A compute budget as mathtext: 3e21 -> $3{\times}10^{21}$, 1e20 -> $10^{20}$."""
+    e = math.floor(math.log10(c))
+    m = c / 10**e
+    if m >= 9.995:
+        m, e = 1.0, e + 1
+    mant = f"{m:.3g}"
+    return f"$10^{{{e}}}$" if mant == "1" else f"${mant}{{\\times}}10^{{{e}}}$"
+
+
+def inside(f: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Mask of the contiguous run of ``f`` within [lo, hi] around its minimum: the part of a
+    curve that stays on the axes (curves are drawn only there, never off the top)."""
+    ok = np.isfinite(f) & (f >= lo) & (f <= hi)
+    if not ok.any():
+        return ok
+    j = int(np.nanargmin(np.where(ok, f, np.inf)))
+    mask = np.zeros_like(ok)
+    a = j
+    while a > 0 and ok[a - 1]:
+        a -= 1
+    b = j
+    while b + 1 < ok.size and ok[b + 1]:
+        b += 1
+    mask[a : b + 1] = True
+    return mask
+
+
+def legend_below(ax: Axes, handles: list[Any] | None = None, ncol: int = 2, **kw: Any) -> Any:
+    """A legend under the axes, outside the data area (constrained layout makes room), so
+    that it never covers a point or a curve."""
+    args: dict[str, Any] = dict(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.16),
+        ncol=ncol,
+        fontsize=8,
+        frameon=False,
+    )
+    args.update(kw)
+    if handles is not None:
+        args["handles"] = handles
+    return ax.legend(**args)
 
 
 def band_replicates(res: FitResult, limit: int = MAX_BAND_REPLICATES) -> np.ndarray | None:
@@ -118,36 +181,69 @@ def few_values(v: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def log_ylim(ax: Axes, y: np.ndarray) -> None:
-    """Loss axis limits from the data (curves may run off them), with plain tick labels when
-    the data span less than a decade (log axes would otherwise label them 2x10^0, 3x10^0)."""
+def log_ylim(ax: Axes, y: np.ndarray) -> tuple[float, float]:
+    """Loss axis limits from the data (curves are clipped to them: see :func:`inside`), with
+    tidy tick labels; returns the limits."""
     lo, hi = float(np.min(y)), float(np.max(y))
     pad = (hi / lo) ** 0.06 if hi > lo else 1.05
     ax.set_ylim(lo / pad, hi * pad)
     plain_ticks(ax.yaxis, lo / pad, hi * pad)
+    return lo / pad, hi * pad
+
+
+def _plain(v: float, _: Any = None) -> str:
+    return f"{v:.4g}"
 
 
 def plain_ticks(axis: Any, lo: float, hi: float) -> None:
-    """Evenly spaced plain tick labels on a log axis spanning less than a decade."""
-    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+    """Tidy tick labels on a log axis: plain numbers (2.5, 3, 3.5) when it holds fewer than
+    two powers of ten, which log axes would otherwise label 2x10^0, 3x10^0; else labels at the
+    powers of ten only (minor ticks unlabelled)."""
+    from matplotlib.ticker import (
+        FuncFormatter,
+        LogFormatterSciNotation,
+        LogLocator,
+        MaxNLocator,
+        NullFormatter,
+        NullLocator,
+    )
 
-    if hi / lo >= 10.0:
+    if not (0 < lo < hi):
         return
-    axis.set_ticks([t for t in MaxNLocator(7).tick_values(lo, hi) if lo <= t <= hi])
+    decades = [e for e in range(math.ceil(math.log10(lo)), math.floor(math.log10(hi)) + 1)]
+    if len(decades) >= 2:
+        axis.set_major_locator(LogLocator(base=10))
+        axis.set_major_formatter(LogFormatterSciNotation(base=10, labelOnlyBase=True))
+        axis.set_minor_formatter(NullFormatter())
+        return
+    ticks = [t for t in MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)]
+    axis.set_ticks([t for t in ticks if lo <= t <= hi and t > 0])
     axis.set_minor_locator(NullLocator())
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_major_formatter(FuncFormatter(_plain))
 
 
-# --- the fit ---------------------------------------------------------------------------------
+def zero_clean(axis: Any) -> None:
+    """Plain tick labels on a linear axis with the decimals the tick spacing needs, and a tick
+    that is zero up to rounding shown as 0 (never -0.000)."""
+    from matplotlib.ticker import FuncFormatter
+
+    def fmt(v: float, pos: Any = None) -> str:
+        locs = np.asarray(axis.get_majorticklocs(), dtype=float)
+        step = float(np.min(np.diff(np.sort(locs)))) if locs.size > 1 else abs(v) or 1.0
+        if abs(v) <= 1e-6 * step:
+            return "0"
+        if step >= 1e4 or step < 1e-4:
+            return f"{v:.3g}"
+        digits = next(d for d in range(12) if abs(round(step * 10**d) - step * 10**d) < 1e-6)
+        return f"{v:.{digits}f}"
+
+    axis.set_major_formatter(FuncFormatter(fmt))
 
 
 def colour_map() -> Any:
     from matplotlib import colormaps
 
     return colormaps["viridis"]
-
-
-# --- residuals -------------------------------------------------------------------------------
 
 
 def colours(n: int) -> list[Any]:

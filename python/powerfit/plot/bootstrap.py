@@ -13,7 +13,8 @@ from ..errors import InvalidOptionError
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-from ._base import figure, finish, param_label
+from .._markup import plot_text
+from ._base import figure, finish, param_label, zero_clean
 
 
 def plot_bootstrap(
@@ -112,9 +113,13 @@ def plot_bootstrap(
                 ax.plot(est[j], est[i], marker="+", color="C3", ms=9, mew=1.5)
                 if logs[i]:
                     ax.set_yscale("log")
+                else:
+                    zero_clean(ax.yaxis)
                 ax.set_ylim(*lims[i])
             if logs[j]:
                 ax.set_xscale("log")
+            else:
+                zero_clean(ax.xaxis)
             ax.set_xlim(*lims[j])
             ax.tick_params(labelsize=7)
             if i == p - 1:
@@ -125,9 +130,10 @@ def plot_bootstrap(
                 ax.set_ylabel(param_label(names[i]))
             elif i != j:
                 ax.tick_params(labelleft=False)
+    law = plot_text(res.law)
     fig.suptitle(
-        f"bootstrap of the {res.law} fit: {good.shape[0]} of {boot.n} replicates converged "
-        f"({boot.method}); red: estimate and {level:.0%} percentile interval",
+        f"bootstrap of the {law} fit: {good.shape[0]} of {boot.n} replicates converged "
+        f"({boot.resample}); red: estimate and {level:.0%} percentile interval",
         fontsize=9,
     )
     return finish(fig, path)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._markup import plot_text
 from ..errors import InvalidOptionError
 from ._base import colours, finish
 from ._base import figure as new_figure
@@ -199,8 +200,9 @@ def plot_diagnosis(
         )
         + ")"
     )
+    n_cells = len(diagnosis.cells[diagnosis.cells.group == group])
     fig.suptitle(
-        f"diagnosis{label}: {len(diagnosis.cells[diagnosis.cells.group == group])} cells",
+        f"diagnosis{plot_text(label)}: {n_cells} cells",
         fontsize=10,
     )
     return finish(fig, path)

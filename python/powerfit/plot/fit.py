@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._deprecate import renamed
+from .._markup import plot_text
 from ..errors import InvalidOptionError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,27 +22,32 @@ from ._base import (
     axis_label,
     band,
     band_replicates,
+    budget_label,
     clusters,
     colour_map,
     few_values,
     figure,
     finish,
+    inside,
+    legend_below,
     log_grid,
     log_ylim,
     nice_budgets,
     plain_ticks,
     short_params,
+    zero_clean,
 )
 
 KINDS = ("auto", "isoflop", "slices", "parity")
 
 
+@renamed({"k": "flops_per_param_token"})
 def plot_fit(
     res: FitResult,
     ax: Axes | None = None,
     *,
     kind: str = "auto",
-    k: float = 6.0,
+    flops_per_param_token: float = 6.0,
     band: bool = True,
     level: float = 0.95,
     budgets: Sequence[float] | None = None,
@@ -55,23 +62,28 @@ def plot_fit(
         res: the fit. Its bootstrap run, if any (``res.bootstrap(...)``), gives the band.
         ax: draw into these axes instead of a new figure.
         kind: for laws of two variables: ``"isoflop"`` (loss against N along curves of
-            constant compute C = k N D, points coloured by C), ``"slices"`` (loss against one
+            constant compute C = k N D, points coloured by C, each curve labelled with its
+            budget and its loss-optimal N starred), ``"slices"`` (loss against one
             variable, one curve per value of the other, points coloured by it), ``"parity"``
             (observed against predicted) or ``"auto"`` (slices when one variable takes a few
             repeated values, else iso-FLOP curves for N and D, else slices). Laws of one
             variable draw the curve; of three, the parity plot.
-        k: FLOPs per parameter per token for ``"isoflop"`` (C = k N D).
+        flops_per_param_token: k in C = k N D for ``"isoflop"`` (formerly ``k``).
         band: draw the pointwise bootstrap band (needs a bootstrap run).
         level: coverage of the band.
         budgets: the compute budgets of the iso-FLOP curves (default: the data's iso-FLOP
             groups if it has them, else round budgets spanning the data).
         figsize, dpi: size of a new figure in inches, and its resolution.
-        title: the figure's title (default: the law, loss and estimates).
+        title: the figure's title (default: the law, loss and estimates), shown literally.
         path: also save the figure there (format by extension).
+
+    Curves are drawn where they lie within the data's loss range (never off the axes), and the
+    legend sits under the axes, clear of the data.
 
     Returns:
         The matplotlib Figure.
     """
+    k = flops_per_param_token
     if kind not in KINDS:
         raise InvalidOptionError(f"unknown kind '{kind}': use {', '.join(KINDS)}")
     if not 0.0 < level < 1.0:
@@ -109,7 +121,9 @@ def plot_fit(
     else:
         _draw_parity(res, ax, reps, level)
     if title is None:
-        title = f"{res.law} fit ({res.loss}, {res.n_points} points)\n{short_params(res)}"
+        title = f"{plot_text(res.law)} fit ({res.loss}, {res.n_points} points)\n{short_params(res)}"
+    else:
+        title = plot_text(title)
     ax.set_title(title, fontsize=9)
     return finish(fig, path)
 
@@ -126,14 +140,8 @@ def _legend_handles(
     ]
     if reps is not None:
         handles.append(Patch(color="0.25", alpha=0.2, label=f"{level:.0%} bootstrap band"))
-    ax.legend(
-        handles=handles + extra,
-        fontsize=8,
-        loc="best",
-        framealpha=0.85,
-        title=title,
-        title_fontsize=8,
-    )
+    legend_below(ax, handles + extra, ncol=min(4, len(handles) + len(extra)), title=title,
+                 title_fontsize=8)  # fmt: skip
 
 
 def _draw_curve(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float) -> None:
@@ -146,16 +154,32 @@ def _draw_curve(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float)
         span = float(np.ptp(x)) or 1.0
         xs = np.linspace(float(x.min()) - 0.05 * span, float(x.max()) + 0.05 * span, 200)
     ax.scatter(x, y, s=16, color="C0", alpha=0.75, edgecolor="none", zorder=3)
+    f = res.predict(warn=False, **{v: xs})
+    if logy:
+        ylo, yhi = log_ylim(ax, y)
+    else:
+        span = float(np.ptp(y)) or 1.0
+        ylo, yhi = float(y.min()) - 0.08 * span, float(y.max()) + 0.08 * span
+        ax.set_ylim(ylo, yhi)
+    keep = inside(f, ylo, yhi)
     if reps is not None:
         lo, hi = band(res, reps, [xs], level)
-        ax.fill_between(xs, lo, hi, color="C0", alpha=0.2, lw=0)
-    ax.plot(xs, res.predict(**{v: xs}), color="C0", lw=1.8)
+        ax.fill_between(xs[keep], np.clip(lo[keep], ylo, yhi), np.clip(hi[keep], ylo, yhi),
+                        color="C0", alpha=0.2, lw=0)  # fmt: skip
+    ax.plot(xs[keep], f[keep], color="C0", lw=1.8)
     ax.set_xscale("log" if logx else "linear")
     if logy:
         ax.set_yscale("log")
-        log_ylim(ax, y)
+        plain_ticks(ax.yaxis, ylo, yhi)
+    else:
+        zero_clean(ax.yaxis)
+    if logx:
+        plain_ticks(ax.xaxis, float(xs[0]), float(xs[-1]))
+    else:
+        zero_clean(ax.xaxis)
+    ax.set_xlim(float(xs[0]), float(xs[-1]))
     ax.set_xlabel(axis_label(res, v))
-    ax.set_ylabel(res.y_name)
+    ax.set_ylabel(plot_text(res.y_name))
     ax.grid(True, which="major", alpha=0.3)
     _legend_handles(ax, reps, level, [])
 
@@ -186,6 +210,7 @@ def _draw_isoflop(
     norm = LogNorm(vmin=min(float(C.min()), min(cs)), vmax=max(float(C.max()), max(cs)))
     cmap = colour_map()
     sc = ax.scatter(N, y, c=C, cmap=cmap, norm=norm, s=16, alpha=0.8, edgecolor="none", zorder=3)
+    ylo, yhi = log_ylim(ax, y)
     nmin, nmax, dmin, dmax = float(N.min()), float(N.max()), float(D.min()), float(D.max())
     curves = []
     for i, c in enumerate(cs):
@@ -198,30 +223,43 @@ def _draw_isoflop(
         if not lo < hi:
             continue
         n = log_grid(lo, hi)
-        curves.append((c, n, c / (k * n)))
+        f = res.predict(N=n, D=c / (k * n), warn=False)
+        keep = inside(f, ylo, yhi)
+        if keep.sum() >= 2:
+            curves.append((c, n[keep], f[keep]))
     if reps is not None and curves:
         allx = [
             np.concatenate([n for _, n, _ in curves]),
-            np.concatenate([d for _, _, d in curves]),
+            np.concatenate([c / (k * n) for c, n, _ in curves]),
         ]
         blo, bhi = band(res, reps, allx, level)
         start = 0
         for c, n, _ in curves:
             sl = slice(start, start + n.shape[0])
-            ax.fill_between(n, blo[sl], bhi[sl], color=cmap(norm(c)), alpha=0.18, lw=0)
+            ax.fill_between(n, np.clip(blo[sl], ylo, yhi), np.clip(bhi[sl], ylo, yhi),
+                            color=cmap(norm(c)), alpha=0.18, lw=0)  # fmt: skip
             start += n.shape[0]
-    for c, n, d in curves:
-        f = res.predict(N=n, D=d)
+    for c, n, f in curves:
         colour = cmap(norm(c))
         ax.plot(n, f, color=colour, lw=1.6)
-        j = int(np.nanargmin(f))
+        j = int(np.argmin(f))
         if 0 < j < n.shape[0] - 1:
             ax.plot(n[j], f[j], marker="*", ms=10, color=colour, mec="k", mew=0.6, zorder=4)
+        # the budget at the curve's right end, inside the axes: the ends spread along the
+        # top and the right edge, where the data are sparse
+        top = f[-1] > ylo * (yhi / ylo) ** 0.95
+        ax.annotate(budget_label(c), xy=(n[-1], f[-1]), xytext=(-4, -1 if top else 2),
+                    textcoords="offset points", ha="right", va="top" if top else "bottom",
+                    fontsize=7, color=colour, annotation_clip=True)  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
-    log_ylim(ax, y)
+    plain_ticks(ax.yaxis, ylo, yhi)
+    xlo = min([nmin / 1.6] + [float(n[0]) for _, n, _ in curves])
+    xhi = max([nmax * 1.6] + [float(n[-1]) for _, n, _ in curves])
+    ax.set_xlim(xlo, xhi)
+    plain_ticks(ax.xaxis, xlo, xhi)
     ax.set_xlabel(axis_label(res, "N"))
-    ax.set_ylabel(res.y_name)
+    ax.set_ylabel(plot_text(res.y_name))
     ax.grid(True, which="major", alpha=0.3)
     cb = ax.figure.colorbar(sc, ax=ax, pad=0.01)
     cb.set_label(f"compute C = {k:g}·N·D (FLOPs)")
@@ -236,7 +274,7 @@ def _draw_isoflop(
         mew=0.6,
         label="loss-optimal N on each curve",
     )
-    _legend_handles(ax, reps, level, [star], title="curves: constant compute")
+    _legend_handles(ax, reps, level, [star], title="curves: constant compute C (labelled)")
 
 
 def _draw_slices(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float, by: str) -> None:
@@ -256,6 +294,13 @@ def _draw_slices(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float
     norm = LogNorm(vmin=vmin, vmax=vmax)
     cmap = colour_map()
     sc = ax.scatter(x, y, c=s, cmap=cmap, norm=norm, s=16, alpha=0.8, edgecolor="none", zorder=3)
+    ylo, yhi = log_ylim(ax, y)
+    order = list(res.variables)
+
+    def cols(g: np.ndarray, v: float) -> list[np.ndarray]:
+        d = {xv: g, by: np.full_like(g, v)}
+        return [d[name] for name in order]
+
     curves = []
     for v in values:
         if few is not None:
@@ -264,30 +309,36 @@ def _draw_slices(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float
         else:
             lo, hi = float(x.min()) / 1.3, float(x.max()) * 1.3
         g = log_grid(lo, hi)
-        curves.append((v, g))
-    order = list(res.variables)
-
-    def cols(g: np.ndarray, v: float) -> list[np.ndarray]:
-        d = {xv: g, by: np.full_like(g, v)}
-        return [d[name] for name in order]
-
-    if reps is not None:
-        parts = [cols(g, v) for v, g in curves]
+        f = res.predict(warn=False, **dict(zip(order, cols(g, v))))
+        keep = inside(f, ylo, yhi)
+        if keep.sum() >= 2:
+            curves.append((v, g[keep], f[keep]))
+    if reps is not None and curves:
+        parts = [cols(g, v) for v, g, _ in curves]
         allx = [np.concatenate([p[i] for p in parts]) for i in range(2)]
         blo, bhi = band(res, reps, allx, level)
         start = 0
-        for v, g in curves:
+        for v, g, _ in curves:
             sl = slice(start, start + g.shape[0])
-            ax.fill_between(g, blo[sl], bhi[sl], color=cmap(norm(v)), alpha=0.18, lw=0)
+            ax.fill_between(g, np.clip(blo[sl], ylo, yhi), np.clip(bhi[sl], ylo, yhi),
+                            color=cmap(norm(v)), alpha=0.18, lw=0)  # fmt: skip
             start += g.shape[0]
-    for v, g in curves:
-        f = res.predict(**dict(zip(order, cols(g, v))))
-        ax.plot(g, f, color=cmap(norm(v)), lw=1.6)
+    for v, g, f in curves:
+        colour = cmap(norm(v))
+        ax.plot(g, f, color=colour, lw=1.6)
+        # the slice's value at its right end, above the curve, inside the axes
+        ax.annotate(f"{plot_text(by)} = {budget_label(v)}", xy=(g[-1], f[-1]), xytext=(-2, 3),
+                    textcoords="offset points", ha="right", va="bottom", fontsize=7,
+                    color=colour, annotation_clip=True)  # fmt: skip
     ax.set_xscale("log")
     ax.set_yscale("log")
-    log_ylim(ax, y)
+    plain_ticks(ax.yaxis, ylo, yhi)
+    xlo = min([float(x.min()) / 1.35] + [float(g[0]) for _, g, _ in curves])
+    xhi = max([float(x.max()) * 1.35] + [float(g[-1]) for _, g, _ in curves])
+    ax.set_xlim(xlo, xhi)
+    plain_ticks(ax.xaxis, xlo, xhi)
     ax.set_xlabel(axis_label(res, xv))
-    ax.set_ylabel(res.y_name)
+    ax.set_ylabel(plot_text(res.y_name))
     ax.grid(True, which="major", alpha=0.3)
     cb = ax.figure.colorbar(sc, ax=ax, pad=0.01)
     cb.set_label(axis_label(res, by))
@@ -298,7 +349,7 @@ def _draw_parity(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float
     from matplotlib.lines import Line2D
 
     y = res.problem.y
-    f = res.predict(**res.data)
+    f = res.predict(warn=False, **res.data)
     order = np.argsort(f)
     if reps is not None:
         xs = [res.data[v][order] for v in res.variables]
@@ -319,19 +370,24 @@ def _draw_parity(res: FitResult, ax: Axes, reps: np.ndarray | None, level: float
     if lo_ > 0:
         plain_ticks(ax.xaxis, lo_, hi_)
         plain_ticks(ax.yaxis, lo_, hi_)
-    ax.set_xlabel(f"predicted {res.y_name}")
-    ax.set_ylabel(f"observed {res.y_name}")
+    else:
+        zero_clean(ax.xaxis)
+        zero_clean(ax.yaxis)
+    ax.set_xlabel(plot_text(f"predicted {res.y_name}"))
+    ax.set_ylabel(plot_text(f"observed {res.y_name}"))
     ax.grid(True, which="major", alpha=0.3)
     extra = [Line2D([], [], color="0.3", ls="--", label="observed = predicted")]
     if reps is not None:
         extra.append(
             Line2D([], [], color="C0", alpha=0.4, lw=2, label=f"{level:.0%} bootstrap interval")
         )
-    ax.legend(
-        handles=[Line2D([], [], ls="none", marker="o", color="C0", ms=5, label="data"), *extra],
-        fontsize=8,
-        loc="best",
-    )
+    handles = [Line2D([], [], ls="none", marker="o", color="C0", ms=5, label="data"), *extra]
+    legend_below(ax, handles, ncol=len(handles))
+
+
+#: ±delta is drawn as lines only when they stand apart from the zero line by this share of
+#: the residual axis; a smaller delta is stated in the legend instead.
+DELTA_VISIBLE = 0.04
 
 
 def plot_residuals(
@@ -342,29 +398,52 @@ def plot_residuals(
     path: str | os.PathLike[str] | None = None,
 ) -> Figure:
     """Residuals on the loss's scale (prediction minus observation; log scale for the log and
-    Huber-log losses) against each variable, and their histogram. For Huber losses the
-    threshold ±delta is drawn: points beyond it are down-weighted.
+    Huber-log losses) against each variable, and their histogram.
+
+    For Huber losses, points beyond the threshold ±delta (down-weighted: they count linearly,
+    not quadratically) are drawn hollow and counted in the legend; ±delta is drawn as lines
+    when it stands apart from zero on the axis (a delta of 1e-3 against residuals of 1e-2
+    would sit on the zero line, so it is stated instead).
 
     Returns:
         The matplotlib Figure.
     """
+    from matplotlib.lines import Line2D
+
     r = res.residuals()
     vars_ = list(res.variables)
     ncol = len(vars_) + 1
-    fig = figure(figsize or (3.0 * ncol + 0.4, 3.4), dpi)
+    fig = figure(figsize or (3.0 * ncol + 0.4, 3.8), dpi)
     axes = fig.subplots(1, ncol, sharey=True, squeeze=False)[0]
     logscale = res.loss == "log" or res.loss.endswith("_log")
     ylabel = "log(predicted) − log(observed)" if logscale else "predicted − observed"
     huber = "huber" in res.loss
+    delta = float(res.delta) if huber else math.nan
+    top = float(np.max(np.abs(r))) * 1.12 or 1.0
+    lines = huber and delta >= DELTA_VISIBLE * 2 * top
+    far = np.abs(r) > delta if huber else np.zeros(r.shape, dtype=bool)
     for ax, v in zip(axes[:-1], vars_):
-        ax.scatter(res.data[v], r, s=12, alpha=0.7, color="C0", edgecolor="none")
+        x = res.data[v]
+        ax.scatter(x[~far], r[~far], s=12, alpha=0.75, color="C0", edgecolor="none")
+        if far.any():
+            ax.scatter(x[far], r[far], s=12, alpha=0.75, facecolor="none", edgecolor="C0", lw=0.8)
         ax.axhline(0.0, color="0.3", lw=1)
-        if huber:
+        if lines:
             for sgn in (-1, 1):
-                ax.axhline(sgn * res.delta, color="C3", lw=0.8, ls="--")
-        ax.set_xscale("log" if (res.data[v] > 0).all() else "linear")
+                ax.axhline(sgn * delta, color="C3", lw=0.8, ls="--")
+        logx = bool((x > 0).all())
+        ax.set_xscale("log" if logx else "linear")
+        if logx:
+            lo, hi = float(x.min()), float(x.max())
+            pad = (hi / lo) ** 0.05 if hi > lo else 1.1
+            ax.set_xlim(lo / pad, hi * pad)
+            plain_ticks(ax.xaxis, lo / pad, hi * pad)
+        else:
+            zero_clean(ax.xaxis)
         ax.set_xlabel(axis_label(res, v))
         ax.grid(True, alpha=0.3)
+    axes[0].set_ylim(-top, top)
+    zero_clean(axes[0].yaxis)
     axes[0].set_ylabel(ylabel)
     h = axes[-1]
     h.hist(
@@ -375,17 +454,30 @@ def plot_residuals(
         alpha=0.8,
     )
     h.axhline(0.0, color="0.3", lw=1)
-    if huber:
+    if lines:
         for sgn in (-1, 1):
-            h.axhline(
-                sgn * res.delta, color="C3", lw=0.8, ls="--", label="Huber ±δ" if sgn > 0 else None
-            )
-        h.legend(fontsize=8, loc="best")
+            h.axhline(sgn * delta, color="C3", lw=0.8, ls="--")
     h.set_xlabel("count")
     h.grid(True, alpha=0.3)
+    zero_clean(h.xaxis)
+    if huber:
+        share = float(far.mean())
+        handles = [
+            Line2D([], [], ls="none", marker="o", color="C0", ms=4,
+                   label=f"|residual| ≤ δ ({1 - share:.0%})"),
+            Line2D([], [], ls="none", marker="o", mfc="none", mec="C0", ms=4,
+                   label=f"beyond ±δ, down-weighted ({share:.0%})"),
+        ]  # fmt: skip
+        if lines:
+            handles.append(Line2D([], [], color="C3", lw=0.8, ls="--", label=f"±δ = ±{delta:g}"))
+        else:
+            handles.append(Line2D([], [], ls="none", label=f"δ = {delta:g}: too small to draw"))
+        fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8,
+                   frameon=False)  # fmt: skip
     rms = float(np.sqrt(np.mean(r * r)))
     fig.suptitle(
-        f"residuals of the {res.law} fit: {res.n_points} points, RMS {rms:.3g}", fontsize=10
+        f"residuals of the {plot_text(res.law)} fit: {res.n_points} points, RMS {rms:.3g}",
+        fontsize=10,
     )
     return finish(fig, path)
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from .._markup import plot_text
 from ._base import figure, finish
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,8 +55,9 @@ def plot_rollout(
         )
         ax.legend(loc="upper left", frameon=False)
     ax.set_yscale("log")
-    ax.set_xlabel(f"extrapolation distance (decades of {roll.by} beyond the training data)")
+    by = plot_text(roll.by)
+    ax.set_xlabel(f"extrapolation distance (decades of {by} beyond the training data)")
     ax.set_ylabel("|relative error| (%)")
-    ax.set_title(f"rollout: law '{roll.law}'")
+    ax.set_title(f"rollout: law '{plot_text(roll.law)}'")
     fig.colorbar(sc, ax=ax, label="training scales (split)")
     return finish(fig, path)

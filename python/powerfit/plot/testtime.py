@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._markup import plot_text
 from ..errors import InvalidOptionError
 from ._base import colours, finish
 from ._base import figure as new_figure
@@ -63,7 +64,7 @@ def plot_coverage(
             ms=4,
             color=col,
             alpha=0.85,
-            label=f"{label}",
+            label=plot_text(label),
         )
         ax_lin.errorbar(sub["k"], y, yerr=se, ls="none", marker="o", ms=4, color=col, alpha=0.85)
         with np.errstate(all="ignore"):

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _check
+from .._deprecate import renamed
 from ..errors import InvalidDataError, InvalidOptionError
 from ._mlflow import is_store, read_mlflow
 from ._tensorboard import has_events, read_tensorboard
@@ -70,6 +71,7 @@ def _explicit(*names: Any) -> set[str]:
     return out
 
 
+@renamed({"loss": "loss_from", "flops_per_token": "flops_per_param_token"})
 def read_runs(
     source: Any,
     *,
@@ -80,10 +82,10 @@ def read_runs(
     tokens_per_step: str | float | Sequence[str] | None = None,
     train_loss: str | None = None,
     val_loss: str | None = None,
-    loss: Literal["auto", "val", "train"] = "auto",
+    loss_from: Literal["auto", "val", "train"] = "auto",
     hparams: bool | Sequence[str] = True,
     final: bool = False,
-    flops_per_token: float | None = 6.0,
+    flops_per_param_token: float | None = 6.0,
     experiment: str | Sequence[str] | None = None,
     filter: str | None = None,
     config: Any = None,
@@ -102,18 +104,19 @@ def read_runs(
         D: the metric or parameter holding the tokens seen, or a number. Default: the first of
             ``CANDIDATES["D"]`` present (``tokens``, ``tokens_seen``, ...).
         C: the metric or parameter holding the training compute (FLOPs). Default: a candidate
-            if present, else ``flops_per_token * N * D``.
+            if present, else ``flops_per_param_token * N * D``.
         tokens_per_step: instead of ``D``: tokens per optimizer step, as a number, a parameter,
             or parameters to multiply (``("batch_size", "seq_len")``); D = step × that.
         train_loss, val_loss: the metrics holding the training and validation losses.
             Default: the first candidate present (``train/loss``, ``val_loss``, ...).
-        loss: which loss fills the ``loss`` column the fitting functions read: ``"val"``,
-            ``"train"``, or ``"auto"`` (validation when any was logged, else training).
+        loss_from: which logged loss fills the ``loss`` column the fitting functions read
+            (formerly ``loss``, a word kept for the objective): ``"val"``, ``"train"``, or
+            ``"auto"`` (validation when any was logged, else training).
         hparams: add every parameter as a column (True), none (False), or the ones named.
             Parameters logged as text become numbers when every value parses as one.
-        final: one row per run, at the last step where ``loss`` was logged, instead of one per
-            step.
-        flops_per_token: k in C = k·N·D when C is not logged (6 for a dense transformer's
+        final: one row per run, at the last step where the loss was logged, instead of one
+            per step.
+        flops_per_param_token: k in C = k·N·D when C is not logged (6 for a dense transformer's
             forward and backward pass); None leaves C out.
         experiment: MLflow: the experiment names or ids to read (default all).
         filter: MLflow: a search filter in MLflow's syntax, run by the store
@@ -136,20 +139,22 @@ def read_runs(
         InvalidDataError: no runs, no loss, a name given for N, D, C or a loss that is neither
             a metric nor a parameter (the message lists those there are), repeated MLflow run
             names.
-        InvalidOptionError: an unknown ``tracker`` or ``loss``; both ``D`` and
+        InvalidOptionError: an unknown ``tracker`` or ``loss_from``; both ``D`` and
             ``tokens_per_step``.
         ImportError: the tracker's optional dependency is missing (``powerfit[mlflow]``,
             ``powerfit[tensorboard]``).
     """
     tracker = _check.name(tracker, "tracker", optional=True)  # type: ignore[assignment]
-    loss = _check.name(loss, "loss")  # type: ignore[assignment]
+    loss_from = _check.name(loss_from, "loss_from")  # type: ignore[assignment]
     final = _check.flag(final, "final")
     if isinstance(hparams, (bool, np.bool_)):
         hparams = bool(hparams)
     else:
         hparams = _check.names(hparams, "hparams")
-    if flops_per_token is not None:
-        flops_per_token = _check.real(flops_per_token, "flops_per_token", positive=True)
+    if flops_per_param_token is not None:
+        flops_per_param_token = _check.real(
+            flops_per_param_token, "flops_per_param_token", positive=True
+        )
     kind = tracker or _detect(source)
     if kind not in TRACKERS:
         raise InvalidOptionError(f"unknown tracker {kind!r}; trackers are {', '.join(TRACKERS)}")
@@ -171,8 +176,8 @@ def read_runs(
         tokens_per_step=tokens_per_step,
         train_loss=train_loss,
         val_loss=val_loss,
-        loss=loss,
+        loss=loss_from,
         hparams=hparams,
         final=final,
-        flops_per_token=flops_per_token,
+        flops_per_token=flops_per_param_token,
     )

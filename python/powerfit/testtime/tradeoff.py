@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _check
+from .._deprecate import renamed
 from ..compute import Budget, plan
 from ..errors import InvalidOptionError
 from .coverage import CoverageResult
@@ -144,7 +145,7 @@ def _train_tokens(train: FitResult, n: np.ndarray, k_train: float) -> np.ndarray
     """Compute-optimal training tokens for models of sizes `n` under a fitted law, by
     inverting its compute-optimal N*(C) over a grid of budgets."""
     grid = np.geomspace(1e12, 1e32, 801)
-    tab = train.compute_optimal(C=grid, k=k_train)
+    tab = train.compute_optimal(grid, k_train)
     ln_n, ln_d = np.log(tab["N_opt"].to_numpy()), np.log(tab["D_opt"].to_numpy())
     if np.any(np.diff(ln_n) <= 0):
         raise InvalidOptionError("the training law's compute-optimal N*(C) is not increasing")
@@ -157,6 +158,7 @@ def _train_tokens(train: FitResult, n: np.ndarray, k_train: float) -> np.ndarray
     return np.asarray(np.exp(np.interp(np.log(n), ln_n, ln_d)), dtype=float)
 
 
+@renamed({"k_train": "flops_per_param_token"})
 def sampling_cost(
     coverage: CoverageResult,
     target: float,
@@ -166,7 +168,7 @@ def sampling_cost(
     N: Any = None,
     D: Any = None,
     train: FitResult | None = None,
-    k_train: float = 6.0,
+    flops_per_param_token: float = 6.0,
     prompt_tokens: float = 0.0,
     law: str = "beta",
     level: float | None = None,
@@ -176,7 +178,8 @@ def sampling_cost(
     ``n_queries`` problems with as many attempts as the model needs.
 
     The attempts a model needs are the fitted law's k at ``target`` (rounded up); inference
-    costs n_queries x k x 2 N (tokens_per_sample + prompt_tokens) FLOPs, training k_train N D.
+    costs n_queries x k x 2 N (tokens_per_sample + prompt_tokens) FLOPs, training
+    flops_per_param_token x N D.
     This is the sampling counterpart of ``FitResult.inference_optimal``: a smaller, cheaper
     model sampled several times against a larger one sampled once.
 
@@ -189,7 +192,7 @@ def sampling_cost(
         D: training tokens per model (mapping or one per group); or
         train: a fitted training law (``pf.fit(..., law="chinchilla")``): each model is taken
             as trained compute-optimally, D = D*(N) from the law.
-        k_train: training FLOPs per parameter per token.
+        flops_per_param_token: training FLOPs per parameter per token (formerly ``k_train``).
         law: ``"beta"`` or ``"power"``.
         level: interval coverage (default: the fit's).
         hardware: a :class:`~powerfit.Budget` whose accelerator, MFU and price add
@@ -208,7 +211,7 @@ def sampling_cost(
         "prompt_tokens", prompt_tokens, allow_zero=True
     )
     q = _positive("n_queries", n_queries, allow_zero=True)
-    kt = _positive("k_train", k_train)
+    kt = _positive("flops_per_param_token", flops_per_param_token)
     n = _per_group(coverage, N, "N")
     if D is not None and train is not None:
         raise InvalidOptionError("give D= or train=, not both")

@@ -163,7 +163,7 @@ pub fn bootstrap_method(name: &str, labels: Option<Vec<usize>>, sigma: f64) -> R
         "cluster" => Ok(Method::Cluster {
             labels: labels.ok_or_else(|| {
                 Error::InvalidOption(
-                    "method='cluster' needs cluster= (a variable name or labels, one per row)"
+                    "resample='cluster' needs cluster= (a variable name or labels, one per row)"
                         .into(),
                 )
             })?,
@@ -178,7 +178,7 @@ pub fn bootstrap_method(name: &str, labels: Option<Vec<usize>>, sigma: f64) -> R
             Ok(Method::Parametric { sigma })
         }
         other => Err(Error::InvalidOption(format!(
-            "unknown bootstrap method '{other}': use {}",
+            "unknown resampling scheme '{other}' (resample=): use {}",
             one_of(BOOTSTRAP_METHODS)
         ))),
     }

@@ -157,6 +157,30 @@ pub fn target_for(loss: &Loss, y: &[f64]) -> Vec<f64> {
     }
 }
 
+/// Checks a variable's values: finite, and positive when the law takes their logarithm; the
+/// error names the column and the first bad row.
+pub fn check_variable(name: &str, values: &[f64], positive: bool) -> Result<()> {
+    match values
+        .iter()
+        .position(|&v| !v.is_finite() || (positive && v <= 0.0))
+    {
+        None => Ok(()),
+        Some(row) => {
+            let value = values[row];
+            Err(Error::InvalidData {
+                column: name.to_string(),
+                row,
+                value,
+                reason: if value.is_finite() {
+                    "must be positive".into()
+                } else {
+                    "must be finite".into()
+                },
+            })
+        }
+    }
+}
+
 /// Refuses a constant observation column: a flat curve cannot determine a law's parameters
 /// (bulk fits report the same condition in the group's row).
 pub fn check_not_constant(y: &[f64], y_name: &str) -> Result<()> {
@@ -206,20 +230,7 @@ pub fn validate_data(
                 c.len()
             )));
         }
-        for (row, &v) in c.iter().enumerate() {
-            if !v.is_finite() || (law.needs_logs() && v <= 0.0) {
-                return Err(Error::InvalidData {
-                    column: name.clone(),
-                    row,
-                    value: v,
-                    reason: if v.is_finite() {
-                        "must be positive".into()
-                    } else {
-                        "must be finite".into()
-                    },
-                });
-            }
-        }
+        check_variable(name, c, law.needs_logs())?;
     }
     let need_positive = loss.scale == Scale::Log || law.needs_logs();
     for (row, &v) in y.iter().enumerate() {

@@ -117,7 +117,7 @@ impl IntervalMethod {
             "basic" => Ok(Self::Basic),
             "bca" | "BCa" => Ok(Self::Bca),
             other => Err(Error::InvalidOption(format!(
-                "unknown interval method '{other}': use percentile, basic or bca"
+                "unknown interval type '{other}' (interval=): use percentile, basic or bca"
             ))),
         }
     }

@@ -80,7 +80,7 @@ impl Options<'_> {
         let seed = convert::int(&self.seed, "seed")?;
         let level = convert::float(&self.level, "level")?;
         let budgets = convert::floats(&self.budgets, "budgets")?;
-        let k = convert::float(&self.flops_per_token, "flops_per_token")?;
+        let k = convert::float(&self.flops_per_token, "flops_per_param_token")?;
         let resample = convert::name(&self.resample, "resample")?;
         (|| -> powerfit_core::Result<FrontierOptions> {
             let o = FrontierOptions {
@@ -141,6 +141,38 @@ impl Owned {
     }
 }
 
+/// What both analyses take: the options, the columns, the group offsets and ids, and the work
+/// they amount to (for `enter`).
+struct Prepared {
+    opts: FrontierOptions,
+    cols: Owned,
+    offsets: Vec<usize>,
+    ids: Option<Vec<u64>>,
+    work: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    options: &Options<'_>,
+    compute: &PyReadonlyArray1<'_, f64>,
+    size: &PyReadonlyArray1<'_, f64>,
+    loss: &PyReadonlyArray1<'_, f64>,
+    tokens: Option<&PyReadonlyArray1<'_, f64>>,
+    offsets: &PyReadonlyArray1<'_, i64>,
+    ids: Option<PyReadonlyArray1<'_, u64>>,
+) -> PyResult<Prepared> {
+    let opts = options.parse()?;
+    let cols = Owned::new(compute, size, loss, tokens);
+    let work = cols.compute.len() as f64 * (1 + opts.n_boot) as f64 * 50.0;
+    Ok(Prepared {
+        offsets: offsets_of(offsets).map_err(crate::errors::to_py)?,
+        ids: ids.map(|a| a.as_array().to_vec()),
+        opts,
+        cols,
+        work,
+    })
+}
+
 /// IsoFLOP analysis of every group (see ``powerfit.isoflop``): group g is rows
 /// ``offsets[g]..offsets[g+1]``; ``ids`` seed each group's replicates (default: its position).
 #[pyfunction]
@@ -158,19 +190,23 @@ fn isoflop(
     ids: Option<PyReadonlyArray1<'_, u64>>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<PyFrontierTable> {
-    let opts = options.parse()?;
     let rtol = convert::float(budget_rtol, "budget_rtol")?;
-    let cols = Owned::new(&compute, &size, &loss, tokens.as_ref());
-    let off = offsets_of(&offsets).map_err(crate::errors::to_py)?;
-    let id = ids.map(|a| a.as_array().to_vec());
-    let work = cols.compute.len() as f64 * (1 + opts.n_boot) as f64 * 50.0;
-    let out = enter(py, work, progress.as_ref(), |ctl| {
+    let p = prepare(
+        &options,
+        &compute,
+        &size,
+        &loss,
+        tokens.as_ref(),
+        &offsets,
+        ids,
+    )?;
+    let out = enter(py, p.work, progress.as_ref(), |ctl| {
         let fs = core_frontier::isoflop_groups(
-            &cols.view(),
-            &off,
-            id.as_deref(),
+            &p.cols.view(),
+            &p.offsets,
+            p.ids.as_deref(),
             rtol,
-            &opts,
+            &p.opts,
             Some(&ctl.cancel),
             Some(&ctl.done),
         )?;
@@ -200,27 +236,31 @@ fn envelope(
     ids: Option<PyReadonlyArray1<'_, u64>>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<PyFrontierTable> {
-    let opts = options.parse()?;
     let grid = convert::floats(grid, "grid")?;
     let n_grid = convert::int(n_grid, "n_grid")?;
     let estimator = convert::name(estimator, "estimator")?;
-    let cols = Owned::new(&compute, &size, &loss, tokens.as_ref());
     let runs = run.as_array().to_vec();
-    let off = offsets_of(&offsets).map_err(crate::errors::to_py)?;
-    let id = ids.map(|a| a.as_array().to_vec());
-    let work = cols.compute.len() as f64 * (1 + opts.n_boot) as f64 * 50.0;
-    let out = enter(py, work, progress.as_ref(), |ctl| {
+    let p = prepare(
+        &options,
+        &compute,
+        &size,
+        &loss,
+        tokens.as_ref(),
+        &offsets,
+        ids,
+    )?;
+    let out = enter(py, p.work, progress.as_ref(), |ctl| {
         let est = EnvelopeEstimator::from_name(&estimator)?;
         let n_grid = count("n_grid", n_grid, 0)?;
         let fs = core_frontier::envelope_groups(
             &runs,
-            &cols.view(),
-            &off,
-            id.as_deref(),
+            &p.cols.view(),
+            &p.offsets,
+            p.ids.as_deref(),
             &grid,
             n_grid,
             est,
-            &opts,
+            &p.opts,
             Some(&ctl.cancel),
             Some(&ctl.done),
         )?;

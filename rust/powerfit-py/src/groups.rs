@@ -128,10 +128,10 @@ impl PyGroupFits {
 
 /// Fits every group (see ``powerfit.fit_groups``): ``columns``, ``y`` and ``weights`` hold the
 /// table's rows in any order; ``codes[i]`` is row i's group in ``0..n_groups``. With
-/// ``n_boot > 0`` every converged group is bootstrapped (``bootstrap_method`` case or
+/// ``n_boot > 0`` every converged group is bootstrapped (``resample`` case or
 /// residual), each from a seed derived from ``seed`` and its entry of ``ids``.
 #[pyfunction]
-#[pyo3(signature = (model, columns, y, codes, n_groups, *, options, labels=None, y_name=None, weights=None, rows=None, n_boot=None, bootstrap_method=None, seed=None, level=None, ids=None, progress=None))]
+#[pyo3(signature = (model, columns, y, codes, n_groups, *, options, labels=None, y_name=None, weights=None, rows=None, n_boot=None, resample=None, seed=None, level=None, ids=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn fit_groups(
     py: Python<'_>,
@@ -146,7 +146,7 @@ pub(crate) fn fit_groups(
     weights: Option<PyReadonlyArray1<'_, f64>>,
     rows: Option<PyReadonlyArray1<'_, i64>>,
     n_boot: Option<&Bound<'_, PyAny>>,
-    bootstrap_method: Option<&Bound<'_, PyAny>>,
+    resample: Option<&Bound<'_, PyAny>>,
     seed: Option<&Bound<'_, PyAny>>,
     level: Option<&Bound<'_, PyAny>>,
     ids: Option<PyReadonlyArray1<'_, u64>>,
@@ -154,9 +154,9 @@ pub(crate) fn fit_groups(
 ) -> PyResult<PyGroupFits> {
     let m = model.inner.clone();
     let settings = options.inner.clone();
-    let n_boot = n_boot.map(|o| convert::int(o, "bootstrap")).transpose()?;
-    let method = bootstrap_method
-        .map(|o| convert::name(o, "bootstrap_method"))
+    let n_boot = n_boot.map(|o| convert::int(o, "n_boot")).transpose()?;
+    let method = resample
+        .map(|o| convert::name(o, "resample"))
         .transpose()?
         .unwrap_or_else(|| "case".into());
     let seed = seed
@@ -182,7 +182,7 @@ pub(crate) fn fit_groups(
         let opts = settings.resolve(p0);
         let boot = match n_boot {
             Some(n) => Some(GroupBootstrap {
-                n: count("bootstrap", n, 1)?,
+                n: count("n_boot", n, 1)?,
                 method: group_method(&method)?,
                 seed: check_seed(seed)?,
                 level: check_level(level)?,
@@ -223,7 +223,7 @@ fn group_method(name: &str) -> powerfit_core::Result<powerfit_core::bootstrap::M
         "case" => Ok(Method::Case),
         "residual" => Ok(Method::Residual),
         other => Err(Error::InvalidOption(format!(
-            "unknown bootstrap method '{other}' for fit_groups: use {}",
+            "unknown resampling scheme '{other}' (resample=) for fit_groups: use {}",
             one_of(GROUP_BOOTSTRAP_METHODS)
         ))),
     }

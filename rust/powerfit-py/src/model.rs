@@ -218,7 +218,7 @@ impl PyModel {
     ) -> PyResult<Optima<'py>> {
         let (p, _) = matrix(params);
         let budgets = convert::floats(budgets, "compute budgets")?;
-        let k = convert::float(k, "k")?;
+        let k = convert::float(k, "flops_per_param_token")?;
         let m = self.inner.clone();
         let rows = p.len() / self.inner.n_params().max(1);
         let nb = budgets.len();
@@ -244,7 +244,7 @@ impl PyModel {
         let p = convert::floats(params, "params")?;
         let target = convert::float(target, "target_loss")?;
         let tokens = convert::float(tokens, "inference_tokens")?;
-        let k = convert::float(k, "k")?;
+        let k = convert::float(k, "flops_per_param_token")?;
         let m = self.inner.clone();
         enter(py, 0.0, None, |_| {
             analysis::inference_optimal(m.law.as_ref(), &p, target, tokens, k)

@@ -126,28 +126,28 @@ impl PyProblem {
         })
     }
 
-    /// ``n`` bootstrap refits from ``fit``'s estimate with its options. ``method`` is case,
-    /// cluster (``labels``: a cluster id per row), residual or parametric (``sigma``: the
+    /// ``n_boot`` bootstrap refits from ``fit``'s estimate with its options. ``resample`` is
+    /// case, cluster (``labels``: a cluster id per row), residual or parametric (``sigma``: the
     /// noise scale on the loss's scale; default: estimated from the fit's residuals).
-    #[pyo3(signature = (fit, *, n=None, method=None, seed=None, labels=None, sigma=None, progress=None))]
+    #[pyo3(signature = (fit, *, n_boot=None, resample=None, seed=None, labels=None, sigma=None, progress=None))]
     #[allow(clippy::too_many_arguments)]
     fn bootstrap(
         &self,
         py: Python<'_>,
         fit: &PyFit,
-        n: Option<&Bound<'_, PyAny>>,
-        method: Option<&Bound<'_, PyAny>>,
+        n_boot: Option<&Bound<'_, PyAny>>,
+        resample: Option<&Bound<'_, PyAny>>,
         seed: Option<&Bound<'_, PyAny>>,
         labels: Option<Vec<usize>>,
         sigma: Option<&Bound<'_, PyAny>>,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<PyReplicates> {
-        let n = match n {
-            Some(o) => convert::int(o, "n")?,
+        let n = match n_boot {
+            Some(o) => convert::int(o, "n_boot")?,
             None => 1000,
         };
-        let method = match method {
-            Some(o) => convert::name(o, "method")?,
+        let method = match resample {
+            Some(o) => convert::name(o, "resample")?,
             None => "case".into(),
         };
         let seed_v = match seed {
@@ -168,7 +168,7 @@ impl PyProblem {
             work.max(LONG_WORK + 1.0),
             progress.as_ref(),
             move |ctl| {
-                let n = count("n", n, 1)?;
+                let n = count("n_boot", n, 1)?;
                 let seed = options::seed(seed_v)?;
                 let sigma = match (method.as_str(), sigma) {
                     ("parametric", None) => pb.noise_scale(&estimate, dof)?,

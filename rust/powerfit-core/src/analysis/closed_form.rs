@@ -81,7 +81,9 @@ pub fn derived(
         ));
     }
     if !(k > 0.0 && k.is_finite()) {
-        return Err(Error::InvalidOption(format!("k must be positive, got {k}")));
+        return Err(Error::InvalidOption(format!(
+            "flops_per_param_token (k in C = k N D) must be positive, got {k}"
+        )));
     }
     if let Some(c) = budgets.iter().find(|c| !(**c > 0.0 && c.is_finite())) {
         return Err(Error::InvalidOption(format!(

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 use crate::analysis::numeric::{inference_optimum, numeric_optimum, PointLaw};
 use crate::error::{Error, Result};
 use crate::law::{Cols, Law};
+use crate::problem::check_variable;
 
 /// Checks prediction points: one column per variable of the law, equal lengths, finite values,
 /// positive where the law takes logs. `names` label the columns in messages.
@@ -34,20 +35,7 @@ pub fn check_points(law: &dyn Law, x: &[&[f64]], names: &[String]) -> Result<()>
                 labels[0]
             )));
         }
-        for (row, &v) in c.iter().enumerate() {
-            if !v.is_finite() || (law.needs_logs() && v <= 0.0) {
-                return Err(Error::InvalidData {
-                    column: name.clone(),
-                    row,
-                    value: v,
-                    reason: if v.is_finite() {
-                        "must be positive".into()
-                    } else {
-                        "must be finite".into()
-                    },
-                });
-            }
-        }
+        check_variable(name, c, law.needs_logs())?;
     }
     Ok(())
 }
@@ -86,7 +74,7 @@ fn check_budgets(budgets: &[f64], k: f64) -> Result<()> {
     }
     if !(k > 0.0 && k.is_finite()) {
         return Err(Error::InvalidOption(format!(
-            "k must be a positive finite number, got {k}"
+            "flops_per_param_token (k in C = k N D) must be a positive finite number, got {k}"
         )));
     }
     Ok(())
@@ -154,8 +142,9 @@ pub fn inference_optimal(
     })?;
     if !(train.is_finite() && inference.is_finite()) {
         return Err(Error::InvalidOption(format!(
-            "the FLOPs of this sizing overflow double precision (k={k:e}, \
-             inference_tokens={tokens:e}): give k and inference_tokens on a realistic scale"
+            "the FLOPs of this sizing overflow double precision (flops_per_param_token={k:e}, \
+             inference_tokens={tokens:e}): give flops_per_param_token and inference_tokens on \
+             a realistic scale"
         )));
     }
     if n <= 1.0 || d <= 1.0 {

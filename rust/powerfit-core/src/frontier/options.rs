@@ -73,7 +73,7 @@ impl FrontierOptions {
         }
         if !(self.flops_per_token > 0.0 && self.flops_per_token.is_finite()) {
             return Err(Error::InvalidOption(format!(
-                "flops_per_token must be positive and finite, got {}",
+                "flops_per_param_token (k in C = k N D) must be positive and finite, got {}",
                 self.flops_per_token
             )));
         }
