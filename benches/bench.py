@@ -69,6 +69,7 @@ from harness import (
 )
 from sections import (
     bootstrap,
+    distributed_fit,
     expr,
     forecast,
     frontier,
@@ -76,6 +77,7 @@ from sections import (
     groups,
     huber_log,
     local,
+    scaling,
     workflow,
 )
 
@@ -99,6 +101,8 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
         bootstrap.extrapolation_section,
     ),
     "groups": groups.bench_groups,
+    "dask": distributed_fit.bench_dask,
+    "scaling": scaling.bench_scaling,
     "frontier": frontier.bench_frontier,
     "expr": expr.bench_expr,
     "forecast": from_rows(

@@ -1,4 +1,4 @@
-"""Scaling analysis (issue 4): compute-optimal allocation, inference-aware sizing,
+"""Scaling analysis: compute-optimal allocation, inference-aware sizing,
 elasticities, forecasts, extrapolation checks and warnings."""
 
 from __future__ import annotations

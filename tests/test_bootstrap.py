@@ -1,4 +1,4 @@
-"""Bootstrap (issue 3): agreement with Epoch's published intervals, determinism, methods,
+"""Bootstrap: agreement with Epoch's published intervals, determinism, methods,
 failed replicates, derived quantities and interrupts."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Acceptance: the bundled Chinchilla sweep reproduces Epoch AI's Huber fit (issue 2)."""
+"""Acceptance: the bundled Chinchilla sweep reproduces Epoch AI's Huber fit."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""User-written laws, :class:`powerfit.Law` (issue 6).
+"""User-written laws, :class:`powerfit.Law`.
 
 * Hypothesis: random expression trees over the whole grammar, printed with the fewest
   parentheses the precedence rules allow, evaluate to what a reference evaluator written here

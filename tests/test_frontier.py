@@ -1,4 +1,4 @@
-"""The compute-optimal frontier straight from runs (issue 8): IsoFLOP profiles on Porian et al.
+"""The compute-optimal frontier straight from runs: IsoFLOP profiles on Porian et al.
 2024's 15 configurations against the authors' exponents, the training-curve envelope on curves
 from a known Chinchilla law and on the OLMo ladder, the three approaches side by side, groups,
 determinism, input flavours, bad input and plots."""

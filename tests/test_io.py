@@ -1,4 +1,4 @@
-"""Saving and loading fits, reading and writing tables, atomic writes (issue 7).
+"""Saving and loading fits, reading and writing tables, atomic writes.
 
 * ``res.save(path)`` / ``pf.load(path)``: the loaded result predicts, reports and bootstraps like
   the original, and carries the bootstrap replicates when there were any;

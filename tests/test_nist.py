@@ -1,4 +1,4 @@
-"""NIST StRD nonlinear regression (issue 6): the 19 lower- and average-difficulty problems written
+"""NIST StRD nonlinear regression: the 19 lower- and average-difficulty problems written
 as :class:`powerfit.Law` expressions and fitted from both certified starting points.
 
 Every certified parameter is reached to a log relative error (LRE, the number of correct

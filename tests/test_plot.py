@@ -1,4 +1,4 @@
-"""Plots and reports (issue 7).
+"""Plots and reports.
 
 Each plotting method returns a matplotlib Figure (Agg canvas, no pyplot); the tests write PNGs
 and check that they are non-empty images of the expected pixel size, and that the HTML report

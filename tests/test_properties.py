@@ -1,4 +1,4 @@
-"""Hypothesis properties of :func:`powerfit.fit` (issue 2).
+"""Hypothesis properties of :func:`powerfit.fit`.
 
 * exact recovery: noise-free data from random, realistic parameters are fitted back to 1e-6
   relative error by every built-in law, with the default ``starts="auto"`` and no ``p0``;

@@ -69,7 +69,7 @@ def chinchilla_sweep() -> list[Curve]:
 
 
 def _heldout_rmse(fitted: pf.FitResult, test: pd.DataFrame) -> float:
-    pred = fitted.predict(**{v: test[v].to_numpy(float) for v in fitted.variables})
+    pred = fitted.predict(warn=False, **{v: test[v].to_numpy(float) for v in fitted.variables})
     with np.errstate(invalid="ignore", divide="ignore"):
         e = np.log(pred) - np.log(test["loss"].to_numpy(float))
     return float(np.sqrt(np.mean(e**2))) if np.isfinite(e).all() else float("inf")

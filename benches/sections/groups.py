@@ -28,7 +28,7 @@ GROUPS_PEER = 1_000  # groups the scipy peer fits (then scaled up)
 SLICES_N, SLICES_PTS = 10_000, 100  # 10^6 rows of power-law slices
 
 
-def _groups_sweep(n_groups: int, n_points: int, seed: int = 20240501) -> Any:
+def groups_sweep(n_groups: int, n_points: int, seed: int = 20240501) -> Any:
     """A synthetic sweep database (pandas): keys sweep (int, 100 values) x config (int),
     N, D and a chinchilla-law loss with 0.5% multiplicative noise; rows in random order."""
     import pandas as pd
@@ -86,7 +86,7 @@ def _rss_kib(field: str) -> int:
     return -1
 
 
-def _groups_worker(kind: str, repeats: int) -> dict[str, Any]:
+def groups_worker(kind: str, repeats: int) -> dict[str, Any]:
     """Runs one bulk-fit measurement in this (fresh) process: builds the data, resets the peak
     RSS mark, runs the fit `repeats` times; returns times, RSS and a digest of the results."""
     import gc
@@ -99,7 +99,7 @@ def _groups_worker(kind: str, repeats: int) -> dict[str, Any]:
         call = lambda: pf.fit_groups(df, by="run", law="power", x="C")  # noqa: E731
         pf.fit_groups(df.iloc[:2000], by="run", law="power", x="C")  # warm-up (imports, pool)
     else:
-        df = _groups_sweep(GROUPS_N, GROUPS_PTS)
+        df = groups_sweep(GROUPS_N, GROUPS_PTS)
         if kind in ("peer", "pf_subset", "pf_given_subset"):
             df = df[df["config"] < GROUPS_PEER // 100].reset_index(drop=True)
         if kind == "peer":
@@ -153,13 +153,13 @@ def _groups_worker(kind: str, repeats: int) -> dict[str, Any]:
 
 
 def _groups_run(kind: str, repeats: int) -> dict[str, Any]:
-    """`_groups_worker` in a fresh Python process (so its peak RSS is its own)."""
+    """`groups_worker` in a fresh Python process (so its peak RSS is its own)."""
     import json
     import subprocess
 
     code = (
-        f"import json, sys; sys.path.insert(0, {HERE!r}); import bench; "
-        f"print('@@' + json.dumps(bench._groups_worker({kind!r}, {repeats})))"
+        f"import json, sys; sys.path.insert(0, {HERE!r}); from sections import groups; "
+        f"print('@@' + json.dumps(groups.groups_worker({kind!r}, {repeats})))"
     )
     # the BLAS pin is inherited through the environment (set before numpy loaded here)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -252,7 +252,7 @@ def bench_groups(ctx: Context) -> Section:
     )
     big, given = runs["pf"], runs["pf_given"]
     sec.details += [
-        f"- Data (`_groups_sweep`, numpy seed 20240501): {GROUPS_N:,} groups x {GROUPS_PTS} "
+        f"- Data (`groups_sweep`, numpy seed 20240501): {GROUPS_N:,} groups x {GROUPS_PTS} "
         "points = 4,000,000 rows; keys `sweep` (int, 100 values) x `config` (int, 1,000 "
         "values); N log-uniform in [1e7, 1e10], D in [1e9, 1e12]; loss = E + A N^-alpha + "
         "B D^-beta with per-group parameters (E 1.5-2, A 200-600, B 200-1000, alpha 0.25-0.4, "
@@ -281,7 +281,7 @@ def bench_groups(ctx: Context) -> Section:
         f"- Power-law slices (`_groups_slices`, seed 7): {SLICES_N:,} groups x {SLICES_PTS} "
         "points = 10^6 rows in random order, `pf.fit_groups(df, by='run', law='power', "
         f"x='C')`: {timing(sl)}; {sl['success']:.2%} converged. {mem(sl)}.",
-        "- Memory method: each measurement runs in a fresh Python process (`_groups_worker`) "
+        "- Memory method: each measurement runs in a fresh Python process (`groups_worker`) "
         "that builds its data, collects garbage, reads VmRSS, resets the kernel's peak-RSS mark "
         "(writes 5 to /proc/self/clear_refs), runs the call and reads VmHWM from "
         f"/proc/self/status ({big['rss_method']}). 'over before' = the first timed call's "

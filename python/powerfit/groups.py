@@ -253,7 +253,7 @@ def fit_groups(
     level: float = 0.95,
     progress: bool | None = None,
     output: Flavour | None = None,
-    row_labels: str | None = None,
+    row_labels: str | np.ndarray | None = None,
 ) -> Any:
     """Fit a scaling law to every group of a sweep table, in parallel, in one native call.
 
@@ -281,8 +281,8 @@ def fit_groups(
         progress: show a tqdm bar over groups (default: when stderr is a terminal).
         output: ``"pandas"``, ``"polars"`` or ``"pyarrow"``; default: the input's flavour
             (pandas for files and dicts).
-        row_labels: name of an integer column that numbers the rows in messages (default: the
-            rows' 0-based positions in the table).
+        row_labels: name of an integer column that numbers the rows in messages, or an integer
+            array with one label per row (default: the rows' 0-based positions in the table).
 
     Returns:
         One row per group, sorted by the key columns: the keys, ``n_points``, one column per
@@ -372,16 +372,7 @@ def fit_groups(
     code, group_codes = _combine(row_codes, [len(u) for u in uniques])
     del row_codes
     n_groups = len(group_codes[0])
-    if row_labels is not None:
-        if row_labels not in names:
-            raise InvalidDataError(f"row_labels column '{row_labels}' is not in the data")
-        lab = np.asarray(get_column(table, row_labels))
-        if lab.dtype.kind not in "iu":
-            raise InvalidDataError(f"row_labels column '{row_labels}' must hold integers")
-        rows = np.ascontiguousarray(lab, dtype=np.int64)
-        del lab
-    else:
-        rows = None
+    rows = None if row_labels is None else _row_labels(table, names, row_labels, len(yv))
     key_values = [_key_values(u, src, gc) for u, gc in zip(uniques, group_codes)]
     ids = _group_ids(key_values) if boot else None
 
@@ -406,6 +397,23 @@ def fit_groups(
         )
     del xs, yv, w, code, rows
     return _assemble(raw, keys, key_values, params, src, out_flavour, boot)
+
+
+def _row_labels(table: Any, names: list[str], labels: str | np.ndarray, n: int) -> np.ndarray:
+    """The rows' labels in messages as int64: a column of the table, or an array of n labels."""
+    if isinstance(labels, str):
+        if labels not in names:
+            raise InvalidDataError(f"row_labels column '{labels}' is not in the data")
+        lab = np.asarray(get_column(table, labels))
+        what = f"row_labels column '{labels}'"
+    else:
+        lab = np.asarray(labels)
+        what = "row_labels"
+        if lab.shape != (n,):
+            raise InvalidDataError(f"row_labels must hold one label per row ({n}), not {lab.shape}")
+    if lab.dtype.kind not in "iu":
+        raise InvalidDataError(f"{what} must hold integers")
+    return np.ascontiguousarray(lab, dtype=np.int64)
 
 
 def _assemble(

@@ -1,4 +1,4 @@
-//! User-written laws (issue 6): parsing, errors, values and exact Jacobians against hand-written
+//! User-written laws: parsing, errors, values and exact Jacobians against hand-written
 //! code and finite differences, the power-sum fast path, threads, and the NIST StRD suite.
 mod common;
 
