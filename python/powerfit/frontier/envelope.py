@@ -127,7 +127,9 @@ def envelope(
         n_grid=n_grid if grid is None else len(g_list),
         flops_per_param_token=flops_per_param_token, budgets=preds, columns=cols,
     )  # fmt: skip
-    return EnvelopeResult(table, keys, points, settings, runs)
+    result = EnvelopeResult(table, keys, points, settings, runs)
+    result.warn_outside()
+    return result
 
 
 def _runs_by_group(codes: np.ndarray, labels: np.ndarray, offsets: np.ndarray) -> pd.DataFrame:
