@@ -11,6 +11,7 @@ The bootstrap and fit_groups have their own tests in test_bootstrap.py and test_
 from __future__ import annotations
 
 import pytest
+
 from ctrl_c import assert_interrupted
 
 #: A written sum of four power laws: the grid search tries 5 * 30^4 (about 4 million) starts.
@@ -40,7 +41,8 @@ rows = []
 for c in (1e18, 1e19, 1e20, 1e21):
     for n in np.geomspace(1e7, 1e10, 9):
         d = c / (6 * n)
-        rows.append({"C": c, "N": n, "D": d, "loss": 1.69 + 406.4 * n ** -0.34 + 410.7 * d ** -0.28})
+        loss = 1.69 + 406.4 * n ** -0.34 + 410.7 * d ** -0.28
+        rows.append({"C": c, "N": n, "D": d, "loss": loss})
 iso = pd.DataFrame(rows)
 parts = []
 for j, n in enumerate(np.geomspace(1e7, 1e9, 7)):

@@ -53,7 +53,8 @@ rows = []
 for c in (1e18, 1e19, 1e20, 1e21):
     for n in np.geomspace(1e7, 1e10, 9):
         d = c / (6 * n)
-        rows.append({"C": c, "N": n, "D": d, "loss": 1.69 + 406.4 * n ** -0.34 + 410.7 * d ** -0.28})
+        loss = 1.69 + 406.4 * n ** -0.34 + 410.7 * d ** -0.28
+        rows.append({"C": c, "N": n, "D": d, "loss": loss})
 iso = pd.DataFrame(rows)
 parts = []
 for j, n in enumerate(np.geomspace(1e7, 1e9, 7)):
