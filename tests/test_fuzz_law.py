@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fuzz_child import Child
 from hypothesis import given
 from hypothesis import strategies as st
+
+from fuzz_child import Child
 
 SETUP = """
 X = np.geomspace(1e6, 1e10, 25)

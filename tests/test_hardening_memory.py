@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from fuzz_child import Child
 
 #: Address-space cap of the child: a few times what the requests' inputs need.
