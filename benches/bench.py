@@ -76,6 +76,7 @@ from sections import (
     global_fit,
     groups,
     huber_log,
+    interrupt,
     local,
     scaling,
     solver,
@@ -110,6 +111,9 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
         "forecast",
         "Forecasts: held-out error by law, law selection, interval coverage",
         forecast.forecast_section,
+    ),
+    "interrupt": from_rows(
+        "interrupt", "Ctrl-C latency of each long call", interrupt.interrupt_section
     ),
     **workflow.sections(from_rows),
     "floor": solver.bench_floor,

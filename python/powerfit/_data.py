@@ -45,6 +45,31 @@ def as_table(data: Any, wanted: Iterable[str] | None = None) -> Any:
         raise InvalidDataError(str(exc)) from None
 
 
+def _ndim(v: Any) -> int:
+    try:
+        return int(np.ndim(v))
+    except (TypeError, ValueError):  # ragged nested lists
+        return -1
+
+
+def mapping_frame(data: Mapping[Any, Any]) -> Any:
+    """A dict of columns as a pandas DataFrame, or InvalidDataError saying which column is not
+    a column (a scalar, a table) or which lengths differ."""
+    import pandas as pd
+
+    lengths: dict[str, int] = {}
+    for k, v in data.items():
+        if isinstance(v, (str, bytes, Mapping)) or _ndim(v) != 1:
+            raise InvalidDataError(
+                f"column '{k}' of the dict must be a one-dimensional list or array of values, "
+                f"got {type(v).__name__}"
+            )
+        lengths[str(k)] = len(v)
+    if len(set(lengths.values())) > 1:
+        raise InvalidDataError(f"the dict's columns differ in length: {lengths}")
+    return pd.DataFrame({k: np.asarray(v) for k, v in data.items()})
+
+
 def column_names(data: Any) -> list[str]:
     """Names of the columns of a table-like object."""
     if isinstance(data, Mapping):
@@ -172,7 +197,8 @@ def available(
     if data is None:
         return list(_arrays_given(law, x, arrays, variables)), xname
     names = column_names(data)
-    cands = ("N", "D", "C", "x") if law == "power" and x is None else CANDIDATES
+    power = isinstance(law, str) and law == "power"
+    cands = ("N", "D", "C", "x") if power and x is None else CANDIDATES
     return [v for v in cands if columns.get(v, v) in names], xname
 
 
@@ -194,7 +220,11 @@ def gather(
         yname = find_y(names, columns)
         yv = as_float_array(get_column(data, yname), yname)
         if isinstance(weights, str):
-            weights = get_column(data, resolve_column(weights, names, {}))
+            if weights not in names:
+                raise InvalidDataError(
+                    f"weights column '{weights}' is not in the data; columns are {names}"
+                )
+            weights = get_column(data, weights)
     else:
         if y is None:
             raise InvalidDataError("no observations: pass data=... or y=...")
@@ -207,6 +237,6 @@ def gather(
         labels = list(variables)
         cols = [as_float_array(given[v], v) for v in variables]
         yname = "loss"
-        yv = as_float_array(y, yname)
+        yv = as_float_array(y, "y")
     w = None if weights is None else as_float_array(weights, "weights")
     return cols, labels, yv, yname, w

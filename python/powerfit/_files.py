@@ -47,11 +47,14 @@ _UMASK = _read_umask()
 
 
 def check_writable(path: str | os.PathLike[str]) -> Path:
-    """The output path, after checking that its folder exists and that it is not a folder.
+    """The output path, after checking that its folder exists, that it is not a folder and
+    that a file can be created beside it (the way :func:`atomic_write` will write it).
 
     Raises:
         FileNotFoundError: the folder does not exist.
         IsADirectoryError: ``path`` is an existing folder.
+        PermissionError, OSError: no file can be created in the folder (the message names
+            ``path``).
     """
     p = Path(path)
     folder = p.parent if str(p.parent) else Path(".")
@@ -59,7 +62,20 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
         raise FileNotFoundError(f"cannot write {p}: folder '{folder}' does not exist")
     if p.is_dir():
         raise IsADirectoryError(f"cannot write {p}: it is a folder")
+    fd, probe = _temporary(p)
+    os.close(fd)
+    os.unlink(probe)
     return p
+
+
+def _temporary(p: Path) -> tuple[int, str]:
+    """A new temporary file beside ``p``; a failure names ``p``, not the temporary name."""
+    try:
+        return tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    except OSError as exc:
+        err = type(exc)(f"cannot write {p}: {exc.strerror or exc}")
+        err.errno = exc.errno
+        raise err from None
 
 
 @contextlib.contextmanager
@@ -70,7 +86,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
     ...     fh.write("{}")
     """
     p = check_writable(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    fd, tmp = _temporary(p)
     try:
         fh: IO[Any]
         if "b" in mode:

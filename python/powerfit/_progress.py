@@ -24,6 +24,8 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._check import optional_flag
+
 if TYPE_CHECKING:  # pragma: no cover
     from typing_extensions import Self
 
@@ -115,6 +117,7 @@ class Progress:
     """
 
     def __init__(self, total: int, enabled: bool | None, desc: str, unit: str) -> None:
+        enabled = optional_flag(enabled, "progress")
         self._bar: Any = None
         self._done = 0
         self._args = (int(total), desc, unit)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._check import names, shown
 from .errors import InvalidDataError, InvalidOptionError
 
 
@@ -39,6 +40,8 @@ def as_frame(data: Any, what: str = "data") -> pd.DataFrame:
 
 def require(df: pd.DataFrame, name: str, role: str) -> None:
     """Raise InvalidDataError unless column `name` (holding `role`) is in the table."""
+    if not isinstance(name, str):
+        raise InvalidOptionError(f"the column of {role} must be a name, got {shown(name)}")
     if name not in df.columns:
         raise InvalidDataError(
             f"no column '{name}' ({role}) in the data; columns are {[str(c) for c in df.columns]}"
@@ -103,8 +106,8 @@ def group_codes(
     Without `by`, every row is in group 0 and the key table has one empty row."""
     if by is None:
         return np.zeros(len(df), dtype=np.int64), pd.DataFrame(index=[0])
-    keys = [by] if isinstance(by, str) else list(by)
-    if not keys or not all(isinstance(k, str) for k in keys):
+    keys = names(by, "by")
+    if not keys:
         raise InvalidOptionError(f"by must be a column name or a list of them, got {by!r}")
     for k in keys:
         require(df, k, "a group key")

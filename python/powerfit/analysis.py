@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _check, _core
 from ._deprecate import renamed
 from .errors import InvalidLawError, InvalidOptionError, PowerfitError
 from .errors import warn as warn_user
@@ -204,6 +204,8 @@ def optimal_table(
         InvalidLawError, InvalidOptionError: the law has no N and D terms, the data tie a C
             term to N and D, or a budget is not positive.
     """
+    if max_replicates is not None:
+        max_replicates = _check.count(max_replicates, "max_replicates")
     boot = res.boot
     samples = None if boot is None else boot.converged
     if max_replicates is not None and samples is not None and len(samples) > max_replicates:
@@ -320,6 +322,8 @@ def predict_interval(
         raise InvalidOptionError(
             "prediction intervals need a bootstrap: call res.bootstrap() first"
         )
+    kind = _check.name(kind, "kind")
+    seed = _check.count(seed, "seed")
     if kind not in ("confidence", "prediction"):
         raise InvalidOptionError(f"kind must be 'confidence' or 'prediction', got {kind!r}")
     xs = res.points(data, points)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _core, _display
+from . import _check, _core, _display
 from ._deprecate import renamed, renamed_attribute
 from ._progress import Progress
 from .analysis import nd_index
@@ -49,6 +49,34 @@ def _labels(res: FitRecord, cluster: Any) -> list[int] | None:
     return codes.astype(np.int64).tolist()
 
 
+def _functions(functions: Any) -> dict[str, Callable[[np.ndarray], np.ndarray]]:
+    """``functions=`` as a dict of name -> callable."""
+    if functions is None:
+        return {}
+    if not isinstance(functions, Mapping) or not all(
+        isinstance(k, str) and callable(f) for k, f in functions.items()
+    ):
+        raise InvalidOptionError(
+            "functions must be a dict of name -> function of the (m, p) parameter matrix, "
+            f"got {_check.shown(functions)}"
+        )
+    return dict(functions)
+
+
+def _function_values(name: str, out: Any, rows: int) -> np.ndarray:
+    """What function ``name`` returned, as one number per row."""
+    try:
+        v = np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError):
+        v = None
+    if v is None or v.size != rows:
+        raise InvalidOptionError(
+            f"functions['{name}'] must return one number per row of the parameter matrix "
+            f"({rows}), got {_check.shown(out)}"
+        )
+    return v.reshape(rows, 1)
+
+
 def run(
     res: FitRecord,
     n_boot: int = 1000,
@@ -60,6 +88,9 @@ def run(
 ) -> BootstrapResult:
     """Refit ``res``'s problem on ``n_boot`` resampled data sets in the core (see
     :meth:`powerfit.FitResult.bootstrap`)."""
+    resample = _check.name(resample, "resample")
+    seed = _check.count(seed, "seed")
+    progress = _check.optional_flag(progress, "progress")
     labels = _labels(res, cluster) if resample == "cluster" else None
     total = n_boot if isinstance(n_boot, int) and 0 < n_boot < 2**63 else 0
     with Progress(total, progress, "bootstrap", "fit") as bar:
@@ -71,7 +102,7 @@ def run(
             labels=labels,
             progress=bar.callback,
         )
-    boot = BootstrapResult(res, reps, resample=resample, seed=int(seed), labels=labels)
+    boot = BootstrapResult(res, reps, resample=resample, seed=seed, labels=labels)
     if boot.n_failed > FAIL_WARN * boot.n:
         warn_user(
             f"{boot.n_failed} of {boot.n} bootstrap replicates ({boot.n_failed / boot.n:.1%}) did "
@@ -185,7 +216,8 @@ class BootstrapResult:
         k = flops_per_param_token
         free = [i for i, nme in enumerate(res.param_names) if nme not in res.fixed]
         idx = nd_index(res)
-        budgets = [] if budgets is None else [float(c) for c in np.atleast_1d(budgets)]
+        budgets = [] if budgets is None else _check.reals(budgets, "budgets").tolist()
+        functions = _functions(functions)
         if budgets and idx is None:
             raise InvalidOptionError(
                 f"compute-optimal budgets need a law with N and D terms, not '{res.law}'"
@@ -194,17 +226,15 @@ class BootstrapResult:
         dnames: list[str] = []
         if idx is not None:
             dnames, _ = _core.derived(res.values[None, :], idx, budgets, k)
-        fnames = list(functions or {})
+        fnames = list(functions)
 
         def compute(mat: np.ndarray) -> np.ndarray:
             mat = np.ascontiguousarray(mat, dtype=np.float64)
             cols = [mat[:, free]]
             if idx is not None:
                 cols.append(_core.derived(mat, idx, budgets, k)[1])
-            for f in (functions or {}).values():
-                v = np.asarray(f(mat), dtype=np.float64).reshape(mat.shape[0], -1)
-                if v.shape[1] != 1:
-                    raise InvalidOptionError("each function must return one value per row")
+            for fname, f in functions.items():
+                v = _function_values(fname, f(mat), mat.shape[0])
                 cols.append(v)
             return np.hstack(cols)
 
@@ -233,6 +263,7 @@ class BootstrapResult:
             flops_per_param_token: k in C = k N D (formerly ``k``).
             functions: extra quantities: name -> f(parameter matrix) -> one value per row.
         """
+        interval = _check.name(interval, "interval")
         names, reps, est, compute = self.quantities(budgets, flops_per_param_token, functions)
         jk = compute(self.jackknife()) if interval == "bca" else None
         lo, hi = _core.intervals(reps, est, level, interval, jk)

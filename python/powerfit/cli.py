@@ -17,6 +17,7 @@ import argparse
 import inspect
 import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -225,19 +226,21 @@ OPTION_FLAGS = {
 }
 
 
-def cli_words(text: str) -> str:
+def cli_words(text: str, flags: dict[str, str] | None = None) -> str:
     """A message written for Python callers in the command line's words: ``n_boot=`` becomes
-    ``--n-boot``, ``columns={'D': ...}`` becomes ``--columns D=...``."""
-    import re
+    ``--n-boot``, ``columns={'D': ...}`` becomes ``--columns D=...``; ``flags`` adds the
+    running command's own options (Python name -> flag)."""
 
     def columns(m: re.Match[str]) -> str:
         pairs = re.findall(r"'([^']*)'\s*:\s*('[^']*'|\.\.\.)", m.group(1))
         return "--columns " + " ".join(f"{k}={v.strip(chr(39))}" for k, v in pairs)
 
     text = re.sub(r"columns=\{([^}]*)\}", columns, text)
-    for name, flag in OPTION_FLAGS.items():
-        text = re.sub(rf"(?<![\w.-]){name}=(?=['\"\w.(-]|\s|$)", f"{flag} ", text)
-        text = re.sub(rf"(?<![\w.-]){name}(?= must| is | cannot)", flag, text)
+    table = {**OPTION_FLAGS, **(flags or {})}
+    for name in sorted(table, key=len, reverse=True):
+        flag, quoted = table[name], re.escape(name)
+        text = re.sub(rf"(?<![\w.'-]){quoted}=(?=['\"\w.(-]|\s|$)", f"{flag} ", text)
+        text = re.sub(rf"(?<![\w.'-]){quoted}(?= must\b| is\b| cannot\b| needs\b)", flag, text)
     return text.replace("  ", " ")
 
 
@@ -657,7 +660,8 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=epilog,
             formatter_class=_Formatter,
         )
-        p.set_defaults(func=func)
+        # the command's parser, for error messages in its flags' words
+        p.set_defaults(func=func, command_parser=p)
         return p
 
     def quiet(p: Any) -> None:
@@ -767,8 +771,19 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
+def _flags(args: argparse.Namespace | None) -> dict[str, str]:
+    """Python option name -> the flag of the command being run (``max_iter`` -> ``--max-iter``),
+    read from the command's help (hidden aliases are not offered)."""
+    sub = getattr(args, "command_parser", None)
+    if not isinstance(sub, argparse.ArgumentParser):
+        return {}
+    shown = re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", sub.format_help())
+    return {f[2:].replace("-", "_"): f for f in shown if f not in ("--help", "--version")}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    args: argparse.Namespace | None = None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -780,7 +795,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
     except PowerfitError as exc:
-        print(f"{PROG}: error: {cli_words(_one_line(exc))}", file=sys.stderr)
+        print(f"{PROG}: error: {cli_words(_one_line(exc), _flags(args))}", file=sys.stderr)
     except BrokenPipeError:
         # the reader went away (e.g. `powerfit ... | head`): stay quiet
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -299,6 +299,14 @@ class Law:
         return np.asarray(vals), np.asarray(jac).T
 
 
+def law_argument(law: Any) -> str | Law:
+    """``law=`` as given: a law's name or a :class:`Law` (anything else is refused before it
+    is compared with a name)."""
+    if isinstance(law, (str, Law)):
+        return law
+    raise InvalidLawError(f"law must be a law's name or a powerfit.Law, got {type(law).__name__}")
+
+
 def with_defaults(law: Law, p0: Any, bounds: Any) -> tuple[Any, Any]:
     """A fit's ``p0`` and ``bounds`` with the written law's defaults filled in (the fit's own
     values win, per parameter when both are dicts)."""

@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import _core, _display, analysis, provenance, saved
+from . import _check, _core, _display, analysis, provenance, saved
 from . import bootstrap as _boot
 from ._data import as_table, available, gather
 from ._deprecate import renamed
@@ -90,7 +90,7 @@ def _problem(
     model_options: Mapping[str, Any],
 ) -> _core.Problem:
     """The native problem: the model built (and checked) by the core, then the data."""
-    cols = dict(columns or {})
+    cols = _check.mapping(columns, "columns")
     data = as_table(data)
     written = list(law.variables) if isinstance(law, Law) else None
     law_arg = law.native if isinstance(law, Law) else law
@@ -170,6 +170,7 @@ def fit(
         InvalidOptionError: unknown loss or starts, bounds that exclude the start, a tolerance
             or iteration limit out of range, ...
     """
+    warn = _check.flag(warn, "warn")
     if isinstance(law, Law):
         p0, bounds = with_defaults(law, p0, bounds)
     problem = _problem(

@@ -19,8 +19,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import _core
-from ._data import as_table, available, column_names, gather, get_column, in_memory
+from . import _check, _core
+from ._data import (
+    as_table,
+    available,
+    column_names,
+    gather,
+    get_column,
+    in_memory,
+    mapping_frame,
+)
 from ._deprecate import renamed
 from ._progress import Progress
 from .errors import InvalidDataError, InvalidOptionError
@@ -297,14 +305,17 @@ def fit_groups(
     """
     if isinstance(law, Law):
         p0, bounds = with_defaults(law, p0, bounds)
-    keys = [by] if isinstance(by, str) else list(by)
-    if not keys or not all(isinstance(k, str) for k in keys):
+    keys = _check.names(by, "by")
+    if not keys:
         raise InvalidOptionError("by must name one or more key columns")
     if weights is not None and not isinstance(weights, str):
         raise InvalidOptionError("weights must be the name of a column in fit_groups")
+    output = _check.name(output, "output", optional=True)  # type: ignore[assignment]
     if output is not None and output not in ("pandas", "polars", "pyarrow"):
         raise InvalidOptionError(f"output must be 'pandas', 'polars' or 'pyarrow', not {output!r}")
-    cols = dict(columns or {})
+    row_labels = _check.name(row_labels, "row_labels", optional=True)
+    progress = _check.optional_flag(progress, "progress")
+    cols = _check.mapping(columns, "columns")
     boot = n_boot is not None and not (isinstance(n_boot, int) and n_boot == 0)
 
     extra: set[str] = set(law.variables) if isinstance(law, Law) else set()
@@ -314,7 +325,7 @@ def fit_groups(
         flavour: Flavour = "pandas"
         src: Flavour = "pyarrow"
     elif isinstance(table, Mapping):
-        table = pd.DataFrame(dict(table))
+        table = mapping_frame(table)
         flavour = src = "pandas"
     else:
         flavour = src = _flavour(table)

@@ -9,8 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._data import as_float_array, column_names, find_y, get_column
+from . import _check
+from ._data import as_float_array, as_table, column_names, find_y, get_column, mapping_frame
 from .errors import InvalidDataError, InvalidOptionError
+from .expr import law_argument
 from .fit import FitResult, fit
 
 
@@ -61,21 +63,30 @@ def extrapolation_check(
         columns: column mapping, as in :func:`powerfit.fit`.
         fit_kwargs: passed to :func:`powerfit.fit` (loss, delta, starts, ...).
     """
+    cols = _check.mapping(columns, "columns")
+    law = law_argument(law)
+    data = mapping_frame(data) if isinstance(data, Mapping) else as_table(data)
     names = column_names(data)
-    cols = dict(columns or {})
     frame = pd.DataFrame({c: np.asarray(get_column(data, c)) for c in names})
     if isinstance(holdout, Mapping):
         if len(holdout) != 1:
             raise InvalidOptionError("holdout must name exactly one variable, e.g. {'N': 1e9}")
         ((var, thr),) = holdout.items()
+        var = _check.name(var, "the variable of holdout")
+        thr = _check.real(thr, f"holdout['{var}']")
         col = cols.get(var, var)
         if col not in names:
             raise InvalidDataError(
                 f"holdout column '{col}' is not in the data; columns are {names}"
             )
         size = as_float_array(frame[col].to_numpy(), col)
-        test = size >= float(thr)
+        test = size >= thr
     else:
+        if not _check.is_real(holdout):
+            raise InvalidOptionError(
+                "holdout must be a share of runs in (0, 1) or one variable's threshold, e.g. "
+                f"{{'N': 1e9}}, got {_check.shown(holdout)}"
+            )
         q = float(holdout)
         if not 0 < q < 1:
             raise InvalidOptionError(f"holdout share must be in (0, 1), got {holdout}")

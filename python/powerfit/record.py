@@ -352,6 +352,9 @@ class FitRecord:
             else:
                 raise InvalidDataError(f"predict needs {', '.join(self.variables)}")
             out.append(np.atleast_1d(as_float_array(raw, v)))
+        if len({len(x) for x in out}) > 1:
+            lengths = ", ".join(f"{v}: {len(x)}" for v, x in zip(self.variables, out))
+            raise InvalidDataError(f"the points' columns differ in length ({lengths})")
         return out
 
     def residuals(self) -> np.ndarray:

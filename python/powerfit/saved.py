@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _core
+from . import _check, _core
 from ._files import write_text
 from .errors import InvalidDataError, InvalidOptionError, PowerfitError
 from .expr import Law
@@ -93,6 +93,7 @@ def bootstrap_to_dict(boot: BootstrapResult) -> dict[str, Any]:
 
 def to_dict(res: FitRecord, bootstrap: bool = True) -> dict[str, Any]:
     """Everything needed to rebuild ``res``, as a JSON-safe dict."""
+    bootstrap = _check.flag(bootstrap, "bootstrap")
     model = res.model
     opts = res.options
     sol = res.solution.to_dict()
@@ -162,7 +163,8 @@ def dumps(doc: dict[str, Any]) -> str:
 def save(res: FitRecord, path: str | os.PathLike[str], bootstrap: bool = True) -> Path:
     """Save a fit (and its bootstrap replicates, unless ``bootstrap=False``) as JSON,
     atomically."""
-    suffix = Path(path).suffix.lower()
+    bootstrap = _check.flag(bootstrap, "bootstrap")
+    suffix = _check.path(path, "path").suffix.lower()
     if suffix in (".csv", ".tsv", ".parquet", ".pq"):
         raise InvalidOptionError(
             f"a fit is saved as JSON, not '{suffix}': use a .json path, or write "
@@ -486,7 +488,7 @@ def read(path: str | os.PathLike[str]) -> Saved:
         InvalidDataError: the file is not a saved fit, or is corrupt (the message names the
             field).
     """
-    p = Path(path)
+    p = _check.path(path, "path")
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such file")
     try:

@@ -197,7 +197,7 @@ def peak_flops(
     spec: str | Accelerator | None, precision: str = "bf16", peak_tflops: float | None = None
 ) -> float:
     """Dense peak FLOP/s: `peak_tflops` when given (an override), else the table's figure."""
-    if precision not in PRECISIONS:
+    if not isinstance(precision, str) or precision not in PRECISIONS:
         raise InvalidOptionError(
             f"unknown precision '{precision}'; precisions are {', '.join(PRECISIONS)}"
         )

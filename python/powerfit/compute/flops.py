@@ -17,12 +17,18 @@ generalise the counts in the obvious way; with their defaults the formulas are t
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 import pandas as pd
 
+from .._check import count, flag
 from ..errors import InvalidOptionError
+
+#: Largest dimension of a shape (layers, widths, vocabulary, context): far above any model,
+#: small enough that every count stays exact in double precision.
+MAX_DIMENSION = 2**40
 
 #: Methods of :func:`flops_per_token`, in report order.
 METHODS = ("6N", "6N_total", "kaplan", "kaplan_embedding", "palm", "hoffmann")
@@ -38,9 +44,7 @@ _DESCRIPTIONS = {
 
 
 def _whole(name: str, v: object, minimum: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < minimum:
-        raise InvalidOptionError(f"{name} must be a whole number >= {minimum}, got {v!r}")
-    return int(v)
+    return count(v, name, minimum=minimum, maximum=MAX_DIMENSION)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class Architecture:
             v = getattr(self, name)
             if v is not None:
                 _whole(name, v)
+        for name in ("gated", "tied_embeddings", "learned_positions"):
+            flag(getattr(self, name), name)
         if self.d_head is None and self.d_model % self.n_heads:
             raise InvalidOptionError(
                 f"d_model ({self.d_model}) is not a multiple of n_heads ({self.n_heads}): "
@@ -197,9 +203,27 @@ def flops_per_token(arch: Architecture | None = None, **shape: object) -> FlopCo
     (``flops_per_token(n_layers=80, d_model=8192, n_heads=64, vocab=32000, n_ctx=2048)``).
     """
     if arch is None:
+        fields = {f.name for f in dataclasses.fields(Architecture)}
+        unknown = sorted(set(shape) - fields)
+        if unknown:
+            raise InvalidOptionError(
+                f"unknown shape field(s) {', '.join(unknown)}; an Architecture has "
+                f"{', '.join(sorted(fields))}"
+            )
+        required = [f.name for f in dataclasses.fields(Architecture)
+                    if f.default is dataclasses.MISSING and f.name not in shape]  # fmt: skip
+        if required:
+            raise InvalidOptionError(
+                f"flops_per_token needs an Architecture or its fields; missing "
+                f"{', '.join(required)}"
+            )
         arch = Architecture(**shape)  # type: ignore[arg-type]
     elif shape:
         raise InvalidOptionError("pass an Architecture or its fields, not both")
+    elif not isinstance(arch, Architecture):
+        raise InvalidOptionError(
+            f"arch must be a powerfit.compute.Architecture, got {type(arch).__name__}"
+        )
     L, d, V, T = arch.n_layers, arch.d_model, arch.vocab, arch.n_ctx
     h, dh, kv = arch.n_heads, arch.head_dim, arch.kv_heads
     n = float(arch.params_nonembedding)

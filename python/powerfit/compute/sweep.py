@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _check
 from .._deprecate import renamed
 from .._tables import as_frame, group_codes, require
 from ..errors import InvalidDataError, InvalidOptionError
@@ -106,7 +107,8 @@ def check_sweep(
             f"flops_per_param_token must be positive, got {flops_per_param_token!r}"
         )
     df = as_frame(table).reset_index(drop=True)
-    cols = {v: (columns or {}).get(v, v) for v in ("C", "N", "D")}
+    mapped = _check.mapping(columns, "columns")
+    cols = {v: mapped.get(v, v) for v in ("C", "N", "D")}
     for v, name in cols.items():
         require(df, name, {"C": "compute (FLOPs)", "N": "parameters", "D": "tokens"}[v])
     vals = {

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _check
 from ..errors import InvalidOptionError
 from .accelerators import Accelerator, peak_flops
 
@@ -14,7 +15,12 @@ SECONDS_PER_HOUR = 3600.0
 
 
 def _positive(name: str, v: Any, upper: float | None = None) -> np.ndarray:
-    a = np.asarray(v, dtype=float)
+    if isinstance(v, np.ndarray) and v.dtype.kind in "iuf":
+        a = v.astype(float)
+    elif _check.is_real(v):
+        a = np.asarray(float(v))
+    else:
+        a = _check.reals(v, name)
     if a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
         raise InvalidOptionError(f"{name} must be positive and finite, got {v!r}")
     if upper is not None and np.any(a > upper):

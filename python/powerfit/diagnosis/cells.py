@@ -5,6 +5,7 @@ at the same number of tokens (by log-log interpolation along that size's curve).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _check
 from .._tables import as_frame, floats, group_codes, require
 from ..errors import InvalidDataError, InvalidOptionError
 
@@ -53,11 +55,12 @@ def build(
     points_per_decade: float,
 ) -> Cells:
     """Reads the runs table into :class:`Cells` (see :func:`powerfit.diagnose`)."""
+    cells = _check.name(cells, "cells")
     if cells not in MODES:
         raise InvalidOptionError(f"cells must be one of {', '.join(MODES)}, got {cells!r}")
-    if not (isinstance(points_per_decade, (int, float)) and points_per_decade > 0):
+    if not (_check.is_real(points_per_decade) and 0 < points_per_decade < math.inf):
         raise InvalidOptionError(f"points_per_decade must be positive, got {points_per_decade!r}")
-    cols = dict(columns or {})
+    cols = _check.mapping(columns, "columns")
     unknown = set(cols) - {"N", "D", "loss", "train_loss", "U"}
     if unknown:
         raise InvalidOptionError(
@@ -84,11 +87,13 @@ def build(
             require(df, names[v], v)
         else:
             out[v] = np.nan
-    keys_by = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    keys_by = _check.names(by, "by")
     codes, keys = group_codes(df, keys_by or None)
     out["group"] = codes
     if run is not None:
-        run_cols = [run] if isinstance(run, str) else list(run)
+        run_cols = _check.names(run, "run")
+        if not run_cols:
+            raise InvalidOptionError("run must name the run id column(s), or be None")
         for r in run_cols:
             require(df, r, "run id")
         out["run"] = df.groupby(keys_by + run_cols, sort=False, dropna=False).ngroup().to_numpy()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._data import as_float_array, mapping_frame
 from ..errors import InvalidDataError, InvalidOptionError
 from ..expr import Law
 
@@ -27,13 +28,16 @@ def frame_of(data: Any, x: Any, y: Any) -> pd.DataFrame:
     if data is None:
         if x is None or y is None or isinstance(x, str):
             raise InvalidDataError("no data: pass a table, or arrays x=... and y=...")
-        return pd.DataFrame({"x": np.asarray(x, dtype=float), "loss": np.asarray(y, dtype=float)})
+        xs, ys = as_float_array(x, "x"), as_float_array(y, "y")
+        if len(xs) != len(ys):
+            raise InvalidDataError(f"x and y differ in length ({len(xs)} and {len(ys)})")
+        return pd.DataFrame({"x": xs, "loss": ys})
     if isinstance(data, pd.DataFrame):
         return data
     if hasattr(data, "to_pandas"):
         return data.to_pandas()
     if isinstance(data, Mapping):
-        return pd.DataFrame({k: np.asarray(v) for k, v in data.items()})
+        return mapping_frame(data)
     raise InvalidDataError(
         f"data must be a DataFrame, a pyarrow Table or a dict of columns, got {type(data).__name__}"
     )

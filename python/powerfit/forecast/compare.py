@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _check
 from ..errors import InvalidOptionError, PowerfitError
 from ..errors import warn as warn_user
-from ..expr import Law
+from ..expr import Law, law_argument
 from ..fit import FitResult, fit
 from ._tables import frame_of, law_name
 from .rollout import RolloutResult, rollout
@@ -103,7 +104,7 @@ def _check_laws(laws: Sequence[str | Law]) -> list[str | Law]:
         raise InvalidOptionError(
             "laws must be a non-empty list of law names or powerfit.Law objects"
         )
-    names = [law_name(law) for law in laws]
+    names = [law_name(law_argument(law)) for law in laws]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise InvalidOptionError(
@@ -144,6 +145,9 @@ def compare_laws(
     farther half of their held-out predictions (the same points for every law): forecasts are
     made beyond the data, and errors grow with the distance.
     """
+    validate = _check.name(validate, "validate")
+    warn = _check.flag(warn, "warn")
+    by = _check.name(by, "by", optional=True)
     if validate not in ("rollout", "last"):
         raise InvalidOptionError(f"validate must be 'rollout' or 'last', got {validate!r}")
     cands = _check_laws(laws)
@@ -278,7 +282,7 @@ def candidate_laws(
 ) -> tuple[str, ...]:
     """The default candidates of :func:`select_law` for these data: the single-variable laws
     for a learning curve or one swept column, the two-variable laws when the runs have N and D."""
-    columns = dict(columns or {})
+    columns = _check.mapping(columns, "columns")
     if data is None or x is not None:
         return SINGLE_VARIABLE_CANDIDATES
     frame = frame_of(data, None, None)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._data import as_float_array
 from ..errors import InvalidDataError, InvalidOptionError
 from ..errors import warn as warn_user
 from ..fit import FitResult
@@ -20,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 def extrapolation_distance(scale_max: float, values: Any) -> np.ndarray:
     """Decades beyond ``scale_max`` (negative inside the data): log10(values / scale_max)."""
-    v = np.atleast_1d(np.asarray(values, dtype=float))
+    v = as_float_array(values, "forecast points")
     if not (np.isfinite(scale_max) and scale_max > 0):
         raise InvalidOptionError(f"scale_max must be positive, got {scale_max}")
     if not (np.isfinite(v).all() and (v > 0).all()):
@@ -67,17 +68,10 @@ def forecast_interval(
         raise InvalidOptionError(
             f"the rollout is of law '{roll.law}' but the fit of law '{fitted.law}'"
         )
-    xs = {
-        v: np.atleast_1d(np.asarray(points[v], dtype=float))
-        for v in fitted.variables
-        if v in points
-    }
+    xs = {v: as_float_array(points[v], v) for v in fitted.variables if v in points}
     missing = [v for v in fitted.variables if v not in xs]
     if len(fitted.variables) == 1 and missing and "x" in points:
-        xs, missing = (
-            {fitted.variables[0]: np.atleast_1d(np.asarray(points["x"], dtype=float))},
-            [],
-        )
+        xs, missing = ({fitted.variables[0]: as_float_array(points["x"], "x")}, [])
     if missing:
         raise InvalidDataError(f"forecast points need {', '.join(missing)}")
     if roll.by in points:

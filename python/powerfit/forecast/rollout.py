@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import _check
 from ..errors import InvalidDataError, InvalidOptionError, PowerfitError
-from ..expr import Law
+from ..expr import Law, law_argument
 from ..fit import FitResult, fit
 from ._tables import (
     MIN_DISTANCE,
@@ -259,11 +260,14 @@ def rollout(
     Returns:
         a :class:`RolloutResult` with per-split and per-point errors.
     """
-    columns = dict(columns or {})
+    columns = _check.mapping(columns, "columns")
+    law = law_argument(law)
+    by = _check.name(by, "by", optional=True)
+    xname: str | None
     if data is None and x is not None and not isinstance(x, str):
         frame, xname = frame_of(None, x, y), "x"
     else:
-        frame, xname = frame_of(data, None, None), x
+        frame, xname = frame_of(data, None, None), _check.name(x, "x", optional=True)
     if by is None:
         by = default_by(frame, law, xname, columns)
     if not isinstance(min_train, int) or min_train < 1:
@@ -283,9 +287,15 @@ def rollout(
     if splits is not None:
         ks = ks[-splits:]
     if not ks:
+        short = (
+            f"; min_train={min_train} must be below the number of values"
+            if min_train >= levels.size
+            else ""
+        )
         raise InvalidDataError(
             f"no split leaves enough training runs: law '{law_name(law)}' has {need} free "
             f"parameters and the data {len(frame)} runs over {levels.size} values of '{by}'"
+            f"{short}"
         )
     task = _Task(frame, scale, law, by, xname, yname, columns, kw)
     rows, tables, fits = [], [], []

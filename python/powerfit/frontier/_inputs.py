@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _check
 from .._data import as_float_array, get_column
 from ..errors import InvalidDataError, InvalidOptionError
 
@@ -40,12 +41,9 @@ def key_frame(data: Any, cols: Sequence[str], names: list[str], what: str) -> pd
     return pd.DataFrame({c: np.asarray(get_column(data, c)) for c in cols})
 
 
-def as_list(cols: str | Sequence[str] | None) -> list[str]:
-    if cols is None:
-        return []
-    if isinstance(cols, str):
-        return [cols]
-    return [str(c) for c in cols]
+def as_list(cols: str | Sequence[str] | None, option: str = "by") -> list[str]:
+    """Column names given as one name, a list of names or None."""
+    return _check.names(cols, option)
 
 
 def group_codes(
@@ -78,14 +76,11 @@ def take_optional(v: np.ndarray | None, order: np.ndarray) -> np.ndarray | None:
     return None if v is None else np.ascontiguousarray(v[order])
 
 
-def budget_list(budgets: Any) -> list[float]:
+def budget_list(budgets: Any, option: str = "budgets") -> list[float]:
     """Budgets as floats (the core checks that they are positive and finite)."""
     if budgets is None:
         return []
-    try:
-        return [float(c) for c in np.atleast_1d(np.asarray(budgets, dtype=float))]
-    except (TypeError, ValueError):
-        raise InvalidOptionError(f"budgets must be numbers, got {budgets!r}") from None
+    return _check.reals(budgets, option).tolist()
 
 
 @dataclass(frozen=True)
@@ -120,7 +115,7 @@ def run_codes(
     data: Any, run: str | Sequence[str] | None, names: list[str], N: np.ndarray, C: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(run code per row, a label per row: the run's key values, or the first row of the run)."""
-    cols = as_list(run)
+    cols = as_list(run, "run")
     if not cols:
         code = infer_runs(N, C).astype(np.int64)
         first = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])

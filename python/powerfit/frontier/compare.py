@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core, _display
+from .. import _check, _core, _display
 from .._data import as_table, column_names
 from .._deprecate import renamed, warn
 from ..analysis import nd_index
@@ -22,6 +22,10 @@ from ._inputs import as_list, budget_list, check_run_sizes, run_codes
 from .envelope import envelope
 from .isoflop import isoflop
 from .results import EnvelopeResult, IsoflopResult
+
+#: Most IsoFLOP slices cut from training curves: each is one budget's profile, and far fewer
+#: resolve the frontier (the budgets are log-spaced over the covered range).
+MAX_SLICES = 100_000
 
 
 class ApproachComparison:
@@ -174,12 +178,14 @@ def compare_approaches(
     preds = budget_list(budgets)
     if not preds:
         raise InvalidOptionError("compare_approaches needs at least one budget")
+    parametric_points = _check.name(parametric_points, "parametric_points")
+    n_boot = _check.count(n_boot, "n_boot")
+    seed = _check.count(seed, "seed")
     if parametric_points not in ("final", "all"):
         raise InvalidOptionError(
             f"parametric_points must be 'final' or 'all', got {parametric_points!r}"
         )
-    if int(n_slices) < 2:
-        raise InvalidOptionError(f"n_slices must be at least 2, got {n_slices}")
+    n_slices = _check.count(n_slices, "n_slices", minimum=2, maximum=MAX_SLICES)
     names = column_names(data)
     cols = resolve(columns, names)
     C, N, L = (read(data, cols, names, v) for v in ("C", "N", "loss"))
@@ -207,7 +213,7 @@ def compare_approaches(
         )
     else:
         run_code, run_label = run_codes(data, run, names, N, C)
-        check_run_sizes(run_code, N, as_list(run), str(cols["N"]))
+        check_run_sizes(run_code, N, as_list(run, "run"), str(cols["N"]))
         curves = pd.DataFrame(frame)
         curves["_run"] = run_code
         env = envelope(curves, run="_run", n_grid=n_grid, estimator=estimator, **common)
@@ -238,6 +244,11 @@ def compare_approaches(
         if T is not None
         else par_rows["C"].to_numpy() / (k * par_rows["N"].to_numpy())
     )
+    if T is None and not (np.isfinite(D).all() and (D > 0).all()):
+        raise InvalidOptionError(
+            f"flops_per_param_token={flops_per_param_token!r} gives token counts D = C / "
+            f"(flops_per_param_token N) that are not positive finite numbers"
+        )
     par = fit({"N": par_rows["N"].to_numpy(), "D": D, "loss": par_rows["loss"].to_numpy()},
                law=law, loss=loss, delta=delta, warn=False)  # fmt: skip
     idx = nd_index(par)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import _check, _core
 from .._data import as_table, column_names
 from .._deprecate import renamed
 from .._progress import Progress
@@ -92,13 +92,13 @@ def envelope(
         raise InvalidDataError("no rows to analyse")
     g_list: list[float] = []
     if grid is not None:
-        g_list = budget_list(grid)
+        g_list = budget_list(grid, "grid")
         if len(g_list) < 2:
             raise InvalidOptionError("grid needs at least 2 budgets")
-    elif int(n_grid) < 2:
-        raise InvalidOptionError(f"n_grid must be at least 2, got {n_grid}")
+    else:
+        _check.count(n_grid, "n_grid", minimum=2)
     run_code, run_label = run_codes(curves, run, names, N, C)
-    check_run_sizes(run_code, N, as_list(run) or None, str(cols["N"]))
+    check_run_sizes(run_code, N, as_list(run, "run") or None, str(cols["N"]))
     by_cols = as_list(by)
     codes, keys, ids = group_codes(curves, by_cols, names, n)
     order, offsets = sort_by_group(codes, len(keys))
@@ -127,7 +127,9 @@ def envelope(
         n_grid=n_grid if grid is None else len(g_list),
         flops_per_param_token=flops_per_param_token, budgets=preds, columns=cols,
     )  # fmt: skip
-    return EnvelopeResult(table, keys, points, settings, runs)
+    result = EnvelopeResult(table, keys, points, settings, runs)
+    result.warn_outside()
+    return result
 
 
 def _runs_by_group(codes: np.ndarray, labels: np.ndarray, offsets: np.ndarray) -> pd.DataFrame:

@@ -122,4 +122,6 @@ def isoflop(
         resample=resample,
         flops_per_param_token=flops_per_param_token, budgets=preds, columns=cols,
     )  # fmt: skip
-    return IsoflopResult(table, keys, points, settings)
+    result = IsoflopResult(table, keys, points, settings)
+    result.warn_outside()
+    return result

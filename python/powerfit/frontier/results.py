@@ -11,9 +11,13 @@ import pandas as pd
 
 from .. import _core, _display
 from ..errors import InvalidOptionError
+from ..errors import warn as warn_user
 
 #: Names of a budget's status, by code (``ok``: an interior optimum was located).
 STATUS_NAMES: tuple[str, ...] = tuple(_core.BUDGET_STATUS_NAMES)
+#: A budget kept in fewer replicates than this share is named among the drivers of an
+#: estimate outside its interval (its optimum often leaves the sampled sizes when resampled).
+KEPT_WARN = 0.75
 STATUS_HELP = {
     "ok": "interior optimum",
     "edge_low": "lowest loss at the smallest sampled size",
@@ -209,6 +213,68 @@ class _FrontierResult:
             }
         )
 
+    # --- estimates outside their own interval ---------------------------------------------
+    #: What to try when a group's estimate lies outside its interval (set by the subclass).
+    _remedy = ""
+
+    def _drivers(self, g: int) -> list[str]:
+        """The budgets of group ``g`` whose replicates move the optimum away from the estimate:
+        the estimate at an end of its own replicates' range, or the budget kept in few
+        replicates (its optimum leaves the sampled sizes when resampled)."""
+        o = self._native.optima
+        sel = (o["group"] == g) & (o["status"] == STATUS_NAMES.index("ok"))
+        out = []
+        for c, n, lo, hi, ok in zip(
+            o["C"][sel], o["N_opt"][sel], o["N_opt_lower"][sel], o["N_opt_upper"][sel],
+            o["n_boot_ok"][sel],
+        ):  # fmt: skip
+            why = []
+            if n <= lo * (1 + 1e-9):
+                why.append("the estimate at the low end of its replicates")
+            elif n >= hi * (1 - 1e-9):
+                why.append("the estimate at the high end of its replicates")
+            if self.n_boot and ok < KEPT_WARN * self.n_boot:
+                why.append(f"kept in {ok / self.n_boot:.0%} of replicates")
+            if why:
+                out.append(f"C = {c:.3g} ({', '.join(why)})")
+        return out
+
+    def _outside_note(self, g: int) -> str | None:
+        """Why group ``g``'s estimate of a or b lies outside its own interval, or None."""
+        r = self.group_values(g)
+        off = [
+            f"{k} = {r[k]:.4f} ({r[k + '_lower']:.4f}, {r[k + '_upper']:.4f})"
+            for k in ("a", "b")
+            if self.n_boot
+            and math.isfinite(r[k])
+            and math.isfinite(r[k + "_lower"])
+            and not r[k + "_lower"] <= r[k] <= r[k + "_upper"]
+        ]
+        if not off:
+            return None
+        drivers = self._drivers(g)
+        driven = f"; driven by the budgets {'; '.join(drivers)}" if drivers else ""
+        return (
+            f"the estimate lies outside its own {self.level:.0%} interval: {', '.join(off)}: "
+            f"the bootstrap replicates are biased against it{driven}{self._remedy}"
+        )
+
+    def outside_notes(self) -> list[str]:
+        """One sentence per group whose estimate of a or b lies outside its own interval
+        (replicates biased against the estimate), naming the budgets that drive it."""
+        notes = []
+        for g in range(self.n_groups):
+            note = self._outside_note(g)
+            if note is not None:
+                where = f"[{_group_label(self._keys, g)}] " if self.by else ""
+                notes.append(where + note)
+        return notes
+
+    def warn_outside(self) -> None:
+        """A PowerfitWarning for each note of :meth:`outside_notes`."""
+        for note in self.outside_notes():
+            warn_user(f"{self._kind}: {note}")
+
     # --- text -----------------------------------------------------------------------------
     def _header(self) -> list[str]:
         return []
@@ -233,6 +299,9 @@ class _FrontierResult:
                     f"median a {np.median(a):.4f}, sd {sd:.4f}"
                 )
         lines.append(f"  budgets used: {int(r['n_used'])} of {int(r['n_budgets'])}")
+        note = self._outside_note(g)
+        if note is not None:
+            lines.append(f"  ! {note}")
         bad = opt[opt["status"] != "ok"]
         for name, sel in bad.groupby("status", sort=False):
             cs = [f"{c:.3g}" for c in sel["C"]]
@@ -299,6 +368,7 @@ class IsoflopResult(_FrontierResult):
     """
 
     _kind = "isoflop"
+    _remedy = "; resample='budgets' (whole budgets resampled) gives an interval around the estimate"
 
     def _header(self) -> list[str]:
         w = self.settings["window"]

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .. import _check
 from ..errors import InvalidDataError, InvalidOptionError
 from ._duckdb import is_relation, read_relation, relation_names, sql
 from ._files import FORMATS, describe, file_kind, file_names, is_path, read_file
@@ -127,6 +128,9 @@ def read_table(
         ImportError: pyarrow (or DuckDB for a relation) is not installed.
     """
     _require_pyarrow()
+    columns = None if columns is None else _check.names(columns, "columns")
+    optional = None if optional is None else _check.names(optional, "optional")
+    format = _check.name(format, "format", optional=True)
     conds = check_filters(filters)
     kind, desc = _classify(source, format)
     held = kind
@@ -165,8 +169,6 @@ def _wanted(
     optional: Sequence[str] | None,
     conds: list[Filter],
 ) -> _Wanted:
-    if isinstance(columns, str) or isinstance(optional, str):
-        raise InvalidOptionError("columns and optional take a list of names, not one string")
     if columns is None and optional is None and not conds:
         return _Wanted(None, None)
     names = _names(source, kind)

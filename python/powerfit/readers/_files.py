@@ -61,6 +61,8 @@ def file_kind(path: Any, fmt: str | None) -> str:
     p = os.fspath(path)
     if p == "-":
         return fmt or "csv"
+    if not p.strip():
+        raise InvalidDataError("the path is an empty string: give a table file or a table")
     if os.path.isdir(p) or (glob.has_magic(p) and not os.path.exists(p)):
         return "dataset"
     if not os.path.exists(p):

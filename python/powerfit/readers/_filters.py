@@ -37,6 +37,10 @@ def check_filters(filters: Sequence[Filter] | Filter | None) -> list[Filter]:
         return []
     if isinstance(filters, tuple) and len(filters) == 3 and isinstance(filters[0], str):
         filters = [filters]
+    if not isinstance(filters, (list, tuple)):
+        raise InvalidOptionError(
+            f"filters must be a list of (column, op, value) triples, got {filters!r}"[:200]
+        )
     out: list[Filter] = []
     for i, f in enumerate(filters):
         if not (isinstance(f, (tuple, list)) and len(f) == 3):
@@ -46,7 +50,7 @@ def check_filters(filters: Sequence[Filter] | Filter | None) -> list[Filter]:
         col, op, value = f
         if not isinstance(col, str):
             raise InvalidOptionError(f"filters[{i}]: the column must be a name, got {col!r}")
-        if op not in OPS:
+        if not isinstance(op, str) or op not in OPS:
             raise InvalidOptionError(
                 f"filters[{i}]: unknown operator {op!r}; use one of {', '.join(OPS)}"
             )

@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
+from .. import _check
 from .._deprecate import renamed
 from ..errors import InvalidDataError, InvalidOptionError
 from ._mlflow import is_store, read_mlflow
@@ -142,6 +144,17 @@ def read_runs(
         ImportError: the tracker's optional dependency is missing (``powerfit[mlflow]``,
             ``powerfit[tensorboard]``).
     """
+    tracker = _check.name(tracker, "tracker", optional=True)  # type: ignore[assignment]
+    loss_from = _check.name(loss_from, "loss_from")  # type: ignore[assignment]
+    final = _check.flag(final, "final")
+    if isinstance(hparams, (bool, np.bool_)):
+        hparams = bool(hparams)
+    else:
+        hparams = _check.names(hparams, "hparams")
+    if flops_per_param_token is not None:
+        flops_per_param_token = _check.real(
+            flops_per_param_token, "flops_per_param_token", positive=True
+        )
     kind = tracker or _detect(source)
     if kind not in TRACKERS:
         raise InvalidOptionError(f"unknown tracker {kind!r}; trackers are {', '.join(TRACKERS)}")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _check
 from ..errors import InvalidDataError, InvalidOptionError
 
 #: Names looked for, in order, when a quantity is not mapped explicitly.
@@ -269,9 +270,11 @@ def _not_a_metric(name: str, given: Any) -> tuple[str, Any]:
 
 
 def _tokens_per_step(spec: Any, param_cols: list[str]) -> tuple[str, Any]:
-    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
-        return ("const", float(spec))
-    names = [spec] if isinstance(spec, str) else list(spec)
+    if _check.is_real(spec):
+        return ("const", _check.real(spec, "tokens_per_step", positive=True))
+    names = _check.names(spec, "tokens_per_step")
+    if not names:
+        raise InvalidOptionError("tokens_per_step must be a number or parameter names, got none")
     missing = [n for n in names if n not in param_cols]
     if missing:
         raise InvalidDataError(

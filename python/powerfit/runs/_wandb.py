@@ -147,6 +147,8 @@ def read_wandb(sources: Any, config: Any = None) -> Logged:
     """The runs of one or several W&B CSV exports; ``config`` (a runs-table export) adds each
     run's config as parameters."""
     items: Sequence[Any] = sources if isinstance(sources, (list, tuple)) else [sources]
+    if not items:
+        raise InvalidDataError("no W&B exports: give at least one CSV file or DataFrame")
     metrics, params, names = [], [], []
     for src in items:
         m, p, name = _one(src)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _check
 from .._tables import as_frame, counts, group_codes, require, sorted_by_group
 from ..errors import InvalidDataError
 
@@ -67,7 +68,7 @@ def problems(
     by: str | Sequence[str] | None = None,
 ) -> Problems:
     """Reads per-problem counts (see the module docstring) into a :class:`Problems`."""
-    keys = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    keys = _check.names(by, "by")
     if data is None:
         if n is None or c is None:
             raise InvalidDataError("pass data=..., or both n= (samples) and c= (successes)")
@@ -83,6 +84,9 @@ def problems(
         ncol, ccol = "samples", "successes"
     else:
         df = as_frame(data)
+        for role, col in (("samples", samples), ("successes", successes),
+                          ("problem", problem), ("correct", correct)):  # fmt: skip
+            _check.name(col, role)
         if successes in df.columns:
             require(df, samples, "samples per problem")
             ncol, ccol = samples, successes

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import _check, _core
 from ..errors import InvalidDataError, InvalidOptionError
 from ._input import Problems, group_values, problems
 from .estimator import check_ks
@@ -178,7 +178,8 @@ class CoverageResult:
         with percentile intervals over the bootstrap replicates. ``extrapolated`` marks k
         beyond the group's fewest samples per problem."""
         lv = self.level if level is None else _level(level)
-        ks = np.atleast_1d(np.asarray(k, dtype=float))
+        ks = _check.reals(k, "k")
+        law = _check.name(law, "law")
         if ks.ndim != 1 or ks.size == 0 or not np.all(np.isfinite(ks)) or np.any(ks <= 0):
             raise InvalidOptionError(f"k must be positive and finite, got {k!r}")
         laws = LAWS if law == "both" else (law,)
@@ -215,7 +216,13 @@ class CoverageResult:
         """pass@k of each group at its own k values: `k` is an array (groups x m) of positive
         k (NaN allowed: NaN out). Returns (estimate, lower, upper), each groups x m."""
         lv = self.level if level is None else _level(level)
-        kk = np.asarray(k, dtype=float)
+        try:
+            kk = np.asarray(k, dtype=float)
+        except (TypeError, ValueError):
+            raise InvalidOptionError(
+                f"k must be a matrix of numbers, got {_check.shown(k)}"
+            ) from None
+        law = _check.name(law, "law")
         G = len(self._raw)
         if kk.ndim != 2 or kk.shape[0] != G:
             raise InvalidOptionError(f"k must have one row per group ({G}), got shape {kk.shape}")
@@ -241,7 +248,8 @@ class CoverageResult:
         """The number of attempts at which a law reaches each target pass@k (in (0, 1)),
         with percentile intervals; inf when the law never gets there."""
         lv = self.level if level is None else _level(level)
-        t = np.atleast_1d(np.asarray(target, dtype=float))
+        t = _check.reals(target, "target")
+        law = _check.name(law, "law")
         if t.ndim != 1 or t.size == 0 or np.any(~(t > 0)) or np.any(~(t < 1)):
             raise InvalidOptionError(f"target pass@k must be in (0, 1), got {target!r}")
         if law not in LAWS:
@@ -392,7 +400,7 @@ def fit_coverage(
     if size is not None:
         if data is None:
             raise InvalidDataError("size= names a column: pass data=...")
-        sizes = group_values(data, p.by, size, p.keys)
+        sizes = group_values(data, p.by, _check.name(size, "size"), p.keys)
     from .._progress import Progress
 
     total = int(n_boot) * p.n_groups

@@ -8,9 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import _core
+from .. import _check, _core
 from ..errors import InvalidOptionError
 from ._input import Problems, problems
+
+#: Largest k: attempts are counted in doubles, exact up to 2^53.
+MAX_K = 2**53
 
 
 def default_ks(max_k: int) -> list[int]:
@@ -25,11 +28,13 @@ def check_ks(k: Any, max_k: int) -> list[int]:
     """k values as a list of whole numbers >= 1 (default: :func:`default_ks`)."""
     if k is None:
         return default_ks(max_k)
-    arr = np.atleast_1d(np.asarray(k))
-    if arr.ndim != 1 or arr.size == 0:
+    arr = _check.reals(k, "k")
+    if arr.size == 0:
         raise InvalidOptionError(f"k must be a whole number or a list of them, got {k!r}")
-    if arr.dtype.kind not in "iuf" or np.any(arr != np.floor(arr)) or np.any(arr < 1):
-        raise InvalidOptionError(f"k must be whole numbers >= 1, got {k!r}")
+    if not np.all(np.isfinite(arr)) or np.any(arr != np.floor(arr)) or np.any(arr < 1):
+        raise InvalidOptionError(f"k must be whole numbers >= 1, got {_check.shown(k)}")
+    if np.any(arr > MAX_K):
+        raise InvalidOptionError(f"k must be at most 2^53, got {_check.shown(k)}")
     return [int(v) for v in arr]
 
 

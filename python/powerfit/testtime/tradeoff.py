@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import _check
 from .._deprecate import renamed
 from ..compute import Budget, plan
 from ..errors import InvalidOptionError
@@ -59,7 +60,7 @@ def _per_group(cov: CoverageResult, values: Any, name: str) -> np.ndarray:
             else:
                 raise InvalidOptionError(f"{name}: no value for group '{label}'")
     else:
-        out = np.atleast_1d(np.asarray(values, dtype=float))
+        out = _check.reals(values, name)
         if out.size == 1 and G > 1:
             raise InvalidOptionError(f"{name}: give one value per group ({G})")
         if out.shape != (G,):
@@ -106,7 +107,7 @@ def sampling_tradeoff(
         ``upper``, ``extrapolated`` (k beyond the attempts the fit saw) and ``best`` (the
         highest pass@k at that budget).
     """
-    b = np.atleast_1d(np.asarray(budgets, dtype=float))
+    b = _check.reals(budgets, "budgets")
     if b.ndim != 1 or b.size == 0 or not np.all(np.isfinite(b) & (b > 0)):
         raise InvalidOptionError(f"budgets must be positive FLOPs, got {budgets!r}")
     T = _positive("tokens_per_sample", tokens_per_sample) + _positive(

@@ -4,7 +4,7 @@
 
 use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyMapping, PyString};
+use pyo3::types::{PyBool, PyFloat, PyInt, PyMapping, PyString};
 
 use powerfit_core::StartSpec;
 
@@ -22,11 +22,20 @@ fn shown(obj: &Bound<'_, PyAny>) -> String {
         .repr()
         .map(|r| r.to_string())
         .unwrap_or_else(|_| type_name(obj));
-    if r.chars().count() > 60 {
-        format!("a {}", type_name(obj))
-    } else {
-        r
+    if r.chars().count() <= 60 {
+        return r;
     }
+    if obj.is_instance_of::<PyInt>() {
+        let digits = r.trim_start_matches('-').len();
+        return format!("an integer of {digits} digits");
+    }
+    let t = type_name(obj);
+    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {t}")
 }
 
 /// A real number (int, float or numpy scalar; not a bool, a string or a complex number).

@@ -10,6 +10,9 @@ use powerfit_core::testtime::{
     Samples,
 };
 
+use powerfit_core::options;
+
+use crate::convert;
 use crate::enter::enter;
 use crate::errors::{to_py, InvalidDataError};
 
@@ -152,10 +155,12 @@ fn coverage_fit<'py>(
     offsets: Vec<usize>,
     fit_ks: Vec<u64>,
     predict_ks: Vec<f64>,
-    n_boot: usize,
-    seed: u64,
+    n_boot: &Bound<'py, PyAny>,
+    seed: &Bound<'py, PyAny>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyList>> {
+    let n_boot = options::count("n_boot", convert::int(n_boot, "n_boot")?, 0).map_err(to_py)?;
+    let seed = options::seed(convert::int(seed, "seed")?).map_err(to_py)?;
     let (n, c) = (counts(&n, "samples")?, counts(&c, "successes")?);
     let s = Samples::new(&n, &c).map_err(to_py)?;
     let opts = CoverageOptions {

@@ -140,6 +140,13 @@ pub fn inference_optimal(
             "no model reaches loss {target}: the fitted law's floor is about {floor:.6}"
         ))
     })?;
+    if !(train.is_finite() && inference.is_finite()) {
+        return Err(Error::InvalidOption(format!(
+            "the FLOPs of this sizing overflow double precision (flops_per_param_token={k:e}, \
+             inference_tokens={tokens:e}): give flops_per_param_token and inference_tokens on \
+             a realistic scale"
+        )));
+    }
     if n <= 1.0 || d <= 1.0 {
         return Err(Error::InvalidOption(format!(
             "target_loss {target} is above the loss of a one-parameter model trained on one \

@@ -141,10 +141,16 @@ pub fn inference_optimum(
         }
         Some(hi.exp())
     };
+    // ln(k N D + 2 N T) = ln N + ln(k D + 2 T), summed in logs: huge k or T must not
+    // overflow to a cost of infinity (read as "unreachable")
+    let (ln_k, ln_2t) = (k.ln(), std::f64::consts::LN_2 + tokens_inf.ln());
     let cost = |ln: f64| -> f64 {
-        let n = ln.exp();
-        match d_of(n) {
-            Some(d) => (k * n * d + 2.0 * n * tokens_inf).ln(),
+        match d_of(ln.exp()) {
+            Some(d) => {
+                let (a, b) = (ln_k + d.ln(), ln_2t);
+                let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+                ln + hi + (lo - hi).exp().ln_1p()
+            }
             None => f64::INFINITY,
         }
     };

@@ -155,7 +155,8 @@ pub(super) fn assemble(
 }
 
 /// Runs `n` replicates of `one` in parallel (rayon, per-thread scratch); each returns
-/// (4 summary values, n_budgets x 2 optima). Cancelled replicates are NaN.
+/// (4 summary values, n_budgets x 2 optima). Once `cancel` is raised the remaining replicates
+/// are skipped and both tables come back empty.
 pub(super) fn replicates(
     n: usize,
     nb: usize,
@@ -163,14 +164,15 @@ pub(super) fn replicates(
     progress: Option<&AtomicUsize>,
     one: impl Fn(&mut Scratch, usize, &mut [f64]) -> [f64; 4] + Sync,
 ) -> (Vec<f64>, Vec<f64>) {
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let rows: Vec<([f64; 4], Vec<f64>)> = (0..n)
         .into_par_iter()
         .with_min_len(16)
         .map_init(Scratch::default, |scr, i| {
-            let mut opt = vec![f64::NAN; nb * 2];
-            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                return ([f64::NAN; 4], opt);
+            if cancelled() {
+                return ([f64::NAN; 4], Vec::new());
             }
+            let mut opt = vec![f64::NAN; nb * 2];
             let s = one(scr, i, &mut opt);
             if let Some(p) = progress {
                 p.fetch_add(1, Ordering::Relaxed);
@@ -178,6 +180,11 @@ pub(super) fn replicates(
             (s, opt)
         })
         .collect();
+    if cancelled() {
+        // the caller is interrupted: skip the tables (their size, and the intervals read from
+        // them, grow with n)
+        return (Vec::new(), Vec::new());
+    }
     let mut samples = Vec::with_capacity(n * 4);
     let mut rep_opt = Vec::with_capacity(n * nb * 2);
     for (s, o) in rows {

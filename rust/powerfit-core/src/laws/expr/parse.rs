@@ -44,13 +44,18 @@ impl<'s> Parser<'s> {
         }
     }
 
+    /// One more level of nesting: a parenthesis, a function call, a sign or a power, each of
+    /// which makes the parser recurse once.
     pub(super) fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             let t = self.peek().clone();
             return Err(self.err(
                 &t,
-                &format!("expression nested too deeply (more than {MAX_DEPTH} levels)"),
+                &format!(
+                    "expression nested too deeply: at most {MAX_DEPTH} parentheses, function \
+                     calls, signs and powers may be open at once"
+                ),
             ));
         }
         Ok(())
@@ -131,28 +136,25 @@ impl<'s> Parser<'s> {
     }
 
     pub(super) fn unary(&mut self) -> Result<u32> {
-        self.enter()?;
-        let out = match self.peek().tok {
-            Tok::Minus => {
-                self.next();
-                let a = self.unary()?;
-                self.b.push(Op::Neg(a))
-            }
-            Tok::Plus => {
-                self.next();
-                self.unary()?
-            }
-            _ => self.power()?,
+        let negate = match self.peek().tok {
+            Tok::Minus => true,
+            Tok::Plus => false,
+            _ => return self.power(),
         };
+        self.next();
+        self.enter()?;
+        let a = self.unary()?;
         self.depth -= 1;
-        Ok(out)
+        Ok(if negate { self.b.push(Op::Neg(a)) } else { a })
     }
 
     pub(super) fn power(&mut self) -> Result<u32> {
         let base = self.atom()?;
         if self.peek().tok == Tok::Caret {
             self.next();
+            self.enter()?;
             let e = self.unary()?;
+            self.depth -= 1;
             return Ok(self.b.pow(base, e));
         }
         Ok(base)

@@ -27,3 +27,37 @@ fn shares_and_folds() {
     // exp(x) once, two products, two sums
     assert_eq!(l.tape_len(), 5, "{:?}", l.prog.steps);
 }
+
+/// `depth` levels of one nesting construct around `a*x`.
+fn nested(kind: &str, depth: usize) -> String {
+    match kind {
+        "paren" => format!("{}a*x{}", "(".repeat(depth), ")".repeat(depth)),
+        "call" => format!("{}a*x{}", "exp(".repeat(depth), ")".repeat(depth)),
+        "sign" => format!("a*{}x", "-".repeat(depth)),
+        "power" => format!("a*x{}", "^x".repeat(depth)),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn the_nesting_limit_is_the_one_the_message_states() {
+    // run where the stack is small, as on a worker thread, to show the limit keeps it safe
+    std::thread::Builder::new()
+        .stack_size(512 << 10)
+        .spawn(|| {
+            for kind in ["paren", "call", "sign", "power"] {
+                ExprLaw::compile(&nested(kind, MAX_DEPTH), &["x"], None)
+                    .unwrap_or_else(|e| panic!("{kind} x {MAX_DEPTH}: {e}"));
+                let e = ExprLaw::compile(&nested(kind, MAX_DEPTH + 1), &["x"], None)
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    e.contains(&format!("at most {MAX_DEPTH} parentheses")),
+                    "{e}"
+                );
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
