@@ -313,7 +313,8 @@ def fit_groups(
     output = _check.name(output, "output", optional=True)  # type: ignore[assignment]
     if output is not None and output not in ("pandas", "polars", "pyarrow"):
         raise InvalidOptionError(f"output must be 'pandas', 'polars' or 'pyarrow', not {output!r}")
-    row_labels = _check.name(row_labels, "row_labels", optional=True)
+    if not isinstance(row_labels, np.ndarray):  # else checked against the rows below
+        row_labels = _check.name(row_labels, "row_labels", optional=True)
     progress = _check.optional_flag(progress, "progress")
     cols = _check.mapping(columns, "columns")
     boot = n_boot is not None and not (isinstance(n_boot, int) and n_boot == 0)

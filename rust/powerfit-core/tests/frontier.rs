@@ -426,3 +426,21 @@ fn budget_resampling_keeps_the_optima_and_brackets_the_exponent() {
     assert!(Resample::from_name("rows").is_err());
     assert_eq!(Resample::from_name("budgets").unwrap(), Resample::Budgets);
 }
+
+/// A replicate count whose tables cannot fit is refused before any work, stating the size.
+#[test]
+fn a_huge_replicate_count_is_refused_with_its_size() {
+    let (c, n, l, d) = iso_points(4, 7, 6.0, 0.0, 0.0, 1);
+    let cols = Columns {
+        compute: &c,
+        size: &n,
+        loss: &l,
+        tokens: Some(&d),
+    };
+    for huge in [1_000_000_000_000usize, usize::MAX] {
+        let e = isoflop(&cols, 1e-3, &opts(huge), 0, None, None).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains(&format!("n_boot={huge}")), "{text}");
+        assert!(text.contains("the limit is"), "{text}");
+    }
+}

@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use super::*;
 use crate::error::Result;
 use crate::rng::Rng;
+use crate::solver::memory;
 use crate::stats::{interval, IntervalMethod};
 
 /// One profile: distinct sizes (log, increasing) with the lowest loss among rows of that size,
@@ -152,6 +153,22 @@ pub(super) fn assemble(
         n_boot_ok,
         seed,
     })
+}
+
+/// Refuses, before any work, `n` replicates over `nb` budgets whose tables would not fit in
+/// memory: per replicate the 4 summary values and the n_budgets x 2 optima, held twice at the
+/// peak (the per-replicate rows, then the tables built from them), plus each row's vector
+/// header.
+pub(super) fn check_size(n: usize, nb: usize) -> Result<()> {
+    let per = nb
+        .checked_mul(32)
+        .and_then(|b| b.checked_add(88))
+        .unwrap_or(usize::MAX);
+    memory::check(
+        &format!("n_boot={n} over {nb} budgets needs"),
+        memory::product(n, per, 1),
+        "ask for fewer replicates",
+    )
 }
 
 /// Runs `n` replicates of `one` in parallel (rayon, per-thread scratch); each returns
