@@ -79,6 +79,7 @@ from sections import (
     interrupt,
     local,
     scaling,
+    solver,
     workflow,
 )
 
@@ -115,6 +116,11 @@ SECTIONS: dict[str, Callable[[Context], Section]] = {
         "interrupt", "Ctrl-C latency of each long call", interrupt.interrupt_section
     ),
     **workflow.sections(from_rows),
+    "floor": solver.bench_floor,
+    "nist_hard": solver.bench_nist_hard,
+    "small_groups": solver.bench_small_groups,
+    "big_fit": solver.bench_big_fit,
+    "big_fit_memory": solver.bench_big_fit_memory,
 }
 
 

@@ -217,6 +217,11 @@ def fit_html(res: Any, boot: Any = None, level: float = 0.95) -> str:
     )
     if res.aic is not None:
         stats += f" · AIC {num(res.aic, 6)} · BIC {num(res.bic, 6)}"
+    disagree = _starts_disagree(res)
+    if disagree:
+        stats += f" · {esc(disagree)}"
+    if res.at_limit:
+        stats += f" · at limit: {esc(', '.join(res.at_limit))}"
     status = _status_html(bool(res.success), str(res.status), str(res.message))
     return _wrap(
         table,
@@ -224,6 +229,14 @@ def fit_html(res: Any, boot: Any = None, level: float = 0.95) -> str:
         f'<div class="note">{stats}</div>',
         _warnings_html(list(res.warnings)),
     )
+
+
+def _starts_disagree(res: Any) -> str:
+    """ "k of n starts reached the best cost" when the local solves found different optima,
+    else ""."""
+    if res.n_best == res.n_starts:
+        return ""
+    return f"{res.n_best} of {res.n_starts} starts reached the best cost"
 
 
 def fit_text(res: Any) -> str:
@@ -235,6 +248,9 @@ def fit_text(res: Any) -> str:
         f"<FitResult {res.law}, loss={_loss_label(res)}, {res.n_points} points: "
         f"{res.status} ({ok})>"
     )
+    disagree = _starts_disagree(res)
+    if disagree:
+        head += f"\n  {disagree}"
     body = _columns_text(["parameter", "estimate", "std err", "95% interval (normal)"], rows)
     warnings = list(res.warnings)
     tail = f"  {len(warnings)} warning(s): see .warnings" if warnings else "  no warnings"

@@ -223,8 +223,32 @@ class FitRecord:
 
     @cached_property
     def n_starts(self) -> int:
-        """How many starting points were refined."""
+        """How many starting points were refined by a full local solve."""
         return self.solution.n_starts
+
+    @cached_property
+    def n_best(self) -> int:
+        """How many of the ``n_starts`` local solves reached the best cost (within 1e-8
+        relative). Fewer than ``n_starts`` means the starts found different optima: the
+        landscape has several basins and the estimate is the best of them."""
+        return self.solution.n_best
+
+    @property
+    def starts_agree(self) -> bool:
+        """Whether every local solve reached the best cost (``n_best == n_starts``)."""
+        return self.n_best == self.n_starts
+
+    @cached_property
+    def nfev_total(self) -> int:
+        """Law evaluations over the data by the whole fit: the global start search and every
+        local solve (``nfev`` counts only the solve that gave the estimate)."""
+        return self.solution.nfev_total
+
+    @cached_property
+    def at_limit(self) -> tuple[str, ...]:
+        """Names of the parameters that ran off to the edge of the representable range (the
+        data do not determine them; the status is then ``diverged``)."""
+        return tuple(self.param_names[k] for k in self.solution.at_limit)
 
     @cached_property
     def n_points(self) -> int:

@@ -15,6 +15,14 @@ def _fmt(v: float | None, spec: str = ".6g") -> str:
     return format(v, spec)
 
 
+def starts_text(res: FitRecord) -> str:
+    """The local solves of a fit in words: their number, and how many reached the best cost
+    when they disagree ("3 of 8 reached the best cost")."""
+    if res.starts_agree:
+        return str(res.n_starts)
+    return f"{res.n_best} of {res.n_starts} reached the best cost"
+
+
 def summary_text(res: FitRecord) -> str:
     """The report behind ``FitRecord.summary()`` (control characters in the user's names are
     shown escaped, never sent to the terminal)."""
@@ -36,14 +44,16 @@ def _summary(res: FitRecord) -> str:
         f"loss:        {loss:<28} points:      {res.n_points}",
         f"status:      {res.status:<28} dof:         {res.dof}",
         f"message:     {res.message}",
-        f"cost:        {res.cost:<28.8g} starts:      {res.n_starts}",
-        f"iterations:  {res.n_iter:<28} evaluations: {res.nfev}",
+        f"cost:        {res.cost:<28.8g} starts:      {starts_text(res)}",
+        f"iterations:  {res.n_iter:<28} evaluations: {res.nfev} ({res.nfev_total} in all)",
         f"AIC:         {_fmt(res.aic, '.6g'):<28} BIC:         {_fmt(res.bic, '.6g')}",
         f"covariance:  {res.cov_note}",
         "-" * w,
         f"{'parameter':<12}{'estimate':>16}{'std err':>14}{'rel err':>10}{'95% CI (normal)':>26}",
         "-" * w,
     ]
+    if res.at_limit:
+        lines.insert(6, f"at limit:    {', '.join(res.at_limit)}")
     se = res.stderr
     for name, v in res.params.items():
         s = se[name]

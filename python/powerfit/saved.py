@@ -391,6 +391,17 @@ def _solution(doc: _Doc, model: _core.Model, options: _core.FitOptions) -> _core
         d[key] = raw.number(key)
     for key in ("n_iter", "nfev", "n_points", "n_free", "n_starts"):
         d[key] = raw.integer(key)
+    # the start counts and runaway parameters are absent from files of older versions
+    for key in ("n_best", "nfev_total"):
+        if raw.has(key):
+            d[key] = raw.integer(key)
+    if raw.has("at_limit"):
+        limit = raw.raw("at_limit")
+        if not isinstance(limit, list) or not all(
+            isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in limit
+        ):
+            raise InvalidDataError("'raw.at_limit' must be a list of parameter indices")
+        d["at_limit"] = limit
     d["status"] = raw.text("status")
     d["cov_note"] = raw.text("cov_note")
     d["params"] = raw.floats("params")

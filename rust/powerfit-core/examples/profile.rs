@@ -112,7 +112,7 @@ fn main() {
     );
     let t = Instant::now();
     for _ in 0..500 {
-        solver::varpro::varpro_starts(&pb, &y, 4);
+        solver::varpro::varpro_starts(&pb, 4, None);
     }
     println!("varpro: {:.2} us", t.elapsed().as_secs_f64() * 1e6 / 500.0);
 }

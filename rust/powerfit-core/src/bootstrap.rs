@@ -72,6 +72,12 @@ pub fn bootstrap(
     if rows == 0 {
         return Err(Error::InvalidShape("no data to resample".into()));
     }
+    if p == 0 {
+        return Err(Error::InvalidOption(
+            "the law has no parameters to resample".into(),
+        ));
+    }
+    check_table(n, p, 1, "bootstrap")?;
     // fitted values and residuals on the loss's scale, for the residual and parametric methods
     let mut fitted = vec![0.0; rows];
     pb.law.eval(pb.cols, estimate, &mut fitted);
@@ -87,13 +93,7 @@ pub fn bootstrap(
                     labels.len()
                 )));
             }
-            let k = labels.iter().max().map_or(0, |m| m + 1);
-            let mut members = vec![Vec::new(); k];
-            for (i, &c) in labels.iter().enumerate() {
-                members[c].push(i);
-            }
-            members.retain(|m| !m.is_empty());
-            members
+            clusters_of(labels, rows)?
         }
         _ => Vec::new(),
     };
@@ -112,9 +112,10 @@ pub fn bootstrap(
         ));
     }
 
-    let one = |scr: &mut Scratch, i: usize| -> (Vec<f64>, Termination, f64, u32) {
+    let one = |scr: &mut Scratch, i: usize, params: &mut [f64]| -> (Termination, f64, u32) {
         if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-            return (vec![f64::NAN; p], Termination::Interrupted, f64::NAN, 0);
+            params.fill(f64::NAN);
+            return (Termination::Interrupted, f64::NAN, 0);
         }
         let mut rng = Rng::stream(seed, i as u64);
         let mut local = *pb;
@@ -157,35 +158,73 @@ pub fn bootstrap(
         if let Some(pg) = progress {
             pg.fetch_add(1, Ordering::Relaxed);
         }
-        (out.params, out.termination, out.cost, out.n_iter as u32)
+        params.copy_from_slice(&out.params);
+        (out.termination, out.cost, out.n_iter as u32)
     };
 
-    let results: Vec<(Vec<f64>, Termination, f64, u32)> = (0..n)
-        .into_par_iter()
+    // the replicates write straight into the result's columns
+    let mut out = BootResult {
+        samples: vec![0.0; n * p],
+        status: vec![Termination::Interrupted; n],
+        cost: vec![0.0; n],
+        n_iter: vec![0; n],
+        n_params: p,
+    };
+    out.samples
+        .par_chunks_mut(p.max(1))
+        .zip(out.status.par_iter_mut())
+        .zip(out.cost.par_iter_mut())
+        .zip(out.n_iter.par_iter_mut())
+        .enumerate()
         .with_min_len(8)
-        .map_init(
+        .for_each_init(
             || Scratch {
                 ws: Workspace::new(),
                 buf: Vec::with_capacity(rows),
                 counts: Vec::with_capacity(rows),
             },
-            one,
-        )
-        .collect();
-    let mut out = BootResult {
-        samples: Vec::with_capacity(n * p),
-        status: Vec::with_capacity(n),
-        cost: Vec::with_capacity(n),
-        n_iter: Vec::with_capacity(n),
-        n_params: p,
-    };
-    for (params, t, c, it) in results {
-        out.samples.extend(params);
-        out.status.push(t);
-        out.cost.push(c);
-        out.n_iter.push(it);
-    }
+            |scr, (i, (((params, status), cost), n_iter))| {
+                (*status, *cost, *n_iter) = one(scr, i, params);
+            },
+        );
     Ok(out)
+}
+
+/// The rows of each cluster (labels are cluster ids 0..k, k at most the number of rows).
+fn clusters_of(labels: &[usize], rows: usize) -> Result<Vec<Vec<usize>>> {
+    let k = labels.iter().max().map_or(0, |m| m + 1);
+    if k > rows {
+        return Err(Error::InvalidOption(format!(
+            "cluster labels must be ids 0..k with k at most the number of rows ({rows}); got \
+             label {}",
+            k - 1
+        )));
+    }
+    let mut members = vec![Vec::new(); k];
+    for (i, &c) in labels.iter().enumerate() {
+        members[c].push(i);
+    }
+    members.retain(|m| !m.is_empty());
+    Ok(members)
+}
+
+/// Bytes of a replicate table: parameters, cost, iterations and status per replicate.
+pub fn table_bytes(n: usize, p: usize) -> Option<u64> {
+    crate::solver::memory::product(n, 8 * p + 13, 1)
+}
+
+/// Refuses a replicate table that the machine cannot hold (before any work).
+pub fn check_table(n: usize, p: usize, copies: usize, label: &str) -> Result<()> {
+    let need = table_bytes(n, p).and_then(|b| b.checked_mul(copies as u64));
+    crate::solver::memory::check(
+        &format!("{label} n={n} needs"),
+        need,
+        &format!(
+            "the replicate table holds {} parameters, a cost, an iteration count and a status \
+             per replicate; ask for fewer replicates",
+            p
+        ),
+    )
 }
 
 /// Leave-one-out refits (leave-one-cluster-out with `labels`), for BCa's acceleration:
@@ -201,47 +240,47 @@ pub fn jackknife(
     let p = estimate.len();
     let groups: Vec<Vec<usize>> = match labels {
         Some(l) => {
-            let k = l.iter().max().map_or(0, |m| m + 1);
-            let mut g = vec![Vec::new(); k];
-            for (i, &c) in l.iter().enumerate() {
-                g[c].push(i);
+            if l.len() != rows {
+                return Err(Error::InvalidShape(format!(
+                    "cluster labels have {} rows, data {rows}",
+                    l.len()
+                )));
             }
-            g.retain(|m| !m.is_empty());
-            g
+            clusters_of(l, rows)?
         }
         None => (0..rows).map(|i| vec![i]).collect(),
     };
+    check_table(groups.len(), p, 1, "jackknife")?;
     let base: Vec<f64> = pb.weights.map_or(vec![1.0; rows], |w| w.to_vec());
-    let results: Vec<_> = groups
-        .par_iter()
-        .map_init(
+    let m = groups.len();
+    let mut out = BootResult {
+        samples: vec![0.0; m * p],
+        status: vec![Termination::Interrupted; m],
+        cost: vec![0.0; m],
+        n_iter: vec![0; m],
+        n_params: p,
+    };
+    out.samples
+        .par_chunks_mut(p.max(1))
+        .zip(out.status.par_iter_mut())
+        .zip(out.cost.par_iter_mut())
+        .zip(out.n_iter.par_iter_mut())
+        .zip(groups.par_iter())
+        .for_each_init(
             || (Workspace::new(), base.clone()),
-            |(ws, w), g| {
+            |(ws, w), ((((params, status), cost), n_iter), g)| {
                 for &r in g {
                     w[r] = 0.0;
                 }
                 let mut local = *pb;
                 local.weights = Some(w);
-                let out = lm(&local, estimate, opts, ws, cancel);
+                let o = lm(&local, estimate, opts, ws, cancel);
                 for &r in g {
                     w[r] = base[r];
                 }
-                out
+                params.copy_from_slice(&o.params);
+                (*status, *cost, *n_iter) = (o.termination, o.cost, o.n_iter as u32);
             },
-        )
-        .collect();
-    let mut out = BootResult {
-        samples: Vec::with_capacity(groups.len() * p),
-        status: Vec::new(),
-        cost: Vec::new(),
-        n_iter: Vec::new(),
-        n_params: p,
-    };
-    for o in results {
-        out.samples.extend(o.params);
-        out.status.push(o.termination);
-        out.cost.push(o.cost);
-        out.n_iter.push(o.n_iter as u32);
-    }
+        );
     Ok(out)
 }

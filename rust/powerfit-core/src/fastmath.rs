@@ -286,6 +286,181 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     dot_body::<false>(a, b)
 }
 
+/// Most columns `normal_eq` takes in registers; more use `dot` per pair.
+pub const NORMAL_EQ_MAX: usize = 8;
+
+/// The normal equations of K Jacobian columns: for a >= b, `h[a (a + 1) / 2 + b]` =
+/// sum_i hw_i c_a,i c_b,i (or sum_i c_a,i c_b,i when `hw` is empty), and `g[a]` =
+/// sum_i gw_i c_a,i. One sweep over the rows with every sum in a register (the columns are
+/// read once, not once per pair).
+#[inline(always)]
+fn normal_eq_body<const K: usize, const FMA: bool>(
+    cols: &[&[f64]],
+    hw: &[f64],
+    gw: &[f64],
+    h: &mut [f64],
+    g: &mut [f64],
+) {
+    let n = gw.len();
+    let c: [&[f64]; K] = std::array::from_fn(|a| &cols[a][..n]);
+    let unit = hw.is_empty();
+    const L: usize = 4;
+    let mut acc_h = [[[0.0f64; L]; K]; K];
+    let mut acc_g = [[0.0f64; L]; K];
+    let full = n / L * L;
+    let mut i = 0;
+    while i < full {
+        for l in 0..L {
+            let r = i + l;
+            let wr = if unit { 1.0 } else { hw[r] };
+            for a in 0..K {
+                let ca = c[a][r];
+                acc_g[a][l] = madd::<FMA>(gw[r], ca, acc_g[a][l]);
+                let wa = wr * ca;
+                for b in 0..=a {
+                    acc_h[a][b][l] = madd::<FMA>(wa, c[b][r], acc_h[a][b][l]);
+                }
+            }
+        }
+        i += L;
+    }
+    let sum = |v: &[f64; L]| (v[0] + v[2]) + (v[1] + v[3]);
+    for a in 0..K {
+        let mut ga = sum(&acc_g[a]);
+        for r in full..n {
+            ga = madd::<FMA>(gw[r], c[a][r], ga);
+        }
+        g[a] = ga;
+        for b in 0..=a {
+            let mut v = sum(&acc_h[a][b]);
+            for r in full..n {
+                let wr = if unit { 1.0 } else { hw[r] };
+                v = madd::<FMA>(wr * c[a][r], c[b][r], v);
+            }
+            h[a * (a + 1) / 2 + b] = v;
+        }
+    }
+}
+
+/// The AVX2+FMA kernel: four rows per step, every sum in its own vector register.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn normal_eq_simd<const K: usize, const UNIT: bool>(
+    cols: &[&[f64]],
+    hw: &[f64],
+    gw: &[f64],
+    h: &mut [f64],
+    g: &mut [f64],
+) {
+    use std::arch::x86_64::*;
+    let n = gw.len();
+    let c: [&[f64]; K] = std::array::from_fn(|a| &cols[a][..n]);
+    let hw = if UNIT { hw } else { &hw[..n] };
+    let full = n / 4 * 4;
+    // SAFETY: every load reads 4 in-bounds elements (i + 4 <= full <= n, all slices have n).
+    unsafe {
+        let zero = _mm256_setzero_pd();
+        let mut acc_h = [[zero; K]; K];
+        let mut acc_g = [zero; K];
+        let mut i = 0;
+        while i < full {
+            let gr = _mm256_loadu_pd(gw.as_ptr().add(i));
+            let ca: [__m256d; K] = std::array::from_fn(|a| _mm256_loadu_pd(c[a].as_ptr().add(i)));
+            let wr = if UNIT {
+                zero
+            } else {
+                _mm256_loadu_pd(hw.as_ptr().add(i))
+            };
+            for a in 0..K {
+                acc_g[a] = _mm256_fmadd_pd(gr, ca[a], acc_g[a]);
+                let wa = if UNIT {
+                    ca[a]
+                } else {
+                    _mm256_mul_pd(wr, ca[a])
+                };
+                for b in 0..=a {
+                    acc_h[a][b] = _mm256_fmadd_pd(wa, ca[b], acc_h[a][b]);
+                }
+            }
+            i += 4;
+        }
+        let sum = |v: __m256d| {
+            let mut l = [0.0f64; 4];
+            _mm256_storeu_pd(l.as_mut_ptr(), v);
+            (l[0] + l[2]) + (l[1] + l[3])
+        };
+        for a in 0..K {
+            let mut ga = sum(acc_g[a]);
+            for r in full..n {
+                ga = gw[r].mul_add(c[a][r], ga);
+            }
+            g[a] = ga;
+            for b in 0..=a {
+                let mut v = sum(acc_h[a][b]);
+                for r in full..n {
+                    let wa = if UNIT { c[a][r] } else { hw[r] * c[a][r] };
+                    v = wa.mul_add(c[b][r], v);
+                }
+                h[a * (a + 1) / 2 + b] = v;
+            }
+        }
+    }
+}
+
+macro_rules! normal_eq_k {
+    ($($k:literal),*) => {
+        #[cfg(target_arch = "x86_64")]
+        fn normal_eq_avx2(cols: &[&[f64]], hw: &[f64], gw: &[f64], h: &mut [f64], g: &mut [f64]) {
+            // SAFETY (each arm): the caller checked AVX2 and FMA (`simd_enabled`).
+            match (cols.len(), hw.is_empty()) {
+                $(($k, true) => unsafe { normal_eq_simd::<$k, true>(cols, hw, gw, h, g) },)*
+                $(($k, false) => unsafe { normal_eq_simd::<$k, false>(cols, hw, gw, h, g) },)*
+                _ => unreachable!(),
+            }
+        }
+
+        fn normal_eq_portable(cols: &[&[f64]], hw: &[f64], gw: &[f64], h: &mut [f64], g: &mut [f64]) {
+            match cols.len() {
+                $($k => normal_eq_body::<$k, false>(cols, hw, gw, h, g),)*
+                _ => unreachable!(),
+            }
+        }
+    };
+}
+normal_eq_k!(1, 2, 3, 4, 5, 6, 7, 8);
+
+/// J^T diag(hw) J (packed lower triangle into `h`) and J^T gw (into `g`) for the columns
+/// `cols`, all of `gw`'s length; `hw` empty means unit weights. At most `NORMAL_EQ_MAX`
+/// columns take the one-sweep kernel; more fall back to a dot product per pair.
+pub fn normal_eq(cols: &[&[f64]], hw: &[f64], gw: &[f64], h: &mut [f64], g: &mut [f64]) {
+    let k = cols.len();
+    if k == 0 {
+        return;
+    }
+    if k > NORMAL_EQ_MAX {
+        let mut scaled = vec![0.0; gw.len()];
+        for a in 0..k {
+            g[a] = dot(cols[a], gw);
+            if hw.is_empty() {
+                scaled.copy_from_slice(&cols[a][..gw.len()]);
+            } else {
+                for ((s, &c), &w) in scaled.iter_mut().zip(cols[a]).zip(hw) {
+                    *s = c * w;
+                }
+            }
+            for b in 0..=a {
+                h[a * (a + 1) / 2 + b] = dot(&scaled, cols[b]);
+            }
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if simd_enabled() {
+        return normal_eq_avx2(cols, hw, gw, h, g);
+    }
+    normal_eq_portable(cols, hw, gw, h, g)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,6 +536,41 @@ mod tests {
         let mut o = [0.0; 3];
         ln_slice(&[0.0, -2.0, f64::INFINITY], &mut o);
         assert!(o[0] == f64::NEG_INFINITY && o[1].is_nan() && o[2] == f64::INFINITY);
+    }
+
+    #[test]
+    fn normal_equations_match_dot_products() {
+        for k in [1, 3, 5, 8, 9] {
+            for n in [1, 7, 64, 203] {
+                let cols: Vec<Vec<f64>> = (0..k)
+                    .map(|a| {
+                        (0..n)
+                            .map(|i| ((i * 31 + a * 17) % 13) as f64 - 6.0)
+                            .collect()
+                    })
+                    .collect();
+                let hw: Vec<f64> = (0..n).map(|i| (i % 5) as f64 * 0.5).collect();
+                let gw: Vec<f64> = (0..n).map(|i| (i % 7) as f64 - 3.0).collect();
+                let refs: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+                for unit in [false, true] {
+                    let w: &[f64] = if unit { &[] } else { &hw };
+                    let mut h = vec![0.0; k * (k + 1) / 2];
+                    let mut g = vec![0.0; k];
+                    normal_eq(&refs, w, &gw, &mut h, &mut g);
+                    for a in 0..k {
+                        let want: f64 = (0..n).map(|i| gw[i] * cols[a][i]).sum();
+                        assert!((g[a] - want).abs() <= 1e-9 * (1.0 + want.abs()));
+                        for b in 0..=a {
+                            let want: f64 = (0..n)
+                                .map(|i| if unit { 1.0 } else { hw[i] } * cols[a][i] * cols[b][i])
+                                .sum();
+                            let got = h[a * (a + 1) / 2 + b];
+                            assert!((got - want).abs() <= 1e-9 * (1.0 + want.abs()), "{k} {n}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

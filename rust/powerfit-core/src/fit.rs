@@ -6,17 +6,23 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::law::Structure;
-use crate::linalg::{spd_inverse, sym_eigen};
 use crate::loss::Scale;
 use crate::problem::Problem;
-use crate::solver::lm::{lm, LmOptions, LmOutcome, Termination, Workspace};
+use crate::solver::block::{self, BLOCK};
+use crate::solver::covariance::covariance;
+use crate::solver::lm::{
+    lm, runaway, target_scale, with_workspace, LmOptions, LmOutcome, Termination, Workspace,
+};
+use crate::solver::multistart;
 use crate::solver::starts::hoffmann_grid;
 use crate::solver::varpro::varpro_starts;
 
 /// How to choose starting points.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Starts {
-    /// Variable projection over an exponent grid (laws with structure), plus `p0` if given.
+    /// A global start: variable projection over an exponent grid for power sums and the
+    /// Kaplan law, a multistart design around `p0` for laws without that structure; plus
+    /// `p0` itself if given.
     Auto,
     /// Only the given start.
     Given(Vec<f64>),
@@ -32,6 +38,9 @@ pub struct FitOptions {
     pub p0: Option<Vec<f64>>,
     /// How many grid minima LM refines.
     pub n_refine: usize,
+    /// Design points of the multistart for laws without structure (0: chosen from the number
+    /// of parameters that do not enter linearly; see `solver::multistart`).
+    pub multistart: usize,
 }
 
 impl Default for FitOptions {
@@ -41,6 +50,7 @@ impl Default for FitOptions {
             starts: Starts::Auto,
             p0: None,
             n_refine: 4,
+            multistart: 0,
         }
     }
 }
@@ -51,12 +61,24 @@ impl Default for FitOptions {
 pub struct FitResult {
     pub params: Vec<f64>,
     pub cost: f64,
+    /// Iterations and evaluations of the local solve that gave the estimate.
     pub n_iter: usize,
     pub nfev: usize,
     pub termination: Termination,
     pub n_points: usize,
     pub n_free: usize,
+    /// Local solves run (one per start), and how many of them reached the best cost (within
+    /// 1e-8 relative, among successful solves when there is one): `n_best < n_starts` says
+    /// the starts found different optima, `n_best == 1` with many starts that the best was
+    /// found once.
     pub n_starts: usize,
+    pub n_best: usize,
+    /// Evaluations of the law over the data by the whole fit: start search (grid cells are
+    /// counted in evaluation-equivalents) and every local solve. The cost of the global start.
+    pub nfev_total: usize,
+    /// Free parameters that ran off to the edge of the representable range (then
+    /// `termination` is `Diverged`).
+    pub at_limit: Vec<usize>,
     pub cov: Option<Vec<f64>>,
     pub cov_note: String,
     /// Condition number of J^T J scaled to unit diagonal (identifiability), and the
@@ -72,13 +94,6 @@ pub struct FitResult {
 impl FitResult {
     pub fn dof(&self) -> isize {
         self.n_points as isize - self.n_free as isize
-    }
-}
-
-fn natural_y(pb: &Problem) -> Vec<f64> {
-    match pb.loss.scale {
-        Scale::Linear => pb.target.to_vec(),
-        Scale::Log => pb.target.iter().map(|t| t.exp()).collect(),
     }
 }
 
@@ -119,42 +134,121 @@ fn check_start(pb: &Problem, p0: &[f64]) -> Result<()> {
     Ok(())
 }
 
-/// Better of two outcomes: successes first, then lower cost, then earlier (deterministic).
-fn better(a: &LmOutcome, b: &LmOutcome) -> bool {
-    match (a.termination.is_success(), b.termination.is_success()) {
+/// Better of two outcomes: successes first, then lower cost (ties keep the earlier start).
+fn better(a_ok: bool, a_cost: f64, b_ok: bool, b_cost: f64) -> bool {
+    match (a_ok, b_ok) {
         (true, false) => true,
         (false, true) => false,
-        _ => a.cost < b.cost,
+        _ => a_cost < b_cost,
     }
 }
 
-/// Runs the local solver from every start and keeps the best.
-fn best_of(
+/// The outcome of a set of local solves.
+pub(crate) struct Solved {
+    pub best: LmOutcome,
+    pub n_starts: usize,
+    pub n_best: usize,
+    pub nfev: usize,
+}
+
+/// Solves kept whole below this count; above it only (success, cost, evaluations) are kept
+/// and the best start is solved again (deterministically the same) for its parameters.
+const KEEP_ALL: usize = 64;
+
+/// Squared distance between two parameter vectors over the free parameters: in decades where
+/// both have the same sign, else a large constant per parameter.
+fn distance(pb: &Problem, a: &[f64], b: &[f64]) -> f64 {
+    (0..a.len())
+        .filter(|&k| pb.spec.fixed[k].is_none())
+        .map(|k| {
+            let (x, y) = (a[k], b[k]);
+            if x == y {
+                0.0
+            } else if x * y > 0.0 {
+                (x / y).log10().powi(2)
+            } else {
+                100.0
+            }
+        })
+        .sum()
+}
+
+/// Runs LM from starts `0..count` (`start(i)` gives start i) and keeps the best (see the
+/// choice among equally good ones below, `anchor` being the user's start); in parallel above
+/// `KEEP_ALL` starts. None when there are no starts.
+pub(crate) fn solve_starts<F>(
     pb: &Problem,
-    starts: &[Vec<f64>],
+    count: usize,
+    start: F,
+    anchor: Option<&[f64]>,
     opts: &LmOptions,
-    parallel: bool,
     cancel: Option<&AtomicBool>,
-) -> Option<LmOutcome> {
-    let outs: Vec<LmOutcome> = if parallel {
-        starts
-            .par_iter()
-            .map_init(Workspace::new, |ws, s| lm(pb, s, opts, ws, cancel))
-            .collect()
-    } else {
-        let mut ws = Workspace::new();
-        starts
+) -> Option<Solved>
+where
+    F: Fn(usize) -> Vec<f64> + Sync,
+{
+    if count == 0 {
+        return None;
+    }
+    let lite: Vec<(bool, f64, usize)>;
+    let mut kept: Vec<LmOutcome> = Vec::new();
+    if count <= KEEP_ALL {
+        kept = with_workspace(|ws| {
+            (0..count)
+                .map(|i| lm(pb, &start(i), opts, ws, cancel))
+                .collect()
+        });
+        lite = kept
             .iter()
-            .map(|s| lm(pb, s, opts, &mut ws, cancel))
-            .collect()
-    };
-    let mut best: Option<LmOutcome> = None;
-    for o in outs {
-        if best.as_ref().is_none_or(|b| better(&o, b)) {
-            best = Some(o);
+            .map(|o| (o.termination.is_success(), o.cost, o.nfev))
+            .collect();
+    } else {
+        lite = (0..count)
+            .into_par_iter()
+            .map_init(Workspace::new, |ws, i| {
+                let o = lm(pb, &start(i), opts, ws, cancel);
+                (o.termination.is_success(), o.cost, o.nfev)
+            })
+            .collect();
+    }
+    let mut bi = 0;
+    for (i, l) in lite.iter().enumerate() {
+        if better(l.0, l.1, lite[bi].0, lite[bi].1) {
+            bi = i;
         }
     }
-    best
+    let (ok, best_cost, _) = lite[bi];
+    let tol = 1e-8 * best_cost.abs() + 1e-26 * target_scale(pb);
+    let reached = |l: &(bool, f64, usize)| l.0 == ok && (l.1 - best_cost).abs() <= tol;
+    let n_best = lite.iter().filter(|l| reached(l)).count();
+    // Of the starts that reached the best cost (the same optimum), the one nearest the user's
+    // start gives the estimate: when the law has symmetries (terms that can swap places) that
+    // is the labelling the user wrote; without a start, the earliest.
+    let bi = match anchor {
+        Some(a) if !kept.is_empty() => (0..count)
+            .filter(|&i| reached(&lite[i]))
+            .min_by(|&i, &j| {
+                distance(pb, &kept[i].params, a)
+                    .total_cmp(&distance(pb, &kept[j].params, a))
+                    .then(i.cmp(&j))
+            })
+            .unwrap_or(bi),
+        _ => lite.iter().position(reached).unwrap_or(bi),
+    };
+    let mut nfev: usize = lite.iter().map(|l| l.2).sum();
+    let best = if kept.is_empty() {
+        let o = with_workspace(|ws| lm(pb, &start(bi), opts, ws, cancel));
+        nfev += o.nfev;
+        o
+    } else {
+        kept.swap_remove(bi)
+    };
+    Some(Solved {
+        best,
+        n_starts: count,
+        n_best,
+        nfev,
+    })
 }
 
 /// Fits one problem. Errors only for bad options; failure to converge is in the result.
@@ -172,47 +266,113 @@ pub fn fit(pb: &Problem, opts: &FitOptions, cancel: Option<&AtomicBool>) -> Resu
     if let Some(p0) = &opts.p0 {
         check_start(pb, p0)?;
     }
-    let starts: Vec<Vec<f64>> = match &opts.starts {
+    let (solved, search_fev) = match &opts.starts {
         Starts::Given(p0) => {
             check_start(pb, p0)?;
-            vec![p0.clone()]
+            (
+                solve_starts(pb, 1, |_| p0.clone(), None, &opts.lm, cancel),
+                0,
+            )
         }
-        Starts::Grid => hoffmann_grid(pb)?,
+        Starts::Grid => {
+            let grid = hoffmann_grid(pb)?;
+            (
+                solve_starts(
+                    pb,
+                    grid.len(),
+                    |i| grid.start(pb, i),
+                    None,
+                    &opts.lm,
+                    cancel,
+                ),
+                0,
+            )
+        }
         Starts::Auto => {
-            let y = natural_y(pb);
-            let mut s: Vec<Vec<f64>> = varpro_starts(pb, &y, opts.n_refine)
-                .into_iter()
-                .map(|c| c.params)
-                .collect();
-            if let Some(p0) = &opts.p0 {
-                s.push(p0.clone());
-            }
-            if s.is_empty() || !matches!(pb.law.structure(), Structure::PowerSum { .. }) {
-                s.extend(data_starts(pb, &y));
-            }
-            if s.is_empty() {
-                match pb.law.default_start() {
-                    Some(d) => s.push(d),
-                    None => {
-                        return Err(Error::InvalidOption(format!(
-                            "law '{}' has no automatic start: give p0",
-                            pb.law.name()
-                        )))
-                    }
-                }
-            }
-            s
+            let (starts, fev) = auto_starts(pb, opts, cancel)?;
+            (
+                solve_starts(
+                    pb,
+                    starts.len(),
+                    |i| starts[i].clone(),
+                    opts.p0.as_deref(),
+                    &opts.lm,
+                    cancel,
+                ),
+                fev,
+            )
         }
     };
-    let parallel = starts.len() > 64;
-    let best = best_of(pb, &starts, &opts.lm, parallel, cancel)
-        .ok_or_else(|| Error::InvalidOption("no starting point".into()))?;
-    Ok(finish(pb, best, n_points, n_free, starts.len()))
+    let mut solved = solved.ok_or_else(|| Error::InvalidOption("no starting point".into()))?;
+    solved.nfev += search_fev;
+    if block::stopped(cancel) {
+        solved.best.termination = Termination::Interrupted;
+    }
+    Ok(finish(pb, solved, n_points, n_free))
+}
+
+/// The automatic starts and the evaluations their search cost.
+fn auto_starts(
+    pb: &Problem,
+    opts: &FitOptions,
+    cancel: Option<&AtomicBool>,
+) -> Result<(Vec<Vec<f64>>, usize)> {
+    let structure = pb.law.structure();
+    // an implicit law's fit residual is its equation's, which degenerate parameters can make
+    // small without fitting the losses: a search over it finds those, so it starts locally
+    if matches!(structure, Structure::General) && !pb.law.is_implicit() {
+        let known = data_starts(pb);
+        let center = opts
+            .p0
+            .clone()
+            .or_else(|| pb.law.default_start())
+            .or_else(|| known.first().cloned());
+        let (mut s, fev) = multistart::starts(
+            pb,
+            center.as_deref(),
+            opts.p0.as_deref(),
+            opts.multistart,
+            &opts.lm,
+            cancel,
+        )?;
+        // the law's own starts are solved beside the design's
+        s.extend(known);
+        return Ok((s, fev));
+    }
+    let (cands, fev) = varpro_starts(pb, opts.n_refine, cancel);
+    let mut s: Vec<Vec<f64>> = cands.into_iter().map(|c| c.params).collect();
+    if let Some(p0) = &opts.p0 {
+        s.push(p0.clone());
+    }
+    if s.is_empty() || !matches!(structure, Structure::PowerSum { .. }) {
+        s.extend(data_starts(pb));
+    }
+    if s.is_empty() {
+        if block::stopped(cancel) {
+            // interrupted before any start was found: the solve from anywhere stops at once
+            s.push(pb.spec.fixed.iter().map(|f| f.unwrap_or(1.0)).collect());
+            return Ok((s, fev));
+        }
+        match pb.law.default_start() {
+            Some(d) => s.push(d),
+            None => {
+                return Err(Error::InvalidOption(format!(
+                    "law '{}' has no automatic start: give p0",
+                    pb.law.name()
+                )))
+            }
+        }
+    }
+    Ok((s, fev))
 }
 
 /// The law's data-driven starts, clipped into the bounds, fixed parameters at their values.
-fn data_starts(pb: &Problem, y: &[f64]) -> Vec<Vec<f64>> {
-    let mut out = pb.law.data_starts(pb.cols, y);
+fn data_starts(pb: &Problem) -> Vec<Vec<f64>> {
+    let y: Vec<f64> = match pb.loss.scale {
+        Scale::Linear => pb.target.to_vec(),
+        Scale::Log => pb.target.iter().map(|t| t.exp()).collect(),
+    };
+    let mut out = pb.law.data_starts(pb.cols, &y);
     for s in out.iter_mut() {
         for (k, v) in s.iter_mut().enumerate() {
             *v = match pb.spec.fixed[k] {
@@ -226,18 +386,27 @@ fn data_starts(pb: &Problem, y: &[f64]) -> Vec<Vec<f64>> {
 }
 
 /// Statistics at the optimum.
-pub(crate) fn finish(
-    pb: &Problem,
-    best: LmOutcome,
-    n_points: usize,
-    n_free: usize,
-    n_starts: usize,
-) -> FitResult {
-    let mut best = best;
-    if let Some(c) = exact_cost(pb, &best.params, best.cost) {
+pub(crate) fn finish(pb: &Problem, solved: Solved, n_points: usize, n_free: usize) -> FitResult {
+    let mut best = solved.best;
+    let stopping = best.termination == Termination::Interrupted;
+    if let Some(c) = (!stopping)
+        .then(|| exact_cost(pb, &best.params, best.cost))
+        .flatten()
+    {
         best.cost = c;
     }
-    let (cov, cov_note, condition, weak_direction) = covariance(pb, &best.params, n_points);
+    let at_limit = runaway(pb, &best.params);
+    let cv = if best.termination == Termination::Interrupted {
+        // the caller is stopping: no further pass over the data
+        crate::solver::covariance::Covariance {
+            cov: None,
+            note: "no covariance: the fit was interrupted".into(),
+            condition: f64::NAN,
+            weak_direction: vec![f64::NAN; n_free],
+        }
+    } else {
+        covariance(pb, &best.params, n_points)
+    };
     let (aic, bic) = if pb.loss.is_least_squares() && n_points > 0 && best.cost > 0.0 {
         let n = n_points as f64;
         let rss = 2.0 * best.cost;
@@ -255,11 +424,14 @@ pub(crate) fn finish(
         termination: best.termination,
         n_points,
         n_free,
-        n_starts,
-        cov,
-        cov_note,
-        condition,
-        weak_direction,
+        n_starts: solved.n_starts,
+        n_best: solved.n_best,
+        nfev_total: solved.nfev,
+        at_limit,
+        cov: cv.cov,
+        cov_note: cv.note,
+        condition: cv.condition,
+        weak_direction: cv.weak_direction,
         aic,
         bic,
         var_stats: pb.cols.x.iter().map(|c| var_stats(c)).collect(),
@@ -269,10 +441,11 @@ pub(crate) fn finish(
 /// The least-squares cost recomputed with the law and residuals in double-double, when the
 /// residuals are so small against the data (|r| < 1e-6 |y|) that double precision leaves only
 /// a few correct digits in them (each carries an error of a few ulps of f). None when that is
-/// not the case, for non-l2 losses, or for laws without a double-double evaluation.
+/// not the case, for non-l2 losses, or for laws without a double-double evaluation. Block by
+/// block, summed in order.
 fn exact_cost(pb: &Problem, p: &[f64], cost: f64) -> Option<f64> {
     use crate::dd::Dd;
-    if !(pb.loss.is_least_squares() && pb.loss.scale == crate::loss::Scale::Linear) {
+    if !(pb.loss.is_least_squares() && pb.loss.scale == Scale::Linear) {
         return None;
     }
     let w = |i: usize| pb.weights.map_or(1.0, |w| w[i]);
@@ -283,18 +456,24 @@ fn exact_cost(pb: &Problem, p: &[f64], cost: f64) -> Option<f64> {
         return None;
     }
     let n = pb.n();
-    let (mut hi, mut lo) = (vec![0.0; n], vec![0.0; n]);
-    if !pb.law.eval_dd(pb.cols, p, &mut hi, &mut lo) {
-        return None;
-    }
+    let (mut hi, mut lo) = (vec![0.0; n.min(BLOCK)], vec![0.0; n.min(BLOCK)]);
+    let mut cb = block::empty_view();
     let mut sum = Dd::ZERO;
-    for i in 0..n {
-        let r = Dd::new(pb.target[i])
-            - Dd {
-                hi: hi[i],
-                lo: lo[i],
-            };
-        sum = sum + Dd::new(w(i)) * r * r;
+    for b in 0..block::n_blocks(n) {
+        let rows = block::rows(b, n);
+        let m = rows.len();
+        block::view(pb.cols, rows.clone(), &mut cb);
+        if !pb.law.eval_dd(&cb, p, &mut hi[..m], &mut lo[..m]) {
+            return None;
+        }
+        for i in 0..m {
+            let r = Dd::new(pb.target[rows.start + i])
+                - Dd {
+                    hi: hi[i],
+                    lo: lo[i],
+                };
+            sum = sum + Dd::new(w(rows.start + i)) * r * r;
+        }
     }
     let c = 0.5 * sum.to_f64();
     c.is_finite().then_some(c)
@@ -316,167 +495,4 @@ fn var_stats(c: &[f64]) -> (f64, f64, usize) {
         }
     }
     (lo, hi, k)
-}
-
-/// Covariance of the estimate. Least squares: s^2 (J^T W J)^-1 with s^2 = RSS/dof (weights as
-/// relative precisions, as curve_fit without absolute_sigma). Huber and asymmetric losses: the
-/// M-estimator sandwich A^-1 B A^-1 n/(n-p), A = sum w psi'(r) J J^T, B = sum w^2 psi(r)^2 J J^T.
-fn covariance(
-    pb: &Problem,
-    params: &[f64],
-    n_points: usize,
-) -> (Option<Vec<f64>>, String, f64, Vec<f64>) {
-    let n = pb.n();
-    let p = params.len();
-    let free = pb.spec.free();
-    let pf = free.len();
-    let mut f = vec![0.0; n];
-    let mut jac = vec![0.0; n * p];
-    pb.law
-        .eval_jac_fit(pb.cols, pb.target, pb.loss.scale, params, &mut f, &mut jac);
-    // residual-space Jacobian columns, pre-scaled for the two quadratic forms:
-    // A = sum w psi' J J^T (sa = sqrt(w psi')), B = sum w^2 psi^2 J J^T (sb = w |psi|)
-    let mut ja = vec![0.0; n * pf];
-    let mut jb = vec![0.0; n * pf];
-    let mut sa = vec![0.0; n];
-    let mut sb = vec![0.0; n];
-    let mut d = vec![0.0; n];
-    for i in 0..n {
-        let w = pb.weights.map_or(1.0, |w| w[i]);
-        let (e, di) = match pb.loss.scale {
-            Scale::Linear => (f[i] - pb.target[i], 1.0),
-            Scale::Log => (f[i].ln() - pb.target[i], 1.0 / f[i]),
-        };
-        let (psi, dpsi) = pb.loss.psi(e);
-        sa[i] = (w * dpsi).sqrt();
-        sb[i] = w * psi.abs();
-        d[i] = di;
-    }
-    for (jf, &k) in free.iter().enumerate() {
-        let chain = if pb.spec.log_param[k] { params[k] } else { 1.0 };
-        for i in 0..n {
-            let v = jac[k * n + i] * d[i] * chain;
-            ja[jf * n + i] = v * sa[i];
-            jb[jf * n + i] = v * sb[i];
-        }
-    }
-    let mut a = vec![0.0; pf * pf];
-    let mut b = vec![0.0; pf * pf];
-    for x in 0..pf {
-        for y in 0..=x {
-            let va = crate::linalg::dot(&ja[x * n..(x + 1) * n], &ja[y * n..(y + 1) * n]);
-            let vb = crate::linalg::dot(&jb[x * n..(x + 1) * n], &jb[y * n..(y + 1) * n]);
-            a[x * pf + y] = va;
-            a[y * pf + x] = va;
-            b[x * pf + y] = vb;
-            b[y * pf + x] = vb;
-        }
-    }
-    if a.iter().any(|v| !v.is_finite()) {
-        return (
-            None,
-            "no covariance: the Jacobian is not finite at the optimum".into(),
-            f64::INFINITY,
-            vec![0.0; pf],
-        );
-    }
-    // identifiability: the spectrum of the correlation-scaled information matrix
-    if pf == 0 {
-        return (
-            Some(vec![0.0; p * p]),
-            "all parameters are fixed".into(),
-            1.0,
-            Vec::new(),
-        );
-    }
-    let (condition, weak) = {
-        let s: Vec<f64> = (0..pf).map(|x| a[x * pf + x].sqrt()).collect();
-        if s.iter().any(|v| !(*v > 0.0)) {
-            (f64::INFINITY, vec![0.0; pf])
-        } else {
-            let sc: Vec<f64> = (0..pf * pf)
-                .map(|k| a[k] / (s[k / pf] * s[k % pf]))
-                .collect();
-            let (vals, vecs) = sym_eigen(&sc, pf);
-            let cond = if vals[0] > 0.0 {
-                vals[pf - 1] / vals[0]
-            } else {
-                f64::INFINITY
-            };
-            (cond, (0..pf).map(|x| vecs[x * pf]).collect())
-        }
-    };
-    let dof = n_points as f64 - pf as f64;
-    if dof <= 0.0 {
-        return (
-            None,
-            "no covariance: no degrees of freedom left".into(),
-            condition,
-            weak,
-        );
-    }
-    let Some(ainv) = spd_inverse(&a, pf) else {
-        let why = if pb.loss.is_least_squares() {
-            "no covariance: J^T J is singular (parameters not identifiable from these data)"
-        } else {
-            "no covariance: the sandwich estimate's bread matrix is singular (too few points \
-             inside the robust loss's quadratic region); use the bootstrap"
-        };
-        return (None, why.into(), condition, weak);
-    };
-    let (cint, note) = if pb.loss.is_least_squares() {
-        let rss: f64 = 2.0
-            * (0..n)
-                .map(|i| {
-                    let w = pb.weights.map_or(1.0, |w| w[i]);
-                    let e = match pb.loss.scale {
-                        Scale::Linear => f[i] - pb.target[i],
-                        Scale::Log => f[i].ln() - pb.target[i],
-                    };
-                    0.5 * w * e * e
-                })
-                .sum::<f64>();
-        let s2 = rss / dof;
-        (
-            ainv.iter().map(|v| v * s2).collect::<Vec<f64>>(),
-            "asymptotic: s^2 (J^T W J)^-1".to_string(),
-        )
-    } else {
-        let mut tmp = vec![0.0; pf * pf];
-        let mut out = vec![0.0; pf * pf];
-        for x in 0..pf {
-            for y in 0..pf {
-                tmp[x * pf + y] = (0..pf).map(|z| ainv[x * pf + z] * b[z * pf + y]).sum();
-            }
-        }
-        let corr = n_points as f64 / dof;
-        for x in 0..pf {
-            for y in 0..pf {
-                out[x * pf + y] = corr
-                    * (0..pf)
-                        .map(|z| tmp[x * pf + z] * ainv[z * pf + y])
-                        .sum::<f64>();
-            }
-        }
-        (out, "sandwich (robust M-estimator) A^-1 B A^-1".to_string())
-    };
-    let mut cov = vec![0.0; p * p];
-    for (x, &kx) in free.iter().enumerate() {
-        for (y, &ky) in free.iter().enumerate() {
-            let cx = if pb.spec.log_param[kx] {
-                params[kx]
-            } else {
-                1.0
-            };
-            let cy = if pb.spec.log_param[ky] {
-                params[ky]
-            } else {
-                1.0
-            };
-            // symmetrise: the sandwich product is symmetric only up to rounding
-            let v = 0.5 * (cint[x * pf + y] + cint[y * pf + x]);
-            cov[kx * p + ky] = v * cx * cy;
-        }
-    }
-    (Some(cov), note, condition, weak)
 }

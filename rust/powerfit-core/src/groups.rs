@@ -469,6 +469,13 @@ pub fn fit_groups(
                 b.level
             )));
         }
+        // every thread holds one group's replicate table at a time
+        crate::bootstrap::check_table(
+            b.n,
+            set.spec.n_params(),
+            rayon::current_num_threads(),
+            "bootstrap",
+        )?;
         if let Some(ids) = b.ids {
             if ids.len() != data.n_groups() {
                 return Err(Error::InvalidShape(format!(

@@ -22,7 +22,9 @@ pub struct OwnedProblem {
     pub model: Arc<Model>,
     cols: OwnedCols,
     y: Vec<f64>,
-    target: Vec<f64>,
+    /// The observations on the loss's scale when that is not `y` itself (log losses): a big
+    /// problem keeps one copy of its observations for linear losses.
+    log_target: Option<Vec<f64>>,
     weights: Option<Vec<f64>>,
     /// The columns' names as the user knows them (for messages), and the observations'.
     pub labels: Vec<String>,
@@ -57,13 +59,16 @@ impl OwnedProblem {
         } else {
             law.var_names().to_vec()
         };
-        let target = target_for(&model.loss, &y);
+        let log_target = match model.loss.scale {
+            Scale::Linear => None,
+            Scale::Log => Some(target_for(&model.loss, &y)),
+        };
         let cols = OwnedCols::new(columns, law.needs_logs());
         Ok(OwnedProblem {
             model,
             cols,
             y,
-            target,
+            log_target,
             weights,
             labels,
             y_name,
@@ -76,12 +81,17 @@ impl OwnedProblem {
         let pb = Problem {
             law: self.model.law.as_ref(),
             cols: &view,
-            target: &self.target,
+            target: self.target(),
             weights: self.weights.as_deref(),
             loss: self.model.loss,
             spec: &self.model.spec,
         };
         f(&pb)
+    }
+
+    /// The observations on the loss's scale.
+    fn target(&self) -> &[f64] {
+        self.log_target.as_deref().unwrap_or(&self.y)
     }
 
     pub fn n_rows(&self) -> usize {
@@ -260,7 +270,7 @@ impl OwnedProblem {
         self.model.check_params(params, "params")?;
         let mut f = vec![0.0; self.n_rows()];
         self.model.law.eval(&self.cols.view(), params, &mut f);
-        for (v, t) in f.iter_mut().zip(&self.target) {
+        for (v, t) in f.iter_mut().zip(self.target()) {
             *v = match self.model.loss.scale {
                 Scale::Linear => *v - t,
                 Scale::Log => v.ln() - t,

@@ -47,6 +47,17 @@ pub fn check_fit(model: &Model, r: &FitResult) -> Result<()> {
             model.law.var_names().len()
         )));
     }
+    if r.n_best > r.n_starts {
+        return Err(corrupt(format!(
+            "{} starts reached the best cost of {} starts",
+            r.n_best, r.n_starts
+        )));
+    }
+    if let Some(&k) = r.at_limit.iter().find(|&&k| k >= p) {
+        return Err(corrupt(format!(
+            "parameter {k} at its limit, the law has {p} parameters"
+        )));
+    }
     if r.weak_direction.len() > p {
         return Err(corrupt(
             "the weak direction is longer than the parameters".into(),

@@ -98,9 +98,28 @@ impl PyFit {
         self.inner.n_free
     }
 
+    /// Local solves run, one per starting point.
     #[getter]
     fn n_starts(&self) -> usize {
         self.inner.n_starts
+    }
+
+    /// How many local solves reached the best cost (within 1e-8 relative).
+    #[getter]
+    fn n_best(&self) -> usize {
+        self.inner.n_best
+    }
+
+    /// Law evaluations over the data by the whole fit: start search and every local solve.
+    #[getter]
+    fn nfev_total(&self) -> usize {
+        self.inner.nfev_total
+    }
+
+    /// Indices of the parameters that ran off to the edge of the representable range.
+    #[getter]
+    fn at_limit(&self) -> Vec<usize> {
+        self.inner.at_limit.clone()
     }
 
     #[getter]
@@ -149,6 +168,9 @@ impl PyFit {
         d.set_item("n_points", r.n_points)?;
         d.set_item("n_free", r.n_free)?;
         d.set_item("n_starts", r.n_starts)?;
+        d.set_item("n_best", r.n_best)?;
+        d.set_item("nfev_total", r.nfev_total)?;
+        d.set_item("at_limit", r.at_limit.clone())?;
         d.set_item("covariance", r.cov.clone())?;
         d.set_item("cov_note", r.cov_note.clone())?;
         d.set_item("condition", r.condition)?;
@@ -188,17 +210,33 @@ impl PyFit {
                 convert::float(&v, k).map(Some).map_err(bad(k))
             }
         };
+        // files written before these counts existed: every start agreed, no search cost known
+        let count_or = |k: &'static str, default: usize| -> PyResult<usize> {
+            match d.get_item(k)? {
+                Some(v) => v.extract().map_err(bad(k)),
+                None => Ok(default),
+            }
+        };
+        let n_starts = count("n_starts")?;
+        let nfev = count("nfev")?;
+        let at_limit: Vec<usize> = match d.get_item("at_limit")? {
+            Some(v) => v.extract().map_err(bad("at_limit"))?,
+            None => Vec::new(),
+        };
         let status: String = get("status")?.extract().map_err(bad("status"))?;
         let cov = get("covariance")?;
         let r = FitResult {
             params: get("params")?.extract().map_err(bad("params"))?,
             cost: field("cost")?,
             n_iter: count("n_iter")?,
-            nfev: count("nfev")?,
+            nfev,
             termination: saved::termination(&status).map_err(to_py)?,
             n_points: count("n_points")?,
             n_free: count("n_free")?,
-            n_starts: count("n_starts")?,
+            n_starts,
+            n_best: count_or("n_best", n_starts)?,
+            nfev_total: count_or("nfev_total", nfev)?,
+            at_limit,
             cov: if cov.is_none() {
                 None
             } else {

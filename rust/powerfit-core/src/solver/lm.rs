@@ -1,13 +1,22 @@
 //! Levenberg-Marquardt with Moré's column scaling and Nielsen's damping update, on the
 //! internal (log-parametrised, free-only) coordinates. Robust losses enter by IRLS row
 //! weights (Triggs correction with rho'' <= 0), so every step is a Gauss-Newton step.
-//! All buffers live in a reusable `Workspace`: no allocation per iteration.
+//!
+//! The data are visited in blocks of rows (`block`): one pass evaluates the law and its
+//! Jacobian on a block and adds the block's cost, gradient and J^T J to its own slot, so the
+//! solver holds no per-row state, its memory does not grow with the number of rows, and its
+//! result does not depend on the number of threads. Buffers live in a reusable `Workspace`: no
+//! allocation per iteration.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ops::Range;
+use std::sync::atomic::AtomicBool;
 
+use crate::fastmath::{ln_slice, normal_eq, NORMAL_EQ_MAX};
+use crate::law::Cols;
 use crate::linalg::{cholesky, cholesky_solve, dot};
 use crate::loss::{Rho, Scale};
 use crate::problem::Problem;
+use crate::solver::block::{self, tri, BLOCK};
 
 /// Why the solver stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,10 +34,14 @@ pub enum Termination {
     /// at its floor within rounding.
     NoFurtherReduction,
     MaxIterations,
-    /// The law or the loss is NaN or infinite at the start.
+    /// The law, its Jacobian or the loss is NaN or infinite (at the start, or at a point the
+    /// solver reached).
     NonFinite,
     /// Interrupted by the caller (Ctrl-C).
     Interrupted,
+    /// A parameter ran off to the edge of the representable range (see `runaway`): the data
+    /// do not determine it, so the point where the solver stopped is not an optimum.
+    Diverged,
 }
 
 impl Termination {
@@ -54,6 +67,7 @@ impl Termination {
             Termination::MaxIterations => "max_iterations",
             Termination::NonFinite => "non_finite",
             Termination::Interrupted => "interrupted",
+            Termination::Diverged => "diverged",
         }
     }
 
@@ -72,9 +86,14 @@ impl Termination {
             }
             Termination::MaxIterations => "stopped: the maximum number of iterations was reached",
             Termination::NonFinite => {
-                "failed: the law or the loss is not finite at the starting point"
+                "failed: the law, its derivatives or the loss are not finite (at the starting \
+                 point or where the parameters went)"
             }
             Termination::Interrupted => "stopped: interrupted",
+            Termination::Diverged => {
+                "failed: a parameter ran off to the edge of the representable range (the data \
+                 do not determine it)"
+            }
         }
     }
 
@@ -93,13 +112,15 @@ impl Termination {
             MaxIterations,
             NonFinite,
             Interrupted,
+            Diverged,
         ]
         .get(c as usize)
         .copied()
     }
 }
 
-/// Stopping rules. All are relative, so rescaling y or the weights does not move the stop.
+/// Stopping rules. All are relative, so rescaling y (and the amplitudes with it) or the
+/// weights does not move the stop.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LmOptions {
     pub ftol: f64,
@@ -129,21 +150,78 @@ pub struct LmOutcome {
     pub termination: Termination,
 }
 
+/// A positive (log-parametrised) parameter is kept within e^+-LOG_LIMIT (about 1e+-300), so
+/// it stays finite; one that reaches the limit has run away.
+pub const LOG_LIMIT: f64 = 690.0;
+
+/// A parameter on the natural scale beyond this magnitude has run away.
+pub const VALUE_LIMIT: f64 = 1e300;
+
+/// Free parameters that ran off to the edge of the representable range: a log-parametrised
+/// one at e^+-LOG_LIMIT (within rounding), any other beyond +-VALUE_LIMIT or not finite.
+pub fn runaway(pb: &Problem, params: &[f64]) -> Vec<usize> {
+    (0..params.len())
+        .filter(|&k| is_runaway(pb, params, k))
+        .collect()
+}
+
+fn is_runaway(pb: &Problem, params: &[f64], k: usize) -> bool {
+    let v = params[k];
+    if pb.spec.fixed[k].is_some() {
+        return false;
+    }
+    if !v.is_finite() {
+        return true;
+    }
+    if pb.spec.log_param[k] {
+        v > 0.0 && v.ln().abs() >= LOG_LIMIT * (1.0 - 1e-9)
+    } else {
+        v.abs() >= VALUE_LIMIT
+    }
+}
+
+fn any_runaway(pb: &Problem, params: &[f64]) -> bool {
+    (0..params.len()).any(|k| is_runaway(pb, params, k))
+}
+
+/// Per-block buffers of one thread.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct BlockBufs {
+    f: Vec<f64>,
+    jac: Vec<f64>,
+    e: Vec<f64>,
+    row: Vec<f64>,
+    r: Vec<f64>,
+    gw: Vec<f64>,
+}
+
+impl BlockBufs {
+    fn prepare(&mut self, rows: usize, p: usize) {
+        for v in [
+            &mut self.f,
+            &mut self.e,
+            &mut self.row,
+            &mut self.r,
+            &mut self.gw,
+        ] {
+            if v.len() < rows {
+                v.resize(rows, 0.0);
+            }
+        }
+        if self.jac.len() < rows * p {
+            self.jac.resize(rows * p, 0.0);
+        }
+    }
+}
+
 /// Buffers for one thread's solves, grown on demand and reused.
 #[derive(Debug, Default, Clone)]
 pub struct Workspace {
-    f: Vec<f64>,
-    jac: Vec<f64>,
-    f_t: Vec<f64>,
-    jac_t: Vec<f64>,
-    row: Vec<f64>,
-    e: Vec<f64>,
-    e_t: Vec<f64>,
-    gw: Vec<f64>,
-    sw: Vec<f64>,
-    tmp: Vec<f64>,
-    pub(crate) jr: Vec<f64>,
-    pub(crate) r: Vec<f64>,
+    bufs: BlockBufs,
+    parts: Vec<f64>,
+    /// Sums of a pass at the current point and at the trial point (`Sums` layout).
+    acc: Vec<f64>,
+    acc_t: Vec<f64>,
     p: Vec<f64>,
     p_t: Vec<f64>,
     theta: Vec<f64>,
@@ -152,10 +230,25 @@ pub struct Workspace {
     lo: Vec<f64>,
     hi: Vec<f64>,
     diag: Vec<f64>,
+    mag: Vec<f64>,
+    chain: Vec<f64>,
+    chain_t: Vec<f64>,
     h: Vec<f64>,
     a: Vec<f64>,
-    g: Vec<f64>,
     free: Vec<usize>,
+}
+
+thread_local! {
+    /// Each thread's workspace for `with_workspace` (many small fits in a row reuse it).
+    static WORKSPACE: std::cell::RefCell<Workspace> = std::cell::RefCell::new(Workspace::new());
+}
+
+/// Runs `f` with this thread's reusable workspace (a fresh one if it is in use).
+pub fn with_workspace<T>(f: impl FnOnce(&mut Workspace) -> T) -> T {
+    WORKSPACE.with(|w| match w.try_borrow_mut() {
+        Ok(mut ws) => f(&mut ws),
+        Err(_) => f(&mut Workspace::new()),
+    })
 }
 
 impl Workspace {
@@ -169,18 +262,9 @@ impl Workspace {
                 v.resize(len, 0.0);
             }
         }
-        size(&mut self.f, n);
-        size(&mut self.f_t, n);
-        size(&mut self.jac, n * p);
-        size(&mut self.jac_t, n * p);
-        size(&mut self.row, n);
-        size(&mut self.e, n);
-        size(&mut self.e_t, n);
-        size(&mut self.gw, n);
-        size(&mut self.sw, n);
-        size(&mut self.tmp, n);
-        size(&mut self.jr, n * pf);
-        size(&mut self.r, n);
+        self.bufs.prepare(n.min(BLOCK), p);
+        size(&mut self.acc, Sums::len(pf));
+        size(&mut self.acc_t, Sums::len(pf));
         size(&mut self.p, p);
         size(&mut self.p_t, p);
         for v in [
@@ -190,7 +274,9 @@ impl Workspace {
             &mut self.lo,
             &mut self.hi,
             &mut self.diag,
-            &mut self.g,
+            &mut self.mag,
+            &mut self.chain,
+            &mut self.chain_t,
         ] {
             size(v, pf);
         }
@@ -199,121 +285,189 @@ impl Workspace {
     }
 }
 
-/// Residuals e = scale(f) - target into `e`, and the cost sum w rho(e). `sw` holds sqrt(w)
-/// for weighted least squares; `tmp` is scratch of the same length.
+/// Layout of a pass's sums: cost, sum w e^2 (robust losses), |r|^2 of the curvature-scaled
+/// residuals (robust losses), the gradient, then J^T J as a packed lower triangle.
+struct Sums;
+
+impl Sums {
+    const COST: usize = 0;
+    const RSS: usize = 1;
+    const RR: usize = 2;
+    const G: usize = 3;
+    fn len(pf: usize) -> usize {
+        Self::G + pf + pf * (pf + 1) / 2
+    }
+    fn h(pf: usize) -> usize {
+        Self::G + pf
+    }
+}
+
+/// One block's cost, gradient and J^T J over the free parameters (internal coordinates: the
+/// chain factor of a log-parametrised parameter is its natural value) into `out`.
 #[inline(always)]
-pub(crate) fn residuals(
+fn block_sums(
     pb: &Problem,
-    sw: &[f64],
-    f: &[f64],
-    e: &mut [f64],
-    tmp: &mut [f64],
-) -> f64 {
-    match pb.loss.scale {
-        Scale::Linear => e.copy_from_slice(f),
-        Scale::Log => crate::fastmath::ln_slice(f, e),
-    }
-    for (ei, ti) in e.iter_mut().zip(pb.target) {
-        *ei -= ti;
-    }
-    let c = match (pb.loss.rho, pb.weights) {
-        (Rho::Squared, None) => 0.5 * dot(e, e),
-        (Rho::Squared, Some(_)) => {
-            for ((t, &ei), &s) in tmp.iter_mut().zip(e.iter()).zip(sw) {
-                *t = s * ei;
-            }
-            0.5 * dot(tmp, tmp)
-        }
-        (_, None) => e.iter().map(|&r| pb.loss.rho(r)).sum(),
-        (_, Some(w)) => e
-            .iter()
-            .zip(w)
-            .map(|(&r, &wi)| if wi == 0.0 { 0.0 } else { wi * pb.loss.rho(r) })
-            .sum(),
-    };
-    if c.is_nan() {
-        f64::INFINITY
-    } else {
-        c
-    }
-}
-
-/// Fills `ws.r` (residuals scaled by the square root of the curvature weights) and `ws.jr`
-/// (the correspondingly scaled residual-space Jacobian over the free parameters, chain rule
-/// through log-parametrisation included) from `ws.e`, `ws.f`, `ws.jac`; for robust losses also
-/// `ws.gw`, the per-point gradient weights w psi(e) d(scale)/df.
-#[inline(always)]
-pub(crate) fn linearise(pb: &Problem, ws: &mut Workspace) {
+    p: &[f64],
+    free: &[usize],
+    chain: &[f64],
+    bb: &mut BlockBufs,
+    cols: &Cols,
+    rows: Range<usize>,
+    out: &mut [f64],
+) {
+    let m = rows.len();
+    let np = p.len();
+    let pf = free.len();
     let loss = pb.loss;
-    let squared = matches!(loss.rho, Rho::Squared);
-    if squared {
-        // least squares: rows scale by sqrt(w) (precomputed) and d(scale)/df
-        match (loss.scale, pb.weights.is_some()) {
-            (Scale::Linear, false) => {
-                ws.r.copy_from_slice(&ws.e);
-                ws.row.fill(1.0);
-            }
-            (Scale::Linear, true) => {
-                for ((r, m), (&e, &s)) in
-                    ws.r.iter_mut()
-                        .zip(ws.row.iter_mut())
-                        .zip(ws.e.iter().zip(&ws.sw))
-                {
-                    *r = s * e;
-                    *m = s;
-                }
-            }
-            (Scale::Log, false) => {
-                ws.r.copy_from_slice(&ws.e);
-                for (m, f) in ws.row.iter_mut().zip(&ws.f) {
-                    *m = 1.0 / f;
-                }
-            }
-            (Scale::Log, true) => {
-                for ((r, m), ((&e, &s), &f)) in
-                    ws.r.iter_mut()
-                        .zip(ws.row.iter_mut())
-                        .zip(ws.e.iter().zip(&ws.sw).zip(&ws.f))
-                {
-                    *r = s * e;
-                    *m = s / f;
-                }
+    let f = &mut bb.f[..m];
+    let jac = &mut bb.jac[..m * np];
+    let t = &pb.target[rows.clone()];
+    pb.law.eval_jac_fit(cols, t, loss.scale, p, f, jac);
+    let w = pb.weights.map(|w| &w[rows.clone()]);
+    let e = &mut bb.e[..m];
+    match loss.scale {
+        Scale::Linear => {
+            for ((ei, fi), ti) in e.iter_mut().zip(f.iter()).zip(t) {
+                *ei = fi - ti;
             }
         }
-    } else {
-        for i in 0..ws.e.len() {
-            let e = ws.e[i];
-            let d = match loss.scale {
-                Scale::Linear => 1.0,
-                Scale::Log => 1.0 / ws.f[i],
-            };
-            let w = pb.weights.map_or(1.0, |w| w[i]);
-            let s = (w * loss.hess_weight(e)).sqrt();
-            ws.r[i] = s * e;
-            ws.row[i] = s * d;
-            ws.gw[i] = w * loss.psi(e).0 * d;
+        Scale::Log => {
+            ln_slice(f, e);
+            for (ei, ti) in e.iter_mut().zip(t) {
+                *ei -= ti;
+            }
         }
     }
-    let n = ws.e.len();
-    let unit_rows = squared && loss.scale == Scale::Linear && pb.weights.is_none();
-    for (jf, &k) in ws.free.iter().enumerate() {
-        let chain = if pb.spec.log_param[k] { ws.p[k] } else { 1.0 };
-        let src = &ws.jac[k * n..(k + 1) * n];
-        let dst = &mut ws.jr[jf * n..(jf + 1) * n];
-        if unit_rows {
-            for (d, &s) in dst.iter_mut().zip(src) {
-                *d = s * chain;
+    // The normal equations are J^T diag(hw) J and J^T gw: hw is each row's curvature weight
+    // (w d^2 for least squares, d = d(scale)/df; times the IRLS weight for robust losses) and
+    // gw its gradient weight (w psi(e) d). `unit`: both are plain (hw = 1, gw = e).
+    let gw = &mut bb.gw[..m];
+    let hwb = &mut bb.row[..m];
+    let r = &mut bb.r[..m];
+    let (cost, unit, hw): (f64, bool, &[f64]) = match (loss.rho, loss.scale, w) {
+        (Rho::Squared, Scale::Linear, None) => (0.5 * dot(e, e), true, &[]),
+        (Rho::Squared, Scale::Linear, Some(w)) => {
+            for ((g, &wi), &ei) in gw.iter_mut().zip(w).zip(e.iter()) {
+                *g = wi * ei;
             }
-        } else {
-            for ((d, &s), &m) in dst.iter_mut().zip(src).zip(&ws.row) {
-                *d = s * m * chain;
+            (0.5 * dot(gw, e), false, w)
+        }
+        (Rho::Squared, Scale::Log, w) => {
+            let rows = r.iter_mut().zip(gw.iter_mut()).zip(hwb.iter_mut());
+            for (i, ((ri, gi), hi)) in rows.enumerate() {
+                let wi = w.map_or(1.0, |w| w[i]);
+                let d = 1.0 / f[i];
+                *ri = wi * e[i];
+                *gi = *ri * d;
+                *hi = wi * d * d;
             }
+            (0.5 * dot(r, e), false, hwb)
+        }
+        _ => {
+            let (mut cost, mut rss, mut rr) = (0.0, 0.0, 0.0);
+            for i in 0..m {
+                let wi = w.map_or(1.0, |w| w[i]);
+                let ei = e[i];
+                let d = match loss.scale {
+                    Scale::Linear => 1.0,
+                    Scale::Log => 1.0 / f[i],
+                };
+                let h = wi * loss.hess_weight(ei);
+                hwb[i] = h * d * d;
+                gw[i] = wi * loss.psi(ei).0 * d;
+                if wi != 0.0 {
+                    cost += wi * loss.rho(ei);
+                    rss += wi * ei * ei;
+                    rr += h * ei * ei;
+                }
+            }
+            out[Sums::RSS] = rss;
+            out[Sums::RR] = rr;
+            (cost, false, hwb)
+        }
+    };
+    out[Sums::COST] = if cost.is_nan() { f64::INFINITY } else { cost };
+    let hoff = Sums::h(pf);
+    let mut cols: [&[f64]; NORMAL_EQ_MAX] = [&[]; NORMAL_EQ_MAX];
+    let gv: &[f64] = if unit { e } else { gw };
+    let hv: &[f64] = if unit { &[] } else { hw };
+    let chunk = pf.min(NORMAL_EQ_MAX);
+    if pf <= NORMAL_EQ_MAX {
+        for (a, &k) in free.iter().enumerate() {
+            cols[a] = &jac[k * m..(k + 1) * m];
+        }
+        let (g, h) = out[Sums::G..].split_at_mut(pf);
+        normal_eq(&cols[..chunk], hv, gv, h, g);
+    } else {
+        let all: Vec<&[f64]> = free.iter().map(|&k| &jac[k * m..(k + 1) * m]).collect();
+        let (g, h) = out[Sums::G..].split_at_mut(pf);
+        normal_eq(&all, hv, gv, h, g);
+    }
+    // internal coordinates: the chain factors of log-parametrised parameters
+    for a in 0..pf {
+        out[Sums::G + a] *= chain[a];
+        for b in 0..=a {
+            out[hoff + tri(a, b)] *= chain[a] * chain[b];
         }
     }
 }
 
+/// One pass over the data at natural parameters `p`: the sums into `acc`. False if cancelled.
 #[inline(always)]
-fn fill_natural(pb: &Problem, free: &[usize], theta: &[f64], p: &mut [f64]) {
+fn pass(
+    pb: &Problem,
+    p: &[f64],
+    free: &[usize],
+    chain: &[f64],
+    bufs: &mut BlockBufs,
+    parts: &mut Vec<f64>,
+    acc: &mut [f64],
+    cancel: Option<&AtomicBool>,
+) -> bool {
+    let n = pb.n();
+    if n <= BLOCK {
+        block_sums(pb, p, free, chain, bufs, pb.cols, 0..n, acc);
+        return true;
+    }
+    let np = p.len();
+    let mut scratch = (std::mem::take(bufs), block::empty_view());
+    let ok = block::sum(
+        n,
+        acc,
+        parts,
+        &mut scratch,
+        || {
+            let mut b = BlockBufs::default();
+            b.prepare(BLOCK, np);
+            (b, block::empty_view())
+        },
+        |(bb, cb), rows, slot| {
+            block::view(pb.cols, rows.clone(), cb);
+            block_sums(pb, p, free, chain, bb, cb, rows, slot);
+        },
+        cancel,
+    );
+    *bufs = scratch.0;
+    ok
+}
+
+/// Scale of the observations for the exact-fit test: sum w t^2 on the linear scale (the
+/// rounding of a residual is a few ulps of the observation, whatever its units), and sum
+/// w max(|t|, 1)^2 on the log scale (a log residual's rounding is a few ulps of 1 or of t).
+pub(crate) fn target_scale(pb: &Problem) -> f64 {
+    let t = pb.target;
+    let sq = |v: f64| match pb.loss.scale {
+        Scale::Linear => v * v,
+        Scale::Log => v.abs().max(1.0).powi(2),
+    };
+    match pb.weights {
+        None => t.iter().map(|&v| sq(v)).sum(),
+        Some(w) => t.iter().zip(w).map(|(&v, &wi)| wi * sq(v)).sum(),
+    }
+}
+
+#[inline(always)]
+fn fill_natural(pb: &Problem, free: &[usize], theta: &[f64], p: &mut [f64], chain: &mut [f64]) {
     for (k, slot) in p.iter_mut().enumerate() {
         if let Some(v) = pb.spec.fixed[k] {
             *slot = v;
@@ -325,6 +479,7 @@ fn fill_natural(pb: &Problem, free: &[usize], theta: &[f64], p: &mut [f64]) {
             .spec
             .to_natural(k, theta[jf])
             .clamp(pb.spec.lower[k], pb.spec.upper[k]);
+        chain[jf] = if pb.spec.log_param[k] { p[k] } else { 1.0 };
     }
 }
 
@@ -373,54 +528,74 @@ fn lm_impl(
         .extend((0..p).filter(|&k| pb.spec.fixed[k].is_none()));
     let pf = ws.free.len();
     ws.prepare(n, p, pf);
+    let free = std::mem::take(&mut ws.free);
 
     for jf in 0..pf {
-        let k = ws.free[jf];
-        let (lo, hi) = pb.spec.internal_bounds(k);
-        ws.lo[jf] = lo;
-        ws.hi[jf] = hi;
-        ws.theta[jf] = pb.spec.to_internal(k, start[k]).clamp(lo, hi);
-    }
-    let free = std::mem::take(&mut ws.free);
-    fill_natural(pb, &free, &ws.theta, &mut ws.p);
-    ws.free = free;
-
-    let finish = |ws: &Workspace, cost, n_iter, nfev, termination| LmOutcome {
-        params: ws.p.clone(),
-        cost,
-        n_iter,
-        nfev,
-        termination,
-    };
-
-    pb.law.eval_jac_fit(
-        pb.cols,
-        pb.target,
-        pb.loss.scale,
-        &ws.p,
-        &mut ws.f,
-        &mut ws.jac,
-    );
-    let mut nfev = 1;
-    if let Some(w) = pb.weights {
-        for (s, &wi) in ws.sw.iter_mut().zip(w) {
-            *s = wi.sqrt();
+        let k = free[jf];
+        let (mut lo, mut hi) = pb.spec.internal_bounds(k);
+        if pb.spec.log_param[k] {
+            lo = lo.max(-LOG_LIMIT);
+            hi = hi.min(LOG_LIMIT);
         }
+        ws.lo[jf] = lo;
+        ws.hi[jf] = hi.max(lo);
+        ws.theta[jf] = pb.spec.to_internal(k, start[k]).clamp(lo, ws.hi[jf]);
+        // what a relative step is relative to: a log-parametrised parameter's step is
+        // already relative (a change of its logarithm), so it counts with magnitude 1
+        ws.mag[jf] = if pb.spec.log_param[k] { 1.0 } else { f64::NAN };
     }
-    let mut cost = residuals(pb, &ws.sw, &ws.f, &mut ws.e, &mut ws.tmp);
+    fill_natural(pb, &free, &ws.theta, &mut ws.p, &mut ws.chain);
+    let out = lm_loop(pb, opts, ws, &free, cancel);
+    ws.free = free;
+    out
+}
+
+#[inline(always)]
+fn lm_loop(
+    pb: &Problem,
+    opts: &LmOptions,
+    ws: &mut Workspace,
+    free: &[usize],
+    cancel: Option<&AtomicBool>,
+) -> LmOutcome {
+    let pf = free.len();
+    let finish = |ws: &Workspace, cost, n_iter, nfev, termination: Termination| {
+        let termination = if termination.is_success() && any_runaway(pb, &ws.p) {
+            Termination::Diverged
+        } else {
+            termination
+        };
+        LmOutcome {
+            params: ws.p.clone(),
+            cost,
+            n_iter,
+            nfev,
+            termination,
+        }
+    };
+    if !pass(
+        pb,
+        &ws.p,
+        free,
+        &ws.chain,
+        &mut ws.bufs,
+        &mut ws.parts,
+        &mut ws.acc,
+        cancel,
+    ) {
+        return finish(ws, f64::NAN, 0, 1, Termination::Interrupted);
+    }
+    let mut nfev = 1;
+    let mut cost = ws.acc[Sums::COST];
     if !cost.is_finite() {
         return finish(ws, cost, 0, nfev, Termination::NonFinite);
     }
     if pf == 0 {
         return finish(ws, cost, 0, nfev, Termination::ConvergedGradient);
     }
-    // scale of the target: for the zero-residual test
-    let tscale: f64 = pb
-        .target
-        .iter()
-        .enumerate()
-        .map(|(i, t)| pb.weights.map_or(1.0, |w| w[i]) * t.abs().max(1.0).powi(2))
-        .sum();
+    let robust = !matches!(pb.loss.rho, Rho::Squared);
+    let tscale = target_scale(pb);
+    let hoff = Sums::h(pf);
 
     let mut lambda = 0.0;
     let mut nu = 2.0;
@@ -428,52 +603,45 @@ fn lm_impl(
     ws.diag.fill(0.0);
 
     loop {
-        if cost <= 1e-30 * tscale {
+        // exact fit: the residuals themselves (not the loss, which a tiny Huber delta makes
+        // tiny) are at the rounding of the observations
+        let rss = if robust {
+            ws.acc[Sums::RSS]
+        } else {
+            2.0 * cost
+        };
+        if rss <= 1e-30 * tscale {
             return finish(ws, cost, n_iter, nfev, Termination::ZeroResidual);
         }
-        if let Some(c) = cancel {
-            if c.load(Ordering::Relaxed) {
-                return finish(ws, cost, n_iter, nfev, Termination::Interrupted);
-            }
+        if block::stopped(cancel) {
+            return finish(ws, cost, n_iter, nfev, Termination::Interrupted);
         }
-        linearise(pb, ws);
-        // normal equations H = J^T J, g = J^T r
-        let rnorm = dot(&ws.r, &ws.r).sqrt();
-        // robust losses: the gradient comes from psi, not from the curvature-scaled rows
-        let exact_gradient = !matches!(pb.loss.rho, Rho::Squared);
+        let rnorm = if robust { ws.acc[Sums::RR] } else { rss }.sqrt();
         for a in 0..pf {
-            let ja = &ws.jr[a * n..(a + 1) * n];
-            ws.g[a] = if exact_gradient {
-                // robust or weighted: g = sum w psi(e) de/dtheta, independent of the Hessian model
-                let k = ws.free[a];
-                let chain = if pb.spec.log_param[k] { ws.p[k] } else { 1.0 };
-                chain * dot(&ws.jac[k * n..(k + 1) * n], &ws.gw)
-            } else {
-                dot(ja, &ws.r)
-            };
             for b in 0..=a {
-                let v = dot(ja, &ws.jr[b * n..(b + 1) * n]);
+                let v = ws.acc[hoff + tri(a, b)];
                 ws.h[a * pf + b] = v;
                 ws.h[b * pf + a] = v;
             }
         }
+        let g = &ws.acc[Sums::G..Sums::G + pf];
+        // a non-finite Jacobian shows up in H and g
+        if (0..pf).any(|a| !ws.h[a * pf + a].is_finite() || !g[a].is_finite()) {
+            return finish(ws, cost, n_iter, nfev, Termination::NonFinite);
+        }
         // projected gradient cosine; a component pushing into an active bound does not count
         let mut gmax: f64 = 0.0;
         for a in 0..pf {
-            let at_lo = ws.theta[a] <= ws.lo[a] && ws.g[a] > 0.0;
-            let at_hi = ws.theta[a] >= ws.hi[a] && ws.g[a] < 0.0;
+            let at_lo = ws.theta[a] <= ws.lo[a] && g[a] > 0.0;
+            let at_hi = ws.theta[a] >= ws.hi[a] && g[a] < 0.0;
             let hn = ws.h[a * pf + a].sqrt();
             if !(at_lo || at_hi) && hn > 0.0 {
-                gmax = gmax.max(ws.g[a].abs() / (hn * rnorm.max(f64::MIN_POSITIVE)));
+                gmax = gmax.max(g[a].abs() / (hn * rnorm.max(f64::MIN_POSITIVE)));
             }
             ws.diag[a] = ws.diag[a].max(hn);
             if ws.diag[a] == 0.0 {
                 ws.diag[a] = 1.0;
             }
-        }
-        // a non-finite Jacobian shows up in H and g (computed anyway)
-        if (0..pf).any(|a| !ws.h[a * pf + a].is_finite() || !ws.g[a].is_finite()) {
-            return finish(ws, cost, n_iter, nfev, Termination::NonFinite);
         }
         if gmax <= opts.gtol {
             return finish(ws, cost, n_iter, nfev, Termination::ConvergedGradient);
@@ -487,16 +655,17 @@ fn lm_impl(
         }
         // inner loop: raise the damping until a step reduces the cost
         loop {
+            let g = &ws.acc[Sums::G..Sums::G + pf];
             ws.a.copy_from_slice(&ws.h);
             for a in 0..pf {
                 ws.a[a * pf + a] += lambda * ws.diag[a] * ws.diag[a];
-                ws.step[a] = -ws.g[a];
+                ws.step[a] = -g[a];
             }
             // active set: a parameter on a bound whose descent direction leaves the box is
             // held there for this step (its row and column become the identity)
             for a in 0..pf {
-                let at_lo = ws.theta[a] <= ws.lo[a] && ws.g[a] > 0.0;
-                let at_hi = ws.theta[a] >= ws.hi[a] && ws.g[a] < 0.0;
+                let at_lo = ws.theta[a] <= ws.lo[a] && g[a] > 0.0;
+                let at_hi = ws.theta[a] >= ws.hi[a] && g[a] < 0.0;
                 if at_lo || at_hi {
                     for b in 0..pf {
                         ws.a[a * pf + b] = 0.0;
@@ -522,7 +691,7 @@ fn lm_impl(
                         hs += ws.h[a * pf + b] * ws.step[b];
                     }
                     quad += ws.step[a] * hs;
-                    pred -= ws.g[a] * ws.step[a];
+                    pred -= g[a] * ws.step[a];
                 }
                 pred -= 0.5 * quad;
             }
@@ -537,35 +706,44 @@ fn lm_impl(
                 }
                 continue;
             }
-            let free = std::mem::take(&mut ws.free);
             ws.p_t.copy_from_slice(&ws.p);
-            fill_natural(pb, &free, &ws.theta_t, &mut ws.p_t);
-            ws.free = free;
-            pb.law.eval_jac_fit(
-                pb.cols,
-                pb.target,
-                pb.loss.scale,
+            fill_natural(pb, free, &ws.theta_t, &mut ws.p_t, &mut ws.chain_t);
+            let done = pass(
+                pb,
                 &ws.p_t,
-                &mut ws.f_t,
-                &mut ws.jac_t,
+                free,
+                &ws.chain_t,
+                &mut ws.bufs,
+                &mut ws.parts,
+                &mut ws.acc_t,
+                cancel,
             );
+            if !done {
+                return finish(ws, cost, n_iter, nfev, Termination::Interrupted);
+            }
             nfev += 1;
-            let cost_t = residuals(pb, &ws.sw, &ws.f_t, &mut ws.e_t, &mut ws.tmp);
+            let cost_t = ws.acc_t[Sums::COST];
             let actual = cost - cost_t;
             let rho = actual / pred;
+            // relative step (Moré's scaled norms); a log-parametrised parameter counts with
+            // magnitude 1, so the test does not depend on the units of the amplitudes
             let mut snorm = 0.0;
             let mut xnorm = 0.0;
             for a in 0..pf {
+                let mag = if ws.mag[a].is_nan() {
+                    ws.theta[a].abs()
+                } else {
+                    ws.mag[a]
+                };
                 snorm += (ws.diag[a] * ws.step[a]).powi(2);
-                xnorm += (ws.diag[a] * ws.theta[a]).powi(2);
+                xnorm += (ws.diag[a] * mag).powi(2);
             }
             let (snorm, xnorm) = (snorm.sqrt(), xnorm.sqrt());
             if cost_t.is_finite() && rho > 1e-4 {
                 std::mem::swap(&mut ws.theta, &mut ws.theta_t);
                 std::mem::swap(&mut ws.p, &mut ws.p_t);
-                std::mem::swap(&mut ws.f, &mut ws.f_t);
-                std::mem::swap(&mut ws.jac, &mut ws.jac_t);
-                std::mem::swap(&mut ws.e, &mut ws.e_t);
+                std::mem::swap(&mut ws.chain, &mut ws.chain_t);
+                std::mem::swap(&mut ws.acc, &mut ws.acc_t);
                 let old = cost;
                 cost = cost_t;
                 lambda *= (1.0 - (2.0 * rho - 1.0).powi(3)).max(1.0 / 10.0);
@@ -573,13 +751,13 @@ fn lm_impl(
                 if actual <= opts.ftol * old && pred <= opts.ftol * old && rho <= 2.0 {
                     return finish(ws, cost, n_iter, nfev, Termination::ConvergedCost);
                 }
-                if snorm <= opts.xtol * (xnorm + opts.xtol) {
+                if snorm <= opts.xtol * xnorm {
                     return finish(ws, cost, n_iter, nfev, Termination::ConvergedStep);
                 }
                 break;
             }
             // rejected: a tiny rejected step means we are at the floor
-            if snorm <= opts.xtol * (xnorm + opts.xtol) {
+            if snorm <= opts.xtol * xnorm {
                 return finish(ws, cost, n_iter, nfev, Termination::ConvergedStep);
             }
             if pred <= 4.0 * f64::EPSILON * cost {
@@ -591,5 +769,67 @@ fn lm_impl(
                 return finish(ws, cost, n_iter, nfev, Termination::NoFurtherReduction);
             }
         }
+    }
+}
+
+/// The law's cost at natural parameters `p`, by the same block pass as the solver (without
+/// the Jacobian's products). For ranking starts. NaN becomes +inf.
+pub fn cost_at(pb: &Problem, p: &[f64], ws: &mut Workspace) -> f64 {
+    let n = pb.n();
+    let np = p.len();
+    ws.bufs.prepare(n.min(BLOCK), np);
+    let kernel = |bb: &mut BlockBufs, cols: &Cols, rows: Range<usize>, out: &mut [f64]| {
+        let m = rows.len();
+        let f = &mut bb.f[..m];
+        let t = &pb.target[rows.clone()];
+        if pb.law.is_implicit() {
+            // the fit's residuals are the equation's, at the observations
+            pb.law
+                .eval_jac_fit(cols, t, pb.loss.scale, p, f, &mut bb.jac[..m * np]);
+        } else {
+            pb.law.eval(cols, p, f);
+        }
+        let e = &mut bb.e[..m];
+        match pb.loss.scale {
+            Scale::Linear => e.copy_from_slice(f),
+            Scale::Log => ln_slice(f, e),
+        }
+        let mut c = 0.0;
+        for i in 0..m {
+            let r = e[i] - t[i];
+            let wi = pb.weights.map_or(1.0, |w| w[rows.start + i]);
+            if wi != 0.0 {
+                c += wi * pb.loss.rho(r);
+            }
+        }
+        out[0] = c;
+    };
+    let mut out = [0.0];
+    if n <= BLOCK {
+        kernel(&mut ws.bufs, pb.cols, 0..n, &mut out);
+    } else {
+        let mut scratch = (std::mem::take(&mut ws.bufs), block::empty_view());
+        block::sum(
+            n,
+            &mut out,
+            &mut ws.parts,
+            &mut scratch,
+            || {
+                let mut b = BlockBufs::default();
+                b.prepare(BLOCK, np);
+                (b, block::empty_view())
+            },
+            |(bb, cb), rows, slot| {
+                block::view(pb.cols, rows.clone(), cb);
+                kernel(bb, cb, rows, slot);
+            },
+            None,
+        );
+        ws.bufs = scratch.0;
+    }
+    if out[0].is_nan() {
+        f64::INFINITY
+    } else {
+        out[0]
     }
 }
