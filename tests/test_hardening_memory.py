@@ -3,9 +3,8 @@ an InvalidOptionError stating the size, or it runs in bounded memory.
 
 Each request runs in a child interpreter whose address space is capped (``resource.setrlimit``
 through ``fuzz_child``), so an allocation the machine cannot give aborts the child (a test
-failure naming the call), not the test run. The refusals are the core's job (checked sizes
-and memory bounds before allocating); the tests that still fail on this build are marked
-xfail with the bound they wait for.
+failure naming the call), not the test run. The refusals are the core's (checked sizes and
+memory bounds before allocating).
 """
 
 from __future__ import annotations
@@ -38,19 +37,6 @@ for c in (1e18, 1e19, 1e20, 1e21):
 ISO = pd.DataFrame(rows)
 """
 
-REPLICATE_BOUND = (
-    "the core reserves the replicate table up front without a memory bound: a bootstrap this "
-    "big aborts the process instead of an InvalidOptionError stating its size"
-)
-START_BOUND = (
-    "the grid-start count 5*30^k is not computed with checked arithmetic nor bounded: the "
-    "allocation aborts (10 terms) or overflows (12 terms)"
-)
-BLOCKED_START = (
-    "the variable-projection start allocates about 64 doubles per row: its memory grows with "
-    "the rows instead of working in fixed-size blocks"
-)
-
 
 @pytest.fixture(scope="module")
 def child() -> Iterator[Child]:
@@ -61,28 +47,37 @@ def child() -> Iterator[Child]:
 def assert_refused_with_its_size(child: Child, code: str) -> None:
     out = child.run(code, timeout=300)
     assert out.kind == "error" and out.exc_type == "InvalidOptionError", out
-    assert any(unit in out.message for unit in ("GB", "MB", "bytes")), out.message
+    # the size asked for and the limit, in bytes or in the count the limit is set on
+    assert "limit" in out.message and any(
+        word in out.message for word in ("GB", "MB", "bytes", "local fits")
+    ), out.message
 
 
-@pytest.mark.xfail(reason=REPLICATE_BOUND, strict=False)
 @pytest.mark.parametrize("n", ["10**8", "10**9"])
 def test_a_huge_bootstrap_is_refused(child: Child, n: str) -> None:
     assert_refused_with_its_size(child, f"RES.bootstrap(n_boot={n}, progress=False)")
 
 
-@pytest.mark.xfail(reason=REPLICATE_BOUND, strict=False)
 def test_a_huge_bootstrap_per_group_is_refused(child: Child) -> None:
     assert_refused_with_its_size(
         child, "pf.fit_groups(GROUPS, by='g', n_boot=10**9, progress=False)"
     )
 
 
-@pytest.mark.xfail(reason=REPLICATE_BOUND, strict=False)
 def test_a_huge_isoflop_bootstrap_is_refused(child: Child) -> None:
     assert_refused_with_its_size(child, "pf.isoflop(ISO, n_boot=10**9, progress=False)")
+    assert_refused_with_its_size(
+        child, "pf.isoflop(ISO, n_boot=10**9, resample='budgets', progress=False)"
+    )
 
 
-@pytest.mark.xfail(reason=START_BOUND, strict=False)
+def test_a_huge_envelope_bootstrap_is_refused(child: Child) -> None:
+    curves = "ISO.assign(run=ISO['N'].rank(method='dense'))"
+    assert_refused_with_its_size(
+        child, f"pf.envelope({curves}, run='run', n_boot=10**9, progress=False)"
+    )
+
+
 @pytest.mark.parametrize("terms", [10, 12, 13])
 def test_grid_starts_on_a_long_power_sum_are_refused(child: Child, terms: int) -> None:
     assert_refused_with_its_size(
@@ -90,7 +85,6 @@ def test_grid_starts_on_a_long_power_sum_are_refused(child: Child, terms: int) -
     )
 
 
-@pytest.mark.xfail(reason=BLOCKED_START, strict=False)
 def test_a_fit_on_twenty_million_rows_runs_in_bounded_memory(child: Child) -> None:
     out = child.run(
         "x = np.geomspace(1e6, 1e10, 20_000_000); "

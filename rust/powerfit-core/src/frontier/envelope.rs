@@ -371,6 +371,7 @@ pub fn envelope(
             n_boot_ok: 0,
         });
     }
+    check_replicates(opts.n_boot, optima.len())?;
     if opts.resample == Resample::Budgets {
         let (samples, rep_opt) = budget_replicates(
             opts.n_boot,

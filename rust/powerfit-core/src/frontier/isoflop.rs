@@ -150,6 +150,7 @@ pub fn isoflop(
     }
     let log_c: Vec<f64> = budgets.iter().map(|b| b.log_c).collect();
     let kept: Vec<usize> = (0..nb).filter(|&k| optima[k].status.is_ok()).collect();
+    check_replicates(opts.n_boot, optima.len())?;
     if opts.resample == Resample::Budgets {
         let (samples, rep_opt) = budget_replicates(
             opts.n_boot,

@@ -154,6 +154,19 @@ pub(super) fn assemble(
     })
 }
 
+/// Refuses `n` replicates over `nb` budgets whose tables the machine cannot hold (before the
+/// replicates run): per replicate its 4 summary values and 2 optima per budget, held twice
+/// while the tables are gathered, and the per-replicate bookkeeping.
+pub(super) fn check_replicates(n: usize, nb: usize) -> Result<()> {
+    let per = nb.checked_mul(32).and_then(|b| b.checked_add(96));
+    let need = per.and_then(|p| crate::solver::memory::product(n, p, 1));
+    crate::solver::memory::check(
+        &format!("the bootstrap n_boot={n} over {nb} budgets needs"),
+        need,
+        "ask for fewer replicates",
+    )
+}
+
 /// Runs `n` replicates of `one` in parallel (rayon, per-thread scratch); each returns
 /// (4 summary values, n_budgets x 2 optima). Once `cancel` is raised the remaining replicates
 /// are skipped and both tables come back empty.
