@@ -3,8 +3,8 @@ an InvalidOptionError stating the size, or it runs in bounded memory.
 
 Each request runs in a child interpreter whose address space is capped (``resource.setrlimit``
 through ``fuzz_child``), so an allocation the machine cannot give aborts the child (a test
-failure naming the call), not the test run. The refusals are the core's job (checked sizes
-and memory bounds before allocating).
+failure naming the call), not the test run. The refusals are the core's (checked sizes and
+memory bounds before allocating).
 """
 
 from __future__ import annotations
@@ -47,8 +47,10 @@ def child() -> Iterator[Child]:
 def assert_refused_with_its_size(child: Child, code: str) -> None:
     out = child.run(code, timeout=300)
     assert out.kind == "error" and out.exc_type == "InvalidOptionError", out
-    # its size: the bytes a table needs, or the count of local fits a grid would run
-    assert any(unit in out.message for unit in ("GB", "MB", "bytes", "local fits")), out.message
+    # the size asked for and the limit, in bytes or in the count the limit is set on
+    assert "limit" in out.message and any(
+        word in out.message for word in ("GB", "MB", "bytes", "local fits")
+    ), out.message
 
 
 @pytest.mark.parametrize("n", ["10**8", "10**9"])
@@ -64,6 +66,16 @@ def test_a_huge_bootstrap_per_group_is_refused(child: Child) -> None:
 
 def test_a_huge_isoflop_bootstrap_is_refused(child: Child) -> None:
     assert_refused_with_its_size(child, "pf.isoflop(ISO, n_boot=10**9, progress=False)")
+    assert_refused_with_its_size(
+        child, "pf.isoflop(ISO, n_boot=10**9, resample='budgets', progress=False)"
+    )
+
+
+def test_a_huge_envelope_bootstrap_is_refused(child: Child) -> None:
+    curves = "ISO.assign(run=ISO['N'].rank(method='dense'))"
+    assert_refused_with_its_size(
+        child, f"pf.envelope({curves}, run='run', n_boot=10**9, progress=False)"
+    )
 
 
 @pytest.mark.parametrize("terms", [10, 12, 13])

@@ -51,23 +51,23 @@ df = pd.DataFrame({{"N": N, "D": D, "loss": y}})
 _FRONTIER = """
 rows = []
 for c in (1e18, 1e19, 1e20, 1e21):
-    for n in np.geomspace(1e7, 1e10, 9):
+    for n in np.geomspace(1e7, 1e10, 200):
         d = c / (6 * n)
         loss = 1.69 + 406.4 * n ** -0.34 + 410.7 * d ** -0.28
         rows.append({"C": c, "N": n, "D": d, "loss": loss})
 iso = pd.DataFrame(rows)
 parts = []
-for j, n in enumerate(np.geomspace(1e7, 1e9, 7)):
-    d = np.geomspace(1e8, 100 * n, 25)
+for j, n in enumerate(np.geomspace(1e7, 1e9, 40)):
+    d = np.geomspace(1e8, 100 * n, 200)
     loss = 1.69 + 406.4 * n ** -0.34 + 410.7 * d ** -0.28
     parts.append(pd.DataFrame({"run": f"r{j}", "N": n, "D": d, "C": 6 * n * d, "loss": loss}))
 curves = pd.concat(parts, ignore_index=True)
 """
 
 _GRID = """
-x = np.geomspace(1e6, 1e10, 30)
-law = pf.Law("E + " + " + ".join(f"A{i}*N^-a{i}" for i in range(4)), variables=["N"])
-y = 2 + sum(30 / (i + 1) * x ** -(0.2 + 0.1 * i) for i in range(4))
+x = np.geomspace(1e6, 1e10, 2000)
+law = pf.Law("E + " + " + ".join(f"A{i}*N^-a{i}" for i in range(3)), variables=["N"])
+y = 2 + sum(30 / (i + 1) * x ** -(0.2 + 0.1 * i) for i in range(3))
 """
 
 
@@ -81,7 +81,7 @@ def _operations(quick: bool) -> list[tuple[str, str, str]]:
             'pf.fit(df, law="chinchilla", warn=False).bootstrap(n_boot=10**7, progress=False)',
         ),
         (
-            'fit, starts="grid" on a 4-term written power sum',
+            'fit, starts="grid" on a 3-term written power sum (2,000 points)',
             _GRID,
             'pf.fit({"N": x, "loss": y}, law=law, starts="grid", warn=False)',
         ),
@@ -97,14 +97,14 @@ def _operations(quick: bool) -> list[tuple[str, str, str]]:
             'pf.fit_groups(df, by="g", n_boot=200, progress=False)',
         ),
         (
-            "isoflop, 2*10^7 replicates",
+            "isoflop, 5*10^6 replicates (4 budgets x 200 sizes)",
             _FRONTIER,
-            "pf.isoflop(iso, n_boot=20_000_000, progress=False)",
+            "pf.isoflop(iso, n_boot=5_000_000, progress=False)",
         ),
         (
-            "envelope, 3*10^6 replicates",
+            "envelope, 3*10^6 replicates (40 runs x 200 points, 20 budgets)",
             _FRONTIER,
-            'pf.envelope(curves, run="run", n_boot=3_000_000, progress=False)',
+            'pf.envelope(curves, run="run", n_grid=20, n_boot=3_000_000, progress=False)',
         ),
     ]
 

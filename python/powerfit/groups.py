@@ -313,8 +313,6 @@ def fit_groups(
     output = _check.name(output, "output", optional=True)  # type: ignore[assignment]
     if output is not None and output not in ("pandas", "polars", "pyarrow"):
         raise InvalidOptionError(f"output must be 'pandas', 'polars' or 'pyarrow', not {output!r}")
-    if not isinstance(row_labels, np.ndarray):  # else checked against the rows below
-        row_labels = _check.name(row_labels, "row_labels", optional=True)
     progress = _check.optional_flag(progress, "progress")
     cols = _check.mapping(columns, "columns")
     boot = n_boot is not None and not (isinstance(n_boot, int) and n_boot == 0)
@@ -408,7 +406,10 @@ def _row_labels(table: Any, names: list[str], labels: str | np.ndarray, n: int) 
         lab = np.asarray(get_column(table, labels))
         what = f"row_labels column '{labels}'"
     else:
-        lab = np.asarray(labels)
+        try:
+            lab = np.asarray(labels)
+        except (TypeError, ValueError):  # ragged nested lists
+            lab = np.empty(0)
         what = "row_labels"
         if lab.shape != (n,):
             raise InvalidDataError(f"row_labels must hold one label per row ({n}), not {lab.shape}")
