@@ -322,7 +322,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in SECTIONS:  # registry order, whatever the order of --only
         if name in names:
             say(f"== {name}")
-            sections.append(SECTIONS[name](ctx))
+            try:
+                sections.append(SECTIONS[name](ctx))
+            except Exception as exc:  # one broken section must not lose the others' figures
+                say(f"[{name}] FAILED: {type(exc).__name__}: {exc}")
+                failed = Section(name, f"{name}: the section FAILED")
+                failed.details.append(f"- {type(exc).__name__}: {exc}")
+                sections.append(failed)
     wall = time.perf_counter() - t0
     LOAD[1] = loadavg()
     BUILD[1] = build_line()

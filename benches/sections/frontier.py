@@ -171,7 +171,7 @@ def bench_frontier(ctx: Context) -> Section:
         )
     )
     sec.details.append(
-        f'- powerfit `pf.isoflop(df, columns={"C": "flops", "N": "n", "D": "t"}, by=<7 '
+        '- powerfit `pf.isoflop(df, columns={"C": "flops", "N": "n", "D": "t"}, by=<7 '
         f"configuration columns>, n_boot={n_boot})` on the 1,745 rows of "
         f"`pf.datasets.porian2024()`, tables built: {t_pf.describe()}. Rust core: rayon over "
         f"groups and replicates on {os.cpu_count()} CPUs."
