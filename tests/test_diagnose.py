@@ -191,7 +191,7 @@ def test_command_line(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
             "--columns",
             "D=tokens",
             "loss=loss_c4",
-            "--bootstrap",
+            "--n-boot",
             "20",
             "--out",
             str(out),

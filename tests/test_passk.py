@@ -308,7 +308,7 @@ def test_command_line(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> N
                 "1000",
                 "--target",
                 "0.9",
-                "--bootstrap",
+                "--n-boot",
                 "50",
                 "--out",
                 str(tmp / "p.csv"),

@@ -19,7 +19,7 @@ examples:
   powerfit diagnose runs.csv --columns N=params D=tokens loss=val_loss train_loss=train
   powerfit diagnose ladder.csv --run size multiplier --columns D=tokens loss=loss_c4 \\
       --out cells.csv --plot diagnosis.png
-  powerfit diagnose sweep.parquet --by U --noise 0.003 --bootstrap 0
+  powerfit diagnose sweep.parquet --by U --noise 0.003 --n-boot 0
 """
 
 
@@ -43,7 +43,7 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
             min_gain=args.min_gain,
             ratio=args.ratio,
             level=args.level,
-            n_boot=args.bootstrap,
+            n_boot=args.n_boot,
             seed=args.seed,
         )
     for w in caught:
@@ -100,7 +100,9 @@ def register(command: Callable[..., argparse.ArgumentParser], quiet: Callable[[A
         help="how much one return must exceed the other to name the regime",
     )
     p.add_argument("--level", type=a.fraction, default=0.95, help="interval coverage")
-    p.add_argument(
+    a.option(
+        p,
+        "--n-boot",
         "--bootstrap",
         type=a.count,
         default=200,

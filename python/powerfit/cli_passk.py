@@ -14,13 +14,13 @@ from . import _cli_args as a
 EXAMPLES = """\
 FILE holds one row per problem (columns n and c: samples and successes) or one row per attempt
 (columns problem and correct). With --fit (implied by --predict and --target) the Beta
-distribution of success rates and the power law on -ln pass@k are fitted, with --bootstrap
+distribution of success rates and the power law on -ln pass@k are fitted, with --n-boot
 replicates over problems.
 
 examples:
   powerfit passk results.csv --k 1 10 100
   powerfit passk attempts.parquet --problem task_id --correct passed --by model --k 1 5 25
-  powerfit passk results.csv --by model --fit --bootstrap 2000 --predict 1000 10000 \\
+  powerfit passk results.csv --by model --fit --n-boot 2000 --predict 1000 10000 \\
       --target 0.9 --plot coverage.png --out params.csv
 """
 
@@ -46,7 +46,7 @@ def cmd_passk(args: argparse.Namespace) -> int:
     if args.fit or args.predict or args.target:
         cov = fit_coverage(
             data,
-            n_boot=args.bootstrap,
+            n_boot=args.n_boot,
             seed=args.seed,
             level=args.level,
             progress=False if args.quiet else None,
@@ -104,7 +104,9 @@ def register(command: Callable[..., argparse.ArgumentParser], quiet: Callable[[A
         help="k values (default: powers of two up to the fewest samples)",
     )
     p.add_argument("--fit", action="store_true", help="fit the coverage laws")
-    p.add_argument(
+    a.option(
+        p,
+        "--n-boot",
         "--bootstrap",
         type=a.count,
         default=1000,
