@@ -6,6 +6,7 @@ column and row.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -70,11 +71,18 @@ def mapping_frame(data: Mapping[Any, Any]) -> Any:
     return pd.DataFrame({k: np.asarray(v) for k, v in data.items()})
 
 
+def _is_pandas(data: Any) -> bool:
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(data, pd.DataFrame)
+
+
 def column_names(data: Any) -> list[str]:
     """Names of the columns of a table-like object."""
     if isinstance(data, Mapping):
         return [str(k) for k in data.keys()]
-    # pyarrow first: a Table's `.columns` is its list of arrays, not their names
+    if _is_pandas(data):  # before any getattr: pandas looks a missing attribute up as a column
+        return [str(c) for c in data.columns]
+    # pyarrow next: a Table's `.columns` is its list of arrays, not their names
     names = getattr(data, "column_names", None)
     if names is not None and not callable(names):
         return [str(c) for c in names]
@@ -91,6 +99,8 @@ def get_column(data: Any, name: str) -> Any:
     """The raw column `name` of a table-like object."""
     if isinstance(data, Mapping):
         return data[name]
+    if _is_pandas(data):
+        return data[name].to_numpy()
     if hasattr(data, "column_names") and hasattr(data, "column"):  # pyarrow.Table
         return data.column(name).to_numpy()
     col = data[name]

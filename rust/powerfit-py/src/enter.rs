@@ -3,6 +3,7 @@
 //! turns panics into exceptions and maps the core's errors.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
 use pyo3::exceptions::PyKeyboardInterrupt;
@@ -43,9 +44,15 @@ pub(crate) fn enter<T: Send>(
     let mut callback_error: Option<PyErr> = None;
     let out = py.detach(|| {
         std::thread::scope(|s| {
-            let handle = s.spawn(|| guard(|| work(&ctl)));
-            while !handle.is_finished() {
-                std::thread::sleep(POLL);
+            // the worker says when it is done, so the wait ends then, not at the next poll
+            let (tx, rx) = mpsc::channel::<()>();
+            let ctl_ref = &ctl;
+            let handle = s.spawn(move || {
+                let out = guard(|| work(ctl_ref));
+                let _ = tx.send(());
+                out
+            });
+            while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(POLL) {
                 Python::attach(|py| {
                     if !interrupted && py.check_signals().is_err() {
                         interrupted = true;
