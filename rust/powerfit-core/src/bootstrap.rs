@@ -36,6 +36,17 @@ pub struct BootResult {
 }
 
 impl BootResult {
+    /// `n` replicates of `p` parameters, each marked interrupted until its refit writes it.
+    fn unfilled(n: usize, p: usize) -> Self {
+        BootResult {
+            samples: vec![0.0; n * p],
+            status: vec![Termination::Interrupted; n],
+            cost: vec![0.0; n],
+            n_iter: vec![0; n],
+            n_params: p,
+        }
+    }
+
     pub fn n_success(&self) -> usize {
         self.status.iter().filter(|t| t.is_success()).count()
     }
@@ -163,13 +174,7 @@ pub fn bootstrap(
     };
 
     // the replicates write straight into the result's columns
-    let mut out = BootResult {
-        samples: vec![0.0; n * p],
-        status: vec![Termination::Interrupted; n],
-        cost: vec![0.0; n],
-        n_iter: vec![0; n],
-        n_params: p,
-    };
+    let mut out = BootResult::unfilled(n, p);
     out.samples
         .par_chunks_mut(p.max(1))
         .zip(out.status.par_iter_mut())
@@ -253,13 +258,7 @@ pub fn jackknife(
     check_table(groups.len(), p, 1, "jackknife")?;
     let base: Vec<f64> = pb.weights.map_or(vec![1.0; rows], |w| w.to_vec());
     let m = groups.len();
-    let mut out = BootResult {
-        samples: vec![0.0; m * p],
-        status: vec![Termination::Interrupted; m],
-        cost: vec![0.0; m],
-        n_iter: vec![0; m],
-        n_params: p,
-    };
+    let mut out = BootResult::unfilled(m, p);
     out.samples
         .par_chunks_mut(p.max(1))
         .zip(out.status.par_iter_mut())
