@@ -1,4 +1,4 @@
-"""Bad input raises the documented exception (issue 2).
+"""Bad input raises the documented exception.
 
 Every error is a :class:`powerfit.PowerfitError`, itself a ``ValueError``:
 

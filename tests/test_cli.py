@@ -1,4 +1,4 @@
-"""The ``powerfit`` command line, run as a subprocess (issue 7).
+"""The ``powerfit`` command line, run as a subprocess.
 
 Exit codes: 0 success, 1 a fit did not converge, 2 a usage or input error reported as one line
 on stderr without a traceback. Outputs are written atomically: a failed run leaves no partial or

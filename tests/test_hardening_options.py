@@ -1,5 +1,5 @@
 """Every bad argument is a PowerfitError naming the option, never a raw TypeError, a crash or a
-hang (issue 11 §4).
+hang.
 
 Each public function (``hostile.TARGETS``) is called with each of its arguments replaced in turn
 by each hostile value (``hostile.VALUES``: None, strings, NaN, infinities, negative and huge

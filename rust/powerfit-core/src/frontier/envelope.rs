@@ -109,13 +109,17 @@ impl Runs {
                 let c = cols.compute[r].ln();
                 let l = cols.loss[r].ln();
                 let t = cols.tokens.map_or(f64::NAN, |t| t[r].ln());
-                if lc.last() == Some(&c) {
-                    *ll.last_mut().unwrap() = l;
-                    *lt.last_mut().unwrap() = t;
-                } else {
-                    lc.push(c);
-                    ll.push(l);
-                    lt.push(t);
+                // a repeated compute keeps the later row's values
+                match (lc.last(), ll.last_mut(), lt.last_mut()) {
+                    (Some(&last), Some(pl), Some(pt)) if last == c => {
+                        *pl = l;
+                        *pt = t;
+                    }
+                    _ => {
+                        lc.push(c);
+                        ll.push(l);
+                        lt.push(t);
+                    }
                 }
             }
             out.lc.push(lc);
