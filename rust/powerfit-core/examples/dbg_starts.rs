@@ -1,5 +1,5 @@
 use powerfit_core::*;
-fn main() {
+fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let mut state = 20240501u64;
     let mut u = || {
         state = state
@@ -7,7 +7,7 @@ fn main() {
             .wrapping_add(1442695040888963407);
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
-    let law = laws::builtin("chinchilla", &[]).unwrap();
+    let law = laws::builtin("chinchilla", &[])?;
     let spec = ParamSpec::for_law(law.as_ref());
     let (mut ns, mut nb, mut it, mut fev, mut nfev) = (0, 0, 0, 0, 0);
     let mut t_var = 0.0;
@@ -47,7 +47,7 @@ fn main() {
         let (c, _) = solver::varpro::varpro_starts(&pb, 4, None);
         t_var += t.elapsed().as_secs_f64();
         let t = std::time::Instant::now();
-        let r = fit(&pb, &FitOptions::default(), None).unwrap();
+        let r = fit(&pb, &FitOptions::default(), None)?;
         t_fit += t.elapsed().as_secs_f64();
         let t = std::time::Instant::now();
         let _ = fit(
@@ -57,8 +57,7 @@ fn main() {
                 ..Default::default()
             },
             None,
-        )
-        .unwrap();
+        )?;
         t_given += t.elapsed().as_secs_f64();
         ns += r.n_starts;
         nb += r.n_best;
@@ -69,4 +68,5 @@ fn main() {
     }
     let r = reps as f64;
     println!("starts {:.2} best {:.2} iters {:.2} nfev(best) {:.2} nfev_total {:.1}; varpro {:.1} us, fit auto {:.1} us, fit given {:.1} us", ns as f64 / r, nb as f64 / r, it as f64 / r, nfev as f64 / r, fev as f64 / r, t_var / r * 1e6, t_fit / r * 1e6, t_given / r * 1e6);
+    Ok(())
 }

@@ -5,12 +5,16 @@ use std::time::Instant;
 use powerfit_core::groups::{fit_groups, group_index, GroupData, GroupSettings};
 use powerfit_core::*;
 
-fn main() {
+fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let groups: usize = args.get(1).map_or(100_000, |v| v.parse().unwrap());
-    let points: usize = args.get(2).map_or(40, |v| v.parse().unwrap());
+    let groups: usize = args
+        .get(1)
+        .map(|v| v.parse())
+        .transpose()?
+        .unwrap_or(100_000);
+    let points: usize = args.get(2).map(|v| v.parse()).transpose()?.unwrap_or(40);
     let given = args.get(3).is_some_and(|v| v == "given");
-    let repeats: usize = args.get(4).map_or(1, |v| v.parse().unwrap());
+    let repeats: usize = args.get(4).map(|v| v.parse()).transpose()?.unwrap_or(1);
     let mut state = 20240501u64;
     let mut u = || {
         state = state
@@ -43,7 +47,7 @@ fn main() {
             y[r] = (p[0] + p[1] * n[r].powf(-p[3]) + p[2] * d[r].powf(-p[4])) * noise;
         }
     }
-    let law = laws::builtin("chinchilla", &[]).unwrap();
+    let law = laws::builtin("chinchilla", &[])?;
     let spec = ParamSpec::for_law(law.as_ref());
     let opts = FitOptions {
         starts: if given {
@@ -55,7 +59,7 @@ fn main() {
     };
     for _ in 0..repeats {
         let t = Instant::now();
-        let (order, offsets) = group_index(&codes, groups).unwrap();
+        let (order, offsets) = group_index(&codes, groups)?;
         let data = GroupData {
             x: vec![&n, &d],
             x_names: vec!["N".into(), "D".into()],
@@ -73,7 +77,7 @@ fn main() {
             opts: &opts,
             bootstrap: None,
         };
-        let out = fit_groups(&data, &set, None, None).unwrap();
+        let out = fit_groups(&data, &set, None, None)?;
         let ok = out.iter().filter(|g| g.status.is_success()).count();
         let cost: f64 = out.iter().map(|g| g.cost).sum();
         println!(
@@ -81,4 +85,5 @@ fn main() {
             t.elapsed().as_secs_f64()
         );
     }
+    Ok(())
 }

@@ -2,20 +2,19 @@
 use powerfit_core::*;
 use std::time::Instant;
 
-fn main() {
-    let text =
-        std::fs::read_to_string("python/powerfit/data/chinchilla_approach3_tidy.csv").unwrap();
+fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string("python/powerfit/data/chinchilla_approach3_tidy.csv")?;
     let (mut n, mut d, mut y) = (vec![], vec![], vec![]);
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         if f[4] == "True" {
             continue;
         }
-        n.push(f[0].parse::<f64>().unwrap());
-        d.push(f[1].parse::<f64>().unwrap());
-        y.push(f[3].parse::<f64>().unwrap());
+        n.push(f[0].parse::<f64>()?);
+        d.push(f[1].parse::<f64>()?);
+        y.push(f[3].parse::<f64>()?);
     }
-    let law = laws::builtin("chinchilla", &[]).unwrap();
+    let law = laws::builtin("chinchilla", &[])?;
     let cols = OwnedCols::new(vec![n, d], true);
     let view = cols.view();
     let spec = ParamSpec::for_law(law.as_ref());
@@ -28,19 +27,23 @@ fn main() {
         spec: &spec,
     };
     let p0 = vec![2.0, 400.0, 400.0, 0.3, 0.3];
-    let reps: usize = std::env::args().nth(1).map_or(5000, |a| a.parse().unwrap());
+    let reps: usize = std::env::args()
+        .nth(1)
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(5000);
     if std::env::args().nth(2).as_deref() == Some("fit") {
         let opts = FitOptions {
             starts: Starts::Given(p0.clone()),
             ..Default::default()
         };
         for _ in 0..reps {
-            fit(&pb, &opts, None).unwrap();
+            fit(&pb, &opts, None)?;
         }
-        return;
+        return Ok(());
     }
     if std::env::args().nth(2).as_deref() == Some("boot") {
-        let est = fit(&pb, &FitOptions::default(), None).unwrap().params;
+        let est = fit(&pb, &FitOptions::default(), None)?.params;
         let t = Instant::now();
         let b = bootstrap::bootstrap(
             &pb,
@@ -51,22 +54,21 @@ fn main() {
             &LmOptions::default(),
             None,
             None,
-        )
-        .unwrap();
+        )?;
         let it: u32 = b.n_iter.iter().sum();
         println!(
             "boot {reps}: {:.2} ms, mean iters {:.2}",
             t.elapsed().as_secs_f64() * 1e3,
             it as f64 / reps as f64
         );
-        return;
+        return Ok(());
     }
     if std::env::args().nth(2).as_deref() == Some("auto") {
         let opts = FitOptions::default();
         for _ in 0..reps {
-            fit(&pb, &opts, None).unwrap();
+            fit(&pb, &opts, None)?;
         }
-        return;
+        return Ok(());
     }
     let mut ws = Workspace::new();
     let t = Instant::now();
@@ -95,7 +97,7 @@ fn main() {
     };
     let t = Instant::now();
     for _ in 0..reps {
-        fit(&pb, &opts, None).unwrap();
+        fit(&pb, &opts, None)?;
     }
     println!(
         "fit given: {:.2} us",
@@ -104,7 +106,7 @@ fn main() {
     let opts = FitOptions::default();
     let t = Instant::now();
     for _ in 0..500 {
-        fit(&pb, &opts, None).unwrap();
+        fit(&pb, &opts, None)?;
     }
     println!(
         "fit auto: {:.2} us",
@@ -115,4 +117,5 @@ fn main() {
         solver::varpro::varpro_starts(&pb, 4, None);
     }
     println!("varpro: {:.2} us", t.elapsed().as_secs_f64() * 1e6 / 500.0);
+    Ok(())
 }
