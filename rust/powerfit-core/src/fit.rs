@@ -9,7 +9,7 @@ use crate::law::Structure;
 use crate::loss::Scale;
 use crate::problem::Problem;
 use crate::solver::block::{self, BLOCK};
-use crate::solver::covariance::covariance;
+use crate::solver::covariance::{covariance, covariance_from_pass};
 use crate::solver::lm::{
     lm, runaway, target_scale, with_workspace, LmOptions, LmOutcome, Termination, Workspace,
 };
@@ -404,6 +404,8 @@ pub(crate) fn finish(pb: &Problem, solved: Solved, n_points: usize, n_free: usiz
             condition: f64::NAN,
             weak_direction: vec![f64::NAN; n_free],
         }
+    } else if let Some(info) = best.information.as_deref() {
+        covariance_from_pass(pb, &best.params, n_points, info[0], &info[1..])
     } else {
         covariance(pb, &best.params, n_points)
     };

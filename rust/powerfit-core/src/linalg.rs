@@ -85,6 +85,33 @@ pub fn spd_inverse(a: &[f64], p: usize) -> Option<Vec<f64>> {
     Some(inv)
 }
 
+/// One Jacobi rotation in the plane (pi, q) that zeroes m[pi, q]: only rows and columns pi
+/// and q change, the 2x2 block in closed form, the rest mirrored (m stays exactly symmetric).
+#[inline(always)]
+fn rotate(m: &mut [f64], v: &mut [f64], p: usize, pi: usize, q: usize, (c, s, t): (f64, f64, f64)) {
+    let apq = m[pi * p + q];
+    m[pi * p + pi] -= t * apq;
+    m[q * p + q] += t * apq;
+    m[pi * p + q] = 0.0;
+    m[q * p + pi] = 0.0;
+    for k in (0..p).filter(|&k| k != pi && k != q) {
+        let mkp = m[k * p + pi];
+        let mkq = m[k * p + q];
+        let np = c * mkp - s * mkq;
+        let nq = s * mkp + c * mkq;
+        m[k * p + pi] = np;
+        m[pi * p + k] = np;
+        m[k * p + q] = nq;
+        m[q * p + k] = nq;
+    }
+    for k in 0..p {
+        let vkp = v[k * p + pi];
+        let vkq = v[k * p + q];
+        v[k * p + pi] = c * vkp - s * vkq;
+        v[k * p + q] = s * vkp + c * vkq;
+    }
+}
+
 /// Eigenvalues (ascending) and eigenvectors (columns of the row-major matrix) of a symmetric
 /// matrix by cyclic Jacobi rotations: exact enough for condition numbers of p <= ~20.
 pub fn sym_eigen(a: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
@@ -93,7 +120,7 @@ pub fn sym_eigen(a: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
     for i in 0..p {
         v[i * p + i] = 1.0;
     }
-    for _sweep in 0..100 {
+    for sweep in 0..100 {
         let mut off = 0.0;
         for i in 0..p {
             for j in i + 1..p {
@@ -110,29 +137,21 @@ pub fn sym_eigen(a: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
                 if apq == 0.0 {
                     continue;
                 }
+                // after the first sweeps, an element below the rounding of both diagonal
+                // entries cannot move an eigenvalue: zero it instead of rotating
+                let g = 100.0 * apq.abs();
+                let (app, aqq) = (m[pi * p + pi].abs(), m[q * p + q].abs());
+                if sweep > 3 && app + g == app && aqq + g == aqq {
+                    m[pi * p + q] = 0.0;
+                    m[q * p + pi] = 0.0;
+                    continue;
+                }
                 let theta = (m[q * p + q] - m[pi * p + pi]) / (2.0 * apq);
                 let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
                 let t = if theta == 0.0 { 1.0 } else { t };
                 let c = 1.0 / (t * t + 1.0).sqrt();
                 let s = t * c;
-                for k in 0..p {
-                    let mkp = m[k * p + pi];
-                    let mkq = m[k * p + q];
-                    m[k * p + pi] = c * mkp - s * mkq;
-                    m[k * p + q] = s * mkp + c * mkq;
-                }
-                for k in 0..p {
-                    let mpk = m[pi * p + k];
-                    let mqk = m[q * p + k];
-                    m[pi * p + k] = c * mpk - s * mqk;
-                    m[q * p + k] = s * mpk + c * mqk;
-                }
-                for k in 0..p {
-                    let vkp = v[k * p + pi];
-                    let vkq = v[k * p + q];
-                    v[k * p + pi] = c * vkp - s * vkq;
-                    v[k * p + q] = s * vkp + c * vkq;
-                }
+                rotate(&mut m, &mut v, p, pi, q, (c, s, t));
             }
         }
     }

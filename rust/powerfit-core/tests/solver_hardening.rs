@@ -273,6 +273,33 @@ fn a_big_fit_reads_the_cancel_flag_every_block() {
 }
 
 #[test]
+fn a_raised_flag_ends_every_remaining_grid_start_without_a_pass() {
+    // 240 rows fit in one block, which a pass does not interrupt: the 4,500 starts of a
+    // small problem must each see the flag before evaluating anything
+    let law = laws::builtin("chinchilla", &[]).unwrap();
+    let d = chinchilla(6, 240, TRUTH, 0.01);
+    let o = Owned::new(law.as_ref(), d.x.clone(), &d.y, Loss::L2);
+    let view = o.cols.view();
+    let pb = Problem {
+        law: law.as_ref(),
+        cols: &view,
+        target: &o.target,
+        weights: None,
+        loss: o.loss,
+        spec: &o.spec,
+    };
+    let flag = AtomicBool::new(true);
+    let opts = FitOptions {
+        starts: Starts::Grid,
+        ..Default::default()
+    };
+    let r = fit(&pb, &opts, Some(&flag)).unwrap();
+    assert_eq!(r.termination, Termination::Interrupted);
+    assert_eq!(r.n_starts, 4500);
+    assert_eq!(r.nfev_total, 0, "passes made after the flag went up");
+}
+
+#[test]
 fn a_raised_flag_stops_every_long_call_at_once() {
     let law = laws::builtin("chinchilla", &[]).unwrap();
     let d = chinchilla(6, 60_000, TRUTH, 0.01);

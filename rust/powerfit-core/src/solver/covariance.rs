@@ -121,20 +121,51 @@ pub fn covariance(pb: &Problem, params: &[f64], n_points: usize) -> Covariance {
         },
         None,
     );
-    let rss = sums[0];
-    let unpack = |off: usize| {
-        let mut m = vec![0.0; pf * pf];
-        for x in 0..pf {
-            for y in 0..=x {
-                let v = sums[off + tri(x, y)];
-                m[x * pf + y] = v;
-                m[y * pf + x] = v;
-            }
+    let a = unpack(&sums[1..1 + nt], pf);
+    let b = unpack(&sums[1 + nt..], pf);
+    from_information(pb, params, n_points, sums[0], a, &b)
+}
+
+/// The least-squares covariance at `params` from the information the solver's last pass
+/// already accumulated there: `rss` = sum w e^2 and `packed` = J^T W J over the free parameters
+/// (packed lower triangle, internal coordinates), so no further pass over the data is needed.
+pub fn covariance_from_pass(
+    pb: &Problem,
+    params: &[f64],
+    n_points: usize,
+    rss: f64,
+    packed: &[f64],
+) -> Covariance {
+    let pf = pb.spec.free().len();
+    from_information(pb, params, n_points, rss, unpack(packed, pf), &[])
+}
+
+/// A packed lower triangle as a full symmetric pf x pf matrix.
+fn unpack(packed: &[f64], pf: usize) -> Vec<f64> {
+    let mut m = vec![0.0; pf * pf];
+    for x in 0..pf {
+        for y in 0..=x {
+            let v = packed[tri(x, y)];
+            m[x * pf + y] = v;
+            m[y * pf + x] = v;
         }
-        m
-    };
-    let a = unpack(1);
-    let b = unpack(1 + nt);
+    }
+    m
+}
+
+/// The covariance from the information matrix `a` (and, for robust losses, the sandwich's
+/// meat `b`), both over the free parameters in internal coordinates.
+fn from_information(
+    pb: &Problem,
+    params: &[f64],
+    n_points: usize,
+    rss: f64,
+    a: Vec<f64>,
+    b: &[f64],
+) -> Covariance {
+    let p = params.len();
+    let free = pb.spec.free();
+    let pf = free.len();
     let missing = |note: &str, condition: f64, weak: Vec<f64>| Covariance {
         cov: None,
         note: note.to_string(),
@@ -178,7 +209,7 @@ pub fn covariance(pb: &Problem, params: &[f64], n_points: usize) -> Covariance {
         )
     } else {
         (
-            sandwich(&ainv, &b, pf, n_points as f64 / dof),
+            sandwich(&ainv, b, pf, n_points as f64 / dof),
             "sandwich (robust M-estimator) A^-1 B A^-1".to_string(),
         )
     };

@@ -148,6 +148,9 @@ pub struct LmOutcome {
     pub n_iter: usize,
     pub nfev: usize,
     pub termination: Termination,
+    /// For least-squares losses, the last pass's sums at `params`: sum w e^2, then J^T W J
+    /// over the free parameters (packed, internal coordinates), for the covariance.
+    pub information: Option<Vec<f64>>,
 }
 
 /// A positive (log-parametrised) parameter is kept within e^+-LOG_LIMIT (about 1e+-300), so
@@ -559,20 +562,33 @@ fn lm_loop(
     cancel: Option<&AtomicBool>,
 ) -> LmOutcome {
     let pf = free.len();
-    let finish = |ws: &Workspace, cost, n_iter, nfev, termination: Termination| {
+    let hoff = Sums::h(pf);
+    let least_squares = matches!(pb.loss.rho, Rho::Squared);
+    let finish = |ws: &Workspace, cost: f64, n_iter, nfev, termination: Termination| {
         let termination = if termination.is_success() && any_runaway(pb, &ws.p) {
             Termination::Diverged
         } else {
             termination
         };
+        let information = (least_squares && cost.is_finite()).then(|| {
+            let mut v = Vec::with_capacity(1 + ws.acc.len() - hoff);
+            v.push(2.0 * cost);
+            v.extend_from_slice(&ws.acc[hoff..]);
+            v
+        });
         LmOutcome {
             params: ws.p.clone(),
             cost,
             n_iter,
             nfev,
             termination,
+            information,
         }
     };
+    // a stopped caller's remaining starts (a grid has many) each end here, without a pass
+    if block::stopped(cancel) {
+        return finish(ws, f64::NAN, 0, 0, Termination::Interrupted);
+    }
     if !pass(
         pb,
         &ws.p,
@@ -595,7 +611,6 @@ fn lm_loop(
     }
     let robust = !matches!(pb.loss.rho, Rho::Squared);
     let tscale = target_scale(pb);
-    let hoff = Sums::h(pf);
 
     let mut lambda = 0.0;
     let mut nu = 2.0;
