@@ -273,6 +273,44 @@ fn a_big_fit_reads_the_cancel_flag_every_block() {
 }
 
 #[test]
+fn the_covariance_from_the_solvers_last_pass_equals_a_fresh_pass() {
+    use powerfit_core::solver::covariance::{covariance, covariance_from_pass};
+    let law = laws::builtin("chinchilla", &[]).unwrap();
+    // linear and log scale, with and without weights, over one block and many
+    for (n, loss, weighted) in [
+        (240, Loss::L2, false),
+        (240, Loss::LOG, true),
+        (50_000, Loss::L2, true),
+    ] {
+        let d = chinchilla(3, n, TRUTH, 0.01);
+        let o = Owned::new(law.as_ref(), d.x.clone(), &d.y, loss);
+        let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 7) as f64 / 7.0).collect();
+        let view = o.cols.view();
+        let pb = Problem {
+            law: law.as_ref(),
+            cols: &view,
+            target: &o.target,
+            weights: weighted.then_some(&w[..]),
+            loss: o.loss,
+            spec: &o.spec,
+        };
+        let mut ws = Workspace::new();
+        let out = solver::lm(&pb, &P0, &LmOptions::default(), &mut ws, None);
+        let info = out.information.expect("least squares keeps its last pass");
+        let a = covariance_from_pass(&pb, &out.params, n, info[0], &info[1..]);
+        let b = covariance(&pb, &out.params, n);
+        let (ca, cb) = (a.cov.unwrap(), b.cov.unwrap());
+        for (x, y) in ca.iter().zip(&cb) {
+            assert!(
+                (x - y).abs() <= 1e-9 * y.abs().max(1e-300),
+                "{x} vs {y} (n={n})"
+            );
+        }
+        assert!((a.condition - b.condition).abs() <= 1e-8 * b.condition);
+    }
+}
+
+#[test]
 fn a_raised_flag_ends_every_remaining_grid_start_without_a_pass() {
     // 240 rows fit in one block, which a pass does not interrupt: the 4,500 starts of a
     // small problem must each see the flag before evaluating anything
