@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 
 /// Share of the IRLS curvature kept in Huber's linear region (see `Loss::hess_weight`).
-const HUBER_BLEND: f64 = 0.01;
+pub(crate) const HUBER_BLEND: f64 = 0.01;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scale {

@@ -2,6 +2,7 @@
 //! multistart for laws without structure, and the block passes and memory checks they share.
 pub mod block;
 pub mod covariance;
+mod fused;
 pub mod lm;
 pub mod memory;
 pub mod multistart;
