@@ -1,6 +1,7 @@
 //! The compiled floor: the Chinchilla law's case-bootstrap refits by the same Levenberg-
 //! Marquardt as powerfit's core (log amplitudes, Moré scaling, Nielsen damping, the same
-//! stopping tests and replicate streams), written as one fused, allocation-free loop per pass
+//! stopping tests and replicate streams, each replicate fitted on the rows it drew with their
+//! counts as weights), written as one fused, allocation-free loop per pass
 //! over the points (value, Jacobian, J^T W J and gradient in one sweep, four points per
 //! vector), with nothing generic: no law trait, no blocks, no loss dispatch. It has no
 //! dependencies; `benches/sections/solver.py` builds it with
@@ -98,6 +99,7 @@ impl Rng {
 }
 
 /// The data: log N, log D, y, log y.
+#[derive(Default)]
 struct Data {
     ln_n: Vec<f64>,
     ln_d: Vec<f64>,
@@ -509,7 +511,36 @@ fn lm(d: &Data, w: &[f64], start: &[f64; 5], loss: Loss) -> ([f64; 5], usize, bo
     (th, 200, false)
 }
 
-/// `reps` case-resample refits from `est` on `threads` threads; (seconds, total iterations).
+/// The rows of nonzero weight `w` of `d` into `out` with their weights in `ow`, padded to a
+/// multiple of 4 points with weight-0 copies of the last (buffers reused: no allocation once
+/// they have grown).
+fn gather(d: &Data, w: &[f64], out: &mut Data, ow: &mut Vec<f64>) {
+    out.ln_n.clear();
+    out.ln_d.clear();
+    out.y.clear();
+    out.ln_y.clear();
+    ow.clear();
+    for (i, &wi) in w.iter().enumerate() {
+        if wi != 0.0 {
+            out.ln_n.push(d.ln_n[i]);
+            out.ln_d.push(d.ln_d[i]);
+            out.y.push(d.y[i]);
+            out.ln_y.push(d.ln_y[i]);
+            ow.push(wi);
+        }
+    }
+    while out.y.len() % 4 != 0 {
+        let k = out.y.len() - 1;
+        out.ln_n.push(out.ln_n[k]);
+        out.ln_d.push(out.ln_d[k]);
+        out.y.push(out.y[k]);
+        out.ln_y.push(out.ln_y[k]);
+        ow.push(0.0);
+    }
+}
+
+/// `reps` case-resample refits from `est` on `threads` threads, each on the rows it drew
+/// (counts as weights); (seconds, total iterations).
 fn bootstrap(
     d: &Data,
     n: usize,
@@ -524,6 +555,8 @@ fn bootstrap(
             .map(|t| {
                 sc.spawn(move || {
                     let mut w = vec![0.0; d.y.len()];
+                    let mut drawn = Data::default();
+                    let mut dw = Vec::with_capacity(d.y.len());
                     let mut it = 0;
                     for i in (t..reps).step_by(threads) {
                         w.fill(0.0);
@@ -531,7 +564,8 @@ fn bootstrap(
                         for _ in 0..n {
                             w[rng.below(n)] += 1.0;
                         }
-                        it += lm(d, &w, est, loss).1;
+                        gather(d, &w, &mut drawn, &mut dw);
+                        it += lm(&drawn, &dw, est, loss).1;
                     }
                     it
                 })

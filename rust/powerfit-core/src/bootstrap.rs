@@ -1,12 +1,16 @@
 //! Bootstrap refits in parallel. Every replicate refits the same law, loss, bounds and fixed
-//! parameters from the full-data estimate; resampling is expressed as a weight vector (case,
-//! cluster) or a new target (residual, parametric), so the data are never copied.
+//! parameters from the full-data estimate. Case and cluster resamples are counts used as
+//! weights: on data of at most `GATHER_MAX` rows the rows a replicate drew (about 63% of them)
+//! are gathered with their counts, so no pass spends time on rows of weight zero; larger data
+//! keep a weight vector over all rows and are never copied. Residual and parametric resamples
+//! are a new target.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::law::Cols;
 use crate::loss::Scale;
 use crate::problem::Problem;
 use crate::rng::Rng;
@@ -52,11 +56,65 @@ impl BootResult {
     }
 }
 
-/// Per-thread scratch: the solver workspace and one weight/target vector.
+/// Most rows whose drawn subset a case or cluster replicate gathers (the copies are per
+/// thread: a few MB at this size).
+const GATHER_MAX: usize = 1 << 16;
+
+/// Per-thread scratch: the solver workspace, one weight/target vector and the gathered rows.
 struct Scratch {
     ws: Workspace,
     buf: Vec<f64>,
     counts: Vec<f64>,
+    drawn: Drawn,
+}
+
+/// The rows a replicate drew, gathered: columns, logs, target and count-times-weight.
+#[derive(Default)]
+struct Drawn {
+    rows: Vec<usize>,
+    x: Vec<Vec<f64>>,
+    logx: Vec<Vec<f64>>,
+    target: Vec<f64>,
+    weights: Vec<f64>,
+}
+
+impl Drawn {
+    /// Gathers the rows of nonzero `counts` (and nonzero weight) of `pb`, in their order.
+    fn gather(&mut self, pb: &Problem, counts: &[f64]) {
+        self.rows.clear();
+        self.weights.clear();
+        for (i, &c) in counts.iter().enumerate() {
+            let w = c * pb.weights.map_or(1.0, |w| w[i]);
+            if w != 0.0 {
+                self.rows.push(i);
+                self.weights.push(w);
+            }
+        }
+        let rows = &self.rows;
+        let pick = |dst: &mut Vec<f64>, src: &[f64]| {
+            dst.clear();
+            // a column the law does not need (no logs) stays empty
+            if !src.is_empty() {
+                dst.extend(rows.iter().map(|&i| src[i]));
+            }
+        };
+        self.x.resize_with(pb.cols.x.len(), Vec::new);
+        for (dst, src) in self.x.iter_mut().zip(&pb.cols.x) {
+            pick(dst, src);
+        }
+        self.logx.resize_with(pb.cols.logx.len(), Vec::new);
+        for (dst, src) in self.logx.iter_mut().zip(&pb.cols.logx) {
+            pick(dst, src);
+        }
+        pick(&mut self.target, pb.target);
+    }
+
+    fn cols(&self) -> Cols<'_> {
+        Cols {
+            x: self.x.iter().map(|c| c.as_slice()).collect(),
+            logx: self.logx.iter().map(|c| c.as_slice()).collect(),
+        }
+    }
 }
 
 /// Runs `n` replicates. `estimate` is the full-data fit (natural parameters); `progress`
@@ -130,6 +188,7 @@ pub fn bootstrap(
         }
         let mut rng = Rng::stream(seed, i as u64);
         let mut local = *pb;
+        let drawn_cols;
         match method {
             Method::Case | Method::Cluster { .. } => {
                 scr.counts.clear();
@@ -145,12 +204,20 @@ pub fn bootstrap(
                         }
                     }
                 }
-                scr.buf.clear();
-                match pb.weights {
-                    Some(w) => scr.buf.extend(scr.counts.iter().zip(w).map(|(c, w)| c * w)),
-                    None => scr.buf.extend_from_slice(&scr.counts),
+                if rows <= GATHER_MAX {
+                    scr.drawn.gather(pb, &scr.counts);
+                    drawn_cols = scr.drawn.cols();
+                    local.cols = &drawn_cols;
+                    local.target = &scr.drawn.target;
+                    local.weights = Some(&scr.drawn.weights);
+                } else {
+                    scr.buf.clear();
+                    match pb.weights {
+                        Some(w) => scr.buf.extend(scr.counts.iter().zip(w).map(|(c, w)| c * w)),
+                        None => scr.buf.extend_from_slice(&scr.counts),
+                    }
+                    local.weights = Some(&scr.buf);
                 }
-                local.weights = Some(&scr.buf);
             }
             Method::Residual => {
                 scr.buf.clear();
@@ -187,6 +254,7 @@ pub fn bootstrap(
                 ws: Workspace::new(),
                 buf: Vec::with_capacity(rows),
                 counts: Vec::with_capacity(rows),
+                drawn: Drawn::default(),
             },
             |scr, (i, (((params, status), cost), n_iter))| {
                 (*status, *cost, *n_iter) = one(scr, i, params);

@@ -144,3 +144,54 @@ fn case_resampling_recovers_the_truth_spread_on_synthetic_data() {
         "bootstrap se {se} vs true sd {sd}"
     );
 }
+
+#[test]
+fn a_case_replicate_is_the_fit_with_its_counts_as_weights() {
+    // replicates fit the rows they drew; the same refit over all rows with the draw's counts as
+    // weights (rows not drawn at weight 0) is the same estimate
+    let (n, d, y) = common::chinchilla();
+    let law = laws::builtin("chinchilla", &[]).unwrap();
+    let cols = OwnedCols::new(vec![n, d], true);
+    let view = cols.view();
+    let base_w: Vec<f64> = (0..y.len()).map(|i| 1.0 + (i % 3) as f64).collect();
+    for loss in [Loss::L2, Loss::huber_log(1e-3)] {
+        let target = target_for(&loss, &y);
+        let spec = ParamSpec::for_law(law.as_ref());
+        let pb = Problem {
+            law: law.as_ref(),
+            cols: &view,
+            target: &target,
+            weights: Some(&base_w),
+            loss,
+            spec: &spec,
+        };
+        let est = fit(&pb, &FitOptions::default(), None).unwrap().params;
+        let opts = solver::LmOptions::default();
+        let seed = 7;
+        let b = bootstrap(&pb, &est, &Method::Case, 6, seed, &opts, None, None).unwrap();
+        let rows = y.len();
+        for i in 0..6 {
+            let mut rng = powerfit_core::rng::Rng::stream(seed, i as u64);
+            let mut w = vec![0.0; rows];
+            for _ in 0..rows {
+                w[rng.below(rows)] += 1.0;
+            }
+            let drawn = w.iter().filter(|&&c| c > 0.0).count();
+            assert!(drawn < rows, "a draw that leaves no row out tests nothing");
+            w.iter_mut().zip(&base_w).for_each(|(c, b)| *c *= b);
+            let weighted = Problem {
+                weights: Some(&w),
+                ..pb
+            };
+            let mut ws = solver::Workspace::new();
+            let o = solver::lm(&weighted, &est, &opts, &mut ws, None);
+            for (k, &v) in o.params.iter().enumerate() {
+                let r = b.samples[i * 5 + k];
+                assert!(
+                    (r - v).abs() <= 1e-7 * v.abs().max(1e-12),
+                    "replicate {i} parameter {k}: {r} vs {v}"
+                );
+            }
+        }
+    }
+}
