@@ -175,14 +175,7 @@ fn a_bootstrap_table_beyond_memory_is_refused_before_any_work() {
     let d = chinchilla(2, 50, TRUTH, 0.01);
     let o = Owned::new(&law, d.x.clone(), &d.y, Loss::L2);
     let view = o.cols.view();
-    let pb = Problem {
-        law: &law,
-        cols: &view,
-        target: &o.target,
-        weights: None,
-        loss: o.loss,
-        spec: &o.spec,
-    };
+    let pb = o.problem(&law, &view);
     let opts = LmOptions::default();
     for n in [1_000_000_000_000usize, usize::MAX] {
         let e = bootstrap(&pb, &TRUTH, &Method::Case, n, 0, &opts, None, None).unwrap_err();
@@ -216,14 +209,7 @@ fn grid_starts_on_many_terms_are_refused_without_overflow() {
         let y: Vec<f64> = x.iter().map(|v| 2.0 + 3.0 * v.powf(-0.3)).collect();
         let o = Owned::new(&law, vec![x], &y, Loss::L2);
         let view = o.cols.view();
-        let pb = Problem {
-            law: &law,
-            cols: &view,
-            target: &o.target,
-            weights: None,
-            loss: o.loss,
-            spec: &o.spec,
-        };
+        let pb = o.problem(&law, &view);
         let opts = FitOptions {
             starts: Starts::Grid,
             ..Default::default()
@@ -249,14 +235,7 @@ fn interrupted_big_fit(n: usize, raise_at: usize, threads: usize) -> (Terminatio
     let d = chinchilla(4, n, TRUTH, 0.01);
     let o = Owned::new(&law, d.x.clone(), &d.y, Loss::L2);
     let view = o.cols.view();
-    let pb = Problem {
-        law: &law,
-        cols: &view,
-        target: &o.target,
-        weights: None,
-        loss: o.loss,
-        spec: &o.spec,
-    };
+    let pb = o.problem(&law, &view);
     let r = with_threads(threads, || fit(&pb, &given(&P0), Some(&flag)).unwrap());
     (r.termination, law.count() - raise_at)
 }
@@ -318,14 +297,7 @@ fn a_raised_flag_ends_every_remaining_grid_start_without_a_pass() {
     let d = chinchilla(6, 240, TRUTH, 0.01);
     let o = Owned::new(law.as_ref(), d.x.clone(), &d.y, Loss::L2);
     let view = o.cols.view();
-    let pb = Problem {
-        law: law.as_ref(),
-        cols: &view,
-        target: &o.target,
-        weights: None,
-        loss: o.loss,
-        spec: &o.spec,
-    };
+    let pb = o.problem(law.as_ref(), &view);
     let flag = AtomicBool::new(true);
     let opts = FitOptions {
         starts: Starts::Grid,
@@ -343,14 +315,7 @@ fn a_raised_flag_stops_every_long_call_at_once() {
     let d = chinchilla(6, 60_000, TRUTH, 0.01);
     let o = Owned::new(law.as_ref(), d.x.clone(), &d.y, Loss::L2);
     let view = o.cols.view();
-    let pb = Problem {
-        law: law.as_ref(),
-        cols: &view,
-        target: &o.target,
-        weights: None,
-        loss: o.loss,
-        spec: &o.spec,
-    };
+    let pb = o.problem(law.as_ref(), &view);
     let flag = AtomicBool::new(true);
     for opts in [
         FitOptions::default(),

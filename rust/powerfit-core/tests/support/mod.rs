@@ -90,6 +90,18 @@ impl Owned {
             loss,
         }
     }
+
+    /// The unweighted problem of `law` over these data (`view` is `self.cols.view()`).
+    pub fn problem<'a>(&'a self, law: &'a dyn Law, view: &'a Cols<'a>) -> Problem<'a> {
+        Problem {
+            law,
+            cols: view,
+            target: &self.target,
+            weights: None,
+            loss: self.loss,
+            spec: &self.spec,
+        }
+    }
 }
 
 /// Runs `f` on a rayon pool of `k` threads.
