@@ -107,8 +107,8 @@ def bench_floor(ctx: Context) -> Section:
     sec.details.append(
         "- Best of the alternating repeats for each side (powerfit through `res.bootstrap`, "
         "including the Python call; the floor timed inside its process). Both use the same "
-        "replicate draws (seed 0) and start from the full-data estimate, and both fit each replicate on "
-        "the rows it drew (counts as weights; about 63% of the rows)."
+        "replicate draws (seed 0) and start from the full-data estimate, and both fit each "
+        "replicate on the rows it drew (counts as weights; about 63% of the rows)."
     )
     return sec
 
