@@ -6,9 +6,63 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
     crate::fastmath::dot(a, b)
 }
 
+/// The order of a p x p matrix: a compile-time constant for the small orders solvers meet
+/// (so loops unroll and indices need no checks), a run-time value otherwise. The algorithms
+/// are written once over it and do the same arithmetic in the same order either way.
+trait Dim: Copy {
+    fn p(self) -> usize;
+}
+
+#[derive(Clone, Copy)]
+struct Fixed<const P: usize>;
+
+impl<const P: usize> Dim for Fixed<P> {
+    #[inline(always)]
+    fn p(self) -> usize {
+        P
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Dyn(usize);
+
+impl Dim for Dyn {
+    #[inline(always)]
+    fn p(self) -> usize {
+        self.0
+    }
+}
+
+/// The largest order with a compile-time instance.
+const SMALL: usize = 8;
+
+/// Calls `$f(dim, args..)` with the order `$p` as a `Fixed` instance when it is small.
+macro_rules! by_order {
+    ($p:expr, $f:ident($($arg:expr),*)) => {
+        match $p {
+            1 => $f(Fixed::<1>, $($arg),*),
+            2 => $f(Fixed::<2>, $($arg),*),
+            3 => $f(Fixed::<3>, $($arg),*),
+            4 => $f(Fixed::<4>, $($arg),*),
+            5 => $f(Fixed::<5>, $($arg),*),
+            6 => $f(Fixed::<6>, $($arg),*),
+            7 => $f(Fixed::<7>, $($arg),*),
+            8 => $f(Fixed::<8>, $($arg),*),
+            p => $f(Dyn(p), $($arg),*),
+        }
+    };
+}
+
 /// In-place Cholesky factor (lower triangle) of a symmetric p x p matrix. False if not
 /// numerically positive definite.
 pub fn cholesky(a: &mut [f64], p: usize) -> bool {
+    by_order!(p, cholesky_in(a))
+}
+
+#[inline(always)]
+fn cholesky_in<D: Dim>(dim: D, a: &mut [f64]) -> bool {
+    let p = dim.p();
+    let a = &mut a[..p * p];
     for j in 0..p {
         let mut d = a[j * p + j];
         for k in 0..j {
@@ -32,6 +86,13 @@ pub fn cholesky(a: &mut [f64], p: usize) -> bool {
 
 /// Solves L L^T x = b in place, L from `cholesky`.
 pub fn cholesky_solve(l: &[f64], p: usize, b: &mut [f64]) {
+    by_order!(p, cholesky_solve_in(l, b))
+}
+
+#[inline(always)]
+fn cholesky_solve_in<D: Dim>(dim: D, l: &[f64], b: &mut [f64]) {
+    let p = dim.p();
+    let (l, b) = (&l[..p * p], &mut b[..p]);
     for i in 0..p {
         let mut s = b[i];
         for k in 0..i {
@@ -88,13 +149,19 @@ pub fn spd_inverse(a: &[f64], p: usize) -> Option<Vec<f64>> {
 /// One Jacobi rotation in the plane (pi, q) that zeroes m[pi, q]: only rows and columns pi
 /// and q change, the 2x2 block in closed form, the rest mirrored (m stays exactly symmetric).
 #[inline(always)]
-fn rotate(m: &mut [f64], v: &mut [f64], p: usize, pi: usize, q: usize, (c, s, t): (f64, f64, f64)) {
+fn rotate<D: Dim>(dim: D, m: &mut [f64], v: &mut [f64], pi: usize, q: usize, cst: [f64; 3]) {
+    let p = dim.p();
+    let (m, v) = (&mut m[..p * p], &mut v[..p * p]);
+    let [c, s, t] = cst;
     let apq = m[pi * p + q];
     m[pi * p + pi] -= t * apq;
     m[q * p + q] += t * apq;
     m[pi * p + q] = 0.0;
     m[q * p + pi] = 0.0;
-    for k in (0..p).filter(|&k| k != pi && k != q) {
+    for k in 0..p {
+        if k == pi || k == q {
+            continue;
+        }
         let mkp = m[k * p + pi];
         let mkq = m[k * p + q];
         let np = c * mkp - s * mkq;
@@ -115,8 +182,22 @@ fn rotate(m: &mut [f64], v: &mut [f64], p: usize, pi: usize, q: usize, (c, s, t)
 /// Eigenvalues (ascending) and eigenvectors (columns of the row-major matrix) of a symmetric
 /// matrix by cyclic Jacobi rotations: exact enough for condition numbers of p <= ~20.
 pub fn sym_eigen(a: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut m = a.to_vec();
-    let mut v = vec![0.0; p * p];
+    if p <= SMALL {
+        // the work arrays of a small matrix live on the stack
+        let mut m = [0.0; SMALL * SMALL];
+        m[..p * p].copy_from_slice(&a[..p * p]);
+        let mut v = [0.0; SMALL * SMALL];
+        by_order!(p, jacobi(&mut m, &mut v))
+    } else {
+        jacobi(Dyn(p), &mut a[..p * p].to_vec(), &mut vec![0.0; p * p])
+    }
+}
+
+/// `sym_eigen` on a copy `m` of the matrix, `v` zeroed (both p x p row-major).
+#[inline(always)]
+fn jacobi<D: Dim>(dim: D, m: &mut [f64], v: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
+    let p = dim.p();
+    let (m, v) = (&mut m[..p * p], &mut v[..p * p]);
     for i in 0..p {
         v[i * p + i] = 1.0;
     }
@@ -150,8 +231,7 @@ pub fn sym_eigen(a: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
                 let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
                 let t = if theta == 0.0 { 1.0 } else { t };
                 let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                rotate(&mut m, &mut v, p, pi, q, (c, s, t));
+                rotate(dim, m, v, pi, q, [c, t * c, t]);
             }
         }
     }
@@ -190,6 +270,66 @@ mod tests {
             }
         }
         assert!(spd_inverse(&[1.0, 1.0, 1.0, 1.0], 2).is_none());
+    }
+
+    /// A symmetric positive definite p x p matrix with a spread of scales (a deterministic
+    /// draw: B^T B + a ridge, rows scaled over six decades).
+    fn spd(p: usize, seed: u64) -> Vec<f64> {
+        let mut s = seed;
+        let mut u = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let b: Vec<f64> = (0..p * p).map(|_| u()).collect();
+        let scale: Vec<f64> = (0..p)
+            .map(|i| 10f64.powf(6.0 * i as f64 / p as f64))
+            .collect();
+        let mut a = vec![0.0; p * p];
+        for i in 0..p {
+            for j in 0..p {
+                let v: f64 = (0..p).map(|k| b[k * p + i] * b[k * p + j]).sum();
+                a[i * p + j] = (v + if i == j { 0.1 } else { 0.0 }) * scale[i] * scale[j];
+            }
+        }
+        a
+    }
+
+    /// The compile-time instances for small orders do exactly the arithmetic of the run-time
+    /// one (the same bits), so a fit's result does not depend on which one ran.
+    #[test]
+    fn small_orders_match_the_general_code_bit_for_bit() {
+        for p in 1..=SMALL + 2 {
+            for seed in 0..5 {
+                let a = spd(p, seed);
+                let (mut fixed, mut general) = (a.clone(), a.clone());
+                assert!(cholesky(&mut fixed, p));
+                assert!(cholesky_in(Dyn(p), &mut general));
+                assert_eq!(fixed, general, "cholesky p {p}");
+                let rhs: Vec<f64> = (0..p).map(|i| 1.0 + i as f64).collect();
+                let (mut x1, mut x2) = (rhs.clone(), rhs.clone());
+                cholesky_solve(&fixed, p, &mut x1);
+                cholesky_solve_in(Dyn(p), &general, &mut x2);
+                assert_eq!(x1, x2, "solve p {p}");
+                // the solution solves the system
+                for i in 0..p {
+                    let r: f64 = (0..p).map(|k| a[i * p + k] * x1[k]).sum();
+                    assert!((r - rhs[i]).abs() <= 1e-6 * rhs[i], "residual p {p}");
+                }
+                let (vals, vecs) = sym_eigen(&a, p);
+                let dynamic = jacobi(Dyn(p), &mut a.clone(), &mut vec![0.0; p * p]);
+                assert_eq!((vals.clone(), vecs.clone()), dynamic, "eigen p {p}");
+                // A v = lambda v for the smallest and largest pairs
+                for c in [0, p - 1] {
+                    for i in 0..p {
+                        let av: f64 = (0..p).map(|k| a[i * p + k] * vecs[k * p + c]).sum();
+                        let lv = vals[c] * vecs[i * p + c];
+                        assert!((av - lv).abs() <= 1e-9 * vals[p - 1], "eigenpair p {p}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
