@@ -108,6 +108,27 @@ def test_compare_laws_warns_when_in_sample_and_held_out_disagree() -> None:
     assert cmp.table.set_index("law").loc["bnsl", "rank_aic"] == 1
 
 
+def test_compare_laws_says_how_firmly_the_held_out_errors_separate_the_laws() -> None:
+    # a power law with a floor: M1 (no floor) and M3 extrapolate it worse on every split, by
+    # many standard errors, and no tie is reported
+    x, y = curve()
+    cmp = pf.compare_laws(x=x, y=y, laws=["m1", "m3", "power"], warn=False)
+    t = cmp.table.set_index("law")
+    assert cmp.best == "power" and np.isnan(t.loc["power", "z_vs_best"])
+    assert t.loc["m1", "z_vs_best"] > 3 and t.loc["m3", "z_vs_best"] > 3
+    assert not any("do not tell" in w for w in cmp.warnings)
+
+
+def test_compare_laws_warns_when_the_data_cannot_separate_the_winner() -> None:
+    # a written copy of the power law forecasts exactly as the built-in one: a tie (z = 0)
+    x, y = curve()
+    twin = pf.Law("L_inf + A*x^-alpha", variables="x", name="twin", positive=["A"])
+    with pytest.warns(pf.PowerfitWarning, match="do not tell 'power' from 'twin'|do not tell "
+                      "'twin' from 'power'"):  # fmt: skip
+        cmp = pf.compare_laws(x=x, y=y, laws=["power", twin])
+    assert cmp.table["z_vs_best"].iloc[1] == 0.0
+
+
 def test_select_law_returns_the_winner_and_the_evidence() -> None:
     x, y = curve()
     with warnings.catch_warnings():

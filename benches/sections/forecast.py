@@ -112,6 +112,7 @@ def _dataset(
     """Held-out log RMSE per law, of the selected law and of the default fit; coverage."""
     errs: dict[str, list[float]] = {law: [] for law in (*laws, "auto", f"{default} (defaults)")}
     chosen: list[str] = []
+    ties: list[bool] = []
     cov_in = cov_n = 0
     widths: list[float] = []
     methods: list[str] = []
@@ -123,8 +124,11 @@ def _dataset(
         errs[f"{default} (defaults)"].append(_heldout_rmse(d, c.test) if d else float("inf"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pf.PowerfitWarning)
-            law, _ = pf.select_law(c.train, laws=list(laws), by=by, splits=splits, **c.kw)
+            law, ev = pf.select_law(c.train, laws=list(laws), by=by, splits=splits, **c.kw)
         chosen.append(str(law))
+        # the runner-up within one standard error of the winner: the data could not choose
+        z = float(ev["z_vs_best"].iloc[1]) if len(ev) > 1 else float("nan")
+        ties.append(not z >= 1.0)
         f = _fit(c, law, loss="log")
         errs["auto"].append(_heldout_rmse(f, c.test) if f is not None else float("inf"))
         if f is not None:  # an unconverged fit still forecasts (its `success` is reported)
@@ -161,7 +165,11 @@ def _dataset(
         (
             f"- chosen: {', '.join(f'{k} {v}' for k, v in picks.items())}. auto / best single law "
             f"(medians): {med['auto'] / best_single:.3f}; auto / defaults: "
-            f"{med['auto'] / med[f'{default} (defaults)']:.3f}."
+            f"{med['auto'] / med[f'{default} (defaults)']:.3f}. The runner-up was within one "
+            f"paired standard error of the pick (`z_vs_best` < 1, a warning) on {sum(ties)} of "
+            f"{len(ties)}; auto / best single law (medians) on those: "
+            f"{_ratio_on(errs, ties, laws)}, on the others: "
+            f"{_ratio_on(errs, [not t for t in ties], laws)}."
         ),
         (
             f"- 95% forecast intervals (pf.forecast_interval: 200-replicate case bootstrap + the "
@@ -177,6 +185,16 @@ def _dataset(
         "auto_vs_best": med["auto"] / best_single,
         "coverage": cov_in / max(cov_n, 1),
     }
+
+
+def _ratio_on(errs: dict[str, list[float]], mask: list[bool], laws: tuple[str, ...]) -> str:
+    """auto / the best single law, medians over the curves of the mask."""
+    if not any(mask):
+        return "-"
+    sel = np.asarray(mask)
+    auto = float(np.median(np.asarray(errs["auto"])[sel]))
+    best = min(float(np.median(np.asarray(errs[law])[sel])) for law in laws)
+    return f"{auto / best:.3f}"
 
 
 # --- M4 timing against scipy -----------------------------------------------------------------

@@ -38,11 +38,14 @@ class LawComparison:
             or forecast a non-finite loss), ``n_unconverged`` (splits whose fit stopped before
             converging: they still forecast), ``reliable`` (fitted at
             least half of its splits), ``insample_log_rmse``, ``aic``, ``bic`` (full-data fit),
-            ``rank`` (held-out) and ``rank_aic``.
+            ``rank`` (held-out), ``rank_aic`` and ``z_vs_best`` (how many standard errors of
+            the paired difference a law's held-out mean squared log error lies above the
+            winner's, on the same forecasts; NaN for the winner and unreliable laws).
         best: the winning law (a name or the :class:`powerfit.Law` given).
         rollouts: each law's :class:`RolloutResult`, by name.
         fits: each law's full-data fit, by name (None where it raised).
-        warnings: disagreements between in-sample and held-out rankings, failed laws.
+        warnings: disagreements between in-sample and held-out rankings, a winner that the
+            held-out errors do not tell apart from the runner-up, failed laws.
     """
 
     table: pd.DataFrame
@@ -99,6 +102,29 @@ def _score(roll: RolloutResult, common: set[int]) -> dict[str, Any]:
     }
 
 
+def _far_errors(roll: RolloutResult, common: set[int]) -> np.ndarray:
+    """The log errors of the farther half of the forecasts on the common splits, in a fixed
+    order (split, then held-out run), so that two laws' arrays pair point by point."""
+    pts = roll.points[roll.points["split"].isin(common)].sort_values("split", kind="stable")
+    e = pts["log_error"].to_numpy(dtype=float)
+    d = pts["distance"].to_numpy(dtype=float)
+    return e[d >= np.median(d)] if e.size else e
+
+
+def _paired_z(e: np.ndarray, e_best: np.ndarray) -> float:
+    """Mean of the paired difference of squared errors over its standard error: 0 for the same
+    forecasts (to rounding), NaN without an estimate (fewer than two points)."""
+    if e.size != e_best.size or e.size < 2:
+        return math.nan
+    diff = e**2 - e_best**2
+    # two laws that reduce to one another forecast alike up to rounding: a tie, not a ratio
+    # of rounding errors
+    if float(np.max(np.abs(diff))) <= 1e-9 * float(np.mean(e_best**2)):
+        return 0.0
+    se = float(np.std(diff, ddof=1)) / math.sqrt(diff.size)
+    return float(np.mean(diff)) / se if se > 0.0 else math.nan
+
+
 def _check_laws(laws: Sequence[str | Law]) -> list[str | Law]:
     if isinstance(laws, (str, Law)) or not isinstance(laws, Sequence) or len(laws) == 0:
         raise InvalidOptionError(
@@ -143,7 +169,9 @@ def compare_laws(
     Laws are scored on the splits that every reliable law fitted (a law is reliable when it
     fitted at least half of its splits; the others rank last), by the RMSE of log-loss over the
     farther half of their held-out predictions (the same points for every law): forecasts are
-    made beyond the data, and errors grow with the distance.
+    made beyond the data, and errors grow with the distance. ``z_vs_best`` says how firmly the
+    held-out errors separate each law from the winner (paired on the same forecasts); when the
+    runner-up is under one standard error away, a warning says that the data support both.
     """
     validate = _check.name(validate, "validate")
     warn = _check.flag(warn, "warn")
@@ -194,6 +222,7 @@ def compare_laws(
     table["rank"] = _ranks(table, ["unreliable", "heldout_log_rmse"])
     table["rank_aic"] = table["aic"].rank(method="min").astype("Int64")
     table = table.sort_values("rank", kind="stable").reset_index(drop=True)
+    table["z_vs_best"] = _evidence(table, rolls, common)
     notes = _disagreements(table, common)
     table = table.drop(columns=["unreliable", "n_splits_run"])
     best_name = str(table["law"].iloc[0])
@@ -230,6 +259,22 @@ def _full_fit(
         return None
 
 
+def _evidence(
+    table: pd.DataFrame, rolls: Mapping[str, RolloutResult], common: set[int]
+) -> list[float]:
+    """Each reliable law's paired z against the winner (the first row), on the same far
+    forecasts. The forecasts share training runs, so the points are not independent and the
+    z overstates the evidence: a small z is a firm sign that the data cannot separate them."""
+    if not common or not bool(table["reliable"].iloc[0]):
+        return [math.nan] * len(table)
+    best = _far_errors(rolls[str(table["law"].iloc[0])], common)
+    out = [math.nan]
+    for row in table.iloc[1:].itertuples():
+        ok = bool(row.reliable)
+        out.append(_paired_z(_far_errors(rolls[str(row.law)], common), best) if ok else math.nan)
+    return out
+
+
 def _ranks(table: pd.DataFrame, keys: list[str]) -> np.ndarray:
     order = table.sort_values(keys, kind="stable").index
     rank = np.empty(len(table), dtype=int)
@@ -254,6 +299,15 @@ def _disagreements(table: pd.DataFrame, common: set[int]) -> list[str]:
             notes.append(
                 f"the in-sample ranking ({label}) prefers law '{best['law']}' but held-out "
                 f"error prefers '{held['law']}': trust the held-out ranking for forecasts"
+            )
+    if len(table) > 1 and bool(table["reliable"].iloc[1]):
+        z = float(table["z_vs_best"].iloc[1])
+        if not z >= 1.0:
+            how = "no paired estimate" if math.isnan(z) else f"z = {z:.2f}"
+            notes.append(
+                f"held-out errors do not tell '{held['law']}' from '{table['law'].iloc[1]}' "
+                f"({how}, under one standard error of their paired difference): the data "
+                "support both forecasts; compare them before acting on either"
             )
     failed = table[table["n_failed"] > 0]
     if len(failed):
