@@ -9,12 +9,13 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// The order of a p x p matrix: a compile-time constant for the small orders solvers meet
 /// (so loops unroll and indices need no checks), a run-time value otherwise. The algorithms
 /// are written once over it and do the same arithmetic in the same order either way.
-trait Dim: Copy {
+/// An order of small dense matrices: fixed at compile time (`Fixed`) or not (`Dyn`).
+pub(crate) trait Dim: Copy {
     fn p(self) -> usize;
 }
 
 #[derive(Clone, Copy)]
-struct Fixed<const P: usize>;
+pub(crate) struct Fixed<const P: usize>;
 
 impl<const P: usize> Dim for Fixed<P> {
     #[inline(always)]
@@ -24,7 +25,7 @@ impl<const P: usize> Dim for Fixed<P> {
 }
 
 #[derive(Clone, Copy)]
-struct Dyn(usize);
+pub(crate) struct Dyn(pub(crate) usize);
 
 impl Dim for Dyn {
     #[inline(always)]
@@ -52,6 +53,7 @@ macro_rules! by_order {
         }
     };
 }
+pub(crate) use by_order;
 
 /// In-place Cholesky factor (lower triangle) of a symmetric p x p matrix. False if not
 /// numerically positive definite.

@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicBool;
 
 use crate::fastmath::{ln_slice, normal_eq, NORMAL_EQ_MAX};
 use crate::law::Cols;
-use crate::linalg::{cholesky, cholesky_solve, dot};
+use crate::linalg::{by_order, cholesky, cholesky_solve, dot, Dim, Dyn, Fixed};
 use crate::loss::{Rho, Scale};
 use crate::problem::Problem;
 use crate::solver::block::{self, tri, BLOCK};
@@ -573,20 +573,23 @@ fn lm_impl(
     }
     fill_natural(pb, &free, &ws.theta, &mut ws.p, &mut ws.chain);
     ws.plan = Plan::new(pb);
-    let out = lm_loop(pb, opts, ws, &free, cancel);
+    let out = by_order!(pf, lm_loop(pb, opts, ws, &free, cancel));
     ws.free = free;
     out
 }
 
+/// The iterations, at a compile-time number of free parameters when it is small (`dim`): the
+/// small dense loops then unroll and index without checks; the arithmetic is the same.
 #[inline(always)]
-fn lm_loop(
+fn lm_loop<D: Dim>(
+    dim: D,
     pb: &Problem,
     opts: &LmOptions,
     ws: &mut Workspace,
     free: &[usize],
     cancel: Option<&AtomicBool>,
 ) -> LmOutcome {
-    let pf = free.len();
+    let pf = dim.p();
     let hoff = Sums::h(pf);
     let least_squares = matches!(pb.loss.rho, Rho::Squared);
     let finish = |ws: &Workspace, cost: f64, n_iter, nfev, termination: Termination| {
@@ -658,30 +661,34 @@ fn lm_loop(
             return finish(ws, cost, n_iter, nfev, Termination::Interrupted);
         }
         let rnorm = if robust { ws.acc[Sums::RR] } else { rss }.sqrt();
+        let packed = &ws.acc[hoff..hoff + pf * (pf + 1) / 2];
+        let h = &mut ws.h[..pf * pf];
         for a in 0..pf {
             for b in 0..=a {
-                let v = ws.acc[hoff + tri(a, b)];
-                ws.h[a * pf + b] = v;
-                ws.h[b * pf + a] = v;
+                let v = packed[tri(a, b)];
+                h[a * pf + b] = v;
+                h[b * pf + a] = v;
             }
         }
         let g = &ws.acc[Sums::G..Sums::G + pf];
         // a non-finite Jacobian shows up in H and g
-        if (0..pf).any(|a| !ws.h[a * pf + a].is_finite() || !g[a].is_finite()) {
+        if (0..pf).any(|a| !h[a * pf + a].is_finite() || !g[a].is_finite()) {
             return finish(ws, cost, n_iter, nfev, Termination::NonFinite);
         }
         // projected gradient cosine; a component pushing into an active bound does not count
+        let (theta, lo, hi) = (&ws.theta[..pf], &ws.lo[..pf], &ws.hi[..pf]);
+        let diag = &mut ws.diag[..pf];
         let mut gmax: f64 = 0.0;
         for a in 0..pf {
-            let at_lo = ws.theta[a] <= ws.lo[a] && g[a] > 0.0;
-            let at_hi = ws.theta[a] >= ws.hi[a] && g[a] < 0.0;
-            let hn = ws.h[a * pf + a].sqrt();
+            let at_lo = theta[a] <= lo[a] && g[a] > 0.0;
+            let at_hi = theta[a] >= hi[a] && g[a] < 0.0;
+            let hn = h[a * pf + a].sqrt();
             if !(at_lo || at_hi) && hn > 0.0 {
                 gmax = gmax.max(g[a].abs() / (hn * rnorm.max(f64::MIN_POSITIVE)));
             }
-            ws.diag[a] = ws.diag[a].max(hn);
-            if ws.diag[a] == 0.0 {
-                ws.diag[a] = 1.0;
+            diag[a] = diag[a].max(hn);
+            if diag[a] == 0.0 {
+                diag[a] = 1.0;
             }
         }
         if gmax <= opts.gtol {
@@ -697,42 +704,47 @@ fn lm_loop(
         // inner loop: raise the damping until a step reduces the cost
         loop {
             let g = &ws.acc[Sums::G..Sums::G + pf];
-            ws.a.copy_from_slice(&ws.h);
+            let h = &ws.h[..pf * pf];
+            let am = &mut ws.a[..pf * pf];
+            let (theta, lo, hi) = (&ws.theta[..pf], &ws.lo[..pf], &ws.hi[..pf]);
+            let (diag, step) = (&ws.diag[..pf], &mut ws.step[..pf]);
+            am.copy_from_slice(h);
             for a in 0..pf {
-                ws.a[a * pf + a] += lambda * ws.diag[a] * ws.diag[a];
-                ws.step[a] = -g[a];
+                am[a * pf + a] += lambda * diag[a] * diag[a];
+                step[a] = -g[a];
             }
             // active set: a parameter on a bound whose descent direction leaves the box is
             // held there for this step (its row and column become the identity)
             for a in 0..pf {
-                let at_lo = ws.theta[a] <= ws.lo[a] && g[a] > 0.0;
-                let at_hi = ws.theta[a] >= ws.hi[a] && g[a] < 0.0;
+                let at_lo = theta[a] <= lo[a] && g[a] > 0.0;
+                let at_hi = theta[a] >= hi[a] && g[a] < 0.0;
                 if at_lo || at_hi {
                     for b in 0..pf {
-                        ws.a[a * pf + b] = 0.0;
-                        ws.a[b * pf + a] = 0.0;
+                        am[a * pf + b] = 0.0;
+                        am[b * pf + a] = 0.0;
                     }
-                    ws.a[a * pf + a] = 1.0;
-                    ws.step[a] = 0.0;
+                    am[a * pf + a] = 1.0;
+                    step[a] = 0.0;
                 }
             }
-            let ok = cholesky(&mut ws.a, pf);
+            let ok = cholesky(am, pf);
             let mut pred = 0.0;
             if ok {
-                cholesky_solve(&ws.a, pf, &mut ws.step);
+                cholesky_solve(am, pf, step);
+                let theta_t = &mut ws.theta_t[..pf];
                 for a in 0..pf {
-                    ws.theta_t[a] = (ws.theta[a] + ws.step[a]).clamp(ws.lo[a], ws.hi[a]);
-                    ws.step[a] = ws.theta_t[a] - ws.theta[a];
+                    theta_t[a] = (theta[a] + step[a]).clamp(lo[a], hi[a]);
+                    step[a] = theta_t[a] - theta[a];
                 }
                 // predicted reduction of the Gauss-Newton model along the (projected) step
                 let mut quad = 0.0;
                 for a in 0..pf {
                     let mut hs = 0.0;
                     for b in 0..pf {
-                        hs += ws.h[a * pf + b] * ws.step[b];
+                        hs += h[a * pf + b] * step[b];
                     }
-                    quad += ws.step[a] * hs;
-                    pred -= g[a] * ws.step[a];
+                    quad += step[a] * hs;
+                    pred -= g[a] * step[a];
                 }
                 pred -= 0.5 * quad;
             }
@@ -771,14 +783,16 @@ fn lm_loop(
             // magnitude 1, so the test does not depend on the units of the amplitudes
             let mut snorm = 0.0;
             let mut xnorm = 0.0;
+            let (mags, theta) = (&ws.mag[..pf], &ws.theta[..pf]);
+            let (diag, step) = (&ws.diag[..pf], &ws.step[..pf]);
             for a in 0..pf {
-                let mag = if ws.mag[a].is_nan() {
-                    ws.theta[a].abs()
+                let mag = if mags[a].is_nan() {
+                    theta[a].abs()
                 } else {
-                    ws.mag[a]
+                    mags[a]
                 };
-                snorm += (ws.diag[a] * ws.step[a]).powi(2);
-                xnorm += (ws.diag[a] * mag).powi(2);
+                snorm += (diag[a] * step[a]).powi(2);
+                xnorm += (diag[a] * mag).powi(2);
             }
             let (snorm, xnorm) = (snorm.sqrt(), xnorm.sqrt());
             if cost_t.is_finite() && rho > 1e-4 {

@@ -113,78 +113,103 @@ pub(crate) fn local_minima(sse: &[f64], dims: &[usize], keep: usize) -> Vec<usiz
     const MIN_CANDIDATES: usize = 2;
     let total = sse.len();
     let nd = dims.len().min(8);
-    let mut strides = [1usize; 8];
-    for d in (0..nd.saturating_sub(1)).rev() {
-        strides[d] = strides[d + 1] * dims[d + 1];
-    }
-    // odometer over the cells' coordinates (no table, no division per cell)
-    let step = |cur: &mut [usize; 8]| {
-        let mut d = nd;
-        while d > 0 {
-            d -= 1;
-            cur[d] += 1;
-            if cur[d] < dims[d] {
-                break;
-            }
-            cur[d] = 0;
-        }
-    };
-    let mut chosen: Vec<usize> = Vec::new();
-    let mut cur = [0usize; 8];
-    for c in 0..total {
-        if c > 0 {
-            step(&mut cur);
-        }
-        let v = sse[c];
-        let is_min = v.is_finite()
-            && (0..nd).all(|d| {
-                let left = cur[d] > 0 && sse[c - strides[d]] < v;
-                let right = cur[d] + 1 < dims[d] && sse[c + strides[d]] < v;
-                !(left || right)
-            });
-        if is_min {
-            chosen.push(c);
-        }
-    }
+    let beaten = lower_neighbour(sse, &dims[..nd]);
+    let mut chosen: Vec<usize> = (0..total)
+        .filter(|&c| sse[c].is_finite() && !beaten[c])
+        .collect();
     let by_sse = |a: &usize, b: &usize| sse[*a].total_cmp(&sse[*b]).then(a.cmp(b));
     chosen.sort_by(by_sse);
     chosen.truncate(keep);
     let want = MIN_CANDIDATES.min(keep);
-    let coords = |c: usize| {
-        let mut out = [0usize; 8];
-        let mut rem = c;
-        for d in (0..nd).rev() {
-            out[d] = rem % dims[d];
-            rem /= dims[d];
-        }
-        out
-    };
-    // a scan per extra candidate (want is tiny), rather than sorting the whole grid
+    if chosen.len() >= want {
+        return chosen;
+    }
+    // the best remaining cells outside the chosen ones' neighbourhoods, one scan each
+    let mut blocked = vec![false; total];
+    for &c in &chosen {
+        block_around(&mut blocked, c, &dims[..nd]);
+    }
     while chosen.len() < want {
-        let taken: Vec<[usize; 8]> = chosen.iter().map(|&c| coords(c)).collect();
         let mut best: Option<usize> = None;
-        let mut cur = [0usize; 8];
         for c in 0..total {
-            if c > 0 {
-                step(&mut cur);
-            }
-            if !sse[c].is_finite() || best.is_some_and(|b| by_sse(&c, &b).is_ge()) {
-                continue;
-            }
-            if taken
-                .iter()
-                .any(|o| (0..nd).all(|d| o[d].abs_diff(cur[d]) <= 1))
-            {
+            // ties keep the first cell: a later one must be strictly lower
+            let worse = |b: usize| !sse[c].total_cmp(&sse[b]).is_lt();
+            if blocked[c] || !sse[c].is_finite() || best.is_some_and(worse) {
                 continue;
             }
             best = Some(c);
         }
         match best {
-            Some(c) => chosen.push(c),
+            Some(c) => {
+                chosen.push(c);
+                block_around(&mut blocked, c, &dims[..nd]);
+            }
             None => break,
         }
     }
     chosen
+}
+
+/// Marks the cells within one step of cell `c` along every axis (its neighbourhood, itself
+/// included).
+fn block_around(blocked: &mut [bool], c: usize, dims: &[usize]) {
+    let nd = dims.len();
+    let mut at = [0usize; 8];
+    let mut rem = c;
+    for d in (0..nd).rev() {
+        at[d] = rem % dims[d];
+        rem /= dims[d];
+    }
+    // odometer over the offsets -1, 0, +1 per axis (as 0, 1, 2)
+    let mut off = [0usize; 8];
+    loop {
+        let mut cell = 0usize;
+        let mut inside = true;
+        for d in 0..nd {
+            let v = (at[d] + off[d]).wrapping_sub(1);
+            inside &= v < dims[d];
+            cell = cell.wrapping_mul(dims[d]).wrapping_add(v);
+        }
+        if inside {
+            blocked[cell] = true;
+        }
+        let mut d = nd;
+        loop {
+            if d == 0 {
+                return;
+            }
+            d -= 1;
+            off[d] += 1;
+            if off[d] < 3 {
+                break;
+            }
+            off[d] = 0;
+        }
+    }
+}
+
+/// Per cell of a row-major grid, whether a neighbour along some axis has a lower value
+/// (comparisons with NaN are false, as for a missing neighbour). Axis by axis, each pair of
+/// neighbours is compared once, in contiguous runs: no coordinates per cell.
+fn lower_neighbour(v: &[f64], dims: &[usize]) -> Vec<bool> {
+    let mut beaten = vec![false; v.len()];
+    let mut stride = v.len();
+    for &n in dims {
+        if n == 0 {
+            break;
+        }
+        let span = stride;
+        stride /= n;
+        for base in (0..v.len()).step_by(span) {
+            let (vb, bb) = (&v[base..base + span], &mut beaten[base..base + span]);
+            for j in 0..span - stride {
+                let (a, b) = (vb[j], vb[j + stride]);
+                bb[j + stride] |= a < b;
+                bb[j] |= b < a;
+            }
+        }
+    }
+    beaten
 }
 
 /// Whether two refined exponent vectors lie within one grid step of each other in every
@@ -206,4 +231,91 @@ pub(crate) fn near(a: &[f64], b: &[f64], grids: &[Vec<f64>]) -> bool {
         };
         d <= step
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The definition, cell by cell: finite, and no axis neighbour strictly lower.
+    fn is_local_min(v: &[f64], dims: &[usize], c: usize) -> bool {
+        let mut coord = vec![0; dims.len()];
+        let mut rem = c;
+        for d in (0..dims.len()).rev() {
+            coord[d] = rem % dims[d];
+            rem /= dims[d];
+        }
+        let stride = |d: usize| dims[d + 1..].iter().product::<usize>();
+        v[c].is_finite()
+            && (0..dims.len()).all(|d| {
+                let left = coord[d] > 0 && v[c - stride(d)] < v[c];
+                let right = coord[d] + 1 < dims[d] && v[c + stride(d)] < v[c];
+                !(left || right)
+            })
+    }
+
+    #[test]
+    fn local_minima_are_the_cells_no_axis_neighbour_beats() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for dims in [
+            vec![7],
+            vec![12, 12],
+            vec![3, 1, 5],
+            vec![8, 8, 8],
+            vec![1, 1],
+        ] {
+            let total: usize = dims.iter().product();
+            for _ in 0..50 {
+                // few distinct values, so ties are common; some NaN and infinite cells
+                let v: Vec<f64> = (0..total)
+                    .map(|_| match next() % 12 {
+                        0 => f64::NAN,
+                        1 => f64::INFINITY,
+                        r => (r % 5) as f64,
+                    })
+                    .collect();
+                let mut want: Vec<usize> =
+                    (0..total).filter(|&c| is_local_min(&v, &dims, c)).collect();
+                want.sort_by(|a, b| v[*a].total_cmp(&v[*b]).then(a.cmp(b)));
+                let got = local_minima(&v, &dims, usize::MAX);
+                assert!(got.len() >= want.len(), "{dims:?}");
+                assert_eq!(got[..want.len()], want[..], "{dims:?} {v:?}");
+                // fewer than two minima: the best finite cells that touch no chosen one follow
+                let mut expect = want.clone();
+                while expect.len() < 2 {
+                    let touches = |c: usize, o: usize| {
+                        let (mut a, mut b) = (c, o);
+                        dims.iter().rev().all(|&n| {
+                            let ok = (a % n).abs_diff(b % n) <= 1;
+                            (a, b) = (a / n, b / n);
+                            ok
+                        })
+                    };
+                    let next = (0..total)
+                        .filter(|&c| v[c].is_finite() && !expect.iter().any(|&o| touches(c, o)))
+                        .min_by(|a, b| v[*a].total_cmp(&v[*b]).then(a.cmp(b)));
+                    match next {
+                        Some(c) => expect.push(c),
+                        None => break,
+                    }
+                }
+                if want.len() < 2 {
+                    assert_eq!(got, expect, "{dims:?} {v:?}");
+                }
+                let kept = local_minima(&v, &dims, 1);
+                assert!(kept.len() <= 1 && kept[..] == got[..kept.len()]);
+            }
+        }
+        // one bowl: its bottom, then the best cell outside the bottom's 3 x 3 neighbourhood
+        let bowl: Vec<f64> = (0..144)
+            .map(|c| ((c / 12) as f64 - 3.0).powi(2) + 1.1 * ((c % 12) as f64 - 5.0).powi(2))
+            .collect();
+        assert_eq!(local_minima(&bowl, &[12, 12], 4), vec![3 * 12 + 5, 12 + 5]);
+    }
 }
