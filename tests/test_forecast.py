@@ -153,6 +153,9 @@ def test_validate_last_scores_only_the_final_split() -> None:
     x, y = curve()
     cmp = pf.compare_laws(x=x, y=y, laws=["power", "m1"], validate="last", warn=False)
     assert (cmp.table["n_splits"] == 1).all()
+    # one held-out forecast cannot separate two laws, and the comparison says so
+    assert np.isnan(cmp.table["z_vs_best"]).all()
+    assert any("too few forecasts" in w for w in cmp.warnings)
 
 
 def test_forecast_interval_combines_bootstrap_and_rollout() -> None:

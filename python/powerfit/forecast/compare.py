@@ -303,11 +303,14 @@ def _disagreements(table: pd.DataFrame, common: set[int]) -> list[str]:
     if len(table) > 1 and bool(table["reliable"].iloc[1]):
         z = float(table["z_vs_best"].iloc[1])
         if not z >= 1.0:
-            how = "no paired estimate" if math.isnan(z) else f"z = {z:.2f}"
+            how = (
+                "too few forecasts to estimate their difference"
+                if math.isnan(z)
+                else f"z = {z:.2f}: their paired difference is under one standard error"
+            )
             notes.append(
                 f"held-out errors do not tell '{held['law']}' from '{table['law'].iloc[1]}' "
-                f"({how}, under one standard error of their paired difference): the data "
-                "support both forecasts; compare them before acting on either"
+                f"({how}): the data support both forecasts; compare them before acting on either"
             )
     failed = table[table["n_failed"] > 0]
     if len(failed):
