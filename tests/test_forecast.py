@@ -176,6 +176,22 @@ def test_forecast_interval_combines_bootstrap_and_rollout() -> None:
     assert ext["extrapolation_halfwidth"].iloc[1] == pytest.approx(q * both["distance"].iloc[1])
 
 
+def test_forecast_interval_says_which_points_lie_past_the_rollouts_reach() -> None:
+    # sizes 5e7..5e9, rollout from 3 sizes: its farthest forecast is 1.5 decades out
+    df = chinchilla_grid(noise=0.01)
+    res = pf.fit(df, law="chinchilla", loss="log")
+    roll = pf.rollout(df, law="chinchilla", by="N")
+    reach = roll.points["distance"].max()
+    assert reach == pytest.approx(1.5)
+    with pytest.warns(pf.PowerfitWarning, match="1 of 2 forecast points lie up to 2.30 decades"):
+        band = pf.forecast_interval(res, roll, N=[7e10, 1e12], D=[1.4e12, 2e13])
+    assert list(band["within_rollout"]) == [True, False]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pf.PowerfitWarning)
+        near = pf.forecast_interval(res, roll, N=[7e10], D=[1.4e12])
+    assert near["within_rollout"].all()
+
+
 def test_forecast_intervals_cover_held_out_runs() -> None:
     # hold out the largest model size; intervals from the rest must cover most of its runs
     df = chinchilla_grid(noise=0.01, seed=3)

@@ -82,9 +82,12 @@ def _fit(curve: Curve, law: Any, **kw: Any) -> pf.FitResult | None:
         return None
 
 
-def _covered(fitted: pf.FitResult, curve: Curve, by: str) -> tuple[int, int, list[float], str]:
+def _covered(
+    fitted: pf.FitResult, curve: Curve, by: str
+) -> tuple[int, int, list[float], str, int, int]:
     """Held-out runs inside the 95% forecast interval, how many were scored, the intervals'
-    log half-widths (upper side) and the rollout's error model."""
+    log half-widths (upper side), the rollout's error model, and the inside and scored counts
+    of the runs past the rollout's farthest forecast."""
     roll = pf.rollout(curve.train, law=fitted.law, by=by, **curve.kw)
     boot = fitted.bootstrap(n_boot=200, seed=0)
     with warnings.catch_warnings():
@@ -98,7 +101,15 @@ def _covered(fitted: pf.FitResult, curve: Curve, by: str) -> tuple[int, int, lis
     obs = curve.test["loss"].to_numpy(float)
     inside = (band["lower"].to_numpy() <= obs) & (obs <= band["upper"].to_numpy())
     width = np.log(band["upper"] / band["prediction"]).tolist()
-    return int(inside.sum()), int(obs.size), width, roll.error_scale_method(0.95)
+    past = ~band["within_rollout"].to_numpy()
+    return (
+        int(inside.sum()),
+        int(obs.size),
+        width,
+        roll.error_scale_method(0.95),
+        int(inside[past].sum()),
+        int(past.sum()),
+    )
 
 
 def _dataset(
@@ -113,7 +124,7 @@ def _dataset(
     errs: dict[str, list[float]] = {law: [] for law in (*laws, "auto", f"{default} (defaults)")}
     chosen: list[str] = []
     ties: list[bool] = []
-    cov_in = cov_n = 0
+    cov_in = cov_n = past_in = past_n = 0
     widths: list[float] = []
     methods: list[str] = []
     for c in curves:
@@ -132,8 +143,9 @@ def _dataset(
         f = _fit(c, law, loss="log")
         errs["auto"].append(_heldout_rmse(f, c.test) if f is not None else float("inf"))
         if f is not None:  # an unconverged fit still forecasts (its `success` is reported)
-            i, n, w, m = _covered(f, c, by)
+            i, n, w, m, pi, pn = _covered(f, c, by)
             cov_in, cov_n = cov_in + i, cov_n + n
+            past_in, past_n = past_in + pi, past_n + pn
             widths += w
             methods.append(m)
     med = {k: float(np.median(v)) for k, v in errs.items()}
@@ -174,7 +186,9 @@ def _dataset(
         (
             f"- 95% forecast intervals (pf.forecast_interval: 200-replicate case bootstrap + the "
             f"errors of a rollout over every split of the training part) of the chosen law: "
-            f"{cov_in} of {cov_n} held-out runs inside ({cov_in / max(cov_n, 1):.1%}); "
+            f"{cov_in} of {cov_n} held-out runs inside ({cov_in / max(cov_n, 1):.1%}); of them, "
+            f"{past_n} lie past the rollout's farthest forecast (`within_rollout` False), "
+            f"{past_in} of those inside; "
             f"median log half-width {np.median(widths) if widths else float('nan'):.4f}; "
             f"error model per curve: "
             f"{', '.join(f'{k} {v}' for k, v in pd.Series(methods).value_counts().items())}."

@@ -59,7 +59,9 @@ def forecast_interval(
 
     Returns:
         a DataFrame: the points, ``distance`` (decades), ``prediction``, ``lower``, ``upper``,
-        ``param_lower``/``param_upper`` (bootstrap band) and ``extrapolation_halfwidth`` (log).
+        ``param_lower``/``param_upper`` (bootstrap band), ``extrapolation_halfwidth`` (log)
+        and ``within_rollout`` (False past the farthest distance the rollout measured; a
+        warning says how far).
     """
     check_level(level)
     if boot is not None and boot.result is not fitted:
@@ -97,6 +99,7 @@ def forecast_interval(
                 else "the extrapolation error uses a Gaussian model of the error per decade"
             )
         )
+    within = _within_rollout(roll, dist)
     w_ext = q * np.maximum(dist, MIN_DISTANCE)
     if boot is not None:
         band = fitted.predict_interval(pd.DataFrame(xs), level=level, kind="confidence")
@@ -115,4 +118,23 @@ def forecast_interval(
     out["param_lower"] = plo
     out["param_upper"] = phi
     out["extrapolation_halfwidth"] = w_ext
+    out["within_rollout"] = within
     return out
+
+
+def _within_rollout(roll: RolloutResult, dist: np.ndarray) -> np.ndarray:
+    """Which forecast points lie no farther beyond the data than the rollout's farthest
+    forecast; warns about the others, whose extrapolation error is the measured error per
+    decade carried beyond where it was measured."""
+    pts = roll.points
+    measured = pts["distance"].to_numpy(dtype=float)[np.isfinite(pts["log_error"].to_numpy())]
+    reach = float(measured.max()) if measured.size else 0.0
+    within = ~(dist > reach * (1.0 + 1e-9))
+    if not within.all():
+        warn_user(
+            f"{int((~within).sum())} of {dist.size} forecast points lie up to "
+            f"{float(np.max(dist)):.2f} decades beyond the data, past the {reach:.2f} decades "
+            "the rollout measured: their extrapolation error is the measured error per decade "
+            "carried further (column within_rollout)"
+        )
+    return within
