@@ -9,7 +9,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ import scipy.optimize as so
 
 import powerfit as pf
 from harness import HERE
+from powerfit.forecast.compare import TIE_Z
 
 ONE_VAR_LAWS = ("power", "m1", "m2", "m3", "m4", "bnsl")
 ND_LAWS = ("chinchilla", "kaplan")
@@ -82,12 +83,19 @@ def _fit(curve: Curve, law: Any, **kw: Any) -> pf.FitResult | None:
         return None
 
 
-def _covered(
-    fitted: pf.FitResult, curve: Curve, by: str
-) -> tuple[int, int, list[float], str, int, int]:
-    """Held-out runs inside the 95% forecast interval, how many were scored, the intervals'
-    log half-widths (upper side), the rollout's error model, and the inside and scored counts
-    of the runs past the rollout's farthest forecast."""
+class Coverage(NamedTuple):
+    """One curve's 95% forecast intervals on its held-out runs."""
+
+    inside: int  # held-out runs inside their interval
+    scored: int  # held-out runs scored
+    widths: list[float]  # the intervals' log half-widths (upper side)
+    method: str  # the rollout's error model
+    past_inside: int  # of the runs past the rollout's farthest forecast: inside
+    past: int  # and scored
+
+
+def _covered(fitted: pf.FitResult, curve: Curve, by: str) -> Coverage:
+    """The 95% forecast intervals of the fit at the curve's held-out runs, scored."""
     roll = pf.rollout(curve.train, law=fitted.law, by=by, **curve.kw)
     boot = fitted.bootstrap(n_boot=200, seed=0)
     with warnings.catch_warnings():
@@ -102,7 +110,7 @@ def _covered(
     inside = (band["lower"].to_numpy() <= obs) & (obs <= band["upper"].to_numpy())
     width = np.log(band["upper"] / band["prediction"]).tolist()
     past = ~band["within_rollout"].to_numpy()
-    return (
+    return Coverage(
         int(inside.sum()),
         int(obs.size),
         width,
@@ -139,15 +147,15 @@ def _dataset(
         chosen.append(str(law))
         # the runner-up within one standard error of the winner: the data could not choose
         z = float(ev["z_vs_best"].iloc[1]) if len(ev) > 1 else float("nan")
-        ties.append(not z >= 1.0)
+        ties.append(not z >= TIE_Z)
         f = _fit(c, law, loss="log")
         errs["auto"].append(_heldout_rmse(f, c.test) if f is not None else float("inf"))
         if f is not None:  # an unconverged fit still forecasts (its `success` is reported)
-            i, n, w, m, pi, pn = _covered(f, c, by)
-            cov_in, cov_n = cov_in + i, cov_n + n
-            past_in, past_n = past_in + pi, past_n + pn
-            widths += w
-            methods.append(m)
+            cv = _covered(f, c, by)
+            cov_in, cov_n = cov_in + cv.inside, cov_n + cv.scored
+            past_in, past_n = past_in + cv.past_inside, past_n + cv.past
+            widths += cv.widths
+            methods.append(cv.method)
     med = {k: float(np.median(v)) for k, v in errs.items()}
     best_single = min(med[law] for law in laws)
     lines = [

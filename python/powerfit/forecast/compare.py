@@ -23,6 +23,8 @@ from .rollout import RolloutResult, rollout
 SINGLE_VARIABLE_CANDIDATES = ("power", "m1", "m2", "m3", "m4", "bnsl")
 #: Candidate laws of :func:`select_law` over model size N and tokens D.
 ND_CANDIDATES = ("chinchilla", "kaplan")
+#: Below this ``z_vs_best`` the runner-up is not told apart from the winner (a warning says so).
+TIE_Z = 1.0
 
 
 @dataclass(frozen=True)
@@ -302,7 +304,7 @@ def _disagreements(table: pd.DataFrame, common: set[int]) -> list[str]:
             )
     if len(table) > 1 and bool(table["reliable"].iloc[1]):
         z = float(table["z_vs_best"].iloc[1])
-        if not z >= 1.0:
+        if not z >= TIE_Z:
             how = (
                 "too few forecasts to estimate their difference"
                 if math.isnan(z)

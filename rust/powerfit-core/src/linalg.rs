@@ -9,7 +9,6 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// The order of a p x p matrix: a compile-time constant for the small orders solvers meet
 /// (so loops unroll and indices need no checks), a run-time value otherwise. The algorithms
 /// are written once over it and do the same arithmetic in the same order either way.
-/// An order of small dense matrices: fixed at compile time (`Fixed`) or not (`Dyn`).
 pub(crate) trait Dim: Copy {
     fn p(self) -> usize;
 }

@@ -297,10 +297,10 @@ mod tests {
                             ok
                         })
                     };
-                    let next = (0..total)
+                    let extra = (0..total)
                         .filter(|&c| v[c].is_finite() && !expect.iter().any(|&o| touches(c, o)))
                         .min_by(|a, b| v[*a].total_cmp(&v[*b]).then(a.cmp(b)));
-                    match next {
+                    match extra {
                         Some(c) => expect.push(c),
                         None => break,
                     }
