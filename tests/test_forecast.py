@@ -119,14 +119,28 @@ def test_compare_laws_says_how_firmly_the_held_out_errors_separate_the_laws() ->
     assert not any("do not tell" in w for w in cmp.warnings)
 
 
-def test_compare_laws_warns_when_the_data_cannot_separate_the_winner() -> None:
-    # a written copy of the power law forecasts exactly as the built-in one: a tie (z = 0)
+def test_compare_laws_marks_a_law_that_repeats_the_winners_forecasts() -> None:
+    # a written copy of the power law forecasts exactly as the built-in one: z = 0, marked as
+    # the same forecasts, and no tie warning (there is no other forecast to choose)
     x, y = curve()
     twin = pf.Law("L_inf + A*x^-alpha", variables="x", name="twin", positive=["A"])
-    with pytest.warns(pf.PowerfitWarning, match="do not tell 'power' from 'twin'|do not tell "
-                      "'twin' from 'power'"):  # fmt: skip
-        cmp = pf.compare_laws(x=x, y=y, laws=["power", twin])
+    cmp = pf.compare_laws(x=x, y=y, laws=["power", twin], warn=False)
+    first, second = cmp.table["law"]
     assert cmp.table["z_vs_best"].iloc[1] == 0.0
+    assert cmp.table["same_as"].iloc[1] == first and pd.isna(cmp.table["same_as"].iloc[0])
+    assert {first, second} == {"power", "twin"}
+    assert not any("do not tell" in w for w in cmp.warnings)
+
+
+def test_compare_laws_warns_about_the_first_runner_up_with_other_forecasts() -> None:
+    # one held-out forecast cannot separate the power law from M1; the tie warning names the
+    # law with other forecasts, not the copy of the winner or of the runner-up
+    x, y = curve()
+    twin = pf.Law("L_inf + A*x^-alpha", variables="x", name="twin", positive=["A"])
+    cmp = pf.compare_laws(x=x, y=y, laws=["power", twin, "m1"], validate="last", warn=False)
+    ties = [w for w in cmp.warnings if "do not tell" in w]
+    assert len(ties) == 1 and "'m1'" in ties[0] and "'twin'" not in ties[0]
+    assert cmp.table.set_index("law").loc["twin", "same_as"] == "power"
 
 
 def test_select_law_returns_the_winner_and_the_evidence() -> None:
@@ -245,3 +259,15 @@ def test_rollout_plot(tmp_path) -> None:
     fig = roll.plot(path=tmp_path / "r.png")
     assert (tmp_path / "r.png").stat().st_size > 0
     assert "extrapolation distance" in fig.axes[0].get_xlabel()
+
+
+def test_rollout_scores_a_runaway_forecast_without_numpy_warnings() -> None:
+    # bnsl fitted on the first few runs of a noiseless power law forecasts losses that run
+    # away: the perplexity ratio is infinite, and no RuntimeWarning reaches the user
+    x = np.geomspace(1e3, 1e8, 30)
+    y = 0.5 + 3 * x**-0.2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("ignore", pf.PowerfitWarning)
+        roll = pf.rollout(x=x, y=y, law="bnsl")
+    assert np.isinf(roll.points["ppl_ratio"]).any()

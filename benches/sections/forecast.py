@@ -19,8 +19,8 @@ import powerfit as pf
 from harness import HERE
 from powerfit.forecast.compare import TIE_Z
 
-ONE_VAR_LAWS = ("power", "m1", "m2", "m3", "m4", "bnsl")
-ND_LAWS = ("chinchilla", "kaplan")
+ONE_VAR_LAWS = pf.forecast.SINGLE_VARIABLE_CANDIDATES
+ND_LAWS = pf.forecast.ND_CANDIDATES
 
 
 class Curve:
@@ -132,6 +132,7 @@ def _dataset(
     errs: dict[str, list[float]] = {law: [] for law in (*laws, "auto", f"{default} (defaults)")}
     chosen: list[str] = []
     ties: list[bool] = []
+    repeats: list[str] = []  # "law = the higher-ranked law whose forecasts it repeated"
     cov_in = cov_n = past_in = past_n = 0
     widths: list[float] = []
     methods: list[str] = []
@@ -145,9 +146,14 @@ def _dataset(
             warnings.simplefilter("ignore", pf.PowerfitWarning)
             law, ev = pf.select_law(c.train, laws=list(laws), by=by, splits=splits, **c.kw)
         chosen.append(str(law))
-        # the runner-up within one standard error of the winner: the data could not choose
-        z = float(ev["z_vs_best"].iloc[1]) if len(ev) > 1 else float("nan")
-        ties.append(not z >= TIE_Z)
+        # the runner-up (the best other law with forecasts of its own, not a law that reduces
+        # to a higher-ranked one) within one standard error of the winner: the data could not
+        # choose
+        same = ev[ev["same_as"].notna()]
+        repeats += [f"{r.law} = {r.same_as}" for r in same.itertuples()]
+        rest = ev.iloc[1:]
+        rest = rest[rest["reliable"] & rest["same_as"].isna()]
+        ties.append(not float(rest["z_vs_best"].iloc[0]) >= TIE_Z if len(rest) else False)
         f = _fit(c, law, loss="log")
         errs["auto"].append(_heldout_rmse(f, c.test) if f is not None else float("inf"))
         if f is not None:  # an unconverged fit still forecasts (its `success` is reported)
@@ -185,11 +191,14 @@ def _dataset(
         (
             f"- chosen: {', '.join(f'{k} {v}' for k, v in picks.items())}. auto / best single law "
             f"(medians): {med['auto'] / best_single:.3f}; auto / defaults: "
-            f"{med['auto'] / med[f'{default} (defaults)']:.3f}. The runner-up was within one "
-            f"paired standard error of the pick (`z_vs_best` < 1, a warning) on {sum(ties)} of "
+            f"{med['auto'] / med[f'{default} (defaults)']:.3f}. The runner-up (the best law "
+            f"whose forecasts differ from the pick's) was within one paired standard error of it "
+            f"(`z_vs_best` < 1, a warning) on {sum(ties)} of "
             f"{len(ties)}; auto / best single law (medians) on those: "
             f"{_ratio_on(errs, ties, laws)}, on the others: "
-            f"{_ratio_on(errs, [not t for t in ties], laws)}."
+            f"{_ratio_on(errs, [not t for t in ties], laws)}. Laws whose held-out forecasts "
+            f"repeated a higher-ranked law's (`same_as`; they reduce to it on those data): "
+            f"{_counts(repeats)}."
         ),
         (
             f"- 95% forecast intervals (pf.forecast_interval: 200-replicate case bootstrap + the "
@@ -207,6 +216,13 @@ def _dataset(
         "auto_vs_best": med["auto"] / best_single,
         "coverage": cov_in / max(cov_n, 1),
     }
+
+
+def _counts(items: list[str]) -> str:
+    """'a 3, b 1' for the items' counts; 'none' when there are none."""
+    if not items:
+        return "none"
+    return ", ".join(f"{k} on {v}" for k, v in pd.Series(items).value_counts().items())
 
 
 def _ratio_on(errs: dict[str, list[float]], mask: list[bool], laws: tuple[str, ...]) -> str:

@@ -20,7 +20,8 @@ from ._tables import frame_of, law_name
 from .rollout import RolloutResult, rollout
 
 #: Candidate laws of :func:`select_law` for one variable (a learning curve or a size sweep).
-SINGLE_VARIABLE_CANDIDATES = ("power", "m1", "m2", "m3", "m4", "bnsl")
+#: ``m2`` is the power law under M2's parameter names, so it is not a candidate of its own.
+SINGLE_VARIABLE_CANDIDATES = ("power", "m1", "m3", "m4", "bnsl")
 #: Candidate laws of :func:`select_law` over model size N and tokens D.
 ND_CANDIDATES = ("chinchilla", "kaplan")
 #: Below this ``z_vs_best`` the runner-up is not told apart from the winner (a warning says so).
@@ -42,7 +43,9 @@ class LawComparison:
             least half of its splits), ``insample_log_rmse``, ``aic``, ``bic`` (full-data fit),
             ``rank`` (held-out), ``rank_aic`` and ``z_vs_best`` (how many standard errors of
             the paired difference a law's held-out mean squared log error lies above the
-            winner's, on the same forecasts; NaN for the winner and unreliable laws).
+            winner's, on the same forecasts; NaN for the winner and unreliable laws) and
+            ``same_as`` (the higher-ranked law whose held-out forecasts this law repeats to
+            rounding, as when a law reduces to a simpler one on these data; missing otherwise).
         best: the winning law (a name or the :class:`powerfit.Law` given).
         rollouts: each law's :class:`RolloutResult`, by name.
         fits: each law's full-data fit, by name (None where it raised).
@@ -113,16 +116,24 @@ def _far_errors(roll: RolloutResult, common: set[int]) -> np.ndarray:
     return e[d >= np.median(d)] if e.size else e
 
 
+def _same_forecasts(e: np.ndarray, e_other: np.ndarray) -> bool:
+    """Two laws forecast alike to rounding (one reduces to the other on these data)."""
+    if e.size != e_other.size or e.size == 0:
+        return False
+    scale = max(float(np.mean(e**2)), float(np.mean(e_other**2)))
+    return float(np.max(np.abs(e**2 - e_other**2))) <= 1e-9 * scale
+
+
 def _paired_z(e: np.ndarray, e_best: np.ndarray) -> float:
     """Mean of the paired difference of squared errors over its standard error: 0 for the same
     forecasts (to rounding), NaN without an estimate (fewer than two points)."""
     if e.size != e_best.size or e.size < 2:
         return math.nan
-    diff = e**2 - e_best**2
     # two laws that reduce to one another forecast alike up to rounding: a tie, not a ratio
     # of rounding errors
-    if float(np.max(np.abs(diff))) <= 1e-9 * float(np.mean(e_best**2)):
+    if _same_forecasts(e, e_best):
         return 0.0
+    diff = e**2 - e_best**2
     se = float(np.std(diff, ddof=1)) / math.sqrt(diff.size)
     return float(np.mean(diff)) / se if se > 0.0 else math.nan
 
@@ -224,7 +235,7 @@ def compare_laws(
     table["rank"] = _ranks(table, ["unreliable", "heldout_log_rmse"])
     table["rank_aic"] = table["aic"].rank(method="min").astype("Int64")
     table = table.sort_values("rank", kind="stable").reset_index(drop=True)
-    table["z_vs_best"] = _evidence(table, rolls, common)
+    table["z_vs_best"], table["same_as"] = _evidence(table, rolls, common)
     notes = _disagreements(table, common)
     table = table.drop(columns=["unreliable", "n_splits_run"])
     best_name = str(table["law"].iloc[0])
@@ -263,18 +274,25 @@ def _full_fit(
 
 def _evidence(
     table: pd.DataFrame, rolls: Mapping[str, RolloutResult], common: set[int]
-) -> list[float]:
+) -> tuple[list[float], list[str | None]]:
     """Each reliable law's paired z against the winner (the first row), on the same far
-    forecasts. The forecasts share training runs, so the points are not independent and the
-    z overstates the evidence: a small z is a firm sign that the data cannot separate them."""
+    forecasts, and the higher-ranked law whose forecasts it repeats, if any. The forecasts
+    share training runs, so the points are not independent and the z overstates the evidence:
+    a small z is a firm sign that the data cannot separate them."""
+    z: list[float] = [math.nan] * len(table)
+    same: list[str | None] = [None] * len(table)
     if not common or not bool(table["reliable"].iloc[0]):
-        return [math.nan] * len(table)
-    best = _far_errors(rolls[str(table["law"].iloc[0])], common)
-    out = [math.nan]
-    for row in table.iloc[1:].itertuples():
-        ok = bool(row.reliable)
-        out.append(_paired_z(_far_errors(rolls[str(row.law)], common), best) if ok else math.nan)
-    return out
+        return z, same
+    far: list[tuple[str, np.ndarray]] = []
+    for i, row in enumerate(table.itertuples()):
+        if not bool(row.reliable):
+            continue
+        e = _far_errors(rolls[str(row.law)], common)
+        same[i] = next((name for name, prev in far if _same_forecasts(e, prev)), None)
+        if far:
+            z[i] = _paired_z(e, far[0][1])
+        far.append((str(row.law), e))
+    return z, same
 
 
 def _ranks(table: pd.DataFrame, keys: list[str]) -> np.ndarray:
@@ -302,8 +320,9 @@ def _disagreements(table: pd.DataFrame, common: set[int]) -> list[str]:
                 f"the in-sample ranking ({label}) prefers law '{best['law']}' but held-out "
                 f"error prefers '{held['law']}': trust the held-out ranking for forecasts"
             )
-    if len(table) > 1 and bool(table["reliable"].iloc[1]):
-        z = float(table["z_vs_best"].iloc[1])
+    runner_up = _runner_up(table)
+    if runner_up is not None:
+        z = float(runner_up["z_vs_best"])
         if not z >= TIE_Z:
             how = (
                 "too few forecasts to estimate their difference"
@@ -311,7 +330,7 @@ def _disagreements(table: pd.DataFrame, common: set[int]) -> list[str]:
                 else f"z = {z:.2f}: their paired difference is under one standard error"
             )
             notes.append(
-                f"held-out errors do not tell '{held['law']}' from '{table['law'].iloc[1]}' "
+                f"held-out errors do not tell '{held['law']}' from '{runner_up['law']}' "
                 f"({how}): the data support both forecasts; compare them before acting on either"
             )
     failed = table[table["n_failed"] > 0]
@@ -321,6 +340,14 @@ def _disagreements(table: pd.DataFrame, common: set[int]) -> list[str]:
         ]
         notes.append(f"fits failed on some splits: {', '.join(parts)}")
     return notes
+
+
+def _runner_up(table: pd.DataFrame) -> pd.Series | None:
+    """The best reliable law after the winner whose forecasts differ from every higher-ranked
+    law's (a law that merely repeats the winner's forecasts offers no other choice)."""
+    rest = table.iloc[1:]
+    rest = rest[rest["reliable"] & rest["same_as"].isna()]
+    return None if rest.empty else rest.iloc[0]
 
 
 @dataclass(frozen=True)
