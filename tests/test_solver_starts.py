@@ -50,7 +50,30 @@ def test_a_given_start_is_one_solve_that_agrees_with_itself() -> None:
     )
     assert (res.n_starts, res.n_best) == (1, 1)
     assert res.starts_agree
-    assert res.nfev_total == res.nfev
+    # re-solving the power sum's constant and amplitudes at the start's exponents is counted
+    assert res.nfev_total > res.nfev
+    # a law without that structure spends its evaluations on the one solve alone
+    sine = pf.fit(_two_basins(), law=SINE, p0=[2.0, 3.0, 0.5], starts="given", warn=False)
+    assert (sine.n_starts, sine.n_best) == (1, 1) and sine.nfev_total == sine.nfev
+
+
+def test_a_given_start_of_a_power_sum_has_its_linear_parameters_resolved() -> None:
+    # exponents near the optimum but the constant and amplitudes far off: once those are
+    # solved at the given exponents, LM has only the exponents left to find, and it reaches
+    # the optimum of the global start in a few iterations
+    data = _chinchilla()
+    auto = pf.fit(data, law="chinchilla", warn=False)
+    p0 = [0.5, 50.0, 5000.0, 0.3, 0.3]
+    given = pf.fit(data, law="chinchilla", p0=p0, starts="given", warn=False)
+    assert given.success and given.cost == pytest.approx(auto.cost, rel=1e-10)
+    assert given.n_iter <= 6
+    # a fixed constant stays at its given value
+    fixed = pf.fit(data, law="chinchilla", p0=p0, starts="given", fixed={"E": 0.5}, warn=False)
+    assert fixed.params["E"] == 0.5 and fixed.success
+    # a start already at the optimum is kept
+    best = list(auto.params.values())
+    again = pf.fit(data, law="chinchilla", p0=best, starts="given", warn=False)
+    assert again.n_iter <= 2 and again.cost == pytest.approx(auto.cost, rel=1e-12)
 
 
 def test_disagreeing_starts_are_counted_and_shown() -> None:

@@ -151,7 +151,9 @@ def fit(
         fixed: parameters held at given values, e.g. ``{"E": 1.7}``.
         bounds: ``{"alpha": (0, 2)}``; None for an open side.
         p0: starting values (dict or sequence in the law's order). With ``starts="auto"`` it is
-            tried alongside the automatic starts; ``starts="given"`` uses it alone.
+            tried alongside the automatic starts; ``starts="given"`` uses it alone (for a
+            power sum, with its constant and amplitudes first solved at its exponents, kept
+            when that lowers the loss).
         starts: ``"auto"`` (variable projection over a grid of exponents, then
             Levenberg-Marquardt from the best grid minima), ``"grid"`` (Hoffmann et al.'s
             4,500-start grid) or ``"given"``.

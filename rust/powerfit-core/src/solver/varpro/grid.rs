@@ -211,6 +211,32 @@ impl<'a> PowerSum<'a> {
         (out, proj.passes())
     }
 
+    /// `base` with the free constant and amplitudes replaced by the linear unknowns `x`
+    /// (clipped to their bounds); None when a free amplitude is not positive (its term
+    /// dropped: LM cannot regrow it from a tiny amplitude, so the start keeps the base's).
+    pub fn with_linear(&self, base: &[f64], x: &Sol) -> Option<Vec<f64>> {
+        let pb = self.pb;
+        let mut params = base.to_vec();
+        let mut j = 0;
+        if let (Some(c), true) = (self.constant, self.const_free) {
+            params[c] = x[0];
+            j = 1;
+        }
+        for (t, &(ia, _, _)) in self.terms.iter().enumerate() {
+            if self.fixed_amp[t].is_none() {
+                if !(x[j] > 0.0) {
+                    return None;
+                }
+                params[ia] = x[j];
+                j += 1;
+            }
+        }
+        for (q, v) in params.iter_mut().enumerate() {
+            *v = pb.spec.clip(q, *v);
+        }
+        Some(params)
+    }
+
     /// Mean of y (natural scale) and of each term's log x.
     fn means(&self) -> (f64, Vec<f64>) {
         let pb = self.pb;

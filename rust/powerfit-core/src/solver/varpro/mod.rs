@@ -56,6 +56,28 @@ pub fn varpro_starts(
     }
 }
 
+/// A given start of a power sum with its constant and free amplitudes re-solved at the
+/// start's exponents (weighted NNLS on the loss's linearised scale), and the passes over the
+/// data it made (in evaluations of one term at every row). None for other laws, when a free
+/// amplitude would be dropped, or when cancelled.
+pub fn project_start(
+    pb: &Problem,
+    p0: &[f64],
+    cancel: Option<&AtomicBool>,
+) -> (Option<Vec<f64>>, usize) {
+    let Structure::PowerSum { constant, terms } = pb.law.structure() else {
+        return (None, 0);
+    };
+    if terms.len() > MAX_TERMS {
+        return (None, 0);
+    }
+    let ps = grid::PowerSum::new(pb, constant, &terms);
+    let e: Vec<f64> = terms.iter().map(|t| p0[t.1]).collect();
+    let mut proj = refine::Projector::new(&ps, cancel);
+    let start = proj.at(&e).and_then(|(_, x)| ps.with_linear(p0, &x));
+    (start, proj.passes())
+}
+
 /// Grid points per exponent dimension of a power sum, by number of free exponents (at most
 /// ~500 cells; the best cells are refined afterwards, see `refine`).
 pub(crate) fn grid_size(dims: usize) -> usize {

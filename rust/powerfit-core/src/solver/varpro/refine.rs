@@ -327,6 +327,14 @@ impl<'a> Projector<'a> {
     }
 }
 
+impl Projector<'_> {
+    /// The projected objective and the linear unknowns at exponents `e`.
+    pub fn at(&mut self, e: &[f64]) -> Option<(f64, Sol)> {
+        self.prepare(e);
+        self.eval()
+    }
+}
+
 impl Reduced for Projector<'_> {
     type Sol = Sol;
 
