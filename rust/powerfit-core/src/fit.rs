@@ -9,7 +9,7 @@ use crate::law::Structure;
 use crate::loss::Scale;
 use crate::problem::Problem;
 use crate::solver::block::{self, BLOCK};
-use crate::solver::covariance::{covariance, covariance_from_pass};
+use crate::solver::covariance::{covariance, covariance_from_pass, Weak};
 use crate::solver::lm::{
     cost_at, lm, runaway, target_scale, with_workspace, LmOptions, LmOutcome, Termination,
     Workspace,
@@ -42,6 +42,8 @@ pub struct FitOptions {
     /// Design points of the multistart for laws without structure (0: chosen from the number
     /// of parameters that do not enter linearly; see `solver::multistart`).
     pub multistart: usize,
+    /// Whether the result carries the weakly identified direction (bulk fits skip it).
+    pub weak: Weak,
 }
 
 impl Default for FitOptions {
@@ -52,6 +54,7 @@ impl Default for FitOptions {
             p0: None,
             n_refine: 4,
             multistart: 0,
+            weak: Weak::Direction,
         }
     }
 }
@@ -83,7 +86,8 @@ pub struct FitResult {
     pub cov: Option<Vec<f64>>,
     pub cov_note: String,
     /// Condition number of J^T J scaled to unit diagonal (identifiability), and the
-    /// eigenvector of its smallest eigenvalue over the free parameters.
+    /// eigenvector of its smallest eigenvalue over the free parameters (empty when the
+    /// options did not ask for it).
     pub condition: f64,
     pub weak_direction: Vec<f64>,
     pub aic: Option<f64>,
@@ -310,7 +314,7 @@ pub fn fit(pb: &Problem, opts: &FitOptions, cancel: Option<&AtomicBool>) -> Resu
     if block::stopped(cancel) {
         solved.best.termination = Termination::Interrupted;
     }
-    Ok(finish(pb, solved, n_points, n_free))
+    Ok(finish(pb, solved, n_points, n_free, opts.weak))
 }
 
 /// The given start, or, for a power sum, the same exponents with the constant and amplitudes
@@ -401,7 +405,13 @@ fn data_starts(pb: &Problem) -> Vec<Vec<f64>> {
 }
 
 /// Statistics at the optimum.
-pub(crate) fn finish(pb: &Problem, solved: Solved, n_points: usize, n_free: usize) -> FitResult {
+pub(crate) fn finish(
+    pb: &Problem,
+    solved: Solved,
+    n_points: usize,
+    n_free: usize,
+    weak: Weak,
+) -> FitResult {
     let mut best = solved.best;
     let stopping = best.termination == Termination::Interrupted;
     if let Some(c) = (!stopping)
@@ -420,9 +430,9 @@ pub(crate) fn finish(pb: &Problem, solved: Solved, n_points: usize, n_free: usiz
             weak_direction: vec![f64::NAN; n_free],
         }
     } else if let Some(info) = best.information.as_deref() {
-        covariance_from_pass(pb, &best.params, n_points, info[0], &info[1..])
+        covariance_from_pass(pb, &best.params, n_points, info[0], &info[1..], weak)
     } else {
-        covariance(pb, &best.params, n_points)
+        covariance(pb, &best.params, n_points, weak)
     };
     let (aic, bic) = if pb.loss.is_least_squares() && n_points > 0 && best.cost > 0.0 {
         let n = n_points as f64;

@@ -24,6 +24,7 @@ use crate::law::{Law, OwnedCols};
 use crate::loss::Loss;
 use crate::problem::{target_for, validate_data, ParamSpec, Problem};
 use crate::rng::Rng;
+use crate::solver::covariance::Weak;
 use crate::solver::lm::Termination;
 use crate::stats::{interval, IntervalMethod};
 
@@ -486,6 +487,16 @@ pub fn fit_groups(
             }
         }
     }
+    // a group's row reports the condition number but not the weak direction: the rotations
+    // that would accumulate it are skipped (the condition is the same number)
+    let opts = FitOptions {
+        weak: Weak::ConditionOnly,
+        ..set.opts.clone()
+    };
+    let set = &GroupSettings {
+        opts: &opts,
+        ..*set
+    };
     // an error here is a setting every group shares (the same message from any group), so
     // stopping at the first one found is deterministic enough
     (0..data.n_groups())

@@ -160,10 +160,7 @@ pub fn target_for(loss: &Loss, y: &[f64]) -> Vec<f64> {
 /// Checks a variable's values: finite, and positive when the law takes their logarithm; the
 /// error names the column and the first bad row.
 pub fn check_variable(name: &str, values: &[f64], positive: bool) -> Result<()> {
-    match values
-        .iter()
-        .position(|&v| !v.is_finite() || (positive && v <= 0.0))
-    {
+    match first_bad(values, positive) {
         None => Ok(()),
         Some(row) => {
             let value = values[row];
@@ -178,6 +175,18 @@ pub fn check_variable(name: &str, values: &[f64], positive: bool) -> Result<()> 
                 },
             })
         }
+    }
+}
+
+/// The first row that is not finite (or not positive, when required). The common case, no
+/// such row, is one branch-free scan (it vectorises); the search runs only after it fails.
+fn first_bad(values: &[f64], positive: bool) -> Option<usize> {
+    let bad = |v: f64| !(v.is_finite() && (!positive || v > 0.0));
+    let any = values.iter().fold(false, |acc, &v| acc | bad(v));
+    if any {
+        values.iter().position(|&v| bad(v))
+    } else {
+        None
     }
 }
 
@@ -233,21 +242,20 @@ pub fn validate_data(
         check_variable(name, c, law.needs_logs())?;
     }
     let need_positive = loss.scale == Scale::Log || law.needs_logs();
-    for (row, &v) in y.iter().enumerate() {
-        if !v.is_finite() || (need_positive && v <= 0.0) {
-            return Err(Error::InvalidData {
-                column: y_name.to_string(),
-                row,
-                value: v,
-                reason: if !v.is_finite() {
-                    "must be finite".into()
-                } else if loss.scale == Scale::Log {
-                    "must be positive for a loss on log residuals".into()
-                } else {
-                    "must be positive (a loss)".into()
-                },
-            });
-        }
+    if let Some(row) = first_bad(y, need_positive) {
+        let v = y[row];
+        return Err(Error::InvalidData {
+            column: y_name.to_string(),
+            row,
+            value: v,
+            reason: if !v.is_finite() {
+                "must be finite".into()
+            } else if loss.scale == Scale::Log {
+                "must be positive for a loss on log residuals".into()
+            } else {
+                "must be positive (a loss)".into()
+            },
+        });
     }
     if let Some(w) = weights {
         if w.len() != n {

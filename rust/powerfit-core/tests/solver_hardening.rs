@@ -253,7 +253,7 @@ fn a_big_fit_reads_the_cancel_flag_every_block() {
 
 #[test]
 fn the_covariance_from_the_solvers_last_pass_equals_a_fresh_pass() {
-    use powerfit_core::solver::covariance::{covariance, covariance_from_pass};
+    use powerfit_core::solver::covariance::{covariance, covariance_from_pass, Weak};
     let law = laws::builtin("chinchilla", &[]).unwrap();
     // linear and log scale, with and without weights, over one block and many
     for (n, loss, weighted) in [
@@ -276,8 +276,8 @@ fn the_covariance_from_the_solvers_last_pass_equals_a_fresh_pass() {
         let mut ws = Workspace::new();
         let out = solver::lm(&pb, &P0, &LmOptions::default(), &mut ws, None);
         let info = out.information.expect("least squares keeps its last pass");
-        let a = covariance_from_pass(&pb, &out.params, n, info[0], &info[1..]);
-        let b = covariance(&pb, &out.params, n);
+        let a = covariance_from_pass(&pb, &out.params, n, info[0], &info[1..], Weak::Direction);
+        let b = covariance(&pb, &out.params, n, Weak::Direction);
         let (ca, cb) = (a.cov.unwrap(), b.cov.unwrap());
         for (x, y) in ca.iter().zip(&cb) {
             assert!(

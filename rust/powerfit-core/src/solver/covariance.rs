@@ -7,7 +7,7 @@
 
 use crate::fastmath::ln_slice;
 use crate::law::Cols;
-use crate::linalg::{dot, spd_inverse, sym_eigen};
+use crate::linalg::{dot, spd_inverse, sym_eigen, sym_eigenvalues};
 use crate::loss::Scale;
 use crate::problem::Problem;
 use crate::solver::block::{self, tri, BLOCK};
@@ -99,7 +99,7 @@ fn block_info(
 }
 
 /// The covariance at `params` (see the module's description).
-pub fn covariance(pb: &Problem, params: &[f64], n_points: usize) -> Covariance {
+pub fn covariance(pb: &Problem, params: &[f64], n_points: usize, weak: Weak) -> Covariance {
     let n = pb.n();
     let p = params.len();
     let free = pb.spec.free();
@@ -123,7 +123,7 @@ pub fn covariance(pb: &Problem, params: &[f64], n_points: usize) -> Covariance {
     );
     let a = unpack(&sums[1..1 + nt], pf);
     let b = unpack(&sums[1 + nt..], pf);
-    from_information(pb, params, n_points, sums[0], a, &b)
+    from_information(pb, params, n_points, sums[0], a, &b, weak)
 }
 
 /// The least-squares covariance at `params` from the information the solver's last pass
@@ -135,9 +135,10 @@ pub fn covariance_from_pass(
     n_points: usize,
     rss: f64,
     packed: &[f64],
+    weak: Weak,
 ) -> Covariance {
     let pf = pb.spec.free().len();
-    from_information(pb, params, n_points, rss, unpack(packed, pf), &[])
+    from_information(pb, params, n_points, rss, unpack(packed, pf), &[], weak)
 }
 
 /// A packed lower triangle as a full symmetric pf x pf matrix.
@@ -162,6 +163,7 @@ fn from_information(
     rss: f64,
     a: Vec<f64>,
     b: &[f64],
+    weak: Weak,
 ) -> Covariance {
     let p = params.len();
     let free = pb.spec.free();
@@ -187,7 +189,7 @@ fn from_information(
             weak_direction: Vec::new(),
         };
     }
-    let (condition, weak) = identifiability(&a, pf);
+    let (condition, weak) = identifiability(&a, pf, weak);
     let dof = n_points as f64 - pf as f64;
     if dof <= 0.0 {
         return missing("no covariance: no degrees of freedom left", condition, weak);
@@ -239,9 +241,17 @@ fn from_information(
     }
 }
 
+/// Whether a fit reports the weakly identified direction beside the condition number.
+/// Bulk fits report the condition alone, and skip accumulating the eigenvectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weak {
+    Direction,
+    ConditionOnly,
+}
+
 /// Condition number of the correlation-scaled information matrix and the eigenvector of its
-/// smallest eigenvalue.
-fn identifiability(a: &[f64], pf: usize) -> (f64, Vec<f64>) {
+/// smallest eigenvalue (empty when not asked for).
+fn identifiability(a: &[f64], pf: usize, weak: Weak) -> (f64, Vec<f64>) {
     let s: Vec<f64> = (0..pf).map(|x| a[x * pf + x].sqrt()).collect();
     if s.iter().any(|v| !(*v > 0.0)) {
         return (f64::INFINITY, vec![0.0; pf]);
@@ -249,13 +259,19 @@ fn identifiability(a: &[f64], pf: usize) -> (f64, Vec<f64>) {
     let sc: Vec<f64> = (0..pf * pf)
         .map(|k| a[k] / (s[k / pf] * s[k % pf]))
         .collect();
-    let (vals, vecs) = sym_eigen(&sc, pf);
+    let (vals, direction) = match weak {
+        Weak::Direction => {
+            let (vals, vecs) = sym_eigen(&sc, pf);
+            (vals, (0..pf).map(|x| vecs[x * pf]).collect())
+        }
+        Weak::ConditionOnly => (sym_eigenvalues(&sc, pf), Vec::new()),
+    };
     let cond = if vals[0] > 0.0 {
         vals[pf - 1] / vals[0]
     } else {
         f64::INFINITY
     };
-    (cond, (0..pf).map(|x| vecs[x * pf]).collect())
+    (cond, direction)
 }
 
 /// corr * A^-1 B A^-1.

@@ -73,7 +73,7 @@ pub fn project_start(
     }
     let ps = grid::PowerSum::new(pb, constant, &terms);
     let e: Vec<f64> = terms.iter().map(|t| p0[t.1]).collect();
-    let mut proj = refine::Projector::new(&ps, cancel);
+    let mut proj = refine::Projector::single(&ps, cancel);
     let start = proj.at(&e).and_then(|(_, x)| ps.with_linear(p0, &x));
     (start, proj.passes())
 }

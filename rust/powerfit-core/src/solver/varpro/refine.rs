@@ -133,10 +133,19 @@ struct Cache {
 
 impl<'a> Projector<'a> {
     pub fn new(ps: &'a PowerSum<'a>, cancel: Option<&'a AtomicBool>) -> Self {
+        Self::build(ps, cancel, ps.pb.n() <= CACHE_ROWS)
+    }
+
+    /// A projector for one evaluation: every trial is a block pass, nothing is cached.
+    pub fn single(ps: &'a PowerSum<'a>, cancel: Option<&'a AtomicBool>) -> Self {
+        Self::build(ps, cancel, false)
+    }
+
+    fn build(ps: &'a PowerSum<'a>, cancel: Option<&'a AtomicBool>, cached: bool) -> Self {
         let n = ps.pb.n();
         let k = ps.k();
         let rows = ps.rows();
-        let cache = (n <= CACHE_ROWS).then(|| {
+        let cache = cached.then(|| {
             let (mut sw, mut yr) = (vec![0.0; n], vec![0.0; n]);
             rows.fill(0..n, &mut sw, &mut yr);
             Cache {
