@@ -179,15 +179,27 @@ pub fn check_variable(name: &str, values: &[f64], positive: bool) -> Result<()> 
 }
 
 /// The first row that is not finite (or not positive, when required). The common case, no
-/// such row, is one branch-free scan (it vectorises); the search runs only after it fails.
+/// such row, is one scan of the values' bits with no branch per value (it vectorises); the
+/// search runs only after it fails.
 fn first_bad(values: &[f64], positive: bool) -> Option<usize> {
-    let bad = |v: f64| !(v.is_finite() && (!positive || v > 0.0));
-    let any = values.iter().fold(false, |acc, &v| acc | bad(v));
-    if any {
-        values.iter().position(|&v| bad(v))
+    const EXP: u64 = 0x7ff0_0000_0000_0000;
+    // as unsigned bits, the positive finite doubles are exactly 1..EXP (the sign bit, NaN and
+    // infinity lie above, +0 below): bits - 1 wraps +0 to the top
+    let any = if positive {
+        values.iter().fold(0u8, |a, v| {
+            a | u8::from(v.to_bits().wrapping_sub(1) >= EXP - 1)
+        })
     } else {
-        None
+        values
+            .iter()
+            .fold(0u8, |a, v| a | u8::from(v.to_bits() & EXP == EXP))
+    };
+    if any == 0 {
+        return None;
     }
+    values
+        .iter()
+        .position(|&v| !v.is_finite() || (positive && v <= 0.0))
 }
 
 /// Refuses a constant observation column: a flat curve cannot determine a law's parameters
@@ -276,4 +288,44 @@ pub fn validate_data(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_bad;
+
+    #[test]
+    fn first_bad_matches_its_definition_at_the_edges() {
+        let edges = [
+            1.0,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::from_bits(1), // the smallest subnormal
+            0.0,
+            -0.0,
+            -1.0,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::NAN,
+        ];
+        for positive in [false, true] {
+            let bad = |v: f64| !v.is_finite() || (positive && v <= 0.0);
+            for (i, &v) in edges.iter().enumerate() {
+                // the value alone, and after a run of good values longer than a vector lane
+                let mut column = vec![2.0; 11];
+                column.push(v);
+                column.extend([3.0; 5]);
+                let want = bad(v).then_some(11);
+                assert_eq!(
+                    first_bad(&column, positive),
+                    want,
+                    "value {i} positive {positive}"
+                );
+                assert_eq!(first_bad(&[v], positive), bad(v).then_some(0));
+            }
+        }
+        assert_eq!(first_bad(&[], true), None);
+    }
 }
