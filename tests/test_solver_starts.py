@@ -70,6 +70,12 @@ def test_a_given_start_of_a_power_sum_has_its_linear_parameters_resolved() -> No
     # a fixed constant stays at its given value
     fixed = pf.fit(data, law="chinchilla", p0=p0, starts="given", fixed={"E": 0.5}, warn=False)
     assert fixed.params["E"] == 0.5 and fixed.success
+    # a fixed exponent is projected at its fixed value, whatever the start says of it
+    beta = auto.params["beta"]
+    for start_beta in (0.3, float("nan")):
+        held = pf.fit(data, law="chinchilla", p0=[*p0[:4], start_beta], starts="given",
+                      fixed={"beta": beta}, warn=False)  # fmt: skip
+        assert held.params["beta"] == beta and held.success and held.n_iter <= 6
     # a start already at the optimum is kept
     best = list(auto.params.values())
     again = pf.fit(data, law="chinchilla", p0=best, starts="given", warn=False)

@@ -322,11 +322,17 @@ pub fn fit(pb: &Problem, opts: &FitOptions, cancel: Option<&AtomicBool>) -> Resu
 /// half the iterations from a start shared by many groups). The same point when the start is
 /// already optimal in them. Returns the start and the evaluations spent.
 fn projected_start(pb: &Problem, p0: &[f64], cancel: Option<&AtomicBool>) -> (Vec<f64>, usize) {
-    let (projected, passes) = project_start(pb, p0, cancel);
+    // a fixed parameter's start value is not checked (it may be anything): use the fixed one
+    let base: Vec<f64> = p0
+        .iter()
+        .zip(&pb.spec.fixed)
+        .map(|(&v, f)| f.unwrap_or(v))
+        .collect();
+    let (projected, passes) = project_start(pb, &base, cancel);
     let Some(p) = projected else {
         return (p0.to_vec(), passes);
     };
-    let better = with_workspace(|ws| cost_at(pb, &p, ws) < cost_at(pb, p0, ws));
+    let better = with_workspace(|ws| cost_at(pb, &p, ws) < cost_at(pb, &base, ws));
     (if better { p } else { p0.to_vec() }, passes + 2)
 }
 
