@@ -314,6 +314,31 @@ fn interrupted(p: usize, n_rows: usize, boot: bool) -> GroupFit {
     }
 }
 
+/// Asks the cache for the values of group `g`'s rows when they are scattered (`order`
+/// given); a hint only: nothing is read, and out-of-range groups are ignored.
+fn prefetch_group(data: &GroupData, g: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let (Some(order), Some(&start), Some(&end)) =
+            (data.order, data.offsets.get(g), data.offsets.get(g + 1))
+        else {
+            return;
+        };
+        let cols = data.x.iter().copied().chain([data.y]).chain(data.weights);
+        for c in cols {
+            for &i in &order[start..end] {
+                // SAFETY: a prefetch never faults and reads nothing; the address is in bounds
+                // (`order` was validated against the number of rows)
+                #[allow(unsafe_code)]
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(c.as_ptr().add(i).cast::<i8>()) };
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (data, g);
+}
+
 fn fit_one(
     data: &GroupData,
     set: &GroupSettings,
@@ -327,6 +352,9 @@ fn fit_one(
     if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
         return Ok(interrupted(p, n_rows, boot));
     }
+    // the next group is most often this thread's next task: its rows, scattered over a
+    // shuffled table, arrive while this one is fitted
+    prefetch_group(data, g + 1);
     // the group's rows, in table order
     let idx = data.order.map(|o| &o[start..end]);
     let at = |i: usize| idx.map_or(start + i, |ix| ix[i]);
