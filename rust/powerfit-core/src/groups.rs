@@ -331,7 +331,9 @@ fn prefetch_group(data: &GroupData, g: usize) {
                 // SAFETY: a prefetch never faults and reads nothing; the address is in bounds
                 // (`order` was validated against the number of rows)
                 #[allow(unsafe_code)]
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(c.as_ptr().add(i).cast::<i8>()) };
+                unsafe {
+                    _mm_prefetch::<_MM_HINT_T0>(c.as_ptr().add(i).cast::<i8>())
+                };
             }
         }
     }
