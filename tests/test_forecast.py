@@ -130,6 +130,7 @@ def test_compare_laws_marks_a_law_that_repeats_the_winners_forecasts() -> None:
     assert cmp.table["same_as"].iloc[1] == first and pd.isna(cmp.table["same_as"].iloc[0])
     assert {first, second} == {"power", "twin"}
     assert not any("do not tell" in w for w in cmp.warnings)
+    assert cmp.runner_up is None
 
 
 def test_compare_laws_warns_about_the_first_runner_up_with_other_forecasts() -> None:
@@ -140,6 +141,9 @@ def test_compare_laws_warns_about_the_first_runner_up_with_other_forecasts() -> 
     cmp = pf.compare_laws(x=x, y=y, laws=["power", twin, "m1"], validate="last", warn=False)
     ties = [w for w in cmp.warnings if "do not tell" in w]
     assert len(ties) == 1 and "'m1'" in ties[0] and "'twin'" not in ties[0]
+    runner_up = cmp.runner_up
+    assert runner_up is not None and runner_up["law"] in ("power", "m1")
+    assert runner_up["law"] != cmp.best
     assert cmp.table.set_index("law").loc["twin", "same_as"] == "power"
 
 

@@ -144,16 +144,15 @@ def _dataset(
         errs[f"{default} (defaults)"].append(_heldout_rmse(d, c.test) if d else float("inf"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", pf.PowerfitWarning)
-            law, ev = pf.select_law(c.train, laws=list(laws), by=by, splits=splits, **c.kw)
+            sel = pf.select_law(c.train, laws=list(laws), by=by, splits=splits, **c.kw)
+        law, ev = sel
         chosen.append(str(law))
-        # the runner-up (the best other law with forecasts of its own, not a law that reduces
-        # to a higher-ranked one) within one standard error of the winner: the data could not
-        # choose
         same = ev[ev["same_as"].notna()]
         repeats += [f"{r.law} = {r.same_as}" for r in same.itertuples()]
-        rest = ev.iloc[1:]
-        rest = rest[rest["reliable"] & rest["same_as"].isna()]
-        ties.append(not float(rest["z_vs_best"].iloc[0]) >= TIE_Z if len(rest) else False)
+        # the runner-up (the best other law with forecasts of its own) within one standard
+        # error of the winner: the data could not choose
+        runner_up = sel.comparison.runner_up
+        ties.append(runner_up is not None and not float(runner_up["z_vs_best"]) >= TIE_Z)
         f = _fit(c, law, loss="log")
         errs["auto"].append(_heldout_rmse(f, c.test) if f is not None else float("inf"))
         if f is not None:  # an unconverged fit still forecasts (its `success` is reported)

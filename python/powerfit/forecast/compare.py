@@ -59,6 +59,13 @@ class LawComparison:
     fits: dict[str, FitResult | None] = field(repr=False)
     warnings: tuple[str, ...] = ()
 
+    @property
+    def runner_up(self) -> pd.Series | None:
+        """The table row of the best reliable law after the winner whose forecasts differ
+        from every higher-ranked law's (``same_as`` missing); None when there is none. Its
+        ``z_vs_best`` says how firmly the held-out errors separate it from the winner."""
+        return _runner_up(self.table)
+
     def summary(self) -> str:
         """The ranking as a text table, with the warnings."""
         lines = [f"laws ranked by held-out log-loss RMSE (best: {law_name(self.best)})"]

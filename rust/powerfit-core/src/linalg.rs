@@ -218,6 +218,7 @@ fn eigen<const VECS: bool>(a: &[f64], p: usize) -> (Vec<f64>, Vec<f64>) {
     }
 }
 
+// `by_order!` dispatches to a plain function name, so each choice of VECS gets one
 #[inline(always)]
 fn jacobi_vectors<D: Dim>(dim: D, m: &mut [f64], v: &mut [f64]) -> (Vec<f64>, Vec<f64>) {
     jacobi::<D, true>(dim, m, v)
