@@ -308,7 +308,7 @@ def test_bootstrap_intervals_match_pf_bootstrap(gadre: pd.DataFrame) -> None:
     other = pf.fit_groups(one, by=KEYS, columns=COLS, n_boot=60, seed=8, level=0.9)
     assert other["bootstrap_seed"][0] != alone["bootstrap_seed"][0]
     assert int(alone["bootstrap_seed"][0]) == _core.group_seed(
-        7, int(pf.groups._group_ids([alone["dataset"], alone["eval_set"]])[0])
+        7, int(pf._keys.group_ids([alone["dataset"], alone["eval_set"]])[0])
     )
 
 

@@ -14,7 +14,7 @@ bit-identical to ``pf.fit`` on that group's rows alone (same options, rows in ta
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,11 +30,10 @@ from ._data import (
     mapping_frame,
 )
 from ._deprecate import renamed
+from ._keys import Flavour, group_codes, group_ids
 from ._progress import Progress
 from .errors import InvalidDataError, InvalidOptionError
 from .expr import Law, with_defaults
-
-Flavour = Literal["pandas", "polars", "pyarrow"]
 
 #: Bootstrap resampling schemes available per group (defined by the core).
 BOOT_METHODS: tuple[str, ...] = tuple(_core.GROUP_BOOTSTRAP_METHODS)
@@ -67,125 +66,6 @@ def _wanted_columns(by: list[str], columns: Mapping[str, str], weights: Any, x: 
     if isinstance(x, str):
         wanted.add(columns.get(x, x))
     return wanted
-
-
-# --------------------------------------------------------------------------------------------
-# Group keys: factorised per column (sorted), combined into one dense code per row
-# --------------------------------------------------------------------------------------------
-
-
-def _factorize_arrow(col: Any) -> tuple[np.ndarray, Any]:
-    """(codes in sorted order of the values, sorted unique values) of a pyarrow column."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.cast(arr.type.value_type)
-    enc = arr.dictionary_encode(null_encoding="encode")
-    dictionary = enc.dictionary
-    order = pc.array_sort_indices(dictionary, null_placement="at_end").to_numpy()
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order), dtype=np.int64)
-    idx = enc.indices.to_numpy(zero_copy_only=False)
-    return rank[idx], dictionary.take(pa.array(order))
-
-
-def _factorize_dense_ints(arr: np.ndarray) -> tuple[np.ndarray, Any] | None:
-    """Sorted factorisation of integers spanning a range not much wider than their count, by a
-    presence table instead of hashing (faster, and no hash table in memory); None otherwise."""
-    lo, hi = int(arr.min()), int(arr.max())
-    span = hi - lo + 1
-    if span > 4 * len(arr) + 1024:
-        return None
-    codes = arr.astype(np.int64)  # a copy: becomes the codes in place
-    codes -= lo
-    present = np.bincount(codes, minlength=span) > 0
-    remap = np.cumsum(present, dtype=np.int64)
-    remap -= 1
-    np.take(remap, codes, out=codes)
-    uniques = pd.Index((np.flatnonzero(present) + lo).astype(arr.dtype))
-    return codes, uniques
-
-
-def _factorize(table: Any, flavour: Flavour, name: str) -> tuple[np.ndarray, Any]:
-    """Sorted factorisation of one key column: int64 codes per row and the unique values
-    (missing values form their own group, sorted last)."""
-    if flavour == "pandas":
-        col = table[name]
-        if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iu" and len(col):
-            dense = _factorize_dense_ints(col.to_numpy())
-            if dense is not None:
-                return dense
-        codes, uniques = pd.factorize(col, sort=True, use_na_sentinel=False)
-        return np.asarray(codes, dtype=np.int64), uniques
-    if flavour == "polars":
-        return _factorize_arrow(table[name].to_arrow())
-    return _factorize_arrow(table.column(name))
-
-
-def _combine(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """One dense group code per row (groups ordered lexicographically by the key columns, only
-    combinations that occur), and for every key column each group's code in that column.
-    Consumes ``codes``."""
-    n = len(codes[0])
-    code = codes.pop(0)
-    group_keys = [np.arange(sizes[0], dtype=np.int64)]
-    for m in sizes[1:]:
-        code = code * m
-        code += codes.pop(0)
-        span = len(group_keys[0]) * m
-        if span <= 4 * n + 1024:  # dense: compress by a presence table, no hashing
-            present = np.bincount(code, minlength=span) > 0
-            values = np.flatnonzero(present)
-            remap = np.cumsum(present, dtype=np.int64)
-            remap -= 1
-            code = remap[code]
-            del present, remap
-        else:
-            code, values = pd.factorize(code, sort=True)
-            code = np.asarray(code, dtype=np.int64)
-        prev, kcode = np.divmod(np.asarray(values, dtype=np.int64), m)
-        group_keys = [g[prev] for g in group_keys] + [kcode]
-    return np.ascontiguousarray(code, dtype=np.int64), group_keys
-
-
-def _key_values(uniques: Any, flavour: Flavour, take: np.ndarray) -> Any:
-    """The key column of the result: each group's value (a pandas Series or a pyarrow Array)."""
-    if flavour == "pandas":
-        return pd.Series(uniques.take(take), index=pd.RangeIndex(len(take)))
-    import pyarrow as pa
-
-    return uniques.take(pa.array(take, type=pa.int64()))
-
-
-def _canonical(values: Any) -> np.ndarray:
-    """Key values as a numpy array whose hash does not depend on the table library or dtype
-    flavour (missing values as None)."""
-    if isinstance(values, pd.Series):
-        arr = values.to_numpy()
-    else:  # pyarrow
-        arr = values.to_numpy(zero_copy_only=False)
-    if arr.dtype.kind in "iub":
-        return arr.astype(np.int64)
-    if arr.dtype.kind == "f":
-        return arr.astype(np.float64)
-    if arr.dtype.kind in "mM":
-        unit = "datetime64[ns]" if arr.dtype.kind == "M" else "timedelta64[ns]"
-        return arr.astype(unit).view(np.int64)
-    arr = np.array(arr, dtype=object)
-    arr[pd.isna(arr)] = None
-    return arr
-
-
-def _group_ids(keys: list[Any]) -> np.ndarray:
-    """A 64-bit hash of every group's key values: the stream of its bootstrap seed, so a group's
-    replicates do not depend on which other groups (or which Dask partition) it is fitted with."""
-    h = np.zeros(len(keys[0]) if keys else 0, dtype=np.uint64)
-    for v in keys:
-        hv = pd.util.hash_array(_canonical(v))
-        h = (h * np.uint64(0x9E3779B97F4A7C15)) ^ hv
-    return np.ascontiguousarray(h, dtype=np.uint64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -361,19 +241,10 @@ def fit_groups(
 
     # factorise the keys (sorted), one dense code per row; the core groups the rows by a
     # counting sort, so no sorted copy of the table is made here
-    uniques: list[Any] = []
-    row_codes: list[np.ndarray] = []
-    for k in keys:
-        c, u = _factorize(table, src, k)
-        row_codes.append(c)
-        uniques.append(u)
-        del c
-    code, group_codes = _combine(row_codes, [len(u) for u in uniques])
-    del row_codes
-    n_groups = len(group_codes[0])
+    code, key_values = group_codes(table, src, keys)
+    n_groups = len(key_values[0])
     rows = None if row_labels is None else _row_labels(table, names, row_labels, len(yv))
-    key_values = [_key_values(u, src, gc) for u, gc in zip(uniques, group_codes)]
-    ids = _group_ids(key_values) if boot else None
+    ids = group_ids(key_values) if boot else None
 
     with Progress(n_groups, progress, "fit_groups", "group") as bar:
         raw = _core.fit_groups(
