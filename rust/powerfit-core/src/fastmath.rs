@@ -167,6 +167,13 @@ fn pow_neg_body<const FMA: bool>(logx: &[f64], e: f64, out: &mut [f64]) {
 }
 
 #[inline(always)]
+fn pow_neg_scaled_body<const FMA: bool>(logx: &[f64], e: f64, scale: &[f64], out: &mut [f64]) {
+    for ((o, &l), &s) in out.iter_mut().zip(logx).zip(scale) {
+        *o = exp_impl::<FMA>(-e * l) * s;
+    }
+}
+
+#[inline(always)]
 fn add_term_body<const FMA: bool>(logx: &[f64], a: f64, e: f64, out: &mut [f64]) {
     for (o, &l) in out.iter_mut().zip(logx) {
         *o = madd::<FMA>(a, exp_impl::<FMA>(-e * l), *o);
@@ -207,6 +214,10 @@ fn exp_slice_body<const FMA: bool>(x: &[f64], out: &mut [f64]) {
 kernel!(
     /// out[i] = x_i^-e = exp(-e log x_i).
     pow_neg, pow_neg_avx2, pow_neg_body, (logx: &[f64], e: f64, out: &mut [f64]));
+kernel!(
+    /// out[i] = scale[i] x_i^-e (one pass: the product is the same as scaling `pow_neg`'s).
+    pow_neg_scaled, pow_neg_scaled_avx2, pow_neg_scaled_body,
+    (logx: &[f64], e: f64, scale: &[f64], out: &mut [f64]));
 kernel!(
     /// out[i] += a x_i^-e.
     add_term, add_term_avx2, add_term_body, (logx: &[f64], a: f64, e: f64, out: &mut [f64]));
@@ -284,6 +295,66 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
         return unsafe { dot_avx2(a, b) };
     }
     dot_body::<false>(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn dots4_avx2(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
+    use std::arch::x86_64::*;
+    let n = b.iter().fold(a.len(), |n, c| n.min(c.len()));
+    let mut out = [0.0f64; 4];
+    let mut i = 0;
+    // SAFETY: every load reads 4 in-bounds elements (i + 8 <= n for both halves).
+    unsafe {
+        let z = _mm256_setzero_pd();
+        let (mut lo, mut hi) = ([z; 4], [z; 4]);
+        while i + 8 <= n {
+            let (x0, x1) = (
+                _mm256_loadu_pd(a.as_ptr().add(i)),
+                _mm256_loadu_pd(a.as_ptr().add(i + 4)),
+            );
+            for j in 0..4 {
+                let p = b[j].as_ptr();
+                lo[j] = _mm256_fmadd_pd(x0, _mm256_loadu_pd(p.add(i)), lo[j]);
+                hi[j] = _mm256_fmadd_pd(x1, _mm256_loadu_pd(p.add(i + 4)), hi[j]);
+            }
+            i += 8;
+        }
+        for j in 0..4 {
+            let mut lanes = [0.0f64; 4];
+            _mm256_storeu_pd(lanes.as_mut_ptr(), _mm256_add_pd(lo[j], hi[j]));
+            out[j] = (lanes[0] + lanes[2]) + (lanes[1] + lanes[3]);
+        }
+    }
+    for (j, o) in out.iter_mut().enumerate() {
+        for k in i..n {
+            *o = a[k].mul_add(b[j][k], *o);
+        }
+    }
+    out
+}
+
+/// `dot(a, b[j])` for four rows at once, bit for bit: `a` is read once for the four (the
+/// cross tables of a grid start are many short dot products against the same row).
+#[inline]
+pub fn dots4(a: &[f64], b: [&[f64]; 4]) -> [f64; 4] {
+    #[cfg(target_arch = "x86_64")]
+    if simd_enabled() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked by `simd_enabled`).
+        return unsafe { dots4_avx2(a, b) };
+    }
+    b.map(|c| dot_body::<false>(a, c))
+}
+
+/// `out[j] = dot(a, b[j])` for every row of `b`, four at a time (bit for bit `dot`'s).
+pub fn dots(a: &[f64], b: &[&[f64]], out: &mut [f64]) {
+    let whole = b.len() / 4 * 4;
+    for (rows, o) in b[..whole].chunks_exact(4).zip(out.chunks_exact_mut(4)) {
+        o.copy_from_slice(&dots4(a, [rows[0], rows[1], rows[2], rows[3]]));
+    }
+    for (row, o) in b[whole..].iter().zip(&mut out[whole..]) {
+        *o = dot(a, row);
+    }
 }
 
 /// Most columns `normal_eq` takes in registers; more use `dot` per pair.
@@ -568,6 +639,51 @@ mod tests {
                             assert!((got - want).abs() <= 1e-9 * (1.0 + want.abs()), "{k} {n}");
                         }
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scaled_powers_are_the_scaled_product_bit_for_bit() {
+        let logx: Vec<f64> = grid(-5.0, 30.0, 0.37);
+        let scale: Vec<f64> = (0..logx.len())
+            .map(|i| 0.25 + (i % 9) as f64 * 0.7)
+            .collect();
+        for e in [0.0, 0.03, 0.34, 1.7, -0.5] {
+            let mut plain = vec![0.0; logx.len()];
+            let mut scaled = vec![0.0; logx.len()];
+            pow_neg(&logx, e, &mut plain);
+            pow_neg_scaled(&logx, e, &scale, &mut scaled);
+            for ((p, s), w) in plain.iter().zip(&scaled).zip(&scale) {
+                assert_eq!((p * w).to_bits(), s.to_bits(), "e = {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn four_dots_are_four_dots_bit_for_bit() {
+        for n in [0, 1, 7, 8, 9, 40, 63, 200] {
+            let row = |s: usize| -> Vec<f64> {
+                (0..n)
+                    .map(|i| ((i * 37 + s * 11) % 17) as f64 / 7.0 - 1.1)
+                    .collect()
+            };
+            let (a, b) = (row(0), [row(1), row(2), row(3), row(4)]);
+            let got = dots4(&a, [&b[0], &b[1], &b[2], &b[3]]);
+            for j in 0..4 {
+                assert_eq!(
+                    got[j].to_bits(),
+                    dot(&a, &b[j]).to_bits(),
+                    "n = {n}, row {j}"
+                );
+            }
+            for m in 0..=4 {
+                let rows: Vec<&[f64]> = b.iter().chain(&b).take(m + 3).map(|r| &r[..]).collect();
+                let mut out = vec![f64::NAN; rows.len()];
+                dots(&a, &rows, &mut out);
+                for (o, r) in out.iter().zip(&rows) {
+                    assert_eq!(o.to_bits(), dot(&a, r).to_bits(), "n = {n}, {m} rows");
                 }
             }
         }

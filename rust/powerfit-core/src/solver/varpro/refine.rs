@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use super::grid::PowerSum;
 use super::nnls::{nnls, MAX_UNKNOWNS};
 use super::tables::Rows;
-use crate::fastmath::pow_neg;
+use crate::fastmath::{dots, pow_neg_scaled};
 use crate::linalg::dot;
 use crate::solver::block::{self, tri, BLOCK};
 
@@ -22,6 +22,14 @@ const CACHE_ROWS: usize = 1 << 14;
 
 /// The linear unknowns of a power sum: [constant if free, free amplitudes].
 pub type Sol = [f64; MAX_UNKNOWNS];
+
+/// Unknowns of the usual power sums (a constant and up to three terms).
+const SMALL: usize = 4;
+
+/// Length of [y'y, b, G packed] for `m` unknowns.
+const fn packed(m: usize) -> usize {
+    1 + m + m * (m + 1) / 2
+}
 
 /// A reduced (variable-projection) objective over exponents, for `refine`.
 pub trait Reduced {
@@ -225,11 +233,22 @@ impl<'a> Projector<'a> {
 
     /// The objective at the current exponents with the pending trial applied.
     fn eval(&mut self) -> Option<(f64, Sol)> {
+        // the sums and the Gram matrix live on the stack, sized for the common few unknowns:
+        // zeroing arrays sized for the most unknowns cost more than a small system's solve
+        if self.layout().0 <= SMALL {
+            self.eval_sized::<{ packed(SMALL) }, { SMALL * SMALL }>()
+        } else {
+            self.eval_sized::<{ packed(MAX_UNKNOWNS) }, { MAX_UNKNOWNS * MAX_UNKNOWNS }>()
+        }
+    }
+
+    /// `eval` with room for `S` packed sums and a Gram matrix of `G` entries.
+    fn eval_sized<const S: usize, const G: usize>(&mut self) -> Option<(f64, Sol)> {
         let ps = self.ps;
         let k = ps.k();
         let (mm, nonneg) = self.layout();
-        let stride = 1 + mm + mm * (mm + 1) / 2;
-        let mut s = [0.0f64; 1 + MAX_UNKNOWNS + MAX_UNKNOWNS * (MAX_UNKNOWNS + 1) / 2];
+        let stride = packed(mm);
+        let mut s = [0.0f64; S];
         let s = &mut s[..stride];
         let trial = self.trial;
         if let Some(c) = &mut self.cache {
@@ -255,16 +274,22 @@ impl<'a> Projector<'a> {
                     s.copy_from_slice(base);
                     let cf = usize::from(ps.const_free);
                     let j = cf + t;
-                    s[1 + j] = dot(tr, yr);
-                    for col in 0..mm {
-                        let other: &[f64] = if col == j {
+                    // the trial column against the response and every basis column
+                    let mut with: [&[f64]; MAX_UNKNOWNS + 1] = [yr; MAX_UNKNOWNS + 1];
+                    for (col, w) in with[1..=mm].iter_mut().enumerate() {
+                        *w = if col == j {
                             tr
                         } else if col < cf {
                             sw
                         } else {
                             &u[col - cf]
                         };
-                        s[1 + mm + tri(j.max(col), j.min(col))] = dot(tr, other);
+                    }
+                    let mut v = [0.0; MAX_UNKNOWNS + 1];
+                    dots(tr, &with[..=mm], &mut v[..=mm]);
+                    s[1 + j] = v[0];
+                    for col in 0..mm {
+                        s[1 + mm + tri(j.max(col), j.min(col))] = v[1 + col];
                     }
                     pend.clear();
                     pend.extend_from_slice(s);
@@ -305,9 +330,12 @@ impl<'a> Projector<'a> {
                     let (resp, rest) = rest.split_at_mut(m);
                     rows.fill(r.clone(), sw, yr);
                     for t in 0..k {
-                        let u = &mut rest[t * m..(t + 1) * m];
-                        pow_neg(&logx[t][r.clone()], e[t], u);
-                        u.iter_mut().zip(sw.iter()).for_each(|(ui, w)| *ui *= w);
+                        pow_neg_scaled(
+                            &logx[t][r.clone()],
+                            e[t],
+                            sw,
+                            &mut rest[t * m..(t + 1) * m],
+                        );
                     }
                     let cols: Vec<&[f64]> = (0..k).map(|t| &rest[t * m..(t + 1) * m]).collect();
                     Self::gram(ps, sw, yr, &cols, resp, slot);
@@ -323,7 +351,7 @@ impl<'a> Projector<'a> {
         if mm == 0 {
             return yy.is_finite().then_some((yy, x));
         }
-        let mut g = [0.0f64; MAX_UNKNOWNS * MAX_UNKNOWNS];
+        let mut g = [0.0f64; G];
         for a in 0..mm {
             for c in 0..=a {
                 let v = s[1 + mm + tri(a, c)];
@@ -351,8 +379,7 @@ impl Reduced for Projector<'_> {
         for (t, &v) in e.iter().enumerate() {
             if self.e[t] != v {
                 if let Some(c) = &mut self.cache {
-                    pow_neg(self.logx[t], v, &mut c.u[t]);
-                    c.u[t].iter_mut().zip(&c.sw).for_each(|(o, s)| *o *= s);
+                    pow_neg_scaled(self.logx[t], v, &c.sw, &mut c.u[t]);
                     c.cur = None;
                     self.passes += 1;
                 }
@@ -364,8 +391,7 @@ impl Reduced for Projector<'_> {
 
     fn try_axis(&mut self, _e: &[f64], t: usize, v: f64) -> Option<(f64, Sol)> {
         if let Some(c) = &mut self.cache {
-            pow_neg(self.logx[t], v, &mut c.trial);
-            c.trial.iter_mut().zip(&c.sw).for_each(|(o, s)| *o *= s);
+            pow_neg_scaled(self.logx[t], v, &c.sw, &mut c.trial);
             self.passes += 1;
         }
         self.trial = Some((t, v));

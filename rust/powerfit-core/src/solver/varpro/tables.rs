@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::sync::atomic::AtomicBool;
 
-use crate::fastmath::{exp_slice, pow_neg};
+use crate::fastmath::{dots4, exp_slice, pow_neg_scaled};
 use crate::linalg::dot;
 use crate::loss::Scale;
 use crate::problem::Problem;
@@ -119,9 +119,7 @@ pub fn tables(
                 let lx = &logx[t][rows.clone()];
                 for (g, &e) in grids[t].iter().enumerate() {
                     let r = off[t] + g;
-                    let u = &mut pow[r * m..(r + 1) * m];
-                    pow_neg(lx, e, u);
-                    u.iter_mut().zip(sw.iter()).for_each(|(ui, s)| *ui *= s);
+                    pow_neg_scaled(lx, e, sw, &mut pow[r * m..(r + 1) * m]);
                 }
             }
             let row = |r: usize| &pow[r * m..(r + 1) * m];
@@ -129,9 +127,8 @@ pub fn tables(
             slot[1] = dot(sw, yr);
             slot[2] = dot(yr, yr);
             for r in 0..nr {
-                slot[3 + r] = dot(sw, row(r));
-                slot[3 + nr + r] = dot(yr, row(r));
-                slot[3 + 2 * nr + r] = dot(row(r), row(r));
+                let [s, y, u, _] = dots4(row(r), [sw, yr, row(r), row(r)]);
+                [slot[3 + r], slot[3 + nr + r], slot[3 + 2 * nr + r]] = [s, y, u];
             }
             let base = 3 + 3 * nr;
             for t in 0..k {
@@ -139,8 +136,17 @@ pub fn tables(
                     let x0 = base + xoff[t * k + t2];
                     for g in 0..dims[t] {
                         let a = row(off[t] + g);
-                        for g2 in 0..dims[t2] {
-                            slot[x0 + g * dims[t2] + g2] = dot(a, row(off[t2] + g2));
+                        let out = &mut slot[x0 + g * dims[t2]..x0 + (g + 1) * dims[t2]];
+                        let (by4, rest) = out.split_at_mut(dims[t2] / 4 * 4);
+                        for (q, o) in by4.chunks_exact_mut(4).enumerate() {
+                            let r = off[t2] + 4 * q;
+                            o.copy_from_slice(&dots4(
+                                a,
+                                [row(r), row(r + 1), row(r + 2), row(r + 3)],
+                            ));
+                        }
+                        for (q, o) in rest.iter_mut().enumerate() {
+                            *o = dot(a, row(off[t2] + by4.len() + q));
                         }
                     }
                 }
