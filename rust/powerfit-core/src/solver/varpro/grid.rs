@@ -380,27 +380,31 @@ impl Centered {
     /// feasible (most cells near the optimum), else the best of the other active sets.
     fn two_terms(&self, tab: &Tables, const_nonneg: bool, sse: &mut [f64], sols: &mut [f64]) {
         let (d0, d1) = (tab.dims[0], tab.dims[1]);
-        for g0 in 0..d0 {
-            let r0 = tab.row(0, g0);
+        let (first, second) = (tab.row(0, 0), tab.row(1, 0));
+        // term 1's rows as slices, so the inner loop runs over them without index arithmetic
+        let (uu_1, uy_1) = (&self.uu[second..second + d1], &self.uy[second..second + d1]);
+        let o_1 = &tab.one_u[second..second + d1];
+        let rows = tab.cross_block(0, 1).chunks_exact(d1);
+        let out = sse.chunks_exact_mut(d1).zip(sols.chunks_exact_mut(3 * d1));
+        for (g0, (crosses, (sse_row, sol_row))) in rows.zip(out).enumerate().take(d0) {
+            let r0 = first + g0;
             let (uu0, uy0, o0) = (self.uu[r0] * (1.0 + 1e-12), self.uy[r0], tab.one_u[r0]);
-            for g1 in 0..d1 {
-                let cell = g0 * d1 + g1;
-                let r1 = tab.row(1, g1);
-                let (uu1, uy1, o1) = (self.uu[r1] * (1.0 + 1e-12), self.uy[r1], tab.one_u[r1]);
-                let cross = tab.cross(0, g0, 1, g1);
+            let terms = uu_1.iter().zip(uy_1).zip(o_1).zip(crosses);
+            let cells = sse_row.iter_mut().zip(sol_row.chunks_exact_mut(3));
+            for (g1, ((((&uu1, &uy1), &o1), &cross), (v, x))) in terms.zip(cells).enumerate() {
+                let uu1 = uu1 * (1.0 + 1e-12);
                 let a12 = cross - o0 * o1 * self.inv_n1;
                 let det = uu0 * uu1 - a12 * a12;
                 let id = 1.0 / det;
                 let a = (uu1 * uy0 - a12 * uy1) * id;
                 let b = (uu0 * uy1 - a12 * uy0) * id;
                 let c = (tab.one_y - a * o0 - b * o1) * self.inv_n1;
-                let x = &mut sols[cell * 3..cell * 3 + 3];
                 if det > 0.0 && a > 0.0 && b > 0.0 && (!const_nonneg || c >= 0.0) {
-                    sse[cell] = self.yy - a * uy0 - b * uy1;
+                    *v = self.yy - a * uy0 - b * uy1;
                     x.copy_from_slice(&[c, a, b]);
                 } else {
-                    let (v, best) = self.without_pair(tab, &[r0, r1], Some(cross));
-                    sse[cell] = v;
+                    let (s, best) = self.without_pair(tab, &[r0, second + g1], Some(cross));
+                    *v = s;
                     x.copy_from_slice(&best);
                 }
             }

@@ -152,14 +152,13 @@ pub(crate) fn local_minima(sse: &[f64], dims: &[usize], keep: usize) -> Vec<usiz
         block_around(&mut blocked, c, &dims[..nd]);
     }
     while chosen.len() < want {
+        // the lowest finite unblocked cell; ties keep the first (a later one must be lower)
         let mut best: Option<usize> = None;
-        for c in 0..total {
-            // ties keep the first cell: a later one must be strictly lower
-            let worse = |b: usize| !sse[c].total_cmp(&sse[b]).is_lt();
-            if blocked[c] || !sse[c].is_finite() || best.is_some_and(worse) {
-                continue;
+        let mut low = f64::INFINITY;
+        for (c, (&v, &b)) in sse.iter().zip(&blocked).enumerate() {
+            if !b && v.is_finite() && (best.is_none() || v < low) {
+                (best, low) = (Some(c), v);
             }
-            best = Some(c);
         }
         match best {
             Some(c) => {
@@ -222,12 +221,14 @@ fn lower_neighbour(v: &[f64], dims: &[usize]) -> Vec<bool> {
         }
         let span = stride;
         stride /= n;
-        for base in (0..v.len()).step_by(span) {
-            let (vb, bb) = (&v[base..base + span], &mut beaten[base..base + span]);
-            for j in 0..span - stride {
-                let (a, b) = (vb[j], vb[j + stride]);
-                bb[j + stride] |= a < b;
-                bb[j] |= b < a;
+        for (vb, bb) in v.chunks_exact(span).zip(beaten.chunks_exact_mut(span)) {
+            // each cell against its neighbour one stride on: both directions, slice by slice
+            let (near, far) = (&vb[..span - stride], &vb[stride..]);
+            for ((o, &a), &b) in bb[stride..].iter_mut().zip(near).zip(far) {
+                *o |= a < b;
+            }
+            for ((o, &a), &b) in bb[..span - stride].iter_mut().zip(near).zip(far) {
+                *o |= b < a;
             }
         }
     }

@@ -64,6 +64,12 @@ impl Tables {
         self.off[t] + g
     }
 
+    /// The cross products of terms t < t2, row-major over (g, g2).
+    pub fn cross_block(&self, t: usize, t2: usize) -> &[f64] {
+        let start = self.xoff[t * self.dims.len() + t2];
+        &self.cross[start..start + self.dims[t] * self.dims[t2]]
+    }
+
     /// <u_(t,g), u_(t2,g2)> for t != t2.
     #[inline(always)]
     pub fn cross(&self, t: usize, g: usize, t2: usize, g2: usize) -> f64 {
