@@ -108,3 +108,16 @@ def test_fit_groups_on_uint64_keys_above_the_int64_range() -> None:
     out = pf.fit_groups(table, by="a", law="power", x="N")
     assert out["a"].tolist() == [2**63, 2**64 - 1]
     assert out["success"].all()
+
+
+@pytest.mark.parametrize("first", ["uint64", "uint32", "int8", "uint8", "int16"])
+def test_dense_keys_of_every_integer_dtype(first: str) -> None:
+    table = pd.DataFrame(
+        {
+            "a": np.array([3, 1, 2, 3, 1, 0], dtype=first),
+            "b": np.array([5, 5, 6, 7, 5, 9], dtype=np.uint64),
+        }
+    )
+    assert _keys._dense_int_keys(table, ["a", "b"]) is not None
+    _same(table, ["a", "b"])
+    _same(table, ["b", "a"])
