@@ -23,7 +23,7 @@ def _dense(span: int, n: int) -> bool:
 def _fits(lo: int, hi: int) -> bool:
     """Values (and their offsets from the smallest) that int64 holds: uint64 keys above it
     are hashed instead."""
-    return -(2**62) < lo and hi < 2**62
+    return lo > -(2**62) and hi < 2**62
 
 
 def group_codes(table: Any, flavour: Flavour, keys: list[str]) -> tuple[np.ndarray, list[Any]]:
