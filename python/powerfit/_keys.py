@@ -26,6 +26,16 @@ def _fits(lo: int, hi: int) -> bool:
     return lo > -(2**62) and hi < 2**62
 
 
+def _compress(code: np.ndarray, span: int) -> np.ndarray:
+    """Renumbers codes in 0..span in place to 0..(number that occur), in order, by a presence
+    table (no hashing); returns the codes that occur."""
+    present = np.bincount(code, minlength=span) > 0
+    remap = np.cumsum(present, dtype=np.int64)
+    remap -= 1
+    np.take(remap, code, out=code)
+    return np.flatnonzero(present)
+
+
 def group_codes(table: Any, flavour: Flavour, keys: list[str]) -> tuple[np.ndarray, list[Any]]:
     """One int64 group code per row and, per key column, each group's value (a pandas Series
     or a pyarrow Array)."""
@@ -64,11 +74,7 @@ def _dense_int_keys(table: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, l
     for a, (lo, _), s in zip(arrs[1:], bounds[1:], spans[1:]):
         code *= s
         code += np.subtract(a, lo, dtype=np.int64)
-    present = np.bincount(code, minlength=total) > 0
-    remap = np.cumsum(present, dtype=np.int64)
-    remap -= 1
-    np.take(remap, code, out=code)
-    cells = np.flatnonzero(present)
+    cells = _compress(code, total)
     values: list[Any] = []
     for a, (lo, _), s in reversed(list(zip(arrs, bounds, spans))):
         cells, offset = np.divmod(cells, s)
@@ -100,13 +106,8 @@ def _factorize_dense_ints(arr: np.ndarray) -> tuple[np.ndarray, Any] | None:
     span = hi - lo + 1
     if not _dense(span, len(arr)) or not _fits(lo, hi):
         return None
-    codes = arr.astype(np.int64)  # a copy: becomes the codes in place
-    codes -= lo
-    present = np.bincount(codes, minlength=span) > 0
-    remap = np.cumsum(present, dtype=np.int64)
-    remap -= 1
-    np.take(remap, codes, out=codes)
-    uniques = pd.Index((np.flatnonzero(present) + lo).astype(arr.dtype))
+    codes = np.subtract(arr, lo, dtype=np.int64)
+    uniques = pd.Index((_compress(codes, span) + lo).astype(arr.dtype))
     return codes, uniques
 
 
@@ -137,13 +138,8 @@ def _combine(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, lis
         code = code * m
         code += codes.pop(0)
         span = len(group_keys[0]) * m
-        if _dense(span, n):  # dense: compress by a presence table, no hashing
-            present = np.bincount(code, minlength=span) > 0
-            values = np.flatnonzero(present)
-            remap = np.cumsum(present, dtype=np.int64)
-            remap -= 1
-            code = remap[code]
-            del present, remap
+        if _dense(span, n):
+            values = _compress(code, span)
         else:
             code, values = pd.factorize(code, sort=True)
             code = np.asarray(code, dtype=np.int64)

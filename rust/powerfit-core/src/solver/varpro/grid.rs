@@ -379,14 +379,14 @@ impl Centered {
     /// Every cell of a two-term grid: the unconstrained solution in closed form where it is
     /// feasible (most cells near the optimum), else the best of the other active sets.
     fn two_terms(&self, tab: &Tables, const_nonneg: bool, sse: &mut [f64], sols: &mut [f64]) {
-        let (d0, d1) = (tab.dims[0], tab.dims[1]);
+        let d1 = tab.dims[1];
         let (first, second) = (tab.row(0, 0), tab.row(1, 0));
         // term 1's rows as slices, so the inner loop runs over them without index arithmetic
         let (uu_1, uy_1) = (&self.uu[second..second + d1], &self.uy[second..second + d1]);
         let o_1 = &tab.one_u[second..second + d1];
         let rows = tab.cross_block(0, 1).chunks_exact(d1);
         let out = sse.chunks_exact_mut(d1).zip(sols.chunks_exact_mut(3 * d1));
-        for (g0, (crosses, (sse_row, sol_row))) in rows.zip(out).enumerate().take(d0) {
+        for (g0, (crosses, (sse_row, sol_row))) in rows.zip(out).enumerate() {
             let r0 = first + g0;
             let (uu0, uy0, o0) = (self.uu[r0] * (1.0 + 1e-12), self.uy[r0], tab.one_u[r0]);
             let terms = uu_1.iter().zip(uy_1).zip(o_1).zip(crosses);

@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::sync::atomic::AtomicBool;
 
-use crate::fastmath::{dots4, exp_slice, pow_neg_scaled};
+use crate::fastmath::{dots, dots4, exp_slice, pow_neg_scaled};
 use crate::linalg::dot;
 use crate::loss::Scale;
 use crate::problem::Problem;
@@ -133,6 +133,7 @@ pub fn tables(
             slot[1] = dot(sw, yr);
             slot[2] = dot(yr, yr);
             for r in 0..nr {
+                // four sums for the price of one read of the row; the fourth is a spare
                 let [s, y, u, _] = dots4(row(r), [sw, yr, row(r), row(r)]);
                 [slot[3 + r], slot[3 + nr + r], slot[3 + 2 * nr + r]] = [s, y, u];
             }
@@ -140,20 +141,10 @@ pub fn tables(
             for t in 0..k {
                 for t2 in t + 1..k {
                     let x0 = base + xoff[t * k + t2];
+                    let others: Vec<&[f64]> = (0..dims[t2]).map(|g2| row(off[t2] + g2)).collect();
                     for g in 0..dims[t] {
-                        let a = row(off[t] + g);
                         let out = &mut slot[x0 + g * dims[t2]..x0 + (g + 1) * dims[t2]];
-                        let (by4, rest) = out.split_at_mut(dims[t2] / 4 * 4);
-                        for (q, o) in by4.chunks_exact_mut(4).enumerate() {
-                            let r = off[t2] + 4 * q;
-                            o.copy_from_slice(&dots4(
-                                a,
-                                [row(r), row(r + 1), row(r + 2), row(r + 3)],
-                            ));
-                        }
-                        for (q, o) in rest.iter_mut().enumerate() {
-                            *o = dot(a, row(off[t2] + by4.len() + q));
-                        }
+                        dots(row(off[t] + g), &others, out);
                     }
                 }
             }
