@@ -23,6 +23,7 @@ from .errors import (
 from .expr import Law
 from .fit import FitResult, bootstrap, load
 from .forecast import (
+    GroupSelection,
     LawComparison,
     RolloutResult,
     Selection,
@@ -30,6 +31,7 @@ from .forecast import (
     forecast_interval,
     rollout,
     select_law,
+    select_laws,
 )
 from .frontier import (
     ApproachComparison,
@@ -78,8 +80,10 @@ __all__ = [
     "rollout",
     "RolloutResult",
     "compare_laws",
+    "GroupSelection",
     "LawComparison",
     "select_law",
+    "select_laws",
     "Selection",
     "forecast_interval",
     "PowerfitError",

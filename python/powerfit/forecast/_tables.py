@@ -3,7 +3,7 @@ argument checks."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._data import as_float_array, mapping_frame
 from ..errors import InvalidDataError, InvalidOptionError
-from ..expr import Law
+from ..expr import Law, law_argument
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..fit import FitResult
@@ -86,8 +86,11 @@ def default_by(
     )
 
 
-def scale_of(frame: pd.DataFrame, by: str, columns: Mapping[str, str]) -> np.ndarray:
-    """The column that orders the runs (C as 6ND when the data have no C), checked positive."""
+def scale_of(
+    frame: pd.DataFrame, by: str, columns: Mapping[str, str], *, check: bool = True
+) -> np.ndarray:
+    """The column that orders the runs (C as 6ND when the data have no C), checked positive
+    unless ``check`` is False (bulk work reports a bad value in its group's row)."""
     col = columns.get(by, by)
     if col not in frame.columns:
         if by == "C" and {columns.get("N", "N"), columns.get("D", "D")} <= set(frame.columns):
@@ -100,7 +103,7 @@ def scale_of(frame: pd.DataFrame, by: str, columns: Mapping[str, str]) -> np.nda
         )
     s = frame[col].to_numpy(dtype=float)
     bad = ~(np.isfinite(s) & (s > 0))
-    if bad.any():
+    if check and bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise InvalidDataError(
             f"column '{col}' has an invalid value {s[row]} at row {row}: must be positive"
@@ -128,3 +131,28 @@ def prediction_points(
 def check_level(level: float) -> None:
     if not (isinstance(level, (int, float)) and 0 < level < 1):
         raise InvalidOptionError(f"level must be in (0, 1), got {level!r}")
+
+
+def check_laws(laws: Sequence[str | Law]) -> list[str | Law]:
+    """The candidate laws, checked: a non-empty list of distinct names or written laws."""
+    if isinstance(laws, (str, Law)) or not isinstance(laws, Sequence) or len(laws) == 0:
+        raise InvalidOptionError(
+            "laws must be a non-empty list of law names or powerfit.Law objects"
+        )
+    names = [law_name(law_argument(law)) for law in laws]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InvalidOptionError(
+            f"laws are named twice: {', '.join(dup)} (give written laws distinct names)"
+        )
+    return list(laws)
+
+
+def check_splits(min_train: Any, splits: Any) -> None:
+    """``min_train`` a positive integer, ``splits`` one or None."""
+    if isinstance(min_train, bool) or not isinstance(min_train, int) or min_train < 1:
+        raise InvalidOptionError(f"min_train must be a positive integer, got {min_train!r}")
+    if splits is not None and (
+        isinstance(splits, bool) or not isinstance(splits, int) or splits < 1
+    ):
+        raise InvalidOptionError(f"splits must be a positive integer or None, got {splits!r}")

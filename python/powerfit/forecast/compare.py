@@ -14,9 +14,9 @@ import pandas as pd
 from .. import _check
 from ..errors import InvalidOptionError, PowerfitError
 from ..errors import warn as warn_user
-from ..expr import Law, law_argument
+from ..expr import Law
 from ..fit import FitResult, fit
-from ._tables import frame_of, law_name
+from ._tables import check_laws, frame_of, law_name
 from .rollout import RolloutResult, rollout
 
 #: Candidate laws of :func:`select_law` for one variable (a learning curve or a size sweep).
@@ -145,20 +145,6 @@ def _paired_z(e: np.ndarray, e_best: np.ndarray) -> float:
     return float(np.mean(diff)) / se if se > 0.0 else math.nan
 
 
-def _check_laws(laws: Sequence[str | Law]) -> list[str | Law]:
-    if isinstance(laws, (str, Law)) or not isinstance(laws, Sequence) or len(laws) == 0:
-        raise InvalidOptionError(
-            "laws must be a non-empty list of law names or powerfit.Law objects"
-        )
-    names = [law_name(law_argument(law)) for law in laws]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise InvalidOptionError(
-            f"laws are named twice: {', '.join(dup)} (give written laws distinct names)"
-        )
-    return list(laws)
-
-
 def compare_laws(
     data: Any = None,
     laws: Sequence[str | Law] = ("power", "m4", "bnsl"),
@@ -198,7 +184,7 @@ def compare_laws(
     by = _check.name(by, "by", optional=True)
     if validate not in ("rollout", "last"):
         raise InvalidOptionError(f"validate must be 'rollout' or 'last', got {validate!r}")
-    cands = _check_laws(laws)
+    cands = check_laws(laws)
     if validate == "last":
         splits = 1
     rolls, fits = {}, {}

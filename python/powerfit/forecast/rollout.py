@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 
 from .. import _check
-from ..errors import InvalidDataError, InvalidOptionError, PowerfitError
+from ..errors import InvalidDataError, PowerfitError
 from ..expr import Law, law_argument
 from ..fit import FitResult, fit
 from ._tables import (
     MIN_DISTANCE,
     check_level,
+    check_splits,
     default_by,
     frame_of,
     law_name,
@@ -274,10 +275,7 @@ def rollout(
         frame, xname = frame_of(data, None, None), _check.name(x, "x", optional=True)
     if by is None:
         by = default_by(frame, law, xname, columns)
-    if not isinstance(min_train, int) or min_train < 1:
-        raise InvalidOptionError(f"min_train must be a positive integer, got {min_train!r}")
-    if splits is not None and (not isinstance(splits, int) or splits < 1):
-        raise InvalidOptionError(f"splits must be a positive integer or None, got {splits!r}")
+    check_splits(min_train, splits)
     yname = y_column(frame, columns)
     scale = scale_of(frame, by, columns)
     levels = levels_of(scale, rtol)

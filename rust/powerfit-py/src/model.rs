@@ -207,6 +207,28 @@ impl PyModel {
         to_matrix(py, out, rows, n)
     }
 
+    /// The law at points where the points `offsets[s]..offsets[s + 1]` take parameter row `s`
+    /// of `params` (one row per segment): one value per point.
+    fn predict_segments<'py>(
+        &self,
+        py: Python<'py>,
+        params: &Bound<'py, PyArray2<f64>>,
+        offsets: Vec<usize>,
+        columns: Vec<PyReadonlyArray1<'py, f64>>,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let (p, _) = matrix(params);
+        let cols: Vec<Vec<f64>> = columns.iter().map(column).collect();
+        let m = self.inner.clone();
+        let n = cols.first().map_or(0, |c| c.len());
+        let out = enter(py, n as f64, None, |_| {
+            let views: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+            analysis::check_points(m.law.as_ref(), &views, &[])?;
+            let owned = OwnedCols::new(cols, m.law.needs_logs());
+            analysis::evaluate_segments(m.law.as_ref(), &owned.view(), &p, &offsets)
+        })?;
+        Ok(PyArray1::from_vec(py, out))
+    }
+
     /// Numeric compute-optimal (N*, D*, L*) for every row of `params` at every budget, with
     /// C = k N D: three (rows, budgets) matrices.
     fn numeric_optimal<'py>(

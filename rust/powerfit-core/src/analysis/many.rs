@@ -61,6 +61,47 @@ pub fn evaluate_many(law: &dyn Law, x: &Cols, params: &[f64]) -> Result<Vec<f64>
     Ok(out)
 }
 
+/// The law at the points `x`, where the points `offsets[s]..offsets[s + 1]` take the
+/// parameter row `s` (row-major `params`): one value per point. The offsets start at 0, never
+/// decrease and end at the number of points; segments run in parallel.
+pub fn evaluate_segments(
+    law: &dyn Law,
+    x: &Cols,
+    params: &[f64],
+    offsets: &[usize],
+) -> Result<Vec<f64>> {
+    let p = law.n_params();
+    let m = x.n();
+    let sets = offsets.len().saturating_sub(1);
+    if p == 0 || params.len() != sets.checked_mul(p).ok_or_else(too_big)? {
+        return Err(Error::InvalidShape(format!(
+            "{sets} segments need {sets} parameter rows of {p} values, got {} values",
+            params.len()
+        )));
+    }
+    let ordered = offsets.first() == Some(&0)
+        && offsets.last() == Some(&m)
+        && offsets.windows(2).all(|w| w[0] <= w[1]);
+    if !ordered {
+        return Err(Error::InvalidShape(format!(
+            "segment offsets must start at 0, never decrease and end at the {m} points"
+        )));
+    }
+    let mut out = vec![0.0; m];
+    let mut pieces = Vec::with_capacity(sets);
+    let mut rest: &mut [f64] = &mut out;
+    for (s, w) in offsets.windows(2).enumerate() {
+        let (head, tail) = rest.split_at_mut(w[1] - w[0]);
+        pieces.push((head, x.slice(w[0], w[1]), &params[s * p..(s + 1) * p]));
+        rest = tail;
+    }
+    pieces
+        .into_par_iter()
+        .filter(|(o, _, _)| !o.is_empty())
+        .for_each(|(o, cols, row)| law.eval(&cols, row, o));
+    Ok(out)
+}
+
 fn too_big() -> Error {
     Error::InvalidOption("the requested table is too large for this machine".into())
 }

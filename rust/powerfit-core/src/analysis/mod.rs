@@ -7,5 +7,7 @@ pub mod many;
 pub mod numeric;
 
 pub use closed_form::{derived, derived_names, NdLaw};
-pub use many::{check_points, evaluate_many, inference_optimal, numeric_optimal_many};
+pub use many::{
+    check_points, evaluate_many, evaluate_segments, inference_optimal, numeric_optimal_many,
+};
 pub use numeric::{elasticities, golden_min, inference_optimum, numeric_optimum, PointLaw};

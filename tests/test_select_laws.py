@@ -1,0 +1,166 @@
+"""Bulk law selection (pf.select_laws): each group's choice and scores equal compare_laws on the
+group alone; bad groups are reported in their rows; sizes are bounded; forecasts per segment."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import powerfit as pf
+from powerfit import _core
+from powerfit.errors import InvalidDataError, InvalidOptionError
+from powerfit.forecast import bulk
+
+HERE = os.path.dirname(__file__)
+GADRE = os.path.join(HERE, "data", "gadre2024", "gadre2024_losses_long.csv")
+CURVE_LAWS = ["power", "m1", "m3"]
+
+
+def curves(n_curves: int = 6, seed: int = 3) -> pd.DataFrame:
+    """Learning curves of two shapes: a plain power law, and one that bends over (m3-like)."""
+    rng = np.random.default_rng(seed)
+    x = np.geomspace(1e6, 1e9, 14)
+    parts = []
+    for i in range(n_curves):
+        if i % 2:
+            y = 2.0 + 60.0 * x ** -(0.25 + 0.02 * i)
+        else:
+            y = 1.5 * (x**-1 * 1e6 + 0.05 + 0.01 * i) ** 0.3 + 1.0
+        y = y * np.exp(rng.normal(0.0, 0.003, x.size))
+        parts.append(pd.DataFrame({"curve": f"c{i}", "seed": i % 3, "D": x, "loss": y}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def assert_same_as_compare_laws(
+    sel: pf.GroupSelection,
+    frame: pd.DataFrame,
+    keys: list[str],
+    laws: list[str],
+    by: str,
+    **kw: object,
+) -> None:
+    for row in sel.table.itertuples(index=False):
+        mask = np.ones(len(frame), dtype=bool)
+        for k in keys:
+            mask &= (frame[k] == getattr(row, k)).to_numpy()
+        cmp = pf.compare_laws(frame[mask], laws=laws, by=by, warn=False, **kw)
+        table = cmp.table.set_index("law")
+        assert row.law == cmp.best
+        for law in laws:
+            np.testing.assert_allclose(
+                getattr(row, f"{law}_log_rmse"), table.loc[law, "heldout_log_rmse"], rtol=1e-9
+            )
+        ru = cmp.runner_up
+        if ru is None:
+            assert pd.isna(row.runner_up)
+        else:
+            assert row.runner_up == ru["law"]
+            np.testing.assert_allclose(row.z_vs_runner_up, ru["z_vs_best"], rtol=1e-9)
+            assert row.tie == (not float(ru["z_vs_best"]) >= 1.0)
+        assert row.n_splits == len(cmp.rollouts[str(cmp.best)].splits)
+
+
+def test_each_group_chooses_as_compare_laws_does_on_it_alone() -> None:
+    df = curves()
+    sel = pf.select_laws(df, ["curve"], laws=CURVE_LAWS, by="D", x="D")
+    assert list(sel.table["curve"]) == sorted(df["curve"].unique())
+    assert (sel.table["status"] == "ok").all()
+    assert_same_as_compare_laws(sel, df, ["curve"], CURVE_LAWS, "D", x="D")
+
+
+def test_real_sweep_groups_with_two_keys_and_the_last_splits() -> None:
+    table = pd.read_csv(GADRE).rename(columns={"params": "N", "train_tokens": "D"})
+    table = table[table["N"] < 1e9]
+    keys = ["dataset", "eval_set"]
+    sel = pf.select_laws(table, keys, laws=["chinchilla", "kaplan"], by="N", splits=1)
+    assert len(sel.table) == table.groupby(keys).ngroups
+    assert_same_as_compare_laws(sel, table, keys, ["chinchilla", "kaplan"], "N", splits=1)
+
+
+def test_pooled_ranking_and_the_chosen_laws_fits() -> None:
+    df = curves()
+    sel = pf.select_laws(df, "curve", laws=CURVE_LAWS, by="D", x="D")
+    pooled = sel.pooled
+    assert list(pooled.columns) == ["law", "median_log_rmse", "mean_log_rmse", "wins", "mean_rank"]
+    assert pooled["wins"].sum() == len(sel.table)
+    assert pooled["median_log_rmse"].is_monotonic_increasing
+    errs = sel.table[[f"{law}_log_rmse" for law in CURVE_LAWS]].median()
+    assert sel.best == CURVE_LAWS[int(np.argmin(errs.to_numpy()))]
+    for law, fits in sel.fits.items():
+        chosen = sel.table.loc[sel.table["law"] == law, "curve"]
+        assert list(fits["curve"]) == list(chosen)
+        for row in fits.itertuples(index=False):
+            one = pf.fit(df[df["curve"] == row.curve], law=law, x="D", loss="log", warn=False)
+            assert row.cost == one.cost
+    assert "best for the family" in sel.summary()
+    assert pf.select_laws(df, "curve", laws=CURVE_LAWS, by="D", x="D", fit=False).fits == {}
+
+
+def test_a_bad_group_is_reported_in_its_row() -> None:
+    df = curves()
+    df.loc[df.index[(df["curve"] == "c2").to_numpy()][3], "loss"] = -1.0
+    df.loc[(df["curve"] == "c4").to_numpy(), "D"] = np.repeat([1e6, 2e6], 7)
+    sel = pf.select_laws(df, "curve", laws=CURVE_LAWS, by="D", x="D")
+    rows = sel.table.set_index("curve")
+    assert rows.loc["c2", "status"] == "invalid_data"
+    assert "column 'loss'" in rows.loc["c2", "message"]
+    assert f"row {df.index[(df['curve'] == 'c2').to_numpy()][3]}" in rows.loc["c2", "message"]
+    assert rows.loc["c4", "status"] == "no_split"
+    assert pd.isna(rows.loc["c2", "law"]) and pd.isna(rows.loc["c4", "law"])
+    good = df[~df["curve"].isin(["c2", "c4"])]
+    assert_same_as_compare_laws(
+        pf.select_laws(good, "curve", laws=CURVE_LAWS, by="D", x="D"),
+        good,
+        ["curve"],
+        CURVE_LAWS,
+        "D",
+        x="D",
+    )
+    others = rows.drop(index=["c2", "c4"])
+    assert (others["status"] == "ok").all() and others["law"].notna().all()
+
+
+def test_split_tables_are_bounded_before_they_are_gathered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bulk, "MAX_SPLIT_ROWS", 100)
+    with pytest.raises(InvalidOptionError, match="limit 100"):
+        pf.select_laws(curves(), "curve", laws=["power"], by="D", x="D")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"groups": "nope"}, InvalidDataError, "key column"),
+        ({"groups": []}, InvalidOptionError, "groups"),
+        ({"laws": "power"}, InvalidOptionError, "non-empty list"),
+        ({"laws": ["power", "power"]}, InvalidOptionError, "named twice"),
+        ({"min_train": 0}, InvalidOptionError, "min_train"),
+        ({"splits": 0}, InvalidOptionError, "splits"),
+        ({"rtol": 1.5}, InvalidOptionError, "rtol"),
+        ({"by": "missing"}, InvalidDataError, "missing"),
+        ({"fit": "yes"}, pf.PowerfitError, "fit"),
+    ],
+)
+def test_bad_options_name_the_problem(
+    kwargs: dict[str, object], error: type[Exception], match: str
+) -> None:
+    args: dict[str, object] = {"groups": "curve", "laws": ["power"], "by": "D", "x": "D"}
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        pf.select_laws(curves(2), **args)  # type: ignore[arg-type]
+
+
+def test_forecasts_per_segment_equal_per_group_predictions() -> None:
+    model = _core.Model("power", ["x"], "x")
+    x = np.geomspace(1.0, 1e4, 10)
+    params = np.array([[1.0, 2.0, 0.5], [0.5, 3.0, 0.25], [9.0, 9.0, 9.0]])
+    out = model.predict_segments(params, [0, 4, 4, 10], [x])
+    np.testing.assert_array_equal(out[:4], model.predict(params[0], [x[:4]]))
+    np.testing.assert_array_equal(out[4:], model.predict(params[2], [x[4:]]))
+    for offsets in ([0, 4, 9], [1, 4, 10], [0, 5, 4, 10], [0, 10]):
+        with pytest.raises(pf.PowerfitError, match="offsets|segments"):
+            model.predict_segments(params, offsets, [x])
