@@ -164,3 +164,41 @@ def test_forecasts_per_segment_equal_per_group_predictions() -> None:
     for offsets in ([0, 4, 9], [1, 4, 10], [0, 5, 4, 10], [0, 10]):
         with pytest.raises(pf.PowerfitError, match="offsets|segments"):
             model.predict_segments(params, offsets, [x])
+
+
+def test_fit_groups_auto_fits_each_groups_chosen_law() -> None:
+    df = curves()
+    df.loc[0, "loss"] = np.nan
+    opts = {"laws": CURVE_LAWS, "by": "D"}
+    out = pf.fit_groups(df, "curve", law="auto", selection=opts, x="D", n_boot=40, seed=7)
+    sel = pf.select_laws(df, "curve", laws=CURVE_LAWS, by="D", x="D", fit=False)
+    assert list(out["curve"]) == list(sel.table["curve"])
+    assert list(out["law"].astype(object).where(out["law"].notna(), None)) == list(
+        sel.table["law"].astype(object).where(sel.table["law"].notna(), None)
+    )
+    first = out.iloc[0]
+    assert first["status"] == "invalid_data" and "column 'loss'" in first["message"]
+    assert pd.isna(first["cost"])
+    for law in CURVE_LAWS:
+        mine = out[out["law"] == law]
+        if mine.empty:
+            continue
+        rows = df[df["curve"].isin(mine["curve"])]
+        ref = pf.fit_groups(rows, "curve", law, x="D", loss="log", n_boot=40, seed=7)
+        np.testing.assert_array_equal(mine["cost"].to_numpy(float), ref["cost"].to_numpy(float))
+        # the seed that reproduces a group's replicates stays an exact integer
+        assert [int(v) for v in mine["bootstrap_seed"]] == [int(v) for v in ref["bootstrap_seed"]]
+    assert out["bootstrap_seed"].dtype == "UInt64"
+
+
+def test_fit_groups_auto_output_flavour_and_options() -> None:
+    pl = pytest.importorskip("polars")
+    df = curves(4)
+    opts = {"laws": ["power", "m1"], "by": "D", "validate": "last"}
+    out = pf.fit_groups(pl.from_pandas(df), "curve", law="auto", selection=opts, x="D")
+    assert isinstance(out, pl.DataFrame) and out.height == 4
+    assert (out["n_splits"] == 1).all()
+    with pytest.raises(InvalidOptionError, match="selection= takes"):
+        pf.fit_groups(df, "curve", law="auto", selection={"nope": 1}, x="D")
+    with pytest.raises(InvalidOptionError, match="output"):
+        pf.fit_groups(df, "curve", law="auto", selection=opts, x="D", output="excel")

@@ -163,6 +163,7 @@ def _dataset(
             methods.append(cv.method)
     med = {k: float(np.median(v)) for k, v in errs.items()}
     best_single = min(med[law] for law in laws)
+    family = _family_law(curves, laws, by, splits)
     lines = [
         (
             f"- **{name}**: {len(curves)} curves/groups, fitted with loss='log' (the defaults row: "
@@ -200,6 +201,11 @@ def _dataset(
             f"{_counts(repeats)}."
         ),
         (
+            f"- One law for the family (pf.select_laws over all {len(curves)} training parts, "
+            f"the law with the smallest median held-out error): {family}; its median held-out "
+            f"log RMSE / the best single law's: {med[family] / best_single:.3f}."
+        ),
+        (
             f"- 95% forecast intervals (pf.forecast_interval: 200-replicate case bootstrap + the "
             f"errors of a rollout over every split of the training part) of the chosen law: "
             f"{cov_in} of {cov_n} held-out runs inside ({cov_in / max(cov_n, 1):.1%}); of them, "
@@ -215,6 +221,78 @@ def _dataset(
         "auto_vs_best": med["auto"] / best_single,
         "coverage": cov_in / max(cov_n, 1),
     }
+
+
+def _stacked(curves: list[Curve]) -> pd.DataFrame:
+    """The curves' training parts in one table, keyed by ``curve``."""
+    return pd.concat([c.train.assign(curve=c.name) for c in curves], ignore_index=True)
+
+
+def _family_law(curves: list[Curve], laws: tuple[str, ...], by: str, splits: int | None) -> str:
+    """The law pf.select_laws ranks first over all the curves' training parts."""
+    sel = pf.select_laws(
+        _stacked(curves), "curve", laws=list(laws), by=by, splits=splits, fit=False, **curves[0].kw
+    )
+    return str(sel.best)
+
+
+def bulk_timing(
+    sets: list[tuple[str, list[Curve], tuple[str, ...], str]], repeats: int, loop_max: int = 200
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """pf.select_laws on every curve of a dataset in one call, against a Python loop of
+    pf.compare_laws per curve (over the first ``loop_max`` curves, its time scaled to all):
+    time, and how many choices and scores agree."""
+    rows, lines = [], []
+    for name, curves, laws, by in sets:
+        sub = curves[:loop_max]
+        scale = len(curves) / len(sub)
+        table = _stacked(curves)
+        kw = curves[0].kw
+
+        def bulk() -> pf.GroupSelection:
+            return pf.select_laws(table, "curve", laws=list(laws), by=by, fit=False, **kw)
+
+        def loop() -> dict[str, Any]:
+            return {
+                c.name: pf.compare_laws(c.train, laws=list(laws), by=by, warn=False, **kw)
+                for c in sub
+            }
+
+        t_bulk = t_loop = float("inf")
+        for _ in range(repeats):  # alternating, best of each
+            t_bulk = min(t_bulk, _timed(bulk, 1))
+            t_loop = min(t_loop, _timed(loop, 1))
+        sel, ref = bulk(), loop()
+        same = worst = 0.0
+        for row in sel.table.itertuples(index=False):
+            if row.curve not in ref:
+                continue
+            cmp = ref[row.curve]
+            same += row.law == cmp.best
+            tab = cmp.table.set_index("law")["heldout_log_rmse"]
+            for law in laws:
+                a, b = getattr(row, f"{law}_log_rmse"), tab[law]
+                if np.isfinite(a) or np.isfinite(b):
+                    worst = max(worst, abs(a - b) / abs(b))
+        rows.append(
+            {
+                "benchmark": f"law selection by rollout, {name}: {len(curves)} curves x "
+                f"{len(laws)} laws, one call",
+                "powerfit": t_bulk,
+                "peer": "Python loop of pf.compare_laws per curve"
+                + (f" (SCALED from {len(sub)} curves)" if scale > 1 else ""),
+                "peer_time": t_loop * scale,
+                "target": "-",
+                "notes": f"same choice on {int(same)} of {len(sub)} curves compared; largest "
+                f"relative difference of a held-out score {worst:.1e}",
+            }
+        )
+    lines.append(
+        f"- Bulk selection: pf.select_laws (one bulk fit and one native forecast call per law "
+        f"for all curves and splits; fit=False) against a loop of pf.compare_laws (one rollout "
+        f"per curve and law, splits fitted one by one); best of {repeats} alternating runs."
+    )
+    return rows, lines
 
 
 def _counts(items: list[str]) -> str:
@@ -362,4 +440,30 @@ def forecast_section(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
         summary[name] = s
     row, more = m4_timing(olmo, 2 if ctx.quick else 5)
     lines += more
-    return [row], lines
+    bulk_rows, more = bulk_timing(
+        [
+            ("OLMo curves", olmo, ONE_VAR_LAWS, "D"),
+            ("Gadre groups", gadre_groups(), ND_LAWS, "N"),
+            ("synthetic curves", synthetic_curves(2000), ("power", "m1"), "D"),
+        ],
+        1 if ctx.quick else 2,
+    )
+    lines += more
+    return [row, *bulk_rows], lines
+
+
+def synthetic_curves(n: int, seed: int = 0) -> list[Curve]:
+    """``n`` learning curves of 16 points each, power laws and bending (M3-like) ones with
+    multiplicative noise: a sweep database's worth of small curves."""
+    rng = np.random.default_rng(seed)
+    x = np.geomspace(1e6, 1e9, 16)
+    out = []
+    for i in range(n):
+        if i % 2:
+            y = 2.0 + 60.0 * x ** -rng.uniform(0.2, 0.4)
+        else:
+            y = 1.5 * (1e6 / x + rng.uniform(0.02, 0.1)) ** 0.3 + 1.0
+        y = y * np.exp(rng.normal(0.0, 0.003, x.size))
+        frame = pd.DataFrame({"D": x, "loss": y})
+        out.append(Curve(f"s{i:04d}", frame, frame.iloc[:0], {"x": "D"}))
+    return out

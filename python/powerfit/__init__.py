@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import analysis, compute, datasets, diagnosis, forecast, laws, readers, testtime
 from ._core import __version__
-from .api import fit
+from .api import fit, fit_groups
 from .bootstrap import BootstrapResult
 from .compute import Budget
 from .diagnosis import Diagnosis, diagnose
@@ -41,7 +41,6 @@ from .frontier import (
     envelope,
     isoflop,
 )
-from .groups import fit_groups
 from .holdout import extrapolation_check
 from .plot import plot_envelope, plot_isoflop
 from .runs import read_runs

@@ -93,6 +93,25 @@ def _build(columns: dict[str, Any], flavour: Flavour) -> Any:
     return pl.from_arrow(table)
 
 
+def as_flavour(frame: pd.DataFrame, output: str | None, like: Any) -> Any:
+    """A pandas result as the requested output flavour, by default the input's (pandas for
+    files and dicts)."""
+    output = _check.name(output, "output", optional=True)
+    if output is not None and output not in ("pandas", "polars", "pyarrow"):
+        raise InvalidOptionError(f"output must be 'pandas', 'polars' or 'pyarrow', not {output!r}")
+    flavour = output or (_flavour(like) if in_memory(like) else "pandas")
+    if flavour == "pandas":
+        return frame
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if flavour == "pyarrow":
+        return table
+    import polars as pl
+
+    return pl.from_arrow(table)
+
+
 def _status_tables() -> tuple[np.ndarray, np.ndarray]:
     names = np.full(256, "unknown", dtype=object)
     messages = np.full(256, "", dtype=object)

@@ -219,6 +219,7 @@ def select_laws(
     rtol: float = 0.01,
     loss: str = "log",
     fit: bool = True,
+    fit_options: Mapping[str, Any] | None = None,
     **fit_kwargs: Any,
 ) -> GroupSelection:
     """Choose, for every group of a table (a learning curve, a sweep per dataset), the candidate
@@ -241,6 +242,8 @@ def select_laws(
         x, columns, min_train, splits, rtol, loss, fit_kwargs: as in
             :func:`~powerfit.forecast.rollout`.
         fit: also fit each group's chosen law on all its runs (:attr:`GroupSelection.fits`).
+        fit_options: more :func:`powerfit.fit_groups` options for those fits only (``n_boot``,
+            ``seed``, ``level``, ...).
 
     Returns:
         a :class:`GroupSelection`. A group that cannot be scored (a non-positive value, too few
@@ -298,7 +301,10 @@ def select_laws(
     result = _rank(scored, runs, status)
     out = _table(keys, key_values, models, result, status, message)
     pooled = _pooled(out, models)
-    fits = _fit_chosen(frame, keys, out, cands, code, x, cols, kw) if fit else {}
+    if fit_options is not None and not isinstance(fit_options, Mapping):
+        raise InvalidOptionError("fit_options must be a dict of fit_groups options")
+    final = {**kw, **(fit_options or {})}
+    fits = _fit_chosen(frame, keys, out, cands, code, x, cols, final) if fit else {}
     return GroupSelection(out, pooled, fits)
 
 
