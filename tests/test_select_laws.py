@@ -202,3 +202,12 @@ def test_fit_groups_auto_output_flavour_and_options() -> None:
         pf.fit_groups(df, "curve", law="auto", selection={"nope": 1}, x="D")
     with pytest.raises(InvalidOptionError, match="output"):
         pf.fit_groups(df, "curve", law="auto", selection=opts, x="D", output="excel")
+
+
+def test_options_for_the_final_fits_only_are_named() -> None:
+    with pytest.raises(InvalidOptionError, match="fit_options"):
+        pf.select_laws(curves(2), "curve", laws=["power"], by="D", x="D", n_boot=10)
+    with pytest.raises(InvalidOptionError, match="progress"):
+        pf.select_laws(curves(2), "curve", laws=["power"], by="D", x="D", progress=True)
+    with pytest.raises(InvalidOptionError, match="fit_options must be"):
+        pf.select_laws(curves(2), "curve", laws=["power"], by="D", x="D", fit_options=[1])

@@ -32,7 +32,8 @@ class Curve:
 
 def olmo_curves() -> list[Curve]:
     """OLMo ladder training curves (C4 loss against tokens), 20 runs: the first 5% of tokens
-    dropped (warm-up), fitted up to 25% of the run's tokens, the rest held out (0.6 decades)."""
+    dropped (warm-up), fitted up to 25% of the run's tokens, the rest held out (0.6 decades);
+    column ``lr``: the learning-rate multiplier of the run's schedule."""
     df = pf.datasets.olmo_ladder()
     out = []
     for (size, mult), run in df.groupby(["size", "chinchilla_multiplier"], sort=True):
@@ -40,6 +41,11 @@ def olmo_curves() -> list[Curve]:
             {"D": run["tokens"].to_numpy(float), "loss": run["loss_c4"].to_numpy(float)}
         )
         top = whole["D"].max()
+        # the run's schedule (the ladder's config: cosine to 10% of the peak after a warm-up
+        # of N tokens, rounded to whole steps), for the law that carries it
+        per_step = float((run["tokens"] / run["step"]).iloc[-1])
+        warm = round(float(run["N"].iloc[0]) / per_step) * per_step
+        whole["lr"] = pf.schedules.cosine(whole["D"], top, warmup=warm, final=0.1)
         g = whole[whole["D"] >= 0.05 * top]
         cut = 0.25 * top
         out.append(Curve(f"{size} x{mult:g}", g[g["D"] <= cut], g[g["D"] > cut], {"x": "D"}))
@@ -221,6 +227,36 @@ def _dataset(
         "auto_vs_best": med["auto"] / best_single,
         "coverage": cov_in / max(cov_n, 1),
     }
+
+
+def schedule_lines(curves: list[Curve], laws: tuple[str, ...]) -> list[str]:
+    """Held-out error of pf.schedules.schedule_law (a power law plus a term in the learning-rate
+    multiplier) on the curves, against the single-variable laws fitted the same way."""
+    law = pf.schedules.schedule_law("D")
+    errs: dict[str, list[float]] = {name: [] for name in ("schedule_power", *laws)}
+    for c in curves:
+        base = _fit(c, "power", loss="log")
+        for name in laws:
+            f = base if name == "power" else _fit(c, name, loss="log")
+            errs[name].append(_heldout_rmse(f, c.test) if f is not None else float("inf"))
+        start = {**base.params, "F": 0.0} if base is not None else None
+        f = pf.fit(c.train, law=law, p0=start, loss="log", warn=False) if start else None
+        errs["schedule_power"].append(_heldout_rmse(f, c.test) if f is not None else float("inf"))
+    med = {k: float(np.median(v)) for k, v in errs.items()}
+    best = min(laws, key=lambda k: med[k])
+    return [
+        (
+            f"- With the learning-rate schedule (column `lr` from each run's config: cosine to 10% "
+            f"of the peak after a warm-up of N tokens): pf.schedules.schedule_law, "
+            f"`L_inf + A*D^-alpha + F*lr` started from the power fit with F = 0, median held-out "
+            f"log RMSE {med['schedule_power']:.4f} (mean {np.mean(errs['schedule_power']):.4f}, "
+            f"worst {np.max(errs['schedule_power']):.4f}); / the best single law of tokens alone "
+            f"({best}, {med[best]:.4f}): {med['schedule_power'] / med[best]:.3f}; / power: "
+            f"{med['schedule_power'] / med['power']:.3f}. It needs the schedule, so it is not "
+            f"among select_law's candidates above."
+        ),
+        "",
+    ]
 
 
 def _stacked(curves: list[Curve]) -> pd.DataFrame:
@@ -438,6 +474,8 @@ def forecast_section(ctx: Any) -> tuple[list[dict[str, Any]], list[str]]:
         more, s = _dataset(name, curves, laws, by, default, splits)
         lines += more
         summary[name] = s
+        if curves is olmo:
+            lines += schedule_lines(olmo, laws)
     row, more = m4_timing(olmo, 2 if ctx.quick else 5)
     lines += more
     bulk_rows, more = bulk_timing(

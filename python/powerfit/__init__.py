@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from . import analysis, compute, datasets, diagnosis, forecast, laws, readers, testtime
+from . import analysis, compute, datasets, diagnosis, forecast, laws, readers, schedules, testtime
 from ._core import __version__
 from .api import fit, fit_groups
 from .bootstrap import BootstrapResult
@@ -95,6 +95,7 @@ __all__ = [
     "diagnosis",
     "diagnose",
     "Diagnosis",
+    "schedules",
     "testtime",
     "pass_at_k",
     "fit_coverage",

@@ -18,6 +18,7 @@ from . import groups as _groups
 from .errors import InvalidOptionError
 from .expr import Law
 from .forecast import select_law, select_laws
+from .forecast.bulk import ROLLOUT_OPTIONS
 
 #: The law name that asks for a selection.
 AUTO = "auto"
@@ -63,25 +64,6 @@ def _selection_options(selection: Mapping[str, Any] | None) -> dict[str, Any]:
     return sel_opts
 
 
-#: fit_groups options that also shape the rollouts' fits (the rest, such as the bootstrap,
-#: only the final fits).
-_ROLLOUT_FIT_OPTIONS = (
-    "x",
-    "columns",
-    "loss",
-    "delta",
-    "overestimate_penalty",
-    "fixed",
-    "bounds",
-    "p0",
-    "starts",
-    "ftol",
-    "xtol",
-    "gtol",
-    "max_iter",
-)
-
-
 @wraps(_groups.fit_groups)
 def fit_groups(
     table: Any, by: str | Sequence[str], law: str | Law = "chinchilla", **kwargs: Any
@@ -109,7 +91,8 @@ def _fit_groups_auto(
         sel_opts["splits"] = 1
     kwargs.setdefault("loss", "log")
     kwargs.pop("progress", None)
-    roll_kw = {k: kwargs[k] for k in _ROLLOUT_FIT_OPTIONS if k in kwargs}
+    shared = ("x", "columns", "loss", *ROLLOUT_OPTIONS)
+    roll_kw = {k: kwargs[k] for k in shared if k in kwargs}
     keys = [by] if isinstance(by, str) else list(by)
     rest = {k: v for k, v in kwargs.items() if k not in roll_kw}
     sel = select_laws(

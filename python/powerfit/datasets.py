@@ -60,6 +60,9 @@ def olmo_ladder() -> pd.DataFrame:
     ``size``, ``N`` (parameters), ``chinchilla_multiplier``, ``step``, ``tokens`` (seen so
     far), ``loss_c4``, ``loss_pile`` (validation cross-entropy) and ``C`` = 6 N tokens. A run is
     identified by (size, chinchilla_multiplier); its last row is its clean final point (each run
-    has its own learning-rate schedule).
+    has its own learning-rate schedule). The ladder's training config (``scripts/ladder_peteish.py``
+    in github.com/allenai/OLMo) decays the rate by a cosine to 10% of its peak at the run's last
+    token, after a linear warm-up of about N tokens (N / tokens per step, rounded to whole steps):
+    ``pf.schedules.cosine(tokens, total, warmup=..., final=0.1)`` rebuilds it as a column.
     """
     return _read("olmo_ladder_curves.csv")

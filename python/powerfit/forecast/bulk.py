@@ -36,6 +36,21 @@ from .compare import TIE_Z, candidate_laws
 #: The most training plus held-out rows the splits of one law may hold (a split repeats its
 #: group's smaller runs), checked before they are gathered.
 MAX_SPLIT_ROWS = 200_000_000
+#: Options of :func:`powerfit.fit_groups` that shape every fit of the rollouts; the others
+#: (the bootstrap, the output) apply to the chosen laws' fits only (``fit_options``).
+ROLLOUT_OPTIONS = (
+    "delta",
+    "overestimate_penalty",
+    "weights",
+    "fixed",
+    "bounds",
+    "p0",
+    "starts",
+    "ftol",
+    "xtol",
+    "gtol",
+    "max_iter",
+)
 #: The key column of the splits' bulk fits (a split is one group of it).
 _SPLIT = "__split__"
 
@@ -270,6 +285,13 @@ def select_laws(
     by = _check.name(by, "by", optional=True)
     fit = _check.flag(fit, "fit")
     check_splits(min_train, splits)
+    unknown = sorted(set(fit_kwargs) - set(ROLLOUT_OPTIONS))
+    if unknown:
+        raise InvalidOptionError(
+            f"select_laws does not take {', '.join(unknown)}: the rollouts' fits take "
+            f"{', '.join(ROLLOUT_OPTIONS)}; options of the chosen laws' fits only (n_boot, "
+            "seed, ...) go in fit_options"
+        )
     if not (isinstance(rtol, (int, float)) and not isinstance(rtol, bool) and 0 <= rtol < 1):
         raise InvalidOptionError(f"rtol must be in [0, 1), got {rtol!r}")
     cands = check_laws(laws if laws is not None else candidate_laws(frame, x, cols))
