@@ -211,3 +211,17 @@ def test_options_for_the_final_fits_only_are_named() -> None:
         pf.select_laws(curves(2), "curve", laws=["power"], by="D", x="D", progress=True)
     with pytest.raises(InvalidOptionError, match="fit_options must be"):
         pf.select_laws(curves(2), "curve", laws=["power"], by="D", x="D", fit_options=[1])
+
+
+def test_a_written_law_is_a_candidate_like_a_built_in_one() -> None:
+    df = curves(4)
+    mine = pf.Law("c + a*D^-b", "D", positive=["a"], name="mine")
+    sel = pf.select_laws(df, "curve", laws=["m3", mine], by="D", x="D")
+    assert set(sel.table.columns) >= {"m3_log_rmse", "mine_log_rmse"}
+    for row in sel.table.itertuples(index=False):
+        one = df[df["curve"] == row.curve]
+        cmp = pf.compare_laws(one, laws=["m3", mine], by="D", x="D", warn=False)
+        table = cmp.table.set_index("law")["heldout_log_rmse"]
+        np.testing.assert_allclose(row.mine_log_rmse, table["mine"], rtol=1e-9)
+        best = cmp.best
+        assert row.law == (best if isinstance(best, str) else best.name)

@@ -8,9 +8,10 @@
 
 use std::sync::atomic::AtomicBool;
 
-use super::grid::PowerSum;
-use super::nnls::MAX_UNKNOWNS;
-use super::refine::Sol;
+use super::grid::finish;
+use super::nnls::{Sol, MAX_UNKNOWNS};
+use super::powersum::PowerSum;
+
 use super::tables::tables;
 use super::Candidate;
 use crate::solver::block;
@@ -82,6 +83,6 @@ pub fn search(ps: &PowerSum, keep: usize, cancel: Option<&AtomicBool>) -> (Vec<C
         .into_iter()
         .map(|(s, sel, x)| ((0..k).map(|t| grids[t][sel[t]]).collect(), x, s))
         .collect();
-    let (out, passes) = ps.finish(&grids, cells, cancel);
+    let (out, passes) = finish(ps, &grids, cells, cancel);
     (out, table_fev + passes)
 }

@@ -12,6 +12,7 @@ mod coord;
 mod grid;
 mod kaplan;
 pub mod nnls;
+mod powersum;
 mod refine;
 mod tables;
 
@@ -44,7 +45,7 @@ pub fn varpro_starts(
             if terms.len() > MAX_TERMS {
                 return (Vec::new(), 0);
             }
-            let ps = grid::PowerSum::new(pb, constant, &terms);
+            let ps = powersum::PowerSum::new(pb, constant, &terms);
             if terms.len() <= 3 {
                 grid::search(&ps, keep, cancel)
             } else {
@@ -71,7 +72,7 @@ pub fn project_start(
     if terms.len() > MAX_TERMS {
         return (None, 0);
     }
-    let ps = grid::PowerSum::new(pb, constant, &terms);
+    let ps = powersum::PowerSum::new(pb, constant, &terms);
     let e: Vec<f64> = terms.iter().map(|t| p0[t.1]).collect();
     let mut proj = refine::Projector::single(&ps, cancel);
     let start = proj.at(&e).and_then(|(_, x)| ps.with_linear(p0, &x));

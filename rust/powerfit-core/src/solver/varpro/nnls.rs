@@ -168,6 +168,9 @@ pub(super) fn chol_solve_fixed<const M: usize>(a: &[f64; 16], b: &mut [f64; 4]) 
 /// Most unknowns `nnls` takes.
 pub const MAX_UNKNOWNS: usize = 16;
 
+/// The linear unknowns of a power sum: [constant if free, free amplitudes].
+pub type Sol = [f64; MAX_UNKNOWNS];
+
 /// Weighted NNLS by Lawson and Hanson's active-set method, in Gram form: minimises
 /// x'Gx - 2b'x + yy with x_j >= 0 where `nonneg[j]` (the others are free). `m <= MAX_UNKNOWNS`.
 /// Returns the weighted SSE (infinite if the system is singular) and writes `x`.

@@ -6,8 +6,8 @@
 use std::ops::Range;
 use std::sync::atomic::AtomicBool;
 
-use super::grid::PowerSum;
-use super::nnls::{nnls, MAX_UNKNOWNS};
+use super::nnls::{nnls, Sol, MAX_UNKNOWNS};
+use super::powersum::PowerSum;
 use super::tables::Rows;
 use crate::fastmath::{dots, pow_neg_scaled};
 use crate::linalg::dot;
@@ -19,9 +19,6 @@ const REFINE_LEVELS: usize = 3;
 /// Rows up to which the projector keeps each term's weighted powers (a few columns of this
 /// length); above it every evaluation recomputes them block by block.
 const CACHE_ROWS: usize = 1 << 14;
-
-/// The linear unknowns of a power sum: [constant if free, free amplitudes].
-pub type Sol = [f64; MAX_UNKNOWNS];
 
 /// Unknowns of the usual power sums (a constant and up to three terms).
 const SMALL: usize = 4;
