@@ -4,6 +4,7 @@ group alone; bad groups are reported in their rows; sizes are bounded; forecasts
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -225,3 +226,15 @@ def test_a_written_law_is_a_candidate_like_a_built_in_one() -> None:
         np.testing.assert_allclose(row.mine_log_rmse, table["mine"], rtol=1e-9)
         best = cmp.best
         assert row.law == (best if isinstance(best, str) else best.name)
+
+
+def test_a_parquet_file_is_read_for_its_needed_columns(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    df = curves(4).assign(notes="unused")
+    path = str(tmp_path / "curves.parquet")
+    df.to_parquet(path)
+    from_file = pf.select_laws(path, "curve", laws=["power", "m1"], by="D", x="D")
+    in_memory = pf.select_laws(df, "curve", laws=["power", "m1"], by="D", x="D")
+    pd.testing.assert_frame_equal(from_file.table, in_memory.table)
+    out = pf.fit_groups(path, "curve", law="auto", selection={"laws": ["power"], "by": "D"}, x="D")
+    assert isinstance(out, pd.DataFrame) and len(out) == 4

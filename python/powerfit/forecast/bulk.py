@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _check, _core
-from .._data import available, gather
+from .._data import as_table, available, gather, in_memory
 from .._keys import group_codes
 from ..errors import InvalidDataError, InvalidOptionError
 from ..expr import Law, law_argument
@@ -203,6 +203,29 @@ def _bad_rows(frame: pd.DataFrame, names: Sequence[str], scale: np.ndarray) -> n
     return first
 
 
+def _read(
+    table: Any,
+    keys: list[str],
+    by: Any,
+    x: Any,
+    columns: Any,
+    laws: Any,
+) -> Any:
+    """A table in memory as it is; a file, folder, glob, lazy frame or DuckDB relation read
+    with :func:`powerfit.readers.read_table`, only the columns the selection can use."""
+    if in_memory(table):
+        return table
+    wanted = set(keys) | {"N", "D", "C", "U", "x", "loss", "y", "L"}
+    for name in (by, x):
+        if isinstance(name, str):
+            wanted.add(name)
+    if isinstance(columns, Mapping):
+        wanted |= {str(v) for v in columns.values()}
+    if isinstance(laws, Sequence) and not isinstance(laws, str):
+        wanted |= {v for law in laws if isinstance(law, Law) for v in law.variables}
+    return as_table(table, wanted)
+
+
 def _invalid_groups(
     code: np.ndarray, first_bad: np.ndarray, names: Sequence[str], n_groups: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -248,7 +271,10 @@ def select_laws(
     :func:`~powerfit.forecast.compare_laws` on its rows alone.
 
     Args:
-        table: the runs (pandas, polars, pyarrow or a dict of columns).
+        table: the runs: a pandas or polars DataFrame, a pyarrow Table, a dict of columns, or
+            anything :func:`powerfit.readers.read_table` reads (a CSV, Parquet or other file,
+            a partitioned folder, a glob, a polars LazyFrame, a DuckDB relation), of which only
+            the needed columns are read.
         groups: the key column(s): one selection per distinct combination of their values.
         laws: candidates (names or :class:`powerfit.Law` objects); default
             :func:`~powerfit.forecast.candidate_laws` of the table.
@@ -270,10 +296,10 @@ def select_laws(
         InvalidOptionError: bad options, or splits beyond :data:`MAX_SPLIT_ROWS` rows.
         InvalidLawError: an unknown law.
     """
-    frame = frame_of(table, None, None)
     keys = _check.names(groups, "groups")
     if not keys:
         raise InvalidOptionError("groups must name one or more key columns")
+    frame = frame_of(_read(table, keys, by, x, columns, laws), None, None)
     missing = [k for k in keys if k not in frame.columns]
     if missing:
         raise InvalidDataError(
