@@ -208,8 +208,10 @@ def test_fit_groups_auto_output_flavour_and_options() -> None:
 def test_options_for_the_final_fits_only_are_named() -> None:
     with pytest.raises(InvalidOptionError, match="fit_options"):
         pf.select_laws(curves(2), "curve", laws=["power"], by="D", x="D", n_boot=10)
-    with pytest.raises(InvalidOptionError, match="progress"):
-        pf.select_laws(curves(2), "curve", laws=["power"], by="D", x="D", progress=True)
+    with pytest.raises(InvalidOptionError, match="output"):
+        pf.select_laws(curves(2), "curve", laws=["power"], by="D", x="D", output="polars")
+    with pytest.raises(pf.PowerfitError, match="progress"):
+        pf.select_laws(curves(2), "curve", laws=["power"], by="D", x="D", progress="yes")
     with pytest.raises(InvalidOptionError, match="fit_options must be"):
         pf.select_laws(curves(2), "curve", laws=["power"], by="D", x="D", fit_options=[1])
 

@@ -90,7 +90,7 @@ def _fit_groups_auto(
     if sel_opts.pop("validate", "rollout") == "last":
         sel_opts["splits"] = 1
     kwargs.setdefault("loss", "log")
-    kwargs.pop("progress", None)
+    progress = kwargs.pop("progress", None)
     shared = ("x", "columns", "loss", *ROLLOUT_OPTIONS)
     roll_kw = {k: kwargs[k] for k in shared if k in kwargs}
     keys = [by] if isinstance(by, str) else list(by)
@@ -101,6 +101,7 @@ def _fit_groups_auto(
         sel_opts.pop("laws", None),
         sel_opts.pop("by", None),
         fit_options=rest,
+        progress=progress,
         **roll_kw,
         **sel_opts,
     )

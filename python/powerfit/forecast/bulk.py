@@ -258,6 +258,7 @@ def select_laws(
     loss: str = "log",
     fit: bool = True,
     fit_options: Mapping[str, Any] | None = None,
+    progress: bool | None = None,
     **fit_kwargs: Any,
 ) -> GroupSelection:
     """Choose, for every group of a table (a learning curve, a sweep per dataset), the candidate
@@ -285,6 +286,8 @@ def select_laws(
         fit: also fit each group's chosen law on all its runs (:attr:`GroupSelection.fits`).
         fit_options: more :func:`powerfit.fit_groups` options for those fits only (``n_boot``,
             ``seed``, ``level``, ...).
+        progress: show a tqdm bar for each candidate's bulk fit of the splits and each chosen
+            law's fit (default: when stderr is a terminal).
 
     Returns:
         a :class:`GroupSelection`. A group that cannot be scored (a non-positive value, too few
@@ -310,6 +313,7 @@ def select_laws(
     x = _check.name(x, "x", optional=True)
     by = _check.name(by, "by", optional=True)
     fit = _check.flag(fit, "fit")
+    progress = _check.optional_flag(progress, "progress")
     check_splits(min_train, splits)
     unknown = sorted(set(fit_kwargs) - set(ROLLOUT_OPTIONS))
     if unknown:
@@ -327,6 +331,7 @@ def select_laws(
     yname = y_column(frame, cols)
     kw = {"loss": loss, **fit_kwargs}
     models = [_Law(law, frame, x, cols, kw) for law in cands]
+    bulk = {"progress": progress}
 
     code, key_values = group_codes(frame, "pandas", keys)
     n_groups = len(key_values[0])
@@ -337,7 +342,9 @@ def select_laws(
     keep = status[code] == "ok"
     runs = _levels(code, scale, keep, n_groups, float(rtol))
 
-    scored = [_score_law(m, frame, runs, min_train, splits, x, cols, kw) for m in models]
+    scored = [
+        _score_law(m, frame, runs, min_train, splits, x, cols, {**kw, **bulk}) for m in models
+    ]
     no_split = np.zeros(n_groups, dtype=bool)
     for s in scored:
         no_split |= (s.n_splits == 0) & (status == "ok")
@@ -351,7 +358,7 @@ def select_laws(
     pooled = _pooled(out, models)
     if fit_options is not None and not isinstance(fit_options, Mapping):
         raise InvalidOptionError("fit_options must be a dict of fit_groups options")
-    final = {**kw, **(fit_options or {})}
+    final = {**kw, **bulk, **(fit_options or {})}
     fits = _fit_chosen(frame, keys, out, cands, code, x, cols, final) if fit else {}
     return GroupSelection(out, pooled, fits)
 
@@ -408,7 +415,6 @@ def _score_law(
         m.law,  # type: ignore[arg-type]
         x=x,
         columns=dict(cols),
-        progress=False,
         row_labels=train_rows.astype(np.int64),
         **kw,
     )
@@ -627,7 +633,6 @@ def _fit_chosen(
             law,  # type: ignore[arg-type]
             x=x,
             columns=dict(cols),
-            progress=False,
             row_labels=rows.astype(np.int64),
             **kw,
         )
