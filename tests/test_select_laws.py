@@ -240,3 +240,19 @@ def test_a_parquet_file_is_read_for_its_needed_columns(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(from_file.table, in_memory.table)
     out = pf.fit_groups(path, "curve", law="auto", selection={"laws": ["power"], "by": "D"}, x="D")
     assert isinstance(out, pd.DataFrame) and len(out) == 4
+
+
+def test_only_columns_a_candidate_takes_logs_of_must_be_positive() -> None:
+    d = np.geomspace(1.0, 100.0, 12)
+    z = np.linspace(-3.0, 3.0, 12)
+    df = pd.DataFrame({"g": 1, "D": d, "z": z, "loss": 2.0 + np.exp(0.1 * z) + 1.0 / d})
+    law = pf.Law("a + b*exp(c*z) + e/D", ["D", "z"], p0={"a": 2, "b": 1, "c": 0.1, "e": 1})
+    sel = pf.select_laws(df, "g", laws=[law, "power"], by="D", x="D")
+    assert sel.table["status"].tolist() == ["ok"]
+    df.loc[4, "z"] = np.inf
+    bad = pf.select_laws(df, "g", laws=[law, "power"], by="D", x="D").table
+    assert bad["status"].tolist() == ["invalid_data"]
+    assert "column 'z'" in bad["message"].iloc[0] and "must be finite" in bad["message"].iloc[0]
+    df["loss"] = "text"
+    with pytest.raises(InvalidDataError, match="column 'loss'"):
+        pf.select_laws(df, "g", laws=["power"], by="D", x="D")

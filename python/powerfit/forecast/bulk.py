@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _check, _core
-from .._data import as_table, available, gather, in_memory
+from .._data import as_float_array, as_table, available, gather, in_memory
 from .._keys import group_codes
 from ..errors import InvalidDataError, InvalidOptionError
 from ..expr import Law, law_argument
@@ -192,13 +192,17 @@ class _Law:
         self.need = len([p for p in self.model.param_names if p not in fixed])
 
 
-def _bad_rows(frame: pd.DataFrame, names: Sequence[str], scale: np.ndarray) -> np.ndarray:
-    """Per row, the first unusable column (an index into ``names``, whose first is the scale's;
-    -1: none): a non-finite or non-positive scale, law variable or loss."""
+def _bad_rows(
+    frame: pd.DataFrame, checks: Sequence[tuple[str, bool]], scale: np.ndarray
+) -> np.ndarray:
+    """Per row, the first unusable column (an index into ``checks``, pairs of a column and
+    whether it must be positive; the first is the scale's; -1: none): a non-finite value, or a
+    non-positive one where the column must be positive."""
     first = np.full(len(frame), -1, dtype=np.int64)
-    columns = [scale] + [frame[c].to_numpy(dtype=float) for c in names[1:]]
-    for i, values in enumerate(columns):
-        bad = ~(np.isfinite(values) & (values > 0)) & (first < 0)
+    columns = [scale] + [as_float_array(frame[c].to_numpy(), c) for c, _ in checks[1:]]
+    for i, (values, (_, positive)) in enumerate(zip(columns, checks, strict=True)):
+        ok = np.isfinite(values) & (values > 0) if positive else np.isfinite(values)
+        bad = ~ok & (first < 0)
         first[bad] = i
     return first
 
@@ -227,7 +231,7 @@ def _read(
 
 
 def _invalid_groups(
-    code: np.ndarray, first_bad: np.ndarray, names: Sequence[str], n_groups: int
+    code: np.ndarray, first_bad: np.ndarray, checks: Sequence[tuple[str, bool]], n_groups: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per group, ``"invalid_data"`` and a message naming the column and row of its first bad
     row, else ``"ok"``."""
@@ -236,10 +240,11 @@ def _invalid_groups(
     bad_rows = np.flatnonzero(first_bad >= 0)
     grp, first = np.unique(code[bad_rows], return_index=True)
     for g, r in zip(grp, bad_rows[first], strict=True):
+        column, positive = checks[first_bad[r]]
         status[g] = "invalid_data"
         message[g] = (
-            f"column '{names[first_bad[r]]}' has an invalid value at row {r}: must be positive "
-            "and finite"
+            f"column '{column}' has an invalid value at row {r}: must be "
+            f"{'positive and finite' if positive else 'finite'}"
         )
     return status, message
 
@@ -336,9 +341,16 @@ def select_laws(
     code, key_values = group_codes(frame, "pandas", keys)
     n_groups = len(key_values[0])
     scale = scale_of(frame, by, cols, check=False)
-    var_cols = sorted({cols.get(v, v) for m in models for v in m.model.variables})
-    names = [cols.get(by, by), *var_cols, yname]
-    status, message = _invalid_groups(code, _bad_rows(frame, names, scale), names, n_groups)
+    # variables that some candidate takes logs of must be positive; the losses are scored
+    # on the log scale
+    positive: dict[str, bool] = {}
+    for m in models:
+        for v in m.model.variables:
+            c = cols.get(v, v)
+            positive[c] = positive.get(c, False) or bool(m.model.positive_variables)
+    checks = [(cols.get(by, by), True), *sorted(positive.items()), (yname, True)]
+    first_bad = _bad_rows(frame, checks, scale)
+    status, message = _invalid_groups(code, first_bad, checks, n_groups)
     keep = status[code] == "ok"
     runs = _levels(code, scale, keep, n_groups, float(rtol))
 
