@@ -353,10 +353,17 @@ def select_laws(
     status, message = _invalid_groups(code, first_bad, checks, n_groups)
     keep = status[code] == "ok"
     runs = _levels(code, scale, keep, n_groups, float(rtol))
+    # the splits repeat rows: gather only the columns the fits read
+    weights = fit_kwargs.get("weights")
+    if isinstance(weights, str) and weights not in frame.columns:
+        raise InvalidDataError(
+            f"weights column '{weights}' is not in the data; columns are {list(frame.columns)}"
+        )
+    used = [c for c, _ in checks if c in frame.columns]
+    used += [weights] if isinstance(weights, str) else []
+    work = frame[list(dict.fromkeys(used))]
 
-    scored = [
-        _score_law(m, frame, runs, min_train, splits, x, cols, {**kw, **bulk}) for m in models
-    ]
+    scored = [_score_law(m, work, runs, min_train, splits, x, cols, {**kw, **bulk}) for m in models]
     no_split = np.zeros(n_groups, dtype=bool)
     for s in scored:
         no_split |= (s.n_splits == 0) & (status == "ok")
@@ -371,7 +378,8 @@ def select_laws(
     if fit_options is not None and not isinstance(fit_options, Mapping):
         raise InvalidOptionError("fit_options must be a dict of fit_groups options")
     final = {**kw, **bulk, **(fit_options or {})}
-    fits = _fit_chosen(frame, keys, out, cands, code, x, cols, final) if fit else {}
+    both = frame[list(dict.fromkeys([*keys, *work.columns]))]
+    fits = _fit_chosen(both, keys, out, cands, code, x, cols, final) if fit else {}
     return GroupSelection(out, pooled, fits)
 
 
