@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import powerfit as pf
+from ctrl_c import assert_interrupted
 from powerfit import _core
 from powerfit.errors import InvalidDataError, InvalidOptionError
 from powerfit.forecast import bulk
@@ -256,3 +257,18 @@ def test_only_columns_a_candidate_takes_logs_of_must_be_positive() -> None:
     df["loss"] = "text"
     with pytest.raises(InvalidDataError, match="column 'loss'"):
         pf.select_laws(df, "g", laws=["power"], by="D", x="D")
+
+
+def test_ctrl_c_stops_a_long_selection() -> None:
+    setup = """
+    import numpy as np, pandas as pd
+    rng = np.random.default_rng(0)
+    x = np.geomspace(1e6, 1e9, 30)
+    n = 20_000
+    y = (2.0 + 60.0 * x[None, :] ** -rng.uniform(0.2, 0.4, (n, 1))).ravel()
+    df = pd.DataFrame({"run": np.repeat(np.arange(n), x.size), "D": np.tile(x, n), "loss": y})
+    """
+    # m3's start search over 20,000 curves x 27 splits runs for minutes
+    assert_interrupted(
+        setup, 'pf.select_laws(df, "run", laws=["m3", "power"], by="D", x="D", progress=False)'
+    )
