@@ -64,6 +64,14 @@ for j, n in enumerate(np.geomspace(1e7, 1e9, 40)):
 curves = pd.concat(parts, ignore_index=True)
 """
 
+_CURVES = """
+rng = np.random.default_rng(0)
+x = np.geomspace(1e6, 1e9, 30)
+n = 20_000
+y = (2.0 + 60.0 * x[None, :] ** -rng.uniform(0.2, 0.4, (n, 1))).ravel()
+runs = pd.DataFrame({"run": np.repeat(np.arange(n), x.size), "D": np.tile(x, n), "loss": y})
+"""
+
 _GRID = """
 x = np.geomspace(1e6, 1e10, 2000)
 law = pf.Law("E + " + " + ".join(f"A{i}*N^-a{i}" for i in range(3)), variables=["N"])
@@ -100,6 +108,11 @@ def _operations(quick: bool) -> list[tuple[str, str, str]]:
             "isoflop, 5*10^6 replicates (4 budgets x 200 sizes)",
             _FRONTIER,
             "pf.isoflop(iso, n_boot=5_000_000, progress=False)",
+        ),
+        (
+            "select_laws, 20,000 curves x 27 splits (m3 and power)",
+            _CURVES,
+            'pf.select_laws(runs, "run", laws=["m3", "power"], by="D", x="D", progress=False)',
         ),
         (
             "envelope, 3*10^6 replicates (40 runs x 200 points, 20 budgets)",
