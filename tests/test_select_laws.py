@@ -204,6 +204,8 @@ def test_fit_groups_auto_output_flavour_and_options() -> None:
         pf.fit_groups(df, "curve", law="auto", selection={"nope": 1}, x="D")
     with pytest.raises(InvalidOptionError, match="output"):
         pf.fit_groups(df, "curve", law="auto", selection=opts, x="D", output="excel")
+    with pytest.raises(InvalidOptionError, match="validate"):
+        pf.fit_groups(df, "curve", law="auto", selection={**opts, "validate": "x"}, x="D")
 
 
 def test_options_for_the_final_fits_only_are_named() -> None:

@@ -87,7 +87,10 @@ def _fit_groups_auto(
     the options. One row per group: the keys, ``law``, the fit's columns (the union of the
     chosen laws' parameters), the selection's evidence, ``status`` and ``message``."""
     sel_opts = _selection_options(selection)
-    if sel_opts.pop("validate", "rollout") == "last":
+    validate = sel_opts.pop("validate", "rollout")
+    if validate not in ("rollout", "last"):
+        raise InvalidOptionError(f"validate must be 'rollout' or 'last', got {validate!r}")
+    if validate == "last":
         sel_opts["splits"] = 1
     kwargs.setdefault("loss", "log")
     progress = kwargs.pop("progress", None)
